@@ -1,0 +1,38 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { connect, type DbHandle } from '../../db/client.ts';
+
+const secretSchema = z.object({
+  username: z.string(),
+  password: z.string(),
+  host: z.string().optional(),
+  port: z.coerce.number().optional(),
+  dbname: z.string().optional(),
+});
+
+/**
+ * The connection URL of a Lambda: DATABASE_URL when set (local runs, tests); otherwise the RDS
+ * secret named by DB_SECRET_ARN, with DB_HOST (the RDS Proxy endpoint for step Lambdas, the
+ * instance for migrations/backfill) and DB_NAME overriding the secret's host and database.
+ */
+export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env, secrets = new SecretsManagerClient({})): Promise<string> {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  if (!env.DB_SECRET_ARN) throw new Error('set DATABASE_URL, or DB_SECRET_ARN (with DB_HOST/DB_NAME) for the database connection');
+  const out = await secrets.send(new GetSecretValueCommand({ SecretId: env.DB_SECRET_ARN }));
+  const secret = secretSchema.parse(JSON.parse(out.SecretString ?? '{}'));
+  const host = env.DB_HOST ?? secret.host;
+  if (!host) throw new Error('the database secret has no host and DB_HOST is not set');
+  const url = new URL(`postgres://${host}:${secret.port ?? 5432}/${env.DB_NAME ?? secret.dbname ?? 'postgres'}`);
+  url.username = encodeURIComponent(secret.username);
+  url.password = encodeURIComponent(secret.password);
+  if (env.DB_SSL !== 'false' && !env.DATABASE_URL) url.searchParams.set('sslmode', 'require');
+  return url.toString();
+}
+
+let shared: Promise<DbHandle> | undefined;
+
+/** The container's one connection (max 1: a Lambda handles one event at a time), opened on first use. */
+export function lambdaDatabase(): Promise<DbHandle> {
+  shared ??= resolveDatabaseUrl().then((url) => connect(url, { max: 1, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
+  return shared;
+}
