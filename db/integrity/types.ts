@@ -1,0 +1,54 @@
+/** How bad a failing check is: critical breaks the link guarantee, warning needs attention, info is for the record. */
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface IntegrityOptions {
+  /** Restrict the data checks to one master flow (its flow_id). */
+  flowId?: string;
+  /** Restrict the data checks to one client account. */
+  clientAccountId?: string;
+  /** Restrict the data checks to one engagement. */
+  engagementId?: string;
+  /** A master flow `running` for longer than this is reported as stuck (default 120). */
+  staleRunningAfterMinutes?: number;
+  /** Insert the run's summary into integrity_runs (default false). */
+  store?: boolean;
+  /** Sample ids kept per check (default 100, at most 100). */
+  sampleLimit?: number;
+}
+
+export interface IntegrityScope {
+  flowId: string | null;
+  clientAccountId: string | null;
+  engagementId: string | null;
+  staleRunningAfterMinutes: number;
+}
+
+export interface TableCounts {
+  rows: number;
+  nullMasterFlowId: number;
+  danglingMasterFlowId: number;
+  inconsistent: number;
+  crossTenant: number;
+}
+
+export interface CheckResult {
+  /** Stable id: `<kind>.<table>`, e.g. `dangling_link.assets`, `fk_missing.assets`. */
+  id: string;
+  severity: Severity;
+  table: string | null;
+  count: number;
+  sampleIds: string[];
+  description: string;
+  /** 'data' checks honour the scope; 'schema' checks always look at the whole database. */
+  kind: 'data' | 'schema';
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  healthScore: number;
+  checkedAt: string;
+  scope: IntegrityScope;
+  tables: Record<string, TableCounts>;
+  checks: CheckResult[];
+  durationMs: number;
+}
