@@ -1,27 +1,82 @@
 import type { Sql } from '../client.ts';
-import type { IntegrityOptions, IntegrityReport } from './types.ts';
+import { MASTER_TABLE, readCatalog } from './catalog.ts';
+import { runDataChecks } from './data-checks.ts';
+import { storeRun } from './history.ts';
+import { runSchemaChecks } from './schema-checks.ts';
+import { healthScore, isOk } from './score.ts';
+import type { IntegrityOptions, IntegrityReport, IntegrityScope } from './types.ts';
 
 export type * from './types.ts';
+export { integrityHistory, type IntegrityRun } from './history.ts';
+export { healthScore, isOk, MAX_SCORE_WITH_CRITICAL } from './score.ts';
+
+export const DEFAULT_STALE_RUNNING_AFTER_MINUTES = 120;
+export const MAX_SAMPLE_IDS = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A scope value that cannot be a flow, client or engagement id. */
+export class IntegrityScopeError extends Error {
+  override name = 'IntegrityScopeError';
+}
+
+/** The database cannot be checked at all (no master flow table). */
+export class IntegrityUnavailableError extends Error {
+  override name = 'IntegrityUnavailableError';
+}
 
 /**
- * Runs every integrity check (data checks within the scope, schema checks on the whole database)
- * and returns the report; with `store: true` also records it in integrity_runs.
+ * Proves (or disproves) that nothing hangs outside its master flow.
+ *
+ * Primary course:
+ * 1. Read the catalog: the expected tables and every public table with a master_flow_id column.
+ * 2. Data checks within the scope (flow, client, engagement): per table one aggregate pass counting
+ *    missing, dangling, inconsistent and cross-tenant links, then sample ids of failing checks;
+ *    unknown flow types and stuck running flows in the master table.
+ * 3. Schema checks (unless `schema: false`), always over the whole database: they do not depend on
+ *    the scope, so a scoped run reports them as they are.
+ * 4. Health score and ok; with `store: true` one row in integrity_runs.
+ *
+ * Read-only except for the stored run; safe to run at any time and concurrently.
  */
 export async function runIntegrityCheck(sql: Sql, options: IntegrityOptions = {}): Promise<IntegrityReport> {
-  void sql;
+  const started = performance.now();
+  const scope = toScope(options);
+  const sampleLimit = Math.max(0, Math.min(MAX_SAMPLE_IDS, Math.trunc(options.sampleLimit ?? MAX_SAMPLE_IDS)));
   const checkedAt = new Date().toISOString();
-  return {
-    ok: true,
-    healthScore: 100,
+  const catalog = await readCatalog(sql);
+  if (!catalog.masterTableExists) {
+    throw new IntegrityUnavailableError(`the master flow table ${MASTER_TABLE}(flow_id) does not exist: is this database migrated?`);
+  }
+  const data = await runDataChecks(sql, catalog, scope, sampleLimit);
+  const schemaChecks = options.schema === false ? [] : await runSchemaChecks(sql, catalog);
+  const checks = [...data.checks, ...schemaChecks];
+  const checkedRows = data.masterFlowRows + Object.values(data.tables).reduce((sum, t) => sum + t.rows, 0);
+  const report: IntegrityReport = {
+    ok: isOk(checks),
+    healthScore: healthScore(checks, checkedRows),
     checkedAt,
-    scope: {
-      flowId: options.flowId ?? null,
-      clientAccountId: options.clientAccountId ?? null,
-      engagementId: options.engagementId ?? null,
-      staleRunningAfterMinutes: options.staleRunningAfterMinutes ?? 120,
-    },
-    tables: {},
-    checks: [],
+    scope,
+    tables: data.tables,
+    masterFlows: data.masterFlowRows,
+    checks,
     durationMs: 0,
+  };
+  report.durationMs = Math.round(performance.now() - started);
+  if (options.store) report.runId = await storeRun(sql, report);
+  return report;
+}
+
+function toScope(options: IntegrityOptions): IntegrityScope {
+  for (const key of ['flowId', 'clientAccountId', 'engagementId'] as const) {
+    const value = options[key];
+    if (value !== undefined && !UUID.test(value)) throw new IntegrityScopeError(`${key} must be a uuid, got "${value}"`);
+  }
+  const minutes = options.staleRunningAfterMinutes ?? DEFAULT_STALE_RUNNING_AFTER_MINUTES;
+  if (!Number.isFinite(minutes) || minutes < 0) throw new IntegrityScopeError(`staleRunningAfterMinutes must be a number ≥ 0, got ${minutes}`);
+  return {
+    flowId: options.flowId?.toLowerCase() ?? null,
+    clientAccountId: options.clientAccountId?.toLowerCase() ?? null,
+    engagementId: options.engagementId?.toLowerCase() ?? null,
+    staleRunningAfterMinutes: minutes,
   };
 }

@@ -14,6 +14,8 @@ export interface IntegrityOptions {
   store?: boolean;
   /** Sample ids kept per check (default 100, at most 100). */
   sampleLimit?: number;
+  /** Run the schema checks (default true); they always cover the whole database, whatever the scope. */
+  schema?: boolean;
 }
 
 export interface IntegrityScope {
@@ -49,6 +51,11 @@ export interface IntegrityReport {
   checkedAt: string;
   scope: IntegrityScope;
   tables: Record<string, TableCounts>;
+  /** Master flows in scope. */
+  masterFlows: number;
+  /** Every check that ran, failing or not (count 0), in a stable order. */
   checks: CheckResult[];
   durationMs: number;
+  /** The integrity_runs row, when the run was stored. */
+  runId?: string;
 }

@@ -1,0 +1,161 @@
+import type { PendingQuery, Row } from 'postgres';
+import type { Sql } from '../client.ts';
+import { KNOWN_FLOW_TYPES, MASTER_TABLE, UNLINKED_IMPORT_STATES, type Catalog, type ChildTable } from './catalog.ts';
+import type { CheckResult, IntegrityScope, TableCounts } from './types.ts';
+
+type Fragment = PendingQuery<Row[]>;
+
+/** One data check of one table: its counting predicate over the aliases c (child), p (parent), m (master). */
+interface DataCheck {
+  id: string;
+  severity: CheckResult['severity'];
+  description: string;
+  counts?: keyof Omit<TableCounts, 'rows'>;
+  where: Fragment;
+}
+
+export interface DataCheckResults {
+  tables: Record<string, TableCounts>;
+  masterFlowRows: number;
+  checks: CheckResult[];
+}
+
+/**
+ * Runs the data checks within the scope. Per table ONE aggregate pass counts every check at once
+ * (a sequential or index scan of the child, hash joins to its parent and to the master table: no
+ * per-row or per-flow queries, no reliance on constraints that may be dropped or NOT VALID); then
+ * only the checks that found something fetch their sample ids, each with one LIMITed query.
+ */
+export async function runDataChecks(sql: Sql, catalog: Catalog, scope: IntegrityScope, sampleLimit: number): Promise<DataCheckResults> {
+  const tables: Record<string, TableCounts> = {};
+  const checks: CheckResult[] = [];
+  for (const table of catalog.tables) {
+    const parentTable = table.parent ? catalog.tables.find((t) => t.name === table.parent!.table) : undefined;
+    const defs = tableChecks(sql, table, parentTable);
+    const from = fromClause(sql, table, scope);
+    const [agg] = await sql<Record<string, string>[]>`
+      select count(*) as rows ${defs.map((d, i) => sql`, count(*) filter (where ${d.where}) as ${sql(`c${i}`)}`)}
+      ${from}`;
+    const counts: TableCounts = { rows: Number(agg!.rows), nullMasterFlowId: 0, danglingMasterFlowId: 0, inconsistent: 0, crossTenant: 0 };
+    for (const [i, d] of defs.entries()) {
+      const count = Number(agg![`c${i}`]);
+      if (d.counts) counts[d.counts] = count;
+      const sampleIds = count > 0 && sampleLimit > 0 ? await sample(sql, sql`select ${rowId(sql, table)} as id ${from} and ${d.where}`, sampleLimit) : [];
+      checks.push({ id: d.id, severity: d.severity, table: table.name, count, sampleIds, description: d.description, kind: 'data' });
+    }
+    tables[table.name] = counts;
+  }
+  const master = await masterChecks(sql, scope, sampleLimit);
+  return { tables, masterFlowRows: master.rows, checks: [...checks, ...master.checks] };
+}
+
+function tableChecks(sql: Sql, table: ChildTable, parentTable: ChildTable | undefined): DataCheck[] {
+  const t = table.name;
+  const unlinked = sql`${sql.array([...UNLINKED_IMPORT_STATES])}::text[]`;
+  // When may a row lack its master flow? An import until it is linked; a raw record while its import may.
+  let linkOptional: Fragment | null = null;
+  if (t === 'data_imports' && table.columns.has('status')) linkOptional = sql`c.status::text = any(${unlinked})`;
+  if (t === 'raw_import_records' && parentTable?.name === 'data_imports' && parentTable.columns.has('status')) {
+    linkOptional = sql`p.status::text = any(${unlinked})`;
+  }
+  const defs: DataCheck[] = [{
+    id: `missing_link.${t}`, severity: 'critical', counts: 'nullMasterFlowId',
+    description: linkOptional
+      ? `${t} rows without master_flow_id although their import is past the pending/stored/failed states`
+      : `${t} rows without master_flow_id`,
+    where: linkOptional ? sql`c.master_flow_id is null and not coalesce(${linkOptional}, false)` : sql`c.master_flow_id is null`,
+  }];
+  if (linkOptional) {
+    defs.push({
+      id: `unlinked_pending.${t}`, severity: 'info',
+      description: `${t} rows not linked yet, allowed while the import is pending, stored or failed`,
+      where: sql`c.master_flow_id is null and coalesce(${linkOptional}, false)`,
+    });
+  }
+  defs.push({
+    id: `dangling_link.${t}`, severity: 'critical', counts: 'danglingMasterFlowId',
+    description: `${t} rows whose master_flow_id matches no flow_id of ${MASTER_TABLE}`,
+    where: sql`c.master_flow_id is not null and m.flow_id is null`,
+  });
+  if (table.parent) {
+    defs.push({
+      id: `inconsistent_link.${t}`, severity: 'critical', counts: 'inconsistent',
+      description: `${t} rows whose master_flow_id differs from that of their ${table.parent.table} row (${table.parent.column})`,
+      where: sql`p.id is not null and c.master_flow_id is not null and c.master_flow_id is distinct from p.master_flow_id`,
+    });
+  }
+  const tenantColumns = ['client_account_id', 'engagement_id'].filter((c) => table.columns.has(c));
+  if (tenantColumns.length) {
+    const differs = tenantColumns.map((c) => sql`c.${sql(c)} is distinct from m.${sql(c)}`);
+    defs.push({
+      id: `cross_tenant.${t}`, severity: 'critical', counts: 'crossTenant',
+      description: `${t} rows whose ${tenantColumns.join('/')} differ from their master flow's`,
+      where: sql`m.flow_id is not null and (${join(sql, differs, sql` or `)})`,
+    });
+  }
+  return defs;
+}
+
+/** FROM … WHERE <scope> for a child table (aliases c, p, m); callers append `and <predicate>`. */
+function fromClause(sql: Sql, table: ChildTable, scope: IntegrityScope): Fragment {
+  const parent = table.parent;
+  const parentJoin = parent ? sql`left join ${sql(parent.table)} p on p.id = c.${sql(parent.column)}` : sql``;
+  const filters: Fragment[] = [sql`true`];
+  if (scope.flowId) {
+    // A flow's rows: those pointing at it, and those whose parent does (an unlinked raw record of its import).
+    filters.push(parent
+      ? sql`(c.master_flow_id = ${scope.flowId} or c.${sql(parent.column)} = any(array(select id from ${sql(parent.table)} where master_flow_id = ${scope.flowId})))`
+      : sql`c.master_flow_id = ${scope.flowId}`);
+  }
+  for (const [column, value] of [['client_account_id', scope.clientAccountId], ['engagement_id', scope.engagementId]] as const) {
+    if (value) filters.push(table.columns.has(column) ? sql`c.${sql(column)} = ${value}` : sql`m.${sql(column)} = ${value}`);
+  }
+  return sql`from ${sql(table.name)} c ${parentJoin}
+    left join ${sql(MASTER_TABLE)} m on m.flow_id = c.master_flow_id
+    where ${join(sql, filters, sql` and `)}`;
+}
+
+async function masterChecks(sql: Sql, scope: IntegrityScope, sampleLimit: number) {
+  const filters: Fragment[] = [sql`true`];
+  if (scope.flowId) filters.push(sql`m.flow_id = ${scope.flowId}`);
+  if (scope.clientAccountId) filters.push(sql`m.client_account_id = ${scope.clientAccountId}`);
+  if (scope.engagementId) filters.push(sql`m.engagement_id = ${scope.engagementId}`);
+  const from = sql`from ${sql(MASTER_TABLE)} m where ${join(sql, filters, sql` and `)}`;
+  const defs: DataCheck[] = [
+    {
+      id: `unknown_flow_type.${MASTER_TABLE}`, severity: 'warning',
+      description: `master flows whose flow_type is not one of ${KNOWN_FLOW_TYPES.join(', ')}`,
+      where: sql`(m.flow_type is null or m.flow_type::text <> all(${sql.array([...KNOWN_FLOW_TYPES])}::text[]))`,
+    },
+    {
+      id: `stuck_running.${MASTER_TABLE}`, severity: 'warning',
+      description: `master flows running for more than ${scope.staleRunningAfterMinutes} minutes without an update`,
+      where: sql`m.flow_status::text = 'running'
+        and coalesce(m.updated_at, m.created_at) < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})`,
+    },
+  ];
+  const [agg] = await sql<Record<string, string>[]>`
+    select count(*) as rows ${defs.map((d, i) => sql`, count(*) filter (where ${d.where}) as ${sql(`c${i}`)}`)} ${from}`;
+  const checks: CheckResult[] = [];
+  for (const [i, d] of defs.entries()) {
+    const count = Number(agg![`c${i}`]);
+    const sampleIds = count > 0 && sampleLimit > 0 ? await sample(sql, sql`select m.flow_id as id ${from} and ${d.where}`, sampleLimit) : [];
+    checks.push({ id: d.id, severity: d.severity, table: MASTER_TABLE, count, sampleIds, description: d.description, kind: 'data' });
+  }
+  return { rows: Number(agg!.rows), checks };
+}
+
+/** Up to `limit` ids of the rows a query selects, sorted so reports are stable. */
+async function sample(sql: Sql, query: Fragment, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`select id::text as id from (${query} limit ${limit}) s`;
+  return rows.map((r) => r.id).sort();
+}
+
+/** A table without an id column (possible on an adopted database) is sampled by its ctid. */
+function rowId(sql: Sql, table: ChildTable): Fragment {
+  return table.columns.has('id') ? sql`c.id` : sql`c.ctid`;
+}
+
+function join(sql: Sql, parts: Fragment[], separator: Fragment): Fragment {
+  return parts.slice(1).reduce<Fragment>((acc, part) => sql`${acc} ${separator} ${part}`, parts[0] ?? sql``);
+}
