@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDb } from './commands/db.ts';
+import { registerIntegrity } from './commands/integrity.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 const program = new Command('flowlink')
@@ -8,6 +9,7 @@ const program = new Command('flowlink')
   .exitOverride();
 
 registerDb(program);
+registerIntegrity(program);
 
 try {
   await program.parseAsync(process.argv);

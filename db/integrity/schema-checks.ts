@@ -52,21 +52,21 @@ export async function runSchemaChecks(sql: Sql, catalog: Catalog): Promise<Check
     const right = fks.filter((f) => f.target === MASTER_TABLE && f.target_columns?.length === 1 && f.target_columns[0] === 'flow_id');
     const fk = right.find((f) => f.validated && f.deltype === 'c') ?? right.find((f) => f.validated) ?? right[0];
     add(`fk_missing.${name}`, 'critical', name, fks.length ? [] : [name],
-      `${name}.master_flow_id has a foreign key`);
+      `no foreign key on ${name}.master_flow_id`);
     add(`fk_wrong_target.${name}`, 'critical', name, fks.length && !fk ? fks.map((f) => `${f.name} → ${f.target}(${(f.target_columns ?? []).join(', ')})`) : [],
-      `${name}.master_flow_id's foreign key references ${MASTER_TABLE}(flow_id)`);
+      `the foreign key on ${name}.master_flow_id does not reference ${MASTER_TABLE}(flow_id)`);
     add(`fk_not_validated.${name}`, 'warning', name, fk && !fk.validated ? [fk.name] : [],
-      `${name}'s foreign key on master_flow_id is validated (not NOT VALID): existing rows were checked`);
+      `the foreign key on ${name}.master_flow_id is NOT VALID: existing rows were never checked`);
     add(`fk_not_cascading.${name}`, 'warning', name, fk && fk.deltype !== 'c' ? [`${fk.name} ON DELETE ${ON_DELETE[fk.deltype] ?? fk.deltype}`] : [],
-      `${name}'s foreign key on master_flow_id is ON DELETE CASCADE`);
+      `the foreign key on ${name}.master_flow_id does not cascade on delete`);
     add(`index_missing.${name}`, 'warning', name, row?.indexes.length ? [] : [name],
-      `${name} has a valid index leading with master_flow_id`);
+      `no valid index leads with ${name}.master_flow_id`);
   }
   const legacy = await sql<{ name: string }[]>`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
     where c.relkind in ('r', 'p', 'v', 'm') and (c.relname = any(${[...LEGACY_TABLES]}::text[]) or c.relname like ${LEGACY_TABLE_PATTERN})
     order by 1`;
   add('legacy_tables.public', 'warning', null, legacy.map((r) => r.name),
-    `no table of the legacy platform (${LEGACY_TABLES.join(', ')}, v3_*) is left in the public schema`);
+    `tables of the legacy platform (${LEGACY_TABLES.join(', ')}, v3_*) left in the public schema`);
   return checks;
 }
