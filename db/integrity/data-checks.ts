@@ -81,7 +81,8 @@ function tableChecks(sql: Sql, table: ChildTable, parentTable: ChildTable | unde
     defs.push({
       id: `inconsistent_link.${t}`, severity: 'critical', counts: 'inconsistent',
       description: `${t} rows whose master_flow_id differs from that of their ${table.parent.table} row (${table.parent.column})`,
-      where: sql`p.id is not null and c.master_flow_id is not null and c.master_flow_id is distinct from p.master_flow_id`,
+      // a dangling link is reported as dangling only: each bad row counts once
+      where: sql`m.flow_id is not null and p.id is not null and c.master_flow_id is distinct from p.master_flow_id`,
     });
   }
   const tenantColumns = ['client_account_id', 'engagement_id'].filter((c) => table.columns.has(c));
