@@ -46,7 +46,9 @@ export function registerIntegrity(program: Command) {
     .description('the stored integrity runs, newest first')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'how many runs', '20')
-    .action(async (opts: { json?: boolean; limit: string }) => {
+    .action(async (_opts: unknown, command: Command) => {
+      // --json is also an option of `integrity` itself, which commander hands to the parent
+      const opts = command.optsWithGlobals<{ json?: boolean; limit: string }>();
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${opts.limit}"`);
       const runs = await withDatabase(({ sql }) => integrityHistory(sql, { limit }));

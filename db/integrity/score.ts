@@ -18,11 +18,8 @@ export const MAX_SCORE_WITH_CRITICAL = 99;
 export function healthScore(checks: readonly CheckResult[], checkedRows: number): number {
   const failing = checks.filter((c) => c.count > 0);
   const critical = failing.filter((c) => c.severity === 'critical');
-  const violatingRows = Math.min(
-    critical.filter((c) => c.kind === 'data').reduce((sum, c) => sum + c.count, 0),
-    checkedRows,
-  );
-  const rowShare = checkedRows > 0 ? 1 - violatingRows / checkedRows : violatingRows > 0 ? 0 : 1;
+  const violatingRows = critical.filter((c) => c.kind === 'data').reduce((sum, c) => sum + c.count, 0);
+  const rowShare = violatingRows === 0 ? 1 : 1 - violatingRows / Math.max(checkedRows, violatingRows);
   const raw = 100 * rowShare
     - PENALTY.criticalSchema * critical.filter((c) => c.kind === 'schema').length
     - PENALTY.warning * failing.filter((c) => c.severity === 'warning').length;
