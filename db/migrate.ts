@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { adoptLegacyDatabase, type AdoptionOptions, type AdoptionSummary } from './adoption/index.ts';
 
 export const MIGRATIONS_FOLDER = resolve(import.meta.dirname, 'migrations');
 /** pg_advisory_lock key: serialises every migrate/adopt run on one database. */
@@ -24,10 +25,13 @@ export function readJournal(folder = MIGRATIONS_FOLDER): Journal['entries'] {
   return (JSON.parse(readFileSync(resolve(folder, 'meta', '_journal.json'), 'utf8')) as Journal).entries;
 }
 
-/** The platform we replace: Alembic-managed tables and no migration history of ours. */
+/**
+ * The platform we replace: Alembic-managed tables (or an adoption that has started) and no
+ * migration history of ours.
+ */
 export async function isLegacyDatabase(sql: postgres.Sql): Promise<boolean> {
   const [row] = await sql<{ alembic: boolean; ours: boolean }[]>`
-    select to_regclass('public.alembic_version') is not null as alembic,
+    select (to_regclass('public.alembic_version') is not null or to_regclass('flowlink_adoption.steps') is not null) as alembic,
            to_regclass('drizzle.__drizzle_migrations') is not null as ours`;
   return row!.alembic && !row!.ours;
 }
@@ -45,13 +49,19 @@ export async function migrationStatus(sql: postgres.Sql, folder = MIGRATIONS_FOL
  * runs (two deploys, a deploy and an operator) never interleave; the second waits, then finds
  * nothing to do. Refuses a legacy database unless it is being adopted.
  */
-export async function runMigrations(url: string, options: { folder?: string; allowLegacy?: boolean; log?: (m: string) => void } = {}) {
+export async function runMigrations(
+  url: string,
+  options: { folder?: string; allowLegacy?: boolean; adoptLegacy?: boolean; adoption?: AdoptionOptions; log?: (m: string) => void } = {},
+): Promise<{ applied: string[]; total: number; adoption?: AdoptionSummary }> {
   const folder = options.folder ?? MIGRATIONS_FOLDER;
   const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'flowlink-migrate' } });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      if (!options.allowLegacy && (await isLegacyDatabase(sql))) {
+      const legacy = await isLegacyDatabase(sql);
+      // adoption builds the baseline schema itself and stamps it; the migrator then applies the rest
+      const adoption = legacy && options.adoptLegacy ? await adoptLegacyDatabase(sql, { folder, log: options.log, ...options.adoption }) : undefined;
+      if (legacy && !adoption && !options.allowLegacy) {
         throw new LegacyDatabaseError(
           'this database belongs to the legacy platform (it has alembic_version and no flowlink migration history). ' +
             'Plain migrations would create a second schema beside it. Run `flowlink db migrate --adopt-legacy` to take it over: ' +
@@ -63,7 +73,7 @@ export async function runMigrations(url: string, options: { folder?: string; all
       const after = await migrationStatus(sql, folder);
       const appliedNow = after.filter((m) => m.applied && !before.find((b) => b.tag === m.tag)?.applied).map((m) => m.tag);
       for (const tag of appliedNow) options.log?.(`applied ${tag}`);
-      return { applied: appliedNow, total: after.length };
+      return { applied: appliedNow, total: after.length, ...(adoption ? { adoption } : {}) };
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
     }
