@@ -1,5 +1,9 @@
 import type { Sql } from '../../db/client.ts';
 import { jsonb } from '../../db/client.ts';
+import { planMapping } from './mapping/field-mapper.ts';
+import { compilePlan, toAsset } from './mapping/to-asset.ts';
+import type { MappingPlan } from './mapping/types.ts';
+import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './mapping/write.ts';
 
 export interface DiscoveryInput {
   clientAccountId: string;
@@ -9,34 +13,209 @@ export interface DiscoveryInput {
   discoveryFlowId: string;
 }
 
+export interface DuplicateHostname {
+  hostname: string;
+  count: number;
+  rowNumbers: number[];
+}
+
 export interface DiscoverySummary {
   rows: number;
   phasesCompleted: string[];
   assets: number;
   fieldMappings: number;
+  /** The recognised format (data_imports.source_system), `generic_cmdb` when none. */
+  sourceSystem: string;
+  assetsByType: Record<string, number>;
+  skipped: { templates: number; noIdentity: number };
+  poweredOff: number;
+  /** Host names carried by more than one asset of this import (how many, and the first examples). */
+  duplicateHostnames: { count: number; examples: DuplicateHostname[] };
 }
+
+export interface DiscoveryOptions {
+  /** Raw records read and written per statement (keyset pages over row_number). */
+  batchSize?: number;
+}
+
+/** The phases this step runs, in order, with their discovery_flows flag; six phases make 100 %. */
+const PHASES = [
+  ['data_validation', 'data_validation_completed'],
+  ['field_mapping', 'field_mapping_completed'],
+  ['data_cleansing', 'data_cleansing_completed'],
+  ['asset_inventory', 'asset_inventory_completed'],
+] as const;
+const TOTAL_PHASES = 6;
+
+type Phase = (typeof PHASES)[number][0];
 
 /**
  * Runs discovery's phases for one import inside the caller's transaction and records each phase on
- * its discovery_flows row. Safe to re-run: every write is keyed on the import or the raw record.
+ * its discovery_flows row as it completes (flag, current_phase, phases_completed, a summary under
+ * crew_outputs.<phase>, progress_percentage).
  *
- * Phases that exist so far: data_validation (every raw record of the import counted and linked to
- * this flow). Field mapping and asset inventory come with the discovery issue.
+ * Idempotency: field mappings are keyed (data_import_id, source_field), assets by
+ * raw_import_record_id; a re-run for the same flow rewrites the same rows, never adds any.
+ *
+ * Primary course:
+ * 1. data_validation: count the import's raw records linked to the flow; read its headers.
+ * 2. field_mapping: recognise the format by its header signature, map every header (exact,
+ *    synonym, fuzzy, unmapped → custom attribute), upsert import_field_mappings, set
+ *    data_imports.source_system.
+ * 3. data_cleansing + asset_inventory: page through the raw records by row_number (constant
+ *    memory), normalise each row, upsert each page's assets in one statement; templates and rows
+ *    with no identity are skipped with the reason on the raw record.
+ * 4. Report assets by type and host names repeated within the import.
  */
-export async function runDiscovery(tx: Sql, input: DiscoveryInput): Promise<DiscoverySummary> {
-  const [{ rows }] = await tx<{ rows: number }[]>`
-    select count(*)::int as rows from raw_import_records
-    where data_import_id = ${input.dataImportId} and master_flow_id = ${input.flowId}
-      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-  const phasesCompleted = ['data_validation'];
+export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
+  const batchSize = options.batchSize ?? 5000;
+  const scope: Scope = input;
+  const done: Phase[] = [];
+  const record = async (phase: Phase, output: Record<string, unknown>, extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}) => {
+    done.push(phase);
+    const flag = PHASES.find(([p]) => p === phase)![1];
+    await tx`
+      update discovery_flows set
+        ${tx(flag)} = true,
+        current_phase = ${phase},
+        phases_completed = ${jsonb(done)}::text::jsonb,
+        crew_outputs = crew_outputs || ${jsonb({ [phase]: output })}::text::jsonb,
+        field_mappings = coalesce(${extra.fieldMappings === undefined ? null : jsonb(extra.fieldMappings)}::text::jsonb, field_mappings),
+        discovered_assets = coalesce(${extra.discoveredAssets === undefined ? null : jsonb(extra.discoveredAssets)}::text::jsonb, discovered_assets),
+        progress_percentage = ${(100 * done.length) / TOTAL_PHASES},
+        updated_at = now()
+      where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
+        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  };
+
+  // 1. data_validation
+  const [imp] = await tx<{ filename: string; headers: unknown; rows: number }[]>`
+    select i.filename, i.import_config -> 'headers' as headers,
+      (select count(*)::int from raw_import_records r
+        where r.data_import_id = i.id and r.master_flow_id = ${input.flowId}
+          and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}) as rows
+    from data_imports i
+    where i.id = ${input.dataImportId} and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
+  const rows = imp?.rows ?? 0;
+  const headers = await importHeaders(tx, input, imp?.headers);
+  await record('data_validation', { rows, columns: headers.length });
+
+  // 2. field_mapping
+  const plan = planMapping(headers);
+  const fieldMappings = await upsertFieldMappings(tx, scope, plan.mappings);
   await tx`
-    update discovery_flows set
-      data_validation_completed = true,
-      current_phase = 'data_validation',
-      phases_completed = ${jsonb(phasesCompleted)},
-      crew_outputs = crew_outputs || ${jsonb({ data_validation: { rows } })},
-      progress_percentage = 100.0 / 6,
-      updated_at = now()
-    where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}`;
-  return { rows, phasesCompleted, assets: 0, fieldMappings: 0 };
+    update data_imports set source_system = ${plan.sourceSystem}, updated_at = now()
+    where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  await record('field_mapping', mappingOutput(plan), {
+    fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
+  });
+
+  // 3. data_cleansing + asset inventory, page by page
+  const compiled = compilePlan(plan);
+  const skipped = { templates: 0, noIdentity: 0 };
+  let poweredOff = 0;
+  let written = 0;
+  let lastRow = 0;
+  for (;;) {
+    const page = await tx<{ id: string; row_number: number; raw_data: unknown }[]>`
+      select id, row_number, raw_data from raw_import_records
+      where data_import_id = ${input.dataImportId} and master_flow_id = ${input.flowId}
+        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
+        and row_number > ${lastRow}
+      order by row_number limit ${batchSize}`;
+    if (!page.length) break;
+    lastRow = page[page.length - 1]!.row_number;
+    const assets: AssetRow[] = [];
+    const skips: Array<{ id: string; reason: string }> = [];
+    for (const r of page) {
+      const raw = (typeof r.raw_data === 'string' ? JSON.parse(r.raw_data) : r.raw_data) as Record<string, unknown>;
+      const out = toAsset(compiled, raw);
+      if (out.kind === 'skipped') {
+        skips.push({ id: r.id, reason: out.reason });
+        if (out.code === 'template') skipped.templates++;
+        else skipped.noIdentity++;
+      } else {
+        if (out.poweredOff) poweredOff++;
+        assets.push({ raw_import_record_id: r.id, ...out.asset });
+      }
+    }
+    written += await upsertAssets(tx, scope, assets, { filename: imp?.filename ?? '', sourceSystem: plan.sourceSystem });
+    await markSkipped(tx, scope, skips);
+  }
+  await record('data_cleansing', { rows, normalised: written, skipped, powered_off: poweredOff });
+
+  // 4. asset_inventory: what exists now for this flow, and repeated host names
+  const byType = await tx<{ asset_type: string; n: number }[]>`
+    select asset_type::text, count(*)::int as n from assets
+    where discovery_flow_id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
+      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
+    group by asset_type order by asset_type`;
+  const assetsByType = Object.fromEntries(byType.map((t) => [t.asset_type, t.n]));
+  const total = byType.reduce((s, t) => s + t.n, 0);
+  const duplicateHostnames = await repeatedHostnames(tx, input);
+  await record('asset_inventory', {
+    assets: total,
+    by_type: assetsByType,
+    duplicate_hostnames: duplicateHostnames.count,
+    duplicate_examples: duplicateHostnames.examples,
+  }, { discoveredAssets: { total, by_type: assetsByType } });
+
+  return {
+    rows,
+    phasesCompleted: [...done],
+    assets: total,
+    fieldMappings,
+    sourceSystem: plan.sourceSystem,
+    assetsByType,
+    skipped,
+    poweredOff,
+    duplicateHostnames,
+  };
+}
+
+/**
+ * The import's column names: import_config.headers (file order) where StoreImport recorded them,
+ * plus any key the first raw records carry that the list lacks, so no column goes unmapped.
+ */
+async function importHeaders(tx: Sql, input: DiscoveryInput, configured: unknown): Promise<string[]> {
+  const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
+  const keys = await tx<{ k: string }[]>`
+    select k from (
+      select raw_data from raw_import_records
+      where data_import_id = ${input.dataImportId} and master_flow_id = ${input.flowId}
+        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
+      order by row_number limit 1000) r, jsonb_object_keys(r.raw_data) as k
+    group by k order by min(k)`;
+  const present = new Set(keys.map((r) => r.k));
+  const ordered = listed.filter((h) => present.has(h) || !present.size);
+  for (const k of present) if (!ordered.includes(k)) ordered.push(k);
+  return ordered;
+}
+
+function mappingOutput(plan: MappingPlan) {
+  const byMatchType: Record<string, number> = {};
+  for (const m of plan.mappings) byMatchType[m.matchType] = (byMatchType[m.matchType] ?? 0) + 1;
+  return {
+    source_system: plan.sourceSystem,
+    format: plan.formatLabel,
+    columns: plan.mappings.length,
+    by_match_type: byMatchType,
+    unmapped_kept_as_custom_attributes: plan.mappings.filter((m) => m.matchType === 'unmapped').map((m) => m.sourceField),
+  };
+}
+
+async function repeatedHostnames(tx: Sql, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
+  const rows = await tx<{ hostname: string; n: number; row_numbers: number[]; groups: number }[]>`
+    select min(a.hostname) as hostname, count(*)::int as n,
+      (array_agg(r.row_number order by r.row_number))[1:20] as row_numbers, (count(*) over ())::int as groups
+    from assets a join raw_import_records r on r.id = a.raw_import_record_id
+    where a.discovery_flow_id = ${input.discoveryFlowId} and a.master_flow_id = ${input.flowId}
+      and a.client_account_id = ${input.clientAccountId} and a.engagement_id = ${input.engagementId}
+      and a.hostname is not null
+    group by lower(a.hostname) having count(*) > 1
+    order by count(*) desc, lower(a.hostname) limit 20`;
+  return {
+    count: rows[0]?.groups ?? 0,
+    examples: rows.map((r) => ({ hostname: r.hostname, count: r.n, rowNumbers: r.row_numbers })),
+  };
 }

@@ -1,0 +1,53 @@
+/**
+ * asset_type (server, database, application, network, storage) decided by explicit rules, each
+ * answer with the reason recorded in assets.asset_type_reason. First rule that applies wins:
+ * 1. a type column (Type, CI class, sys_class_name …) whose value names a kind;
+ * 2. an operating system that only network devices run (IOS, NX-OS, Junos, PAN-OS, FortiOS …);
+ * 3. a file format whose every row is a machine (RVTools vInfo, AWS, Azure, Google) → server;
+ * 4. a database token in the name ("db", "sql", "ora" …) → database;
+ * 5. an application name with no host attributes (no IP, OS, CPU, memory) → application;
+ * 6. host attributes (OS, CPU, memory or IP) → server; otherwise server by default, said so.
+ */
+import type { AssetType } from './types.ts';
+
+const TYPE_WORDS: Array<[RegExp, AssetType]> = [
+  [/(^|[^a-z])(db|database|dbms|sql|mssql|mysql|postgres\w*|oracle|mongo\w*|cmdb_ci_db\w*)([^a-z]|$)/, 'database'],
+  [/(^|[^a-z])(appl?|application|software|service|business app\w*|cmdb_ci_appl\w*|cmdb_ci_service\w*)([^a-z]|$)/, 'application'],
+  [/(^|[^a-z])(network|switch|router|firewall|load ?balancer|lb|netgear|cmdb_ci_netgear|cmdb_ci_ip_\w+|access point|wlc)([^a-z]|$)/, 'network'],
+  [/(^|[^a-z])(storage|san|nas|array|storage_device|cmdb_ci_storage\w*|cmdb_ci_san\w*|filer)([^a-z]|$)/, 'storage'],
+  [/(^|[^a-z])(server|vm|virtual machine|host|computer|physical|cmdb_ci_\w*server|cmdb_ci_computer|cmdb_ci_vm\w*|instance)([^a-z]|$)/, 'server'],
+];
+
+const NETWORK_OS = /\b(ios|ios-xe|ios-xr|nx-os|nxos|junos|pan-os|fortios|eos|routeros|asa|comware|sonic)\b/i;
+const DB_NAME = /(^|[^a-z])(db|sql|ora|orcl|pg|pgsql|mysql|mongo|cassandra|redis|hana)\d*([^a-z]|$)/i;
+
+export interface AssetTypeEvidence {
+  typeColumn?: { header: string; value: string } | null;
+  operatingSystem?: string | null;
+  formatLabel?: string | null;
+  formatRowsAreMachines?: boolean;
+  name?: string | null;
+  applicationName?: string | null;
+  hasHostAttributes: boolean;
+}
+
+/** The asset type and the sentence that explains it. */
+export function classifyAssetType(e: AssetTypeEvidence): { type: AssetType; reason: string } {
+  if (e.typeColumn) {
+    const v = e.typeColumn.value.toLowerCase();
+    for (const [re, type] of TYPE_WORDS) {
+      if (re.test(v)) return { type, reason: `type column "${e.typeColumn.header}" is "${e.typeColumn.value}"` };
+    }
+  }
+  if (e.operatingSystem && NETWORK_OS.test(e.operatingSystem)) {
+    return { type: 'network', reason: `operating system "${e.operatingSystem}" runs on network devices` };
+  }
+  if (e.formatRowsAreMachines) return { type: 'server', reason: `every row of a ${e.formatLabel} file is a machine` };
+  const dbToken = e.name ? DB_NAME.exec(e.name) : null;
+  if (dbToken) return { type: 'database', reason: `name "${e.name}" has the database token "${dbToken[2]}"` };
+  if (e.applicationName && !e.hasHostAttributes) {
+    return { type: 'application', reason: `application "${e.applicationName}" with no host attributes (IP, OS, CPU, memory)` };
+  }
+  if (e.hasHostAttributes) return { type: 'server', reason: 'has host attributes (IP, OS, CPU or memory)' };
+  return { type: 'server', reason: 'no type column and no other evidence: server by default' };
+}

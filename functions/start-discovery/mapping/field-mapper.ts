@@ -1,0 +1,160 @@
+/**
+ * Header → asset field decisions. A recognised format's known columns map exactly (confidence 1);
+ * other headers go through, in order: the asset field's own name (exact, 1.0), a synonym
+ * (0.9), the synonym left after dropping filler words like "total"/"primary" (fuzzy, 0.8), and
+ * string similarity to a synonym ≥ 0.8 (fuzzy, 0.85 × similarity). Anything else is unmapped and
+ * kept whole as `custom_attributes.<header>`.
+ */
+import { formatColumn, recogniseFormat } from './formats.ts';
+import { headerTokens, similarity } from './headers.ts';
+import { unitInHeader } from './numbers.ts';
+import type { FieldMapping, MappingPlan, MatchType, Target } from './types.ts';
+
+/** Synonyms per target, as header words (see headerTokens) joined by spaces. */
+export const SYNONYMS: Record<Target, string[]> = {
+  name: ['name', 'server name', 'asset name', 'ci name', 'computer name', 'machine name', 'vm name', 'display name', 'server',
+    'asset', 'device name', 'system name', 'vm', 'virtual machine', 'ci', 'node'],
+  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer'],
+  fqdn: ['fqdn', 'fully qualified domain name', 'dns fqdn', 'full dns name'],
+  ip_address: ['ip', 'ip address', 'ip addresses', 'ipv4', 'ipv4 address', 'primary ip', 'primary ip address', 'ips', 'management ip',
+    'ip addr', 'ip adresse', 'ip list'],
+  mac_address: ['mac', 'mac address', 'mac addresses'],
+  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'os family', 'os type', 'betriebssystem', 'os description'],
+  os_version: ['os version', 'operating system version', 'os release', 'os build'],
+  cpu_cores: ['cores', 'cpu cores', 'vcpu', 'vcpus', 'cpus', 'cpu', 'num cpu', 'cpu count', 'processors', 'core count', 'total cores',
+    'number of cores', 'logical processors', 'v cpu', 'vcores', 'cpu anzahl'],
+  cpu_sockets: ['sockets', 'cpu sockets', 'number of sockets', 'physical cpus', 'socket count', 'num sockets'],
+  cores_per_socket: ['cores per socket', 'cores per processor', 'cores per cpu', 'cores p s'],
+  memory_gb: ['memory', 'ram', 'mem', 'memory size', 'ram size', 'total memory', 'physical memory', 'memory capacity',
+    'installed memory', 'vram', 'arbeitsspeicher', 'speicher'],
+  storage_gb: ['storage', 'disk', 'disk size', 'disk space', 'total disk', 'total storage', 'provisioned storage', 'storage capacity',
+    'disk capacity', 'total disk capacity', 'hdd', 'allocated storage', 'provisioned space', 'disks size', 'storage size',
+    'provisioned'],
+  storage_part: [],
+  environment: ['environment', 'env', 'used for', 'stage', 'environment type', 'lifecycle', 'umgebung'],
+  asset_type: ['type', 'asset type', 'ci type', 'class', 'category', 'device type', 'server type', 'sys class name', 'kind',
+    'asset class', 'ci class'],
+  datacenter: ['datacenter', 'data center', 'datacentre', 'data centre', 'dc', 'site'],
+  location: ['location', 'region', 'city', 'country', 'building', 'hosting location', 'standort'],
+  business_owner: ['owner', 'business owner', 'application owner', 'app owner', 'owned by', 'service owner'],
+  technical_owner: ['technical owner', 'tech owner', 'it owner', 'managed by', 'support group', 'administrator', 'admin', 'sysadmin'],
+  department: ['department', 'business unit', 'bu', 'division', 'abteilung'],
+  application_name: ['application', 'app', 'application name', 'app name', 'service', 'business service', 'applications', 'workload'],
+  criticality: ['criticality', 'business criticality', 'tier', 'service tier', 'importance', 'priority'],
+  description: ['description', 'notes', 'note', 'comment', 'comments', 'annotation', 'short description', 'remarks', 'beschreibung'],
+  power_state: ['power state', 'powerstate', 'power status', 'vm state', 'machine status', 'state', 'running state'],
+  template: ['template', 'is template'],
+  external_id: ['id', 'asset id', 'asset tag', 'ci id', 'external id', 'sys id', 'uuid', 'inventory id', 'inventory number',
+    'machine id', 'server id', 'vm id'],
+  storage_used_gb: ['used storage', 'disk used', 'in use', 'storage used', 'used space', 'used disk'],
+  cluster: ['cluster', 'vm cluster'],
+  virtualization_host: ['esx host', 'esxi host', 'hypervisor', 'vm host', 'physical host', 'host server'],
+};
+
+/** Words that qualify rather than name a field: "Total RAM", "Primary IP", "Number of CPUs". */
+const FILLER = new Set(['total', 'primary', 'main', 'allocated', 'installed', 'configured', 'assigned', 'current', 'size', 'number',
+  'of', 'the', 'num', 'no', 'nr', 'count', 'amount', 'capacity', 'server', 'vm', 'guest', 'system', 'physical', 'virtual', 'asset', 'ci']);
+
+/** Targets that are asset columns; the rest live in custom_attributes. */
+const ASSET_COLUMNS = new Set<Target>(['name', 'hostname', 'fqdn', 'ip_address', 'mac_address', 'operating_system', 'os_version',
+  'cpu_cores', 'memory_gb', 'storage_gb', 'environment', 'asset_type', 'datacenter', 'location', 'business_owner', 'technical_owner',
+  'department', 'application_name', 'criticality', 'description']);
+
+/** The import_field_mappings.target_field of a target: its asset column, or where it is kept. */
+export function targetFieldOf(target: Target): string {
+  if (ASSET_COLUMNS.has(target)) return target;
+  if (target === 'cpu_sockets' || target === 'cores_per_socket') return 'cpu_cores';
+  if (target === 'storage_part') return 'storage_gb';
+  return `custom_attributes.${target}`;
+}
+
+const SYNONYM_INDEX: Array<{ key: string; phrase: string; target: Target }> = Object.entries(SYNONYMS).flatMap(
+  ([target, phrases]) => phrases.map((phrase) => ({ key: phrase.replace(/ /g, ''), phrase, target: target as Target })),
+);
+
+interface Match { target: Target; matchType: MatchType; confidence: number; rule: string }
+
+/** The best generic match of one header, or null. */
+export function matchHeader(header: string): Match | null {
+  const tokens = headerTokens(header);
+  const key = tokens.join('');
+  if (!key) return null;
+  for (const target of Object.keys(SYNONYMS) as Target[]) {
+    if (key === target.replace(/_/g, '')) return { target, matchType: 'exact', confidence: 1, rule: `header is the asset field "${target}"` };
+  }
+  const syn = SYNONYM_INDEX.find((s) => s.key === key);
+  if (syn) return { target: syn.target, matchType: 'synonym', confidence: 0.9, rule: `synonym "${syn.phrase}" of ${syn.target}` };
+  const core = tokens.filter((t) => !FILLER.has(t)).join('');
+  const cored = core && core !== key ? SYNONYM_INDEX.find((s) => s.key === core) : undefined;
+  if (cored) {
+    return { target: cored.target, matchType: 'fuzzy', confidence: 0.8, rule: `"${cored.phrase}" after dropping qualifier words` };
+  }
+  let best: { s: (typeof SYNONYM_INDEX)[number]; sim: number } | null = null;
+  if (key.length >= 4) {
+    for (const s of SYNONYM_INDEX) {
+      if (s.key.length < 4) continue;
+      const sim = similarity(key, s.key);
+      if (sim >= 0.8 && (!best || sim > best.sim)) best = { s, sim };
+    }
+  }
+  if (best) {
+    const confidence = Math.round(0.85 * best.sim * 100) / 100;
+    return { target: best.s.target, matchType: 'fuzzy', confidence, rule: `similar to "${best.s.phrase}" (${best.sim.toFixed(2)})` };
+  }
+  return null;
+}
+
+/**
+ * The mapping plan of a file from its headers: its recognised format (source_system, `generic_cmdb`
+ * when none) and one decision per header, none dropped.
+ */
+export function planMapping(headers: readonly string[]): MappingPlan {
+  const format = recogniseFormat(headers);
+  const mappings: FieldMapping[] = headers.map((header, index) => {
+    const known = format ? formatColumn(format, header) : undefined;
+    if (known) {
+      const target = known.target ?? null;
+      return {
+        sourceField: header,
+        targetField: target ? targetFieldOf(target) : `custom_attributes.${known.custom || header}`,
+        target,
+        matchType: 'exact',
+        confidence: 1,
+        unit: known.unit ?? unitInHeader(header),
+        priority: (known.priority ?? 0) * 1000 + index,
+        rule: `${format!.label} column`,
+      };
+    }
+    const match = matchHeader(header);
+    if (!match) {
+      return {
+        sourceField: header, targetField: `custom_attributes.${header}`, target: null, matchType: 'unmapped', confidence: 0,
+        unit: null, priority: index, rule: 'no known field: kept as a custom attribute',
+      };
+    }
+    return {
+      sourceField: header,
+      targetField: targetFieldOf(match.target),
+      target: match.target,
+      matchType: match.matchType,
+      confidence: match.confidence,
+      unit: unitInHeader(header),
+      // Several columns may feed one field: the more certain one first, then file order.
+      priority: Math.round((1 - match.confidence) * 100) * 1000 + index,
+      rule: match.rule,
+    };
+  });
+  // Two columns kept under one custom key would overwrite each other: the later keeps its header.
+  const claimed = new Set<string>();
+  for (const m of [...mappings].sort((a, b) => a.priority - b.priority)) {
+    if (!m.targetField.startsWith('custom_attributes.')) continue;
+    if (claimed.has(m.targetField)) m.targetField = `custom_attributes.${m.sourceField}`;
+    claimed.add(m.targetField);
+  }
+  return {
+    sourceSystem: format?.id ?? 'generic_cmdb',
+    formatLabel: format?.label ?? 'generic CMDB',
+    rowsAreMachines: format?.rowsAreMachines ?? false,
+    mappings,
+  };
+}

@@ -1,0 +1,98 @@
+/** Pure normalisers for the text fields of an inventory row. No I/O; unit-tested in test/discovery. */
+import { isBlank } from './numbers.ts';
+
+/** The trimmed text of a cell, or null when blank. Non-ASCII text is kept as it is. */
+export function text(value: unknown): string | null {
+  if (isBlank(value)) return null;
+  return String(value).trim().normalize('NFC');
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const IPV6 = /^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}(%\w+)?$/i;
+
+export const isIpv4 = (s: string) => IPV4.test(s);
+export const isIp = (s: string) => IPV4.test(s) || (s.includes(':') && IPV6.test(s));
+
+/**
+ * Every IP address in a cell ("10.0.0.5, fe80::1; 192.168.1.9", "10.1.1.1/24") and the primary
+ * one: the first IPv4, else the first IPv6. Order and duplicates: first occurrence kept.
+ */
+export function parseIps(value: unknown): { primary: string | null; all: string[] } {
+  const s = text(value);
+  if (!s) return { primary: null, all: [] };
+  const all: string[] = [];
+  for (const raw of s.split(/[\s,;|]+/)) {
+    const token = raw.replace(/^[[("']+|[\])"']+$/g, '').replace(/\/\d{1,3}$/, '');
+    if (token && isIp(token) && !all.includes(token)) all.push(token);
+  }
+  return { primary: all.find(isIpv4) ?? all[0] ?? null, all };
+}
+
+const ARCH = /\s*\((?:32|64)-?bit\)|\s*\b(?:x86_64|x64|amd64|64-bit|32-bit)\b/gi;
+
+/**
+ * Splits an OS string into name and version at its first token that starts with a digit:
+ * "Microsoft Windows Server 2019 (64-bit)" → ["Microsoft Windows Server", "2019"];
+ * "Ubuntu 22.04.3 LTS" → ["Ubuntu", "22.04.3 LTS"]. The architecture suffix is dropped.
+ * A separate version cell, when present and not blank, wins and the name stays whole.
+ */
+export function splitOs(osValue: unknown, versionValue?: unknown): { name: string | null; version: string | null } {
+  const os = text(osValue)?.replace(ARCH, '').replace(/\s+/g, ' ').trim() || null;
+  const version = text(versionValue);
+  if (version) return { name: os, version };
+  if (!os) return { name: null, version: null };
+  const m = /^(.*?\D)\s+(\d[\w.\-/]*(?:\s.*)?)$/.exec(os);
+  if (!m) return { name: os, version: null };
+  return { name: m[1]!.trim(), version: m[2]!.trim() };
+}
+
+const ENVIRONMENTS: Array<[RegExp, string]> = [
+  [/^(prod|production|prd|prd\d*|prod\d*|live|p)$/, 'production'],
+  [/^(pre-?prod|pre-?production|staging|stage|stg|pprd)$/, 'staging'],
+  [/^(uat|acceptance|acc|user acceptance( testing)?)$/, 'uat'],
+  [/^(test|testing|tst|qa|sit|quality assurance|t)$/, 'test'],
+  [/^(dev|development|develop|devl|d)$/, 'development'],
+  [/^(dr|disaster recovery|bcp)$/, 'disaster_recovery'],
+  [/^(sandbox|sbx|lab|poc|demo|demonstration)$/, 'sandbox'],
+  [/^(training|train|trn)$/, 'training'],
+];
+
+/** A canonical environment name (prod/Production/PRD → production, …); unknown values lower-cased. */
+export function normaliseEnvironment(value: unknown): string | null {
+  const s = text(value)?.toLowerCase().replace(/[_\s]+/g, ' ').trim();
+  if (!s) return null;
+  for (const [re, env] of ENVIRONMENTS) if (re.test(s)) return env;
+  return s;
+}
+
+/** True/false from the many spellings exports use; null when blank or not a boolean. */
+export function parseBoolean(value: unknown): boolean | null {
+  const s = text(value)?.toLowerCase();
+  if (!s) return null;
+  if (['true', 'yes', 'y', '1', 'wahr', 'x', 'ja', 'oui', 'vrai'].includes(s)) return true;
+  if (['false', 'no', 'n', '0', 'falsch', 'nein', 'non', 'faux'].includes(s)) return false;
+  return null;
+}
+
+/** A canonical power state: poweredOn/Running/On → on, poweredOff/Stopped/Off → off, suspended. */
+export function normalisePowerState(value: unknown): 'on' | 'off' | 'suspended' | null {
+  const s = text(value)?.toLowerCase().replace(/[\s_-]/g, '');
+  if (!s) return null;
+  if (['poweredon', 'on', 'running', 'started', 'up', 'active'].includes(s)) return 'on';
+  if (['poweredoff', 'off', 'stopped', 'shutdown', 'down', 'deallocated', 'inactive'].includes(s)) return 'off';
+  if (['suspended', 'paused', 'saved'].includes(s)) return 'suspended';
+  return null;
+}
+
+const HOSTNAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]*(\.[\p{L}\p{N}_-]+)*\.?$/u;
+
+/**
+ * Host name and FQDN from a name cell: "web01.corp.example" → hostname "web01", fqdn the whole;
+ * "web01" → hostname "web01". Values that are not host names (spaces, IPs) give nulls.
+ */
+export function parseHostname(value: unknown): { hostname: string | null; fqdn: string | null } {
+  const s = text(value)?.replace(/\.$/, '');
+  if (!s || !HOSTNAME.test(s) || isIp(s)) return { hostname: null, fqdn: null };
+  const dot = s.indexOf('.');
+  return dot > 0 ? { hostname: s.slice(0, dot), fqdn: s } : { hostname: s, fqdn: null };
+}
