@@ -1,0 +1,52 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { InvalidImportError } from '../_shared/errors.ts';
+
+/** Rows are sent to COPY in chunks of about this many characters (fewer, larger writes). */
+const CHUNK_CHARS = 256 * 1024;
+// A JSON `\u0000` escape that is not itself an escaped backslash followed by "u0000".
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+export interface RawRecordTarget {
+  dataImportId: string;
+  clientAccountId: string;
+  engagementId: string;
+  file: string;
+}
+
+/**
+ * Streams rows into raw_import_records with one COPY on the caller's connection (inside its
+ * transaction): row_number 1, 2, ... in file order, raw_data the row as jsonb, master_flow_id left
+ * NULL for LinkRecords. Memory stays constant: rows are encoded as they are produced, and COPY's
+ * backpressure paces the reader. Returns the number of rows written.
+ */
+export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<Record<string, unknown>>, target: RawRecordTarget): Promise<number> {
+  let count = 0;
+  const prefix = `${target.dataImportId}\t${target.clientAccountId}\t${target.engagementId}\t`;
+  async function* lines(): AsyncGenerator<string> {
+    let chunk = '';
+    for await (const row of rows) {
+      count++;
+      const json = JSON.stringify(row);
+      // PostgreSQL's jsonb cannot hold U+0000; say which row instead of failing the COPY.
+      if (json.includes('\\u0000') && NUL_ESCAPE.test(json)) {
+        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a NUL character (\\u0000), which cannot be stored`, { file: target.file, row: count });
+      }
+      // COPY text format: JSON has no raw tabs or line breaks, only backslashes need doubling.
+      chunk += `${prefix}${count}\t${json.includes('\\') ? json.replaceAll('\\', '\\\\') : json}\n`;
+      if (chunk.length >= CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+  const copy = client.query(copyFrom(
+    'copy raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data) from stdin',
+  ));
+  await pipeline(Readable.from(lines()), copy);
+  if (copy.rowCount !== count) throw new Error(`COPY wrote ${copy.rowCount} raw records for ${count} rows`);
+  return count;
+}

@@ -1,0 +1,79 @@
+import { InvalidImportError } from '../../_shared/errors.ts';
+import { readCsv } from './csv.ts';
+import { decodeText, LineCounter } from './decode.ts';
+import { detectContainer, SNIFF_BYTES } from './detect.ts';
+import { readJsonArray, readNdjson } from './json.ts';
+import type { ParsedTable } from './types.ts';
+import { readXlsx } from './xlsx.ts';
+
+export type { HeaderRename, ParsedTable } from './types.ts';
+
+/** How much decoded text the format and delimiter are guessed from. */
+const SAMPLE_CHARS = 64 * 1024;
+
+/**
+ * Opens a dropped file as a table, reading the bytes once and as they arrive (constant memory):
+ * detects the container from the first bytes (text with its encoding, a ZIP workbook, binary),
+ * then the text format from its first character (`[` JSON array, `{` NDJSON, otherwise CSV).
+ * Rows are produced lazily by `table.rows`. Every problem is an InvalidImportError whose message
+ * names the file and the line or byte.
+ */
+export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: string }): Promise<ParsedTable> {
+  const bytes = source[Symbol.asyncIterator]();
+  const headChunks: Uint8Array[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < SNIFF_BYTES) {
+    const next = await bytes.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    headChunks.push(next.value);
+    headLength += next.value.length;
+  }
+  const head = Buffer.concat(headChunks);
+  const rest = async function* (skip: number) {
+    if (head.length > skip) yield head.subarray(skip);
+    if (!ended) yield* { [Symbol.asyncIterator]: () => bytes };
+  };
+
+  const container = detectContainer(head);
+  switch (container.kind) {
+    case 'empty':
+      throw new InvalidImportError(`${ctx.file}: the file is empty (0 bytes)`, { file: ctx.file, byte: 0 });
+    case 'binary':
+      throw new InvalidImportError(`${ctx.file}: byte ${container.byte}: this is ${container.what}, not a CSV or JSON inventory`, { file: ctx.file, byte: container.byte });
+    case 'zip':
+      return readXlsx(rest(0), ctx);
+    case 'text':
+      break;
+  }
+
+  const lines = new LineCounter();
+  const text = decodeText(rest(container.bomLength), { encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines });
+  let sample = '';
+  let textEnded = false;
+  while (sample.length < SAMPLE_CHARS || sample.trim() === '') {
+    const next = await text.next();
+    if (next.done) {
+      textEnded = true;
+      break;
+    }
+    sample += next.value;
+  }
+  const first = sample.trimStart()[0];
+  if (first === undefined) {
+    throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`, { file: ctx.file, line: lines.line() });
+  }
+  const all: AsyncIterable<string> = {
+    async *[Symbol.asyncIterator]() {
+      yield sample;
+      if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
+    },
+  };
+  const readCtx = { file: ctx.file, encoding: container.encoding };
+  const table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readNdjson(all, readCtx) : readCsv(all, sample, readCtx);
+  table.details = { ...table.details, bom: container.bomLength > 0 };
+  return table;
+}

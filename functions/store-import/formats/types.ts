@@ -1,0 +1,40 @@
+/** What a reader made of the file: its shape, and its data rows as a stream. */
+export interface ParsedTable {
+  format: 'csv' | 'json' | 'ndjson' | 'xlsx';
+  /** The text encoding read ('utf-8', 'utf-16le', 'utf-16be'); 'binary' for workbooks. */
+  encoding: string;
+  /** The MIME type of what the bytes turned out to be. */
+  mimeType: string;
+  delimiter?: string;
+  sheet?: string;
+  /**
+   * The column names rows are keyed by, in file order. CSV knows them up front; JSON collects
+   * the union of keys as rows go by, so the list is complete once `rows` is exhausted.
+   */
+  headers: string[];
+  /** Header names that were changed so that no value is lost (duplicates, empty names). */
+  headerRenames: HeaderRename[];
+  /**
+   * One object per data row, in order, keyed by header. Values stay as the file has them: CSV
+   * and spreadsheet cells as strings (never coerced), JSON values as JSON.
+   * Throws InvalidImportError naming the file and line/row when the content is malformed.
+   */
+  rows: AsyncIterable<Record<string, unknown>>;
+  /** Format details recorded in data_imports.import_config (BOM, `sep=` line, ...). */
+  details: Record<string, unknown>;
+}
+
+export interface HeaderRename {
+  /** 1-based column position. */
+  column: number;
+  from: string;
+  to: string;
+}
+
+/** What every reader gets besides the bytes or text. */
+export interface ReadContext {
+  /** The file name, for messages. */
+  file: string;
+  /** The text encoding the bytes were decoded from. */
+  encoding: string;
+}

@@ -1,0 +1,45 @@
+import middy from '@middy/core';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import type { Context } from 'aws-lambda';
+import pg from 'pg';
+import { z } from 'zod';
+import { resolveDatabaseUrl } from '../_shared/database.ts';
+import { classifyError } from '../_shared/errors.ts';
+import { createS3Client } from '../_shared/s3.ts';
+import { storeImport, type StoreImportResult } from './store-import.ts';
+
+/** The StoreImport task's input: the S3 object (as the trigger saw it) and its tenant. */
+export const storeImportInput = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  versionId: z.string().min(1).nullish(),
+  etag: z.string().min(1).nullish(),
+  clientAccountId: z.uuid(),
+  engagementId: z.uuid(),
+});
+export type StoreImportEvent = z.output<typeof storeImportInput>;
+
+// Module scope: one S3 client and one connection per container, reused across invocations.
+const s3 = createS3Client();
+let pool: Promise<pg.Pool> | undefined;
+const database = () =>
+  (pool ??= resolveDatabaseUrl().then((url) => new pg.Pool({
+    connectionString: url,
+    max: 1, // a Lambda handles one event at a time
+    allowExitOnIdle: true, // in-process local runs end when the work does
+    application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-store-import',
+  })).catch((err) => {
+    pool = undefined; // try again on the next invocation
+    throw err;
+  }));
+
+/** Step Functions task StoreImport: stores the dropped file as one import and its raw records. */
+export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context>()
+  .use(parser({ schema: storeImportInput }))
+  .handler(async (input) => {
+    try {
+      return await storeImport({ s3, pool: await database() }, input);
+    } catch (err) {
+      throw classifyError(err);
+    }
+  });

@@ -1,0 +1,199 @@
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
+import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { copyRawRecords } from './copy-rows.ts';
+import { openTable } from './formats/index.ts';
+import { MeasuredBytes } from './object-bytes.ts';
+
+/**
+ * The database: a node-postgres Pool (the Lambda keeps one per container; COPY needs `pg`), or a
+ * URL for which a pool is opened for this call and closed after it.
+ */
+export type StoreImportDeps = { s3: S3Client } & ({ pool: pg.Pool } | { databaseUrl: string });
+
+export interface StoreImportInput {
+  bucket: string;
+  key: string;
+  /** The version the event named; absent (or null) where the bucket is not versioned. */
+  versionId?: string | null;
+  /** The ETag the event named: the object must still have it (else it was overwritten since). */
+  etag?: string | null;
+  clientAccountId: string;
+  engagementId: string;
+}
+
+export interface StoreImportResult {
+  dataImportId: string;
+  rowCount: number;
+  /** True when this object version had been imported already: nothing was written. */
+  reused: boolean;
+}
+
+interface ObjectVersion {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string;
+  size: number;
+  contentType: string | null;
+}
+
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
+
+/**
+ * StoreImport: one dropped S3 object → one `data_imports` row (status `stored`) and one
+ * `raw_import_records` row per data row, in one transaction.
+ *
+ * Primary course:
+ * 1. HeadObject: the object's identity (bucket, key, VersionId or, unversioned, the ETag), size, type.
+ * 2. Take a transaction-scoped advisory lock on that identity, so concurrent calls for the same
+ *    object run one after the other; the second then finds the first one's import.
+ * 3. An import of this identity with raw records (or past `failed`) → return it, `reused: true`.
+ * 4. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
+ *    object through the format reader into COPY, and record total_records, size, SHA-256, MIME
+ *    type and import_config (format, encoding, delimiter, headers, renames).
+ *
+ * Idempotency key: data_imports_s3_object_key (bucket, key, coalesce(version, ETag)).
+ * Bad content (InvalidImportError): the transaction rolls back (no raw record stays), the import
+ * is recorded `failed` with the error's file/line/byte, and the error is rethrown.
+ */
+export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
+  if ('pool' in deps) return storeWithPool(deps.s3, deps.pool, input);
+  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' });
+  try {
+    return await storeWithPool(deps.s3, pool, input);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+  const object = await headObject(s3, input);
+  const file = fileNameOf(input.key);
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  const client = await pool.connect();
+  let broken = false;
+  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]),
+    ]);
+    const { rows: [existing] } = await client.query<{ id: string; status: string; total_records: number | null; client_account_id: string; engagement_id: string; has_records: boolean }>(
+      `select id, status, total_records, client_account_id, engagement_id,
+              exists (select 1 from raw_import_records r where r.data_import_id = d.id) as has_records
+       from data_imports d
+       where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3`,
+      [object.bucket, object.key, object.versionId ?? object.etag],
+    );
+    if (existing && (existing.client_account_id !== tenant.clientAccountId || existing.engagement_id !== tenant.engagementId)) {
+      throw new TenantError(`s3://${object.bucket}/${object.key} was imported for another client or engagement (data import ${existing.id})`);
+    }
+    if (existing && (existing.has_records || !['failed', 'pending'].includes(existing.status))) {
+      await client.query('commit');
+      return { dataImportId: existing.id, rowCount: existing.total_records ?? 0, reused: true };
+    }
+    const dataImportId = existing?.id ?? (await insertImport(client, object, file, tenant));
+
+    body = await getObject(s3, object);
+    const bytes = new MeasuredBytes(body);
+    const table = await openTable(bytes, { file });
+    const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
+    if (!bytes.done || bytes.size !== object.size) {
+      throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
+    }
+    const importConfig = {
+      format: table.format,
+      encoding: table.encoding,
+      delimiter: table.delimiter ?? null,
+      sheet: table.sheet ?? null,
+      headers: table.headers,
+      headerRenames: table.headerRenames,
+      ...table.details,
+      contentHash: 'sha256',
+      s3ContentType: object.contentType,
+    };
+    await client.query(
+      `update data_imports
+       set status = 'stored', total_records = $2, file_size = $3, file_hash = $4, mime_type = $5, import_config = $6::text::jsonb,
+           source_sheet = $7, error_message = null, error_details = null, updated_at = now()
+       where id = $1`,
+      [dataImportId, rowCount, bytes.size, bytes.sha256(), table.mimeType, JSON.stringify(importConfig), table.sheet ?? null],
+    );
+    await client.query('commit');
+    return { dataImportId, rowCount, reused: false };
+  } catch (err) {
+    body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
+    broken = await client.query('rollback').then(() => false, () => true);
+    if (err instanceof InvalidImportError) {
+      await markImportFailed(pool, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
+        errorName: err.name,
+        message: err.message,
+        details: { file, ...err.details },
+      });
+    }
+    throw err;
+  } finally {
+    client.release(broken || undefined);
+  }
+}
+
+async function insertImport(client: pg.PoolClient, object: ObjectVersion, file: string, tenant: { clientAccountId: string; engagementId: string }): Promise<string> {
+  try {
+    const { rows: [row] } = await client.query<{ id: string }>(
+      `insert into data_imports (client_account_id, engagement_id, import_name, filename, file_size, s3_bucket, s3_key, s3_version_id, s3_etag, status)
+       values ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'pending')
+       returning id`,
+      [tenant.clientAccountId, tenant.engagementId, file, object.size, object.bucket, object.key, object.versionId, object.etag],
+    );
+    return row!.id;
+  } catch (err) {
+    if (isUnknownTenant(err)) throw new TenantError(`engagement ${tenant.engagementId} of client ${tenant.clientAccountId} does not exist`);
+    throw err;
+  }
+}
+
+async function headObject(s3: S3Client, input: StoreImportInput): Promise<ObjectVersion> {
+  const where = `s3://${input.bucket}/${input.key}${input.versionId ? ` (version ${input.versionId})` : ''}`;
+  let head;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: input.key, VersionId: input.versionId ?? undefined }));
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new NotFoundError(`${where} does not exist`);
+    throw err;
+  }
+  const etag = unquote(head.ETag ?? '');
+  if (!etag) throw new Error(`${where}: S3 returned no ETag`);
+  if (input.etag && !input.versionId && unquote(input.etag) !== etag) {
+    // Unversioned bucket, object overwritten since the event: that content is gone; the new one has its own event.
+    throw new NotFoundError(`${where} has changed since the event (ETag ${unquote(input.etag)}, now ${etag})`);
+  }
+  return {
+    bucket: input.bucket,
+    key: input.key,
+    versionId: head.VersionId ?? input.versionId ?? null,
+    etag,
+    size: head.ContentLength ?? 0,
+    contentType: head.ContentType ?? null,
+  };
+}
+
+/** The object's bytes as a Node stream, pinned to the version (or ETag) that HeadObject saw. */
+async function getObject(s3: S3Client, object: ObjectVersion): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }> {
+  let out;
+  try {
+    out = await s3.send(new GetObjectCommand({
+      Bucket: object.bucket,
+      Key: object.key,
+      ...(object.versionId ? { VersionId: object.versionId } : { IfMatch: `"${object.etag}"` }),
+    }));
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 404) throw new NotFoundError(`s3://${object.bucket}/${object.key} changed or disappeared while it was being imported`);
+    throw err;
+  }
+  const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  if (!body) throw new Error(`s3://${object.bucket}/${object.key}: GetObject returned no body`);
+  return body;
+}
