@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackfill, undoBackfill, type BackfillResult } from '../db/backfill/index.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { buildLegacyDatabase, flowId, id } from './support/legacy.ts';
+
+let db: TestDatabase;
+let dryRun: BackfillResult;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: false });
+  await buildLegacyDatabase(db.sql, 'pre-fix');
+  await runMigrations(db.url, { adoptLegacy: true });
+  dryRun = await runBackfill(db.sql);
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+const line = (l: BackfillResult['links'][number]) => `${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` ${l.distanceSeconds}s`}${l.quarantineId ? ' released' : ''}`;
+const link = (table: string, row: string, flow: string, evidence: string, extra = '') => `${table} ${id(row)} → ${flowId(flow)} ${evidence}${extra}`;
+
+const EXPECTED_LINKS = [
+  link('assets', 'asset:prox', 'prox', 'proximity', ' 1200s released'),
+  link('assets', 'asset:via-df', 'ok', 'discovery_flow', ' released'),
+  link('data_imports', 'imp:claimed', 'claimed', 'flow_configuration'),
+  link('data_imports', 'imp:config', 'config', 'flow_configuration'),
+  link('data_imports', 'imp:df', 'df', 'discovery_flow'),
+  link('data_imports', 'imp:name', 'name', 'flow_name'),
+  link('data_imports', 'imp:persist', 'persist', 'flow_persistence_data'),
+  link('data_imports', 'imp:prox', 'prox', 'proximity', ' 1800s'),
+  link('discovery_flows', 'df:null-import', 'name', 'import', ' released'),
+  link('discovery_flows', 'df:same-flow', 'persist', 'same_flow_id', ' released'),
+  link('import_field_mappings', 'fm:config', 'config', 'import', ' released'),
+  link('raw_import_records', 'raw:claimed-1', 'claimed', 'import'),
+  link('raw_import_records', 'raw:config-1', 'config', 'import'),
+  link('raw_import_records', 'raw:config-2', 'config', 'import'),
+  link('raw_import_records', 'raw:df-1', 'df', 'import'),
+  link('raw_import_records', 'raw:name-1', 'name', 'import'),
+  link('raw_import_records', 'raw:ok-2', 'ok', 'import'),
+  link('raw_import_records', 'raw:persist-1', 'persist', 'import'),
+  link('raw_import_records', 'raw:prox-1', 'prox', 'import'),
+].sort();
+
+const UNRESOLVED: Record<string, RegExp> = {
+  [`assets ${id('asset:none')}`]: /^no candidate/,
+  [`assets ${id('asset:tie')}`]: new RegExp(`^tie: flows .*${flowId('tie-a')}|^tie: flows .*${flowId('tie-b')}`),
+  [`data_imports ${id('imp:cross')}`]: /^no candidate/,
+  [`data_imports ${id('imp:far')}`]: /^no candidate/,
+  [`data_imports ${id('imp:near')}`]: /^no candidate/, // its only neighbour is claimed by imp:claimed's evidence
+  [`data_imports ${id('imp:tie')}`]: /^tie: .* \(2700 s\)$/,
+  [`data_imports ${id('imp:type')}`]: /^no candidate/, // only an assessment flow nearby
+  [`discovery_flows ${id('df:dangling')}`]: /^no evidence/,
+  [`discovery_flows ${id('df:to-quarantined-master')}`]: /^no evidence/,
+  [`import_field_mappings ${id('fm:tie')}`]: new RegExp(`^no evidence: its data import ${id('imp:tie')} has no master flow`),
+  [`raw_import_records ${id('raw:far-1')}`]: /has no master flow/,
+  [`raw_import_records ${id('raw:near-1')}`]: /has no master flow/,
+  [`raw_import_records ${id('raw:tie-1')}`]: /has no master flow/,
+};
+
+describe('backfill after adoption', () => {
+  it('plans exactly the links the evidence and the proximity rules allow', () => {
+    expect(dryRun.applied).toBe(false);
+    expect(dryRun.links.map(line).sort()).toEqual(EXPECTED_LINKS);
+  });
+
+  it('reports ties and rows without candidates instead of guessing', () => {
+    const got = Object.fromEntries(dryRun.unresolved.map((u) => [`${u.table} ${u.rowId}`, u.reason]));
+    expect(Object.keys(got).sort()).toEqual(Object.keys(UNRESOLVED).sort());
+    for (const [key, pattern] of Object.entries(UNRESOLVED)) expect(got[key], key).toMatch(pattern);
+    expect(dryRun.totals.data_imports).toEqual({ linked: 6, released: 0, unresolved: 5 });
+  });
+
+  it('writes nothing on a dry run', async () => {
+    const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from backfill_runs`;
+    expect(n).toBe(0);
+    const [imp] = await db.sql`select master_flow_id from data_imports where id = ${id('imp:config')}`;
+    expect(imp!.master_flow_id).toBeNull();
+  });
+
+  it('applies in one run, records every change, releases quarantined rows, and a second apply finds nothing', async () => {
+    const applied = await runBackfill(db.sql, { apply: true });
+    expect(applied.links.map(line).sort()).toEqual(EXPECTED_LINKS);
+    const changes = await db.sql<{ n: number }[]>`select count(*)::int as n from backfill_changes where run_id = ${applied.runId}`;
+    expect(changes[0]!.n).toBe(EXPECTED_LINKS.length);
+    const [df] = await db.sql`select master_flow_id::text as m, data_import_id::text as i from discovery_flows where id = ${id('df:null-import')}`;
+    expect(df).toEqual({ m: flowId('name'), i: id('imp:name') });
+    const [asset] = await db.sql`select master_flow_id::text as m, discovery_flow_id::text as d from assets where id = ${id('asset:via-df')}`;
+    expect(asset).toEqual({ m: flowId('ok'), d: id('df:ok') });
+    const released = await db.sql`select row_id from quarantined_rows where released_at is not null order by row_id`;
+    expect(released.map((r) => r.row_id)).toEqual([id('asset:prox'), id('asset:via-df'), id('df:null-import'), id('df:same-flow'), id('fm:config')].sort());
+    const again = await runBackfill(db.sql, { apply: true });
+    expect(again.links).toEqual([]);
+    expect(again.runId).toBeNull();
+    expect(again.unresolved.length).toBe(Object.keys(UNRESOLVED).length);
+  });
+
+  it('undoes a run: previous values back, released rows back in quarantine', async () => {
+    const [run] = await db.sql<{ id: string }[]>`select id from backfill_runs order by started_at desc limit 1`;
+    const result = await undoBackfill(db.sql, run!.id);
+    expect(result).toEqual({ restored: 14, requarantined: 5 });
+    const [imp] = await db.sql`select master_flow_id from data_imports where id = ${id('imp:config')}`;
+    expect(imp!.master_flow_id).toBeNull();
+    const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from assets where id = ${id('asset:via-df')}`;
+    expect(n).toBe(0);
+    await expect(undoBackfill(db.sql, run!.id)).rejects.toThrow(/already undone/);
+    const replanned = await runBackfill(db.sql);
+    expect(replanned.links.map(line).sort()).toEqual(EXPECTED_LINKS);
+    await runBackfill(db.sql, { apply: true });
+  });
+});
