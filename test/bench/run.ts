@@ -1,0 +1,75 @@
+/**
+ * `npm run bench [-- --smoke] [--only name,name]`: runs every benchmark of test/bench against one
+ * PostgreSQL (DATABASE_URL, or an embedded server in a temporary folder), prints one table
+ * (rows, seconds, rows/s, peak RSS, ratio to the reference measured in the same run) and writes
+ * it as JSON to test/bench/results/<timestamp>.json.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
+import { formatTable, type BenchRow } from './report.ts';
+
+interface Suite {
+  name: string;
+  module: string;
+  full: Record<string, unknown>[];
+  smoke: Record<string, unknown>[];
+}
+
+const SUITES: Suite[] = [
+  { name: 'store-import', module: './store-import.bench.ts', full: [{ rows: 100_000 }, { rows: 1_000_000 }], smoke: [{ rows: 10_000 }] },
+  { name: 'link-records', module: './link-records.bench.ts', full: [{ rows: 1_000_000 }], smoke: [{ rows: 20_000 }] },
+  { name: 'integrity', module: './integrity.bench.ts', full: [{ rows: 1_000_000 }, { rows: 10_000_000 }], smoke: [{ rows: 50_000 }] },
+  { name: 'backfill', module: './backfill.bench.ts', full: [{ rows: 1_000_000 }], smoke: [{ rows: 20_000 }] },
+  { name: 'discovery', module: './discovery.bench.ts', full: [{ rows: 100_000 }], smoke: [{ rows: 5_000 }] },
+  { name: 'local-drop', module: './local-drop.bench.ts', full: [{ rows: 10_000 }], smoke: [{ rows: 2_000 }] },
+  { name: 'bundle-size', module: './bundle-size.bench.ts', full: [{}], smoke: [{}] },
+];
+
+const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' } } });
+const only = values.only?.split(',');
+const suites = SUITES.filter((s) => !only || only.includes(s.name));
+
+let stop = async () => {};
+if (!process.env.DATABASE_URL) {
+  const dir = mkdtempSync(join(tmpdir(), 'flowlink-bench-pg-'));
+  chmodSync(dir, 0o755);
+  const server = await startLocalPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+  process.env.DATABASE_URL = server.url;
+  stop = async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+const results: BenchRow[] = [];
+let failed = false;
+try {
+  for (const suite of suites) {
+    const mod = (await import(suite.module)) as { run(opts: Record<string, unknown>): Promise<BenchRow[]> };
+    for (const opts of values.smoke ? suite.smoke : suite.full) {
+      console.error(`… ${suite.name} ${JSON.stringify(opts)}`);
+      try {
+        for (const row of await mod.run({ ...opts, smoke: Boolean(values.smoke) })) results.push({ suite: suite.name, ...row });
+      } catch (err) {
+        failed = true;
+        console.error(`${suite.name} failed: ${(err as Error).stack ?? err}`);
+        results.push({ suite: suite.name, name: 'FAILED', note: (err as Error).message });
+      }
+    }
+  }
+} finally {
+  await stop();
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+console.log(formatTable(results));
+console.log(`machine: ${machine}${values.smoke ? ' (smoke sizes)' : ''}`);
+const outDir = resolve(import.meta.dirname, 'results');
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}${values.smoke ? '-smoke' : ''}.json`);
+writeFileSync(file, JSON.stringify({ machine, smoke: Boolean(values.smoke), results }, null, 2));
+console.log(`written to ${file}`);
+process.exit(failed ? 1 : 0);
