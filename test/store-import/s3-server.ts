@@ -26,7 +26,8 @@ export async function startLocalS3(bucket = 'imports'): Promise<LocalS3> {
     s3,
     bucket,
     put: async (key, body, contentType) => {
-      const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+      const bytes = Buffer.from(body);
+      const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: contentType }));
       return { etag: (out.ETag ?? '').replace(/"/g, '') };
     },
     stop: async () => {

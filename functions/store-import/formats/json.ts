@@ -84,6 +84,7 @@ export function readJsonArray(text: AsyncIterable<string>, ctx: ReadContext): Pa
     }
     try {
       tokenizer.end();
+      if (!parser.isEnded) parser.end(); // a complete document has ended it already
     } catch (err) {
       throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the JSON ends before the array is closed (${(err as Error).message})`, { file: ctx.file, line: lines.line() });
     }
