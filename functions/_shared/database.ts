@@ -36,3 +36,10 @@ export function lambdaDatabase(): Promise<DbHandle> {
   shared ??= resolveDatabaseUrl().then((url) => connect(url, { max: 1, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
   return shared;
 }
+
+/** Closes the container's connection (local runs and tests end their process cleanly with it). */
+export async function closeLambdaDatabase(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  if (current) await (await current).close();
+}

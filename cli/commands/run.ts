@@ -1,0 +1,58 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { describeUrl } from '../../db/database.ts';
+import { InvalidImportError, TenantError } from '../../functions/_shared/errors.ts';
+import { ExecutionStore } from '../../workflows/execution-store.ts';
+import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE, summarize } from '../../workflows/local-pipeline.ts';
+import { LocalWorkflow } from '../../workflows/local-runner.ts';
+import { resolveLocalTenant } from '../../workflows/local-tenant.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { printSummary, progressPrinter } from '../workflow-report.ts';
+
+export interface RunOptions {
+  client?: string;
+  engagement?: string;
+}
+
+/**
+ * `flowlink run [file]`: the main job, locally. Drops the file (default: the bundled sample) into
+ * local S3 under the tenant's prefix, lets the trigger start the import workflow on the local Step
+ * Functions, prints each state, then the summary. Exit 0 only when the execution succeeded.
+ */
+export async function runCommand(file: string | undefined, opts: RunOptions, out: (line: string) => void = console.log): Promise<number> {
+  const path = resolve(file ?? SAMPLE_FILE);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${path}: no such file`);
+  const env = await openLocalEnvironment(out);
+  try {
+    const tenant = await resolveLocalTenant(env.db.sql, opts).catch((err) => {
+      throw err instanceof TenantError ? new UsageError(err.message) : err;
+    });
+    out(`flowlink run: ${path}`);
+    out(`  tenant    ${tenant.clientName} (${tenant.clientAccountId}) / ${tenant.engagementName} (${tenant.engagementId})`);
+    out(`  database  ${describeUrl(env.target.url)} (${env.target.source})`);
+    out(`  s3        ${env.s3.endpoint} bucket ${env.s3.bucket}`);
+    const workflow = new LocalWorkflow({ store: new ExecutionStore(resolve(localDir(), 'executions')), onEvent: progressPrinter(out) });
+    const started = await dropFile(env, workflow, path, tenant).catch((err) => {
+      throw err instanceof MissingFileError || err instanceof InvalidImportError || err instanceof TenantError ? new UsageError(err.message) : err;
+    });
+    out(`  execution ${started.executionName}${started.alreadyStarted ? ' (already existed for this object version: not started again)' : ''}`);
+    const record = await workflow.wait(started.executionName);
+    if (started.alreadyStarted) out(`  the same file content was dropped before; \`flowlink replay ${record.name}\` runs it again`);
+    printSummary(await summarize(env.db, record), out);
+    return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
+  } finally {
+    await env.close();
+  }
+}
+
+export function registerRun(program: Command) {
+  program.command('run')
+    .description('drop an inventory file into the local pipeline (local S3 → trigger → the import workflow) and report; the default is a bundled sample')
+    .argument('[file]', 'CSV, JSON, NDJSON or XLSX inventory file (default: workflows/samples/servers.csv)')
+    .option('--client <id|slug>', 'client account (default: the demo client "demo", created on first use)')
+    .option('--engagement <id|slug>', 'engagement of that client (default: its only engagement; "demo-migration" for the demo)')
+    .action(async (file: string | undefined, opts: RunOptions) => {
+      process.exitCode = await runCommand(file, opts);
+    });
+}

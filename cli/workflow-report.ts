@@ -1,0 +1,48 @@
+import type { ProgressEvent } from '../workflows/local-runner.ts';
+import type { RunSummary } from '../workflows/local-pipeline.ts';
+
+type Out = (line: string) => void;
+
+/** What a state's output says in one phrase (ids and counts only travel, so that is all there is). */
+function stateResult(state: string, output: unknown): string {
+  const o = (output ?? {}) as {
+    import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
+    discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
+    markFailed?: { dataImportId?: string | null };
+  };
+  switch (state) {
+    case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
+    case 'CreateMasterFlow': return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;
+    case 'LinkRecords': return `${o.link?.linkedCount ?? 0} rows linked`;
+    case 'StartDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
+    case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
+    case 'MarkFailed': return `import ${o.markFailed?.dataImportId ?? '?'} marked failed`;
+    default: return '';
+  }
+}
+
+/** Prints each state as it starts and ends, with its duration and rows. */
+export function progressPrinter(out: Out = console.log) {
+  return (e: ProgressEvent) => {
+    const name = (e.state ?? '').padEnd(18);
+    const took = e.durationMs === undefined ? '' : `${String(e.durationMs).padStart(6)} ms  `;
+    if (e.type === 'StateEntered' && e.state !== 'Done' && e.state !== 'Failed') out(`  ▶ ${name}`);
+    else if (e.type === 'StateExited' && e.state !== 'Done') out(`  ✓ ${name}${took}${stateResult(e.state ?? '', e.output)}`);
+    else if (e.type === 'StateFailed' && e.state !== 'Failed') out(`  ✗ ${name}${took}${e.error}: ${String(e.cause ?? '')}`);
+    else if (e.type === 'StateRetried') out(`  ↻ ${name}retry ${e.attempt ?? ''}`);
+  };
+}
+
+/** The end-of-run summary: import, flow, rows, discovery, integrity verdict. */
+export function printSummary(s: RunSummary, out: Out = console.log) {
+  const verdict = s.integrity ? (s.integrity.ok ? `clean (health score ${s.integrity.healthScore})` : 'violations') : (s.error?.name === 'IntegrityViolationError' ? 'VIOLATIONS (see the error)' : 'not run');
+  out('');
+  out(`execution       ${s.execution}: ${s.status}${s.error ? ` (${s.error.name})` : ''}`);
+  out(`data import     ${s.dataImportId ?? '-'}${s.importStatus ? ` (${s.importStatus})` : ''}`);
+  out(`flow_id         ${s.flowId ?? '-'}${s.flowStatus ? ` (${s.flowStatus})` : ''}`);
+  out(`rows            ${s.rowsStored} stored, ${s.rowsLinked} linked`);
+  out(`discovery flow  ${s.discoveryFlowId ?? '-'}`);
+  out(`assets          ${s.assetsDiscovered} discovered, ${s.fieldMappings} field mappings`);
+  out(`integrity       ${verdict}`);
+  if (s.errorMessage) out(`error           ${s.errorMessage}`);
+}

@@ -1,0 +1,24 @@
+import middy from '@middy/core';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { DbHandle } from '../../db/client.ts';
+import { lambdaDatabase } from './database.ts';
+import { classifyError } from './errors.ts';
+
+/**
+ * The thin adapter every workflow step Lambda shares: parse the state input with the step's zod
+ * schema, run the core with the container's database, and re-label infrastructure failures as
+ * TransientError so the state machine's Retry can tell them from bad input.
+ */
+export function stepHandler<S extends z.ZodType, O>(schema: S, run: (db: DbHandle, input: z.output<S>) => Promise<O>) {
+  return middy<z.output<S>, O, Error, Context>()
+    .use(parser({ schema }))
+    .handler(async (input) => {
+      try {
+        return await run(await lambdaDatabase(), input);
+      } catch (err) {
+        throw classifyError(err);
+      }
+    });
+}

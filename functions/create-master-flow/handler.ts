@@ -1,0 +1,6 @@
+import { createMasterFlowInput } from '../../workflows/contracts.ts';
+import { stepHandler } from '../_shared/step-handler.ts';
+import { createMasterFlow } from './create-master-flow.ts';
+
+/** Step Functions task CreateMasterFlow. */
+export const handler = stepHandler(createMasterFlowInput, ({ sql }, input) => createMasterFlow(sql, input));

@@ -1,0 +1,105 @@
+import { jsonb, type Sql } from '../../db/client.ts';
+import { markImportFailed } from '../../db/queries/imports.ts';
+import { STEP_STATES } from '../../workflows/definition.ts';
+
+export interface MarkFailedInput {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  etag: string | null;
+  clientAccountId: string;
+  engagementId: string;
+  import?: { dataImportId?: string; rowCount?: number } | undefined;
+  flow?: { flowId?: string } | undefined;
+  link?: unknown;
+  discovery?: { discoveryFlowId?: string } | undefined;
+  integrity?: unknown;
+  error: { Error: string; Cause?: string | null | undefined };
+}
+
+export interface MarkFailedResult {
+  dataImportId: string | null;
+  flowId: string | null;
+  discoveryFlowId: string | null;
+}
+
+/** The state that failed: the first step whose result is missing from the state. */
+export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
+  const results = [input.import?.dataImportId, input.flow?.flowId, input.link, input.discovery?.discoveryFlowId, input.integrity];
+  const index = results.findIndex((r) => r === undefined);
+  return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
+}
+
+/**
+ * On AWS the Cause of a Lambda error is the JSON `{errorType, errorMessage, trace}`; locally it is
+ * the message itself. Returns the message and whatever structured detail came with it.
+ */
+function readCause(error: MarkFailedInput['error']): { message: string; cause: unknown } {
+  const raw = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(raw) as { errorMessage?: string };
+    if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return { message: parsed.errorMessage, cause: parsed };
+  } catch {
+    // a plain message
+  }
+  return { message: raw || error.Error, cause: raw || null };
+}
+
+/**
+ * MarkFailed: records the failure on the import and its master flow (markImportFailed: status
+ * `failed`, `error_message`, `error_details` { errorName, step, cause }) and on its discovery flow.
+ *
+ * Idempotency key: the S3 object (bucket, key, version or ETag) and the ids in the state. Every
+ * write sets the same values again; when StoreImport failed before any import row existed, the
+ * failed import is upserted on data_imports_s3_object_key, so a refused file still leaves its
+ * reason in the database, once.
+ *
+ * Primary course:
+ * 1. Find the import: from the state, else by its S3 object; the flow: from the state, else the
+ *    import's, else the flow that records the import in flow_configuration.
+ * 2. markImportFailed (import and master flow in one statement).
+ * 3. Mark the discovery flow failed, with the step in error_phase.
+ */
+export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<MarkFailedResult> {
+  const step = failedStep(input);
+  const { message, cause } = readCause(input.error);
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  const failure = { errorName: input.error.Error, message, details: { step, cause } };
+
+  return sql.begin(async (tx) => {
+    let dataImportId = input.import?.dataImportId ?? null;
+    if (!dataImportId) {
+      const [found] = await tx<{ id: string }[]>`
+        select id from data_imports
+        where s3_bucket = ${input.bucket} and s3_key = ${input.key}
+          and trim(both '"' from coalesce(s3_version_id, s3_etag)) = trim(both '"' from coalesce(${input.versionId}::text, ${input.etag}::text))
+          and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
+      dataImportId = found?.id ?? null;
+    }
+    let flowId = input.flow?.flowId ?? null;
+    if (!flowId && dataImportId) {
+      const [found] = await tx<{ flow_id: string }[]>`
+        select flow_id from crewai_flow_state_extensions
+        where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId} and flow_type = 'discovery'
+          and flow_configuration @> ${jsonb({ data_import_id: dataImportId })}
+        order by created_at limit 1`;
+      flowId = found?.flow_id ?? null;
+    }
+
+    const db = tx as unknown as Sql;
+    const marked = dataImportId
+      ? await markImportFailed(db, { dataImportId, ...tenant, flowId }, failure)
+      : await markImportFailed(db, { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag, ...tenant, flowId }, failure);
+
+    let discoveryFlowId: string | null = null;
+    if (marked.flowId) {
+      const [df] = await tx<{ id: string }[]>`
+        update discovery_flows set status = 'failed', error_message = ${message}, error_phase = ${step},
+          error_details = ${jsonb({ errorName: input.error.Error, step, cause })}, updated_at = now()
+        where master_flow_id = ${marked.flowId} and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}
+        returning id`;
+      discoveryFlowId = df?.id ?? null;
+    }
+    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId };
+  });
+}

@@ -1,0 +1,42 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { lambdaDatabase } from '../_shared/database.ts';
+import { classifyError, InvalidImportError, TenantError } from '../_shared/errors.ts';
+import { createdObjects, s3EventSchema, type S3Event } from './s3-event.ts';
+import { startImport, type SfnLike, type StartedImport } from './trigger.ts';
+
+const logger = new Logger({ serviceName: 'flowlink-trigger' });
+const client = new SFNClient({});
+const sfn: SfnLike = { startExecution: (input) => client.send(new StartExecutionCommand(input)) };
+
+/**
+ * S3 "Object Created" (EventBridge) or an S3 notification → one import execution per object
+ * version. Refused keys and tenants are logged and dropped: retrying cannot make them valid.
+ */
+export const handler = middy<S3Event, { started: StartedImport[]; refused: string[] }, Error, Context>()
+  .use(parser({ schema: s3EventSchema }))
+  .handler(async (event) => {
+    const stateMachineArn = process.env.STATE_MACHINE_ARN;
+    if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set');
+    const { sql } = await lambdaDatabase();
+    const started: StartedImport[] = [];
+    const refused: string[] = [];
+    for (const ref of createdObjects(event)) {
+      try {
+        const result = await startImport({ sql, sfn, stateMachineArn }, ref);
+        logger.info(result.alreadyStarted ? 'import already started' : 'import started', { key: ref.key, execution: result.executionName });
+        started.push(result);
+      } catch (err) {
+        if (err instanceof InvalidImportError || err instanceof TenantError) {
+          logger.warn(err.message, { bucket: ref.bucket, key: ref.key });
+          refused.push(err.message);
+        } else {
+          throw classifyError(err);
+        }
+      }
+    }
+    return { started, refused };
+  });

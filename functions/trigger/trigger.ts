@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Sql } from '../../db/client.ts';
+import type { ExecutionInput } from '../../workflows/contracts.ts';
+import { InvalidImportError, TenantError } from '../_shared/errors.ts';
+import type { S3ObjectRef } from './s3-event.ts';
+
+/** The one Step Functions call the trigger makes: @aws-sdk/client-sfn on AWS, the local runner locally. */
+export interface SfnLike {
+  startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn?: string | undefined }>;
+}
+
+export interface TriggerDeps {
+  sql: Sql;
+  sfn: SfnLike;
+  stateMachineArn: string;
+}
+
+export interface StartedImport {
+  executionName: string;
+  executionArn: string;
+  /** True when an execution for this object version already existed (a duplicate event). */
+  alreadyStarted: boolean;
+  input: ExecutionInput;
+}
+
+export const IMPORT_PREFIX = 'imports/';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `imports/<client_account_id>/<engagement_id>/<file name>`, or InvalidImportError saying why not. */
+export function parseImportKey(key: string): { clientAccountId: string; engagementId: string; fileName: string } {
+  const parts = key.split('/');
+  const layout = `expected ${IMPORT_PREFIX}<client_account_id>/<engagement_id>/<file name>`;
+  if (parts.length !== 4 || `${parts[0]}/` !== IMPORT_PREFIX) throw new InvalidImportError(`refused s3 key "${key}": ${layout}`, { key });
+  const [, clientAccountId, engagementId, fileName] = parts as [string, string, string, string];
+  if (!UUID.test(clientAccountId)) throw new InvalidImportError(`refused s3 key "${key}": "${clientAccountId}" is not a client account id (uuid); ${layout}`, { key });
+  if (!UUID.test(engagementId)) throw new InvalidImportError(`refused s3 key "${key}": "${engagementId}" is not an engagement id (uuid); ${layout}`, { key });
+  if (!fileName.trim()) throw new InvalidImportError(`refused s3 key "${key}": no file name; ${layout}`, { key });
+  return { clientAccountId: clientAccountId.toLowerCase(), engagementId: engagementId.toLowerCase(), fileName };
+}
+
+/**
+ * The execution name of one object version: the same object announced twice maps to the same name,
+ * so Step Functions itself refuses the second start. sha-256 of bucket, key and the version id (the
+ * ETag, then the sequencer, where the bucket is not versioned); 71 characters of [a-z0-9-].
+ */
+export function executionName(ref: Pick<S3ObjectRef, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>): string {
+  const version = ref.versionId ?? ref.etag ?? ref.sequencer;
+  if (!version) throw new InvalidImportError(`s3://${ref.bucket}/${ref.key}: the event has no version id, ETag or sequencer to identify the object version`);
+  return `import-${createHash('sha256').update(`${ref.bucket}\n${ref.key}\n${version}`).digest('hex')}`;
+}
+
+/** Refuses a client that does not exist, or an engagement that is not that client's. Reads only. */
+export async function assertTenant(sql: Sql, clientAccountId: string, engagementId: string, key: string): Promise<void> {
+  const [row] = await sql<{ client: string | null; engagement_client: string | null }[]>`
+    select (select id from client_accounts where id = ${clientAccountId}) as client,
+           (select client_account_id from engagements where id = ${engagementId}) as engagement_client`;
+  if (!row?.client) throw new TenantError(`refused s3 key "${key}": client account ${clientAccountId} does not exist`);
+  if (!row.engagement_client) throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} does not exist`);
+  if (row.engagement_client !== clientAccountId) {
+    throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} belongs to another client, not to ${clientAccountId}`);
+  }
+}
+
+/**
+ * The trigger's core: one created object → one import execution, at most once per object version.
+ *
+ * Primary course:
+ * 1. Parse the key (InvalidImportError for another layout) and check the tenant (TenantError);
+ *    a refusal writes nothing anywhere.
+ * 2. StartExecution under the deterministic name with the object identity and tenant as input.
+ * 3. ExecutionAlreadyExists means a duplicate event: done, nothing started.
+ */
+export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<StartedImport> {
+  const { clientAccountId, engagementId } = parseImportKey(ref.key);
+  await assertTenant(deps.sql, clientAccountId, engagementId, ref.key);
+  const name = executionName(ref);
+  const input: ExecutionInput = {
+    bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, clientAccountId, engagementId,
+  };
+  const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    const out = await deps.sfn.startExecution({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) });
+    return { executionName: name, executionArn: out.executionArn ?? executionArn, alreadyStarted: false, input };
+  } catch (err) {
+    if ((err as Error).name === 'ExecutionAlreadyExists') return { executionName: name, executionArn, alreadyStarted: true, input };
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import type { Sql } from '../../db/client.ts';
+import { runIntegrityCheck } from '../../db/integrity/index.ts';
+import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
+
+export interface ValidateIntegrityInput {
+  clientAccountId: string;
+  engagementId: string;
+  dataImportId: string;
+  flowId: string;
+  discoveryFlowId: string;
+}
+
+/**
+ * ValidateIntegrity: the integrity checks scoped to this master flow; when clean, the import, the
+ * discovery flow and the master flow are marked completed in the same transaction.
+ *
+ * Idempotency key: the master flow. Completion timestamps are kept once set (coalesce), so a second
+ * run changes no content.
+ *
+ * Primary course:
+ * 1. Run runIntegrityCheck({ flowId, clientAccountId, engagementId }).
+ * 2. On any violation throw IntegrityViolationError naming the failing check ids (nothing marked).
+ * 3. Otherwise mark import, discovery flow and master flow `completed`, clearing old errors.
+ */
+export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number }> {
+  return sql.begin(async (tx) => {
+    const report = await runIntegrityCheck(tx as unknown as Sql, {
+      flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
+    });
+    if (!report.ok) {
+      const failing = report.checks.filter((c) => c.count > 0);
+      const critical = failing.filter((c) => c.severity === 'critical');
+      const named = (critical.length ? critical : failing).map((c) => `${c.id} (${c.count})`).join(', ');
+      throw new IntegrityViolationError(`integrity checks failed for master flow ${input.flowId}: ${named || 'see report'}`, {
+        flowId: input.flowId,
+        healthScore: report.healthScore,
+        checks: failing.map(({ id, severity, table, count, sampleIds }) => ({ id, severity, table, count, sampleIds: sampleIds.slice(0, 10) })),
+      });
+    }
+
+    const done = await tx`
+      update data_imports set status = 'completed', progress_percentage = 100, error_message = null, error_details = null,
+        completed_at = coalesce(completed_at, now()), updated_at = now()
+      where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
+        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+    if (done.count !== 1) throw new NotFoundError(`data import ${input.dataImportId} is not under master flow ${input.flowId} for this tenant`);
+    const discovery = await tx`
+      update discovery_flows set status = 'completed', error_message = null, error_phase = null, error_details = null,
+        completed_at = coalesce(completed_at, now()), updated_at = now()
+      where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}`;
+    if (discovery.count !== 1) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} is not under master flow ${input.flowId}`);
+    await tx`
+      update crewai_flow_state_extensions set flow_status = 'completed', error_message = null, error_details = null, updated_at = now()
+      where flow_id = ${input.flowId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+    return { ok: true as const, healthScore: report.healthScore, checks: report.checks.length };
+  });
+}

@@ -1,0 +1,65 @@
+import { createReadStream, mkdirSync } from 'node:fs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import S3rver from 's3rver';
+import { createS3Client } from '../functions/_shared/s3.ts';
+import type { S3Event } from '../functions/trigger/s3-event.ts';
+
+export const LOCAL_BUCKET = 'flowlink-imports';
+
+export interface LocalS3 {
+  endpoint: string;
+  bucket: string;
+  client: S3Client;
+  /**
+   * Uploads a file through @aws-sdk/client-s3 (streamed, multipart when large) and returns the S3
+   * notification s3rver emitted for it, with the key URL-encoded as AWS encodes it.
+   */
+  upload(key: string, file: string): Promise<S3Event>;
+  stop(): Promise<void>;
+}
+
+/** The key as S3 writes it into its events: form-URL-encoded, segment by segment. */
+export function encodeS3EventKey(key: string): string {
+  return key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
+}
+
+/**
+ * s3rver on a free port, its objects in `directory` (persisting between runs), with the import
+ * bucket created. Stop it with stop().
+ */
+export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+  mkdirSync(directory, { recursive: true });
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = createS3Client({ endpoint });
+  const events = server as unknown as NodeJS.EventEmitter;
+
+  return {
+    endpoint,
+    bucket,
+    client,
+    async upload(key, file) {
+      const notified = new Promise<S3Event>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key}`)), 30_000);
+        const listener = (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
+          const record = event.Records?.[0];
+          if (!record || !record.eventName.startsWith('ObjectCreated:') || record.s3.object.key !== key) return;
+          clearTimeout(timer);
+          events.off('event', listener);
+          // s3rver leaves the key as it is; AWS URL-encodes it, and the trigger decodes it
+          resolve({ ...event, Records: event.Records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeS3EventKey(key) } } })) } as S3Event);
+        };
+        events.on('event', listener);
+      });
+      notified.catch(() => {});
+      await new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
+      return notified;
+    },
+    async stop() {
+      client.destroy();
+      await server.close();
+    },
+  };
+}
