@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerBackfill } from './commands/backfill.ts';
 import { registerDb } from './commands/db.ts';
+import { registerRun } from './commands/run.ts';
+import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -9,6 +12,9 @@ const program = new Command('flowlink')
   .exitOverride();
 
 registerDb(program);
+registerBackfill(program);
+registerRun(program);
+registerExecutions(program);
 registerIntegrity(program);
 
 try {
