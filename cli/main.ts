@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBackfill } from './commands/backfill.ts';
 import { registerDb } from './commands/db.ts';
 import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
@@ -11,6 +12,7 @@ const program = new Command('flowlink')
   .exitOverride();
 
 registerDb(program);
+registerBackfill(program);
 registerRun(program);
 registerExecutions(program);
 registerIntegrity(program);

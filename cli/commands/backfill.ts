@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { BackfillUndoError, runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
+import { withDatabase } from '../context.ts';
+import { EXIT, UsageError } from '../exit.ts';
+
+interface BackfillCliOptions {
+  apply?: boolean;
+  json?: boolean;
+  undo?: string;
+  client?: string;
+  windowImports: string;
+  windowAssets: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** "2h", "90m", "45s" or plain seconds → seconds. */
+export function parseWindow(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 2h, 90m or 300s, got "${value}"`);
+  return Number(m[1]) * ({ h: 3600, m: 60, s: 1 }[(m[2] ?? 's') as 'h' | 'm' | 's']);
+}
+
+export function registerBackfill(program: Command) {
+  program.command('backfill')
+    .description('link rows without a master flow (dry run by default; exit 0 all linked, 1 rows left unresolved, 2 bad usage)')
+    .option('--apply', 'apply the plan in one transaction, recorded under a run id')
+    .option('--json', 'machine-readable plan')
+    .option('--undo <run-id>', 'restore what an applied run changed')
+    .option('--client <id>', 'only rows of this client account')
+    .option('--window-imports <duration>', 'proximity window for data imports without evidence', '2h')
+    .option('--window-assets <duration>', 'proximity window for assets without evidence', '1h')
+    .action(async (opts: BackfillCliOptions) => {
+      if (opts.undo !== undefined) {
+        if (opts.apply) throw new UsageError('--undo and --apply cannot be combined');
+        if (!UUID.test(opts.undo)) throw new UsageError(`--undo must be a run id (uuid), got "${opts.undo}"`);
+        const undone = await withDatabase(({ sql }) => undoBackfill(sql, opts.undo!)).catch((err: unknown) => {
+          throw err instanceof BackfillUndoError ? new UsageError(err.message) : err;
+        });
+        console.log(opts.json ? JSON.stringify({ runId: opts.undo, ...undone }) : `run ${opts.undo} undone: ${undone.restored} rows restored, ${undone.requarantined} back in quarantine`);
+        return;
+      }
+      if (opts.client !== undefined && !UUID.test(opts.client)) throw new UsageError(`--client must be a uuid, got "${opts.client}"`);
+      const options = {
+        apply: Boolean(opts.apply),
+        clientAccountId: opts.client,
+        windowImportsSeconds: parseWindow('--window-imports', opts.windowImports),
+        windowAssetsSeconds: parseWindow('--window-assets', opts.windowAssets),
+      };
+      const result = await withDatabase(({ sql }) => runBackfill(sql, options));
+      console.log(opts.json ? JSON.stringify(result, null, 2) : formatPlan(result));
+      if (result.unresolved.length > 0) process.exitCode = EXIT.checkFailed;
+    });
+}
+
+/** One line per link, totals per table, the unresolved rows with their reason, and what happened. */
+export function formatPlan(r: BackfillResult): string {
+  const out = r.links.map((l) =>
+    `link ${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` (${Math.round(l.distanceSeconds)} s)`}${l.quarantineId ? ' [released from quarantine]' : ''}`);
+  out.push('', 'totals:');
+  for (const [table, t] of Object.entries(r.totals)) out.push(`  ${table}: ${t.linked} linked, ${t.released} released from quarantine, ${t.unresolved} unresolved`);
+  if (r.unresolved.length) {
+    out.push('', 'unresolved (not guessed):');
+    for (const u of r.unresolved) out.push(`  ${u.table} ${u.rowId}: ${u.reason}`);
+  }
+  out.push('', r.applied
+    ? `applied as run ${r.runId} (undo: flowlink backfill --undo ${r.runId})`
+    : r.links.length ? `dry run: nothing written; --apply applies these ${r.links.length} links` : 'nothing to link');
+  return out.join('\n');
+}

@@ -1,0 +1,27 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { resolveDatabaseUrl } from '../_shared/database.ts';
+import { runMigrationsFunction } from './migrations.ts';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
+
+/** The CDK trigger's event (anything, usually empty) or a manual `{ "adoptLegacy": true }`. */
+export const migrationsInput = z.preprocess(
+  (event) => (event && typeof event === 'object' ? event : {}),
+  z.looseObject({ adoptLegacy: z.boolean().optional() }),
+);
+
+/** Runs pending migrations (and legacy adoption on request); returns a typed summary. */
+export const handler = middy<z.output<typeof migrationsInput>, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(parser({ schema: migrationsInput }))
+  .handler(async (input) => {
+    const url = await resolveDatabaseUrl();
+    const summary = await runMigrationsFunction(url, input, (message) => logger.info(message));
+    logger.info('migrations done', { summary });
+    return summary;
+  });
