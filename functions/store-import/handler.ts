@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
 import { classifyError } from '../_shared/errors.ts';
 import { createS3Client } from '../_shared/s3.ts';
-import { storeImport, type StoreImportResult } from './store-import.ts';
+import { idleSafe, storeImport, type StoreImportResult } from './store-import.ts';
 
 /** The StoreImport task's input: the S3 object (as the trigger saw it) and its tenant. */
 export const storeImportInput = z.object({
@@ -23,12 +23,12 @@ export type StoreImportEvent = z.output<typeof storeImportInput>;
 const s3 = createS3Client();
 let pool: Promise<pg.Pool> | undefined;
 const database = () =>
-  (pool ??= resolveDatabaseUrl().then((url) => new pg.Pool({
+  (pool ??= resolveDatabaseUrl().then((url) => idleSafe(new pg.Pool({
     connectionString: url,
     max: 1, // a Lambda handles one event at a time
     allowExitOnIdle: true, // in-process local runs end when the work does
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-store-import',
-  })).catch((err) => {
+  }))).catch((err) => {
     pool = undefined; // try again on the next invocation
     throw err;
   }));

@@ -60,12 +60,22 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
   if ('pool' in deps) return storeWithPool(deps.s3, deps.pool, input);
-  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' });
+  const pool = idleSafe(new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' }));
   try {
     return await storeWithPool(deps.s3, pool, input);
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * A pool that survives the server closing an idle connection (failover, proxy idle timeout, a
+ * dropped database): node-postgres reports that as an 'error' event, fatal to the process when
+ * nobody listens. The pool has already discarded the connection; the next query opens another.
+ */
+export function idleSafe(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => {});
+  return pool;
 }
 
 async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {

@@ -62,6 +62,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
     };
   } catch (err) {
     await cleanup();
+    console.error('DEBUG', (err as Error).stack);
     throw wrap(err, ctx);
   }
 }
@@ -69,7 +70,8 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
 /** Walks the sheets in workbook order and stops at the first one `mode` accepts, on its header row. */
 async function openSheet(path: string, mode: 'inventory' | 'first'): Promise<OpenSheet | null> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {
-    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore',
+    // styles are cached because a number is a date only by its number format
+    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore',
   });
   const skipped: string[] = [];
   for await (const ws of reader as unknown as AsyncIterable<SheetReader>) {
@@ -168,10 +170,8 @@ function uniqueName(taken: string[], name: string): string {
 
 function wrap(err: unknown, ctx: { file: string }, sheet?: string): unknown {
   if (err instanceof InvalidImportError) return err;
+  // The machine's own trouble (disk full, too many files) is not the file's fault.
+  if (typeof (err as { code?: unknown })?.code === 'string' && /^E[A-Z]+$/.test((err as { code: string }).code)) return err;
   const message = err instanceof Error ? err.message : String(err);
-  // exceljs/unzipper errors on a damaged or non-xlsx ZIP: bad input, not a transient failure
-  if (/zip|signature|invalid|unexpected|end of data|sax|xml/i.test(message)) {
-    return new InvalidImportError(`${ctx.file}: ${sheet ? `sheet "${sheet}": ` : ''}not a readable .xlsx workbook (${message})`, { file: ctx.file, byte: 0, sheet });
-  }
-  return err;
+  return new InvalidImportError(`${ctx.file}: ${sheet ? `sheet "${sheet}": ` : ''}not a readable .xlsx workbook (${message})`, { file: ctx.file, byte: 0, sheet });
 }
