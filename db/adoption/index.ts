@@ -5,6 +5,9 @@ import { ADOPTED_TABLES, classifyStatements, insertConverted, insertQuarantine, 
 
 export { ADOPTED_TABLES, UNLINKED_REASON } from './convert.ts';
 
+/** How long a transactional adoption step waits for a table lock before it gives up (rerun to retry). */
+export const ADOPTION_LOCK_TIMEOUT = '30s';
+
 /** Thrown by the failure injection of tests (`failAfterStep`): adoption stopped like a crash would. */
 export class AdoptionInterrupted extends Error {
   override name = 'AdoptionInterrupted';
@@ -125,6 +128,8 @@ export async function adoptLegacyDatabase(sql: postgres.Sql, options: AdoptionOp
     }
     if (step.transactional) {
       await sql.begin(async (tx) => {
+        // fail fast instead of queueing behind a long transaction (and blocking everyone queued after us); rerun to retry
+        await tx.unsafe(`set local lock_timeout = '${ADOPTION_LOCK_TIMEOUT}'`);
         await step.run(tx);
         await tx`insert into flowlink_adoption.steps (name) values (${step.name})`;
       });
