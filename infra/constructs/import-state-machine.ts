@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface ImportStateMachineProps {
+  /** The ASL file in workflows/: the one definition that deploys and runs locally. */
+  readonly definitionFile: string;
+  /** Each `${Placeholder}` of the definition and the function whose ARN replaces it. */
+  readonly functions: Record<string, IFunction>;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** The `${Name}` placeholders of an ASL text, sorted. */
+export function aslPlaceholders(definition: string): string[] {
+  return [...new Set([...definition.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))].sort();
+}
+
+/**
+ * The import workflow deployed from the ASL source in workflows/, verbatim: the file's text becomes
+ * the template's DefinitionString and each placeholder a DefinitionSubstitution of a Lambda ARN.
+ *
+ * Primary course:
+ * 1. Reads the definition and refuses it when its placeholders and `functions` differ.
+ * 2. Standard workflow with execution logging (ALL, with execution data) and X-Ray tracing.
+ * 3. The role may invoke exactly the listed functions (their unqualified ARNs, as the ASL names them).
+ *
+ * @example
+ * new ImportStateMachine(this, 'ImportWorkflow', { definitionFile, functions: { StoreImportFunctionArn: storeImport }, logRetention, logRemovalPolicy });
+ */
+export class ImportStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ImportStateMachineProps) {
+    super(scope, id);
+    const definition = readFileSync(props.definitionFile, 'utf8');
+    const wanted = aslPlaceholders(definition);
+    const given = Object.keys(props.functions).sort();
+    if (wanted.join() !== given.join()) {
+      throw new Error(`${props.definitionFile} has placeholders [${wanted.join(', ')}] but functions were given for [${given.join(', ')}]`);
+    }
+    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(definition),
+      definitionSubstitutions: Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, fn.functionArn])),
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // exact ARNs rather than grantInvoke, whose `<arn>:*` would also allow every version and alias
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(props.functions).map((fn) => fn.functionArn) }),
+    );
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) and X-Ray PutTraceSegments the CDK adds for logging and ' +
+        'tracing: these APIs support no resource-level permissions.',
+    });
+  }
+}

@@ -1,0 +1,184 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  type IMetric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/**
+ * The custom metrics the Lambdas publish with Powertools Metrics (EMF): namespace and the `service`
+ * dimension Powertools adds from POWERTOOLS_SERVICE_NAME.
+ */
+export const FLOWLINK_METRICS = {
+  namespace: 'Flowlink',
+  dimensions: { service: 'flowlink' },
+  // the integrity names are INTEGRITY_METRICS of functions/integrity-check (a test keeps them equal)
+  /** integrity-check: the health score of the full check (0-100). */
+  healthScore: 'HealthScore',
+  /** integrity-check: the sum of the counts of the critical checks. */
+  criticalViolations: 'CriticalViolations',
+  /** integrity-check: how many checks (not info) found something. */
+  failingChecks: 'FailingChecks',
+  /** store-import: rows stored by one import (Count). */
+  rowsStored: 'RowsStored',
+} as const;
+
+function flowlinkMetric(metricName: string, statistic: string, period: Duration): Metric {
+  return new Metric({ namespace: FLOWLINK_METRICS.namespace, metricName, dimensionsMap: FLOWLINK_METRICS.dimensions, statistic, period });
+}
+
+export interface OperationsProps {
+  readonly stateMachine: IStateMachine;
+  /** Every Lambda, by a readable name (alarm names and the dashboard use it). */
+  readonly functions: Record<string, IFunction>;
+  /** Queues that hold what could not be delivered: any message is an alarm. */
+  readonly deadLetterQueues: Record<string, IQueue>;
+  /** Subscribed to the alarm topic when given. */
+  readonly alarmEmail?: string;
+  readonly dashboardName?: string;
+}
+
+/**
+ * The alarm topic, the alarms an operator acts on, and the dashboard.
+ *
+ * Primary course:
+ * 1. An SNS topic, encrypted with a rotated customer key CloudWatch may use, TLS only.
+ * 2. Alarms: failed and timed-out executions, any message in a dead-letter queue, any critical
+ *    integrity violation, any error of any Lambda.
+ * 3. A dashboard: import volume and outcome, rows stored per second, duration, Lambda errors, and
+ *    the integrity metrics over time.
+ */
+export class Operations extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'flowlink alarm topic' });
+    // CloudWatch publishes alarm notifications to the encrypted topic
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'flowlink alarms' });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const fiveMinutes = Duration.minutes(5);
+    const sm = props.stateMachine;
+    this.alarm('ExecutionsFailed', sm.metricFailed({ period: fiveMinutes, statistic: 'Sum' }), 'An import execution failed: see the execution in the Step Functions console.');
+    this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }), 'An import execution timed out.');
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      this.alarm(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), `${name} holds undelivered events: redrive after fixing the cause.`);
+    }
+    const critical = flowlinkMetric(FLOWLINK_METRICS.criticalViolations, 'Maximum', Duration.days(1));
+    this.alarm('IntegrityCriticalViolations', critical, 'The integrity check found critical violations (orphaned or wrongly linked rows).');
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.alarm(`${name}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda reported errors.`);
+    }
+
+    const rowsStored = flowlinkMetric(FLOWLINK_METRICS.rowsStored, 'Sum', fiveMinutes);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+      widgets: [
+        [
+          new TextWidget({
+            width: 24,
+            height: 2,
+            markdown:
+              '## flowlink imports\nImport volume = executions started. Rows/s = `RowsStored` (published by StoreImport, per import) summed per period / period seconds. ' +
+              'Integrity: published daily by the integrity check (one metric per check id, plus HealthScore and CriticalViolations).',
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Imports (executions)',
+            width: 8,
+            left: [
+              sm.metricStarted({ period: Duration.hours(1), statistic: 'Sum', label: 'started' }),
+              sm.metricSucceeded({ period: Duration.hours(1), statistic: 'Sum', label: 'succeeded' }),
+              sm.metricFailed({ period: Duration.hours(1), statistic: 'Sum', label: 'failed' }),
+              sm.metricTimedOut({ period: Duration.hours(1), statistic: 'Sum', label: 'timed out' }),
+            ],
+          }),
+          new GraphWidget({
+            title: 'Rows stored per second',
+            width: 8,
+            left: [new MathExpression({ expression: 'rows / PERIOD(rows)', usingMetrics: { rows: rowsStored }, label: 'rows/s', period: fiveMinutes })],
+          }),
+          new GraphWidget({
+            title: 'Execution duration (ms)',
+            width: 8,
+            left: [sm.metricTime({ period: Duration.hours(1), statistic: 'p50', label: 'p50' }), sm.metricTime({ period: Duration.hours(1), statistic: 'Maximum', label: 'max' })],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Lambda errors',
+            width: 12,
+            left: Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: fiveMinutes, statistic: 'Sum', label: name })),
+          }),
+          new GraphWidget({
+            title: 'Dead-letter queues',
+            width: 12,
+            left: Object.entries(props.deadLetterQueues).map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum', label: name })),
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Integrity: health score',
+            width: 8,
+            left: [flowlinkMetric(FLOWLINK_METRICS.healthScore, 'Minimum', Duration.days(1))],
+            leftYAxis: { min: 0, max: 100 },
+          }),
+          new GraphWidget({
+            title: 'Integrity: critical violations, failing checks',
+            width: 8,
+            left: [critical, flowlinkMetric(FLOWLINK_METRICS.failingChecks, 'Maximum', Duration.days(1))],
+          }),
+          new GraphWidget({
+            title: 'Integrity: violations per check',
+            width: 8,
+            // one series per check id, whatever checks exist: no dashboard change when a check is added
+            left: [
+              new MathExpression({
+                expression: `SEARCH('{${FLOWLINK_METRICS.namespace},service} service="${FLOWLINK_METRICS.dimensions.service}" NOT MetricName=("${FLOWLINK_METRICS.healthScore}" OR "${FLOWLINK_METRICS.criticalViolations}" OR "${FLOWLINK_METRICS.failingChecks}" OR "${FLOWLINK_METRICS.rowsStored}")', 'Maximum', 86400)`,
+                label: '',
+                period: Duration.days(1),
+                usingMetrics: {},
+              }),
+            ],
+          }),
+        ],
+        [new SingleValueWidget({ title: 'Latest health score', width: 6, metrics: [flowlinkMetric(FLOWLINK_METRICS.healthScore, 'Minimum', Duration.days(1))] })],
+      ],
+    });
+  }
+
+  private alarm(id: string, metric: IMetric, description: string): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,178 @@
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  InstanceType,
+  InterfaceVpcEndpointAwsService,
+  IpAddresses,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  Credentials,
+  DatabaseInstance,
+  DatabaseInstanceEngine,
+  type DatabaseProxy,
+  DatabaseSecret,
+  PostgresEngineVersion,
+  StorageType,
+} from 'aws-cdk-lib/aws-rds';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments.ts';
+import { ImportBucket } from '../constructs/import-bucket.ts';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** The database every Lambda connects to, under this name. */
+export const DATABASE_NAME = 'flowlink';
+
+/**
+ * Everything that holds data or is costly to recreate: the VPC, PostgreSQL with its credentials and
+ * RDS Proxy, the import bucket. Its construct ids are pinned by test/infra/logical-ids.test.ts:
+ * renaming one would make CloudFormation replace (and so empty) the resource.
+ */
+export class StatefulStack extends Stack {
+  readonly vpc: Vpc;
+  /** Lambdas in this group reach the database, the proxy and the VPC endpoints. */
+  readonly databaseClients: SecurityGroup;
+  readonly database: DatabaseInstance;
+  /** The credentials (host, port, dbname attached), as the Lambdas read them. */
+  readonly databaseSecret: ISecret;
+  readonly proxy: DatabaseProxy;
+  readonly importBucket: Bucket;
+  /** Name of the export holding the import bucket's ARN (readable in IAM findings, unlike a generated one). */
+  readonly importBucketArnExportName: string;
+  /** The bucket ARN as other stacks import it. */
+  readonly importBucketArnImport: string;
+  private readonly zones: readonly string[];
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    const { config } = props;
+    super(scope, id, { ...props, terminationProtection: config.terminationProtection });
+    this.zones = config.availabilityZones;
+
+    const flowLogs = new LogGroup(this, 'VpcFlowLogs', { retention: config.logs.retention, removalPolicy: config.logs.removalPolicy });
+    this.vpc = new Vpc(this, 'Vpc', {
+      ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
+      maxAzs: config.availabilityZones.length,
+      // no NAT: isolated subnets, and VPC endpoints for every AWS API the Lambdas call
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
+      flowLogs: { all: { trafficType: FlowLogTrafficType.ALL, destination: FlowLogDestination.toCloudWatchLogs(flowLogs) } },
+    });
+    Validations.of(this.vpc).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason: 'The zones are committed in infra/config/environments.ts on purpose: synth stays offline and deterministic (no lookup).',
+    });
+    const isolated = { subnetType: SubnetType.PRIVATE_ISOLATED };
+    this.vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: [isolated] });
+    const interfaceEndpoints = {
+      StepFunctionsEndpoint: InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+      SecretsManagerEndpoint: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      LogsEndpoint: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+      MonitoringEndpoint: InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    };
+    this.databaseClients = new SecurityGroup(this, 'DatabaseClients', {
+      vpc: this.vpc,
+      description: 'flowlink Lambdas: reach PostgreSQL, the RDS Proxy and the VPC endpoints',
+      allowAllOutbound: true,
+    });
+    // the endpoints admit HTTPS from the Lambdas only, not from the whole VPC
+    const endpointsGroup = new SecurityGroup(this, 'EndpointsSecurityGroup', { vpc: this.vpc, description: 'flowlink VPC endpoints', allowAllOutbound: false });
+    endpointsGroup.addIngressRule(this.databaseClients, Port.tcp(443), 'flowlink Lambdas to AWS APIs');
+    for (const [endpointId, service] of Object.entries(interfaceEndpoints)) {
+      this.vpc.addInterfaceEndpoint(endpointId, { service, subnets: isolated, privateDnsEnabled: true, securityGroups: [endpointsGroup], open: false });
+    }
+    const databaseGroup = new SecurityGroup(this, 'DatabaseSecurityGroup', { vpc: this.vpc, description: 'flowlink PostgreSQL', allowAllOutbound: false });
+    const proxyGroup = new SecurityGroup(this, 'ProxySecurityGroup', { vpc: this.vpc, description: 'flowlink RDS Proxy', allowAllOutbound: false });
+
+    const secret = new DatabaseSecret(this, 'DatabaseSecret', { username: 'flowlink' });
+    this.database = new DatabaseInstance(this, 'Database', {
+      engine: DatabaseInstanceEngine.postgres({
+        version: PostgresEngineVersion.of(config.database.postgresFullVersion, config.database.postgresMajorVersion),
+      }),
+      // pinned: a minor upgrade is a reviewed change of the config, not a maintenance-window surprise
+      autoMinorVersionUpgrade: false,
+      instanceType: new InstanceType(config.database.instanceType),
+      vpc: this.vpc,
+      vpcSubnets: isolated,
+      securityGroups: [databaseGroup],
+      credentials: Credentials.fromSecret(secret),
+      databaseName: DATABASE_NAME,
+      storageEncrypted: true,
+      storageType: StorageType.GP3,
+      allocatedStorage: config.database.allocatedStorageGiB,
+      maxAllocatedStorage: config.database.maxAllocatedStorageGiB,
+      multiAz: config.database.multiAz,
+      backupRetention: config.database.backupRetention,
+      deletionProtection: config.database.deletionProtection,
+      removalPolicy: config.database.removalPolicy,
+      publiclyAccessible: false,
+    });
+    this.databaseSecret = this.database.secret!;
+    this.proxy = this.database.addProxy('Proxy', {
+      secrets: [this.databaseSecret],
+      vpc: this.vpc,
+      vpcSubnets: isolated,
+      securityGroups: [proxyGroup],
+      requireTLS: true,
+    });
+    this.database.connections.allowDefaultPortFrom(proxyGroup, 'RDS Proxy to PostgreSQL');
+    // migrations, backfill and the integrity check connect directly (advisory locks pin proxy sessions)
+    this.database.connections.allowDefaultPortFrom(this.databaseClients, 'flowlink Lambdas to PostgreSQL');
+    proxyGroup.addIngressRule(this.databaseClients, Port.tcp(5432), 'flowlink Lambdas to the RDS Proxy');
+    proxyGroup.addEgressRule(databaseGroup, Port.tcp(5432), 'RDS Proxy to PostgreSQL');
+
+    this.importBucket = new ImportBucket(this, 'ImportBucket', config.importBucket).bucket;
+    this.importBucketArnExportName = `${this.stackName}-import-bucket-arn`;
+    this.importBucketArnImport = this.exportValue(this.importBucket.bucketArn, { name: this.importBucketArnExportName });
+
+    this.acknowledgeFindings(config, secret);
+  }
+
+  /** The configured zones: synth never asks AWS for them (offline, deterministic). */
+  override get availabilityZones(): string[] {
+    return [...this.zones];
+  }
+
+  private acknowledgeFindings(config: EnvironmentConfig, secret: DatabaseSecret): void {
+    // the CDK's singleton behind eventBridgeEnabled, which turns on the bucket's EventBridge notifications
+    const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      Validations.of(notifications).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK-owned handler that configures the bucket notification once per deploy: AWS-maintained logging policy.',
+      });
+    }
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Not rotated yet: the Lambdas read the password once per container and keep their connection; a rotation would break ' +
+        'warm containers at their next reconnect. Rotation comes with a reconnect that re-reads the secret.',
+    });
+    Validations.of(this.database).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason: 'The default port is kept: the instance sits in isolated subnets behind security groups, a different port adds no protection.',
+    });
+    if (!config.database.multiAz) {
+      Validations.of(this.database).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason: `Single-AZ in ${config.stage}: a non-production database, restored from backups if its zone fails; prod is Multi-AZ.`,
+      });
+    }
+    if (!config.database.deletionProtection) {
+      Validations.of(this.database).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: `No deletion protection in ${config.stage}, so the environment can be torn down; prod has it.`,
+      });
+    }
+  }
+}
