@@ -45,7 +45,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
   try {
     const path = join(dir, 'workbook.xlsx');
     await pipeline(Readable.from(bytes), createWriteStream(path));
-    const sheet = (await openSheet(path, 'inventory')) ?? (await openSheet(path, 'first'));
+    const sheet = (await withRetry(() => openSheet(path, 'inventory'))) ?? (await withRetry(() => openSheet(path, 'first')));
     if (!sheet) {
       throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 });
     }
@@ -62,7 +62,6 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
     };
   } catch (err) {
     await cleanup();
-    console.error('DEBUG', (err as Error).stack);
     throw wrap(err, ctx);
   }
 }
@@ -96,6 +95,21 @@ async function openSheet(path: string, mode: 'inventory' | 'first'): Promise<Ope
     await rows.return?.();
   }
   return null;
+}
+
+/**
+ * exceljs 4.4's streaming reader sometimes stops iterating a ZIP's entries before the last one; when
+ * that last one is xl/workbook.xml (as exceljs itself writes it) the sheets it spooled fail with
+ * "reading 'sheets'" before any row is read. Reading the spooled file again is safe.
+ */
+async function withRetry<T>(open: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await open();
+    } catch (err) {
+      if (i >= attempts || !(err instanceof TypeError && /reading 'sheets'/.test(err.message))) throw err;
+    }
+  }
 }
 
 function inventoryChoice(name: string, headers: string[]): string | null {
