@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADOPTED_TABLES } from '../db/adoption/index.ts';
-import { LegacyDatabaseError, migrationStatus, runMigrations } from '../db/migrate.ts';
-import { dumpPublicSchema } from './support/catalog.ts';
-import { createTestDatabase, useTestDatabase, type TestDatabase } from './support/db.ts';
-import { buildLegacyDatabase, flowId, id, legacyRowIds, masterId } from './support/legacy.ts';
+import { ADOPTED_TABLES } from '../../db/adoption/index.ts';
+import { LegacyDatabaseError, migrationStatus, runMigrations } from '../../db/migrate.ts';
+import { dumpPublicSchema } from '../support/catalog.ts';
+import { createTestDatabase, useTestDatabase, type TestDatabase } from '../support/db.ts';
+import { buildLegacyDatabase, flowId, id, legacyRowIds, masterId } from '../support/legacy.ts';
 
 const fresh = useTestDatabase();
 let legacy: TestDatabase;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackfill, undoBackfill, type BackfillResult } from '../db/backfill/index.ts';
-import { runIntegrityCheck } from '../db/integrity/index.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { buildLegacyDatabase, flowId, id } from './support/legacy.ts';
+import { runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
+import { runIntegrityCheck } from '../../db/integrity/index.ts';
+import { runMigrations } from '../../db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { buildLegacyDatabase, flowId, id } from '../support/legacy.ts';
 
 let db: TestDatabase;
 let dryRun: BackfillResult;
@@ -70,6 +70,14 @@ describe('backfill after adoption', () => {
     expect(Object.keys(got).sort()).toEqual(Object.keys(UNRESOLVED).sort());
     for (const [key, pattern] of Object.entries(UNRESOLVED)) expect(got[key], key).toMatch(pattern);
     expect(dryRun.totals.data_imports).toEqual({ linked: 6, released: 0, unresolved: 5 });
+  });
+
+  it('honours the proximity windows', async () => {
+    const narrow = await runBackfill(db.sql, { windowImportsSeconds: 1200, windowAssetsSeconds: 1200 });
+    expect(narrow.links.filter((l) => l.evidence === 'proximity').map((l) => l.rowId)).toEqual([id('asset:prox')]);
+    expect(narrow.unresolved.find((u) => u.rowId === id('imp:prox'))?.reason).toMatch(/^no candidate: .* within 1200 s/);
+    const scoped = await runBackfill(db.sql, { clientAccountId: id('client:demo') });
+    expect(scoped.links).toEqual([]);
   });
 
   it('writes nothing on a dry run', async () => {

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrationsFunction } from '../../functions/migrations/migrations.ts';
+import { runBackfillFunction } from '../../functions/backfill/backfill.ts';
+import { backfillInput } from '../../functions/backfill/handler.ts';
+import { migrationsInput } from '../../functions/migrations/handler.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { buildLegacyDatabase } from '../support/legacy.ts';
+
+const CLI = resolve(import.meta.dirname, '../../cli/flowlink.mjs');
+let db: TestDatabase;
+
+function flowlink(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: false });
+  await buildLegacyDatabase(db.sql);
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('flowlink db migrate and backfill on a legacy database', () => {
+  it('plain migrate exits 2 and explains --adopt-legacy', async () => {
+    const run = await flowlink(['db', 'migrate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/legacy platform.*--adopt-legacy/s);
+  });
+
+  it('--adopt-legacy adopts, reports what it kept and quarantined, exits 0', async () => {
+    const run = await flowlink(['db', 'migrate', '--adopt-legacy']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/adoption: \d+ steps run, 0 already done/);
+    expect(run.stdout).toMatch(/assets: 4 live, 4 quarantined/);
+  });
+
+  it('backfill: bad usage exits 2', async () => {
+    for (const args of [['--window-imports', '2 days'], ['--apply', '--undo', '00000000-0000-4000-8000-000000000000']]) {
+      const run = await flowlink(['backfill', ...args]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/flowlink: /);
+    }
+  });
+
+  it('backfill dry run prints the plan and exits 1 while rows stay unresolved; --apply and --undo work by run id', async () => {
+    const dry = await flowlink(['backfill']);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/^link data_imports \S+ → \S+ flow_configuration$/m);
+    expect(dry.stdout).toMatch(/^link data_imports \S+ → \S+ proximity \(1800 s\)$/m);
+    expect(dry.stdout).toMatch(/^ {2}data_imports: 6 linked, 0 released from quarantine, 5 unresolved$/m);
+    expect(dry.stdout).toMatch(/^ {2}data_imports \S+: tie: /m);
+    expect(dry.stdout).toMatch(/dry run: nothing written/);
+    const applied = JSON.parse((await flowlink(['backfill', '--apply', '--json'])).stdout) as { runId: string; links: unknown[] };
+    expect(applied.links).toHaveLength(19);
+    const undo = await flowlink(['backfill', '--undo', applied.runId]);
+    expect(undo.stderr).toBe('');
+    expect(undo.code).toBe(0);
+    expect(undo.stdout).toMatch(/undone: 14 rows restored, 5 back in quarantine/);
+  });
+});
+
+describe('the migrations and backfill Lambdas (cores)', () => {
+  it('parse their events and return typed summaries', async () => {
+    expect(migrationsInput.parse(undefined)).toEqual({});
+    expect(migrationsInput.parse({ adoptLegacy: true })).toEqual({ adoptLegacy: true });
+    const summary = await runMigrationsFunction(db.url, migrationsInput.parse({}), () => {});
+    expect(summary).toEqual({ applied: [], total: expect.any(Number) });
+    expect(() => backfillInput.parse({ apply: true, undoRunId: '00000000-0000-4000-8000-000000000000' })).toThrow();
+    expect(() => backfillInput.parse({ dryRun: true })).toThrow();
+    const plan = await runBackfillFunction(db.sql, backfillInput.parse({}));
+    expect(plan).toMatchObject({ applied: false, runId: null, linkCount: 19, unresolvedCount: 13 });
+  });
+});
