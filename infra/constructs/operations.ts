@@ -7,6 +7,7 @@ import {
   MathExpression,
   Metric,
   type IMetric,
+  SearchExpression,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -41,6 +42,13 @@ export const FLOWLINK_METRICS = {
 
 function flowlinkMetric(metricName: string, statistic: string, period: Duration): Metric {
   return new Metric({ namespace: FLOWLINK_METRICS.namespace, metricName, dimensionsMap: FLOWLINK_METRICS.dimensions, statistic, period });
+}
+
+/** Every per-check metric of the integrity check (one series per check id), whatever checks exist. */
+export function integrityCheckSearch(): string {
+  const m = FLOWLINK_METRICS;
+  const others = [m.healthScore, m.criticalViolations, m.failingChecks, m.rowsStored].map((name) => `NOT MetricName="${name}"`).join(' AND ');
+  return `SEARCH('{${m.namespace},service} service="${m.dimensions.service}" AND ${others}', 'Maximum', 86400)`;
 }
 
 export interface OperationsProps {
@@ -155,11 +163,10 @@ export class Operations extends Construct {
             width: 8,
             // one series per check id, whatever checks exist: no dashboard change when a check is added
             left: [
-              new MathExpression({
-                expression: `SEARCH('{${FLOWLINK_METRICS.namespace},service} service="${FLOWLINK_METRICS.dimensions.service}" NOT MetricName=("${FLOWLINK_METRICS.healthScore}" OR "${FLOWLINK_METRICS.criticalViolations}" OR "${FLOWLINK_METRICS.failingChecks}" OR "${FLOWLINK_METRICS.rowsStored}")', 'Maximum', 86400)`,
+              new SearchExpression({
+                expression: integrityCheckSearch(),
                 label: '',
                 period: Duration.days(1),
-                usingMetrics: {},
               }),
             ],
           }),

@@ -240,7 +240,12 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const [critical] = find('Flowlink', 'CriticalViolations');
     expect(critical).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Dimensions: [{ Name: 'service', Value: 'flowlink' }] });
     expect(ofType(stateless$, 'AWS::SNS::Subscription')).toHaveLength(config.alarms.email ? 1 : 0);
-    expect(ofType(stateless$, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const [[, dashboard]] = ofType(stateless$, 'AWS::CloudWatch::Dashboard') as [[string, Resource]];
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const metric of ['ExecutionsStarted', 'ExecutionsFailed', 'ExecutionTime', 'RowsStored', 'HealthScore', 'CriticalViolations', 'FailingChecks']) {
+      expect(body, metric).toContain(metric);
+    }
+    expect(body).toContain('SEARCH(');
   });
 });
 
