@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InvalidImportError } from '../../_shared/errors.ts';
+import type { TextChunk } from './decode.ts';
 import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
@@ -42,7 +43,7 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
  * guessing which value belongs where would corrupt the import). Quoted fields may hold delimiters,
  * quotes and line breaks; LF, CRLF and CR line endings are recognised by the parser.
  */
-export function readCsv(text: AsyncIterable<string>, sample: string, ctx: ReadContext): ParsedTable {
+export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
   const { delimiter, sepLine } = detectDelimiter(sample);
   const table: ParsedTable = {
     format: 'csv',

@@ -1,18 +1,22 @@
+import { isUtf8 } from 'node:buffer';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import type { TextEncoding } from './detect.ts';
+
+/** Text as it flows to the readers: validated UTF-8 bytes (csv-parse and the JSON tokenizer read bytes fastest), or decoded UTF-16. */
+export type TextChunk = Buffer | string;
 
 /** Counts line breaks of the text seen so far, for messages: LF, or CR alone in old Mac files. */
 export class LineCounter {
   private lf = 0;
   private cr = 0;
 
-  add(text: string): void {
+  add(text: TextChunk): void {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.lf++;
     if (this.lf === 0) for (let i = text.indexOf('\r'); i !== -1; i = text.indexOf('\r', i + 1)) this.cr++;
   }
 
   /** The 1-based line at the end of the text added so far (plus `extra`, text not added yet). */
-  line(extra = ''): number {
+  line(extra: TextChunk = ''): number {
     const probe = new LineCounter();
     probe.lf = this.lf;
     probe.cr = this.cr;
@@ -22,17 +26,18 @@ export class LineCounter {
 }
 
 /**
- * Decodes a byte stream strictly: invalid bytes are an error naming their byte offset and line,
- * never replacement characters. Chunks are cut at character boundaries, so a character split
- * across two S3 chunks decodes whole. NUL characters are refused too: PostgreSQL text and jsonb
+ * Reads a byte stream as text, strictly: invalid bytes are an error naming their byte offset and
+ * line, never replacement characters. Chunks are cut at character boundaries, so a character split
+ * across two S3 chunks stays whole. NUL characters are refused too: PostgreSQL text and jsonb
  * cannot hold them, and they mean the file is not the text it claims to be.
  *
- * `startByte` is the file offset of the first byte given (after a byte order mark).
+ * UTF-8 comes out as the validated bytes themselves (no decode and re-encode on the hot path);
+ * UTF-16 as decoded strings. `startByte` is the file offset of the first byte (after a BOM).
  */
 export async function* decodeText(
   chunks: AsyncIterable<Uint8Array>,
   options: { encoding: TextEncoding; startByte: number; file: string; lines: LineCounter },
-): AsyncGenerator<string> {
+): AsyncGenerator<TextChunk> {
   const { encoding, file, lines } = options;
   const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
   let pending: Buffer = Buffer.alloc(0);
@@ -40,16 +45,22 @@ export async function* decodeText(
   for await (const chunk of chunks) {
     const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const cut = completeLength(buf, encoding);
-    let text: string;
-    try {
-      text = decoder.decode(buf.subarray(0, cut));
-    } catch {
-      throw invalidBytes(buf.subarray(0, cut), offset, options);
+    const bytes = buf.subarray(0, cut);
+    let text: TextChunk;
+    if (encoding === 'utf-8') {
+      if (!isUtf8(bytes)) throw invalidBytes(bytes, offset, options);
+      text = bytes;
+    } else {
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        throw invalidBytes(bytes, offset, options);
+      }
     }
-    const nul = text.indexOf('\0');
+    const nul = typeof text === 'string' ? text.indexOf('\0') : text.indexOf(0);
     if (nul !== -1) {
-      const before = text.slice(0, nul);
-      const byte = offset + (encoding === 'utf-8' ? Buffer.byteLength(before, 'utf8') : before.length * 2);
+      const before = typeof text === 'string' ? text.slice(0, nul) : text.subarray(0, nul);
+      const byte = offset + (typeof text === 'string' ? nul * 2 : nul);
       throw new InvalidImportError(`${file}: line ${lines.line(before)}, byte ${byte}: a NUL character; this is not a text file of the kind expected`, {
         file, line: lines.line(before), byte,
       });

@@ -1,6 +1,6 @@
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { readCsv } from './csv.ts';
-import { decodeText, LineCounter } from './decode.ts';
+import { decodeText, LineCounter, type TextChunk } from './decode.ts';
 import { detectContainer, SNIFF_BYTES } from './detect.ts';
 import { readJsonArray, readNdjson } from './json.ts';
 import type { ParsedTable } from './types.ts';
@@ -52,6 +52,8 @@ export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: 
 
   const lines = new LineCounter();
   const text = decodeText(rest(container.bomLength), { encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines });
+  // the first chunks, kept as they are for the reader, and as a string to guess the format from
+  const sampleChunks: TextChunk[] = [];
   let sample = '';
   let textEnded = false;
   while (sample.length < SAMPLE_CHARS || sample.trim() === '') {
@@ -60,19 +62,20 @@ export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: 
       textEnded = true;
       break;
     }
-    sample += next.value;
+    sampleChunks.push(next.value);
+    sample += next.value.toString();
   }
   const first = sample.trimStart()[0];
   if (first === undefined) {
     throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`, { file: ctx.file, line: lines.line() });
   }
-  const all: AsyncIterable<string> = {
+  const all: AsyncIterable<TextChunk> = {
     async *[Symbol.asyncIterator]() {
-      yield sample;
+      yield* sampleChunks;
       if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
     },
   };
-  const readCtx = { file: ctx.file, encoding: container.encoding };
+  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength };
   const table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readNdjson(all, readCtx) : readCsv(all, sample, readCtx);
   table.details = { ...table.details, bom: container.bomLength > 0 };
   return table;

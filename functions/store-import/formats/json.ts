@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import Tokenizer from '@streamparser/json/tokenizer.js';
 import TokenParser from '@streamparser/json/tokenparser.js';
 import { InvalidImportError } from '../../_shared/errors.ts';
-import { LineCounter } from './decode.ts';
+import { LineCounter, type TextChunk } from './decode.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -42,7 +42,7 @@ function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTabl
  * A JSON array of objects, streamed element by element (@streamparser/json, which keeps only the
  * current element in memory). Syntax errors name the line and byte where the parser stopped.
  */
-export function readJsonArray(text: AsyncIterable<string>, ctx: ReadContext): ParsedTable {
+export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext): ParsedTable {
   return table('json', ctx, async function* (t) {
     const keys = new KeyUnion(t.headers);
     const tokenizer = new Tokenizer();
@@ -62,12 +62,7 @@ export function readJsonArray(text: AsyncIterable<string>, ctx: ReadContext): Pa
     };
     const lines = new LineCounter();
     let bytesBefore = 0;
-    let sawStart = false;
     for await (const chunk of text) {
-      if (!sawStart) {
-        sawStart = true;
-        if (chunk.trimStart()[0] !== '[') throw new InvalidImportError(`${ctx.file}: line 1: a JSON file must hold an array of objects`, { file: ctx.file, line: 1 });
-      }
       try {
         tokenizer.write(chunk);
       } catch (err) {
@@ -80,7 +75,7 @@ export function readJsonArray(text: AsyncIterable<string>, ctx: ReadContext): Pa
       }
       pending = [];
       lines.add(chunk);
-      bytesBefore += Buffer.byteLength(chunk, 'utf8');
+      bytesBefore += typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
     }
     try {
       tokenizer.end();
@@ -90,19 +85,21 @@ export function readJsonArray(text: AsyncIterable<string>, ctx: ReadContext): Pa
     }
     if (element === 0) throw new InvalidImportError(`${ctx.file}: line 1: the JSON array is empty: no records to import`, { file: ctx.file, line: 1 });
 
-    function syntaxError(err: unknown, chunk: string): InvalidImportError {
+    function syntaxError(err: unknown, chunk: TextChunk): InvalidImportError {
       const message = (err as Error).message;
       const position = /at position "?(\d+)"?/.exec(message);
       const byte = position ? Number(position[1]) : lastOffset;
-      const inChunk = Buffer.from(chunk, 'utf8').subarray(0, Math.max(0, byte - bytesBefore)).toString('utf8');
+      const inChunk = (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk).subarray(0, Math.max(0, byte - bytesBefore));
       const line = lines.line(inChunk);
-      return new InvalidImportError(`${ctx.file}: line ${line}, byte ${byte}: invalid JSON: ${message}`, { file: ctx.file, line, byte });
+      if (ctx.encoding !== 'utf-8') return new InvalidImportError(`${ctx.file}: line ${line}: invalid JSON: ${message}`, { file: ctx.file, line });
+      const fileByte = byte + (ctx.startByte ?? 0); // the tokenizer counts UTF-8 bytes from the text's start
+      return new InvalidImportError(`${ctx.file}: line ${line}, byte ${fileByte}: invalid JSON: ${message}`, { file: ctx.file, line, byte: fileByte });
     }
   });
 }
 
 /** Newline-delimited JSON: one object per non-empty line, parsed with JSON.parse. */
-export function readNdjson(text: AsyncIterable<string>, ctx: ReadContext): ParsedTable {
+export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): ParsedTable {
   return table('ndjson', ctx, async function* (t) {
     const keys = new KeyUnion(t.headers);
     const input = Readable.from(text, { objectMode: true });

@@ -37,4 +37,6 @@ export interface ReadContext {
   file: string;
   /** The text encoding the bytes were decoded from. */
   encoding: string;
+  /** The file offset of the first text byte (the byte order mark's length). */
+  startByte?: number;
 }

@@ -1,0 +1,45 @@
+/**
+ * One measured load, in a process of its own so that its peak RSS (getrusage maxRSS) is the load's
+ * alone: `store-import` runs storeImport on an S3 object; `raw-copy` pipes a prepared COPY file
+ * into raw_import_records (the reference). Prints one JSON line: rows, seconds, peakRssMb.
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createS3Client } from '../../functions/_shared/s3.ts';
+import { storeImport } from '../../functions/store-import/store-import.ts';
+
+interface Job {
+  mode: 'store-import' | 'raw-copy';
+  databaseUrl: string;
+  endpoint?: string;
+  bucket?: string;
+  key?: string;
+  clientAccountId?: string;
+  engagementId?: string;
+  copyFile?: string;
+}
+
+const job = JSON.parse(process.argv[2]!) as Job;
+const start = process.hrtime.bigint();
+let rows: number;
+if (job.mode === 'store-import') {
+  const s3 = createS3Client({ endpoint: job.endpoint });
+  const out = await storeImport({ s3, databaseUrl: job.databaseUrl }, {
+    bucket: job.bucket!, key: job.key!, clientAccountId: job.clientAccountId!, engagementId: job.engagementId!,
+  });
+  rows = out.rowCount;
+  s3.destroy();
+} else {
+  const client = new pg.Client({ connectionString: job.databaseUrl });
+  await client.connect();
+  await client.query('begin');
+  const copy = client.query(copyFrom('copy raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data) from stdin'));
+  await pipeline(createReadStream(job.copyFile!, { highWaterMark: 256 * 1024 }), copy);
+  await client.query('commit');
+  rows = copy.rowCount;
+  await client.end();
+}
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+console.log(JSON.stringify({ rows, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
