@@ -43,6 +43,8 @@ export function addFlowlink(app: App, config: EnvironmentConfig, options: { defi
       importBucketArnExportName: stateful.importBucketArnExportName,
     },
   });
+  // explicit: the bucket ARN arrives through a named export, which the CDK cannot trace
+  stateless.addStackDependency(stateful, 'the stateless stack imports the stateful exports');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stateful, stateless };
 }

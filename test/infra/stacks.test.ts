@@ -52,8 +52,9 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(assembly.getStackByName(stateless.stackName).terminationProtection ?? false).toBe(false);
   });
 
-  it('pins the environment account and region on both stacks', () => {
+  it('pins the environment account and region on both stacks, the stateless deployed after the stateful', () => {
     const { assembly, stateful, stateless } = synthStage(stage);
+    expect(assembly.getStackByName(stateless.stackName).dependencies.map((d) => d.id)).toContain(stateful.artifactId);
     for (const stack of [stateful, stateless]) {
       expect(assembly.getStackByName(stack.stackName).environment).toMatchObject({ account: config.account, region: config.region });
     }
