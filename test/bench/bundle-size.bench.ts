@@ -48,7 +48,8 @@ export async function run(): Promise<BenchRow[]> {
         bytes,
         gzipBytes,
         seconds,
-        target: '≤ 1.5 MB',
+        // the shared table has no size column: the figure travels in the target cell
+        target: `${(bytes / 1e6).toFixed(2)} MB of max 1.5 MB`,
         ok: bytes <= MAX_BUNDLE_BYTES,
         note: `${(bytes / 1e6).toFixed(2)} MB minified, ${(gzipBytes / 1e6).toFixed(2)} MB gzipped`,
       });
