@@ -137,7 +137,8 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
     broken = await client.query('rollback').then(() => false, () => true);
     if (err instanceof InvalidImportError) {
-      await markImportFailed(pool, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
+      // on the import's own client, rolled back and idle: the Lambda's pool has no second connection to give
+      await markImportFailed(broken ? pool : client, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
         details: { file, ...err.details },
