@@ -33,6 +33,7 @@ export async function runBackfill(sql: postgres.Sql, options: BackfillOptions & 
       values (now(), ${JSON.stringify(recorded)}::jsonb, ${JSON.stringify({ totals: plan.totals, unresolved: plan.unresolved.length })}::jsonb)
       returning id`;
     const runId = run!.id;
+    await tx`analyze bf_links`;
     await tx`insert into backfill_changes (run_id, table_name, row_id, client_account_id, engagement_id, old_master_flow_id, new_master_flow_id, evidence, distance_seconds)
       select ${runId}, l.table_name, l.row_id, l.client_account_id, l.engagement_id, null, l.flow_id,
         l.evidence || case when l.quarantine_id is not null then ' (released from quarantine ' || l.quarantine_id || ')' else '' end, l.distance_seconds
@@ -42,7 +43,9 @@ export async function runBackfill(sql: postgres.Sql, options: BackfillOptions & 
       where l.table_name = 'raw_import_records' and l.row_id = r.id and r.master_flow_id is null`;
     await tx`update data_imports d set master_flow_id = l.flow_id, updated_at = now() from bf_links l
       where l.table_name = 'data_imports' and l.row_id = d.id and d.master_flow_id is null`;
-    for (const table of RELEASE_ORDER) {
+    const releasing = new Set(plan.links.filter((l) => l.quarantineId).map((l) => l.table));
+    for (const table of RELEASE_ORDER.filter((t) => releasing.has(t))) {
+      // only adoption quarantines rows as unlinked, so their legacy_archive source exists
       await tx.unsafe(insertConverted(table, {
         master: 'rel.flow_id',
         join: `join pg_temp.bf_links rel on rel.table_name = '${table}' and rel.row_id = a.id and rel.quarantine_id is not null`,

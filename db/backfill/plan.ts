@@ -95,12 +95,12 @@ export async function buildPlan(tx: Tx, options: BackfillOptions = {}): Promise<
   await resolveByEvidence(tx, 'data_imports');
 
   // proximity for imports without evidence; flows evidence gives to an import are never candidates
+  // rows reaching proximity have no evidence, so every evidence row belongs to another import
   await proximity(tx, 'data_imports', windowImports, `
     m.flow_id not in (select d.master_flow_id from data_imports d where d.master_flow_id is not null)
-    and m.flow_id not in (select e.flow_id from bf_evidence e where e.table_name = 'data_imports' and e.row_id <> p.row_id)
-    and not exists (select 1 from crewai_flow_state_extensions o
-      where o.flow_id = m.flow_id and coalesce(o.flow_configuration ->> 'import_id', o.flow_configuration ->> 'data_import_id',
-        o.flow_persistence_data ->> 'data_import_id', substring(o.flow_name from '^Discovery Import (.+)$')) is not null)`);
+    and m.flow_id not in (select e.flow_id from bf_evidence e where e.table_name = 'data_imports')
+    and coalesce(m.flow_configuration ->> 'import_id', m.flow_configuration ->> 'data_import_id',
+      m.flow_persistence_data ->> 'data_import_id', substring(m.flow_name from '^Discovery Import (.+)$')) is null`);
 
   // the import's master flow: existing, or linked by this plan
   await tx`create temp table bf_import_flow on commit drop as
@@ -179,20 +179,28 @@ async function resolveByEvidence(tx: Tx, table: string, flowFilter = 'true') {
  * and no other row of the table picks the same flow.
  */
 async function proximity(tx: Tx, table: string, windowSeconds: number, candidateFilter: string) {
+  // the candidate flows, indexed by tenant and time: each pending row then reads only its window
+  await tx.unsafe(`create temp table bf_flows on commit drop as
+    select m.flow_id, m.client_account_id, m.engagement_id, m.created_at from crewai_flow_state_extensions m
+    where m.flow_type = 'discovery' and ${candidateFilter}`);
+  await tx.unsafe('create index on bf_flows (client_account_id, engagement_id, created_at)');
+  await tx.unsafe('analyze bf_flows');
   await tx.unsafe(`create temp table bf_near on commit drop as
-    select p.row_id, m.flow_id, abs(extract(epoch from m.created_at - p.created_at))::double precision as distance
-    from bf_pending p join crewai_flow_state_extensions m
-      on m.client_account_id = p.client_account_id and m.engagement_id = p.engagement_id and m.flow_type = 'discovery'
-     and m.created_at between p.created_at - make_interval(secs => $2) and p.created_at + make_interval(secs => $2)
-    where p.table_name = $1 and not exists (select 1 from bf_evidence e where e.table_name = p.table_name and e.row_id = p.row_id)
-      and ${candidateFilter}`, [table, windowSeconds]);
+    select p.row_id, f.flow_id, abs(extract(epoch from f.created_at - p.created_at))::double precision as distance
+    from bf_pending p join bf_flows f
+      on f.client_account_id = p.client_account_id and f.engagement_id = p.engagement_id
+     and f.created_at between p.created_at - make_interval(secs => $2) and p.created_at + make_interval(secs => $2)
+    where p.table_name = $1 and not exists (select 1 from bf_evidence e where e.table_name = p.table_name and e.row_id = p.row_id)`,
+  [table, windowSeconds]);
   await tx.unsafe(`create temp table bf_nearest on commit drop as
-    select n.row_id, n.distance, array_agg(n.flow_id::text order by n.flow_id) as flows
-    from bf_near n where n.distance = (select min(o.distance) from bf_near o where o.row_id = n.row_id) group by n.row_id, n.distance`);
+    select x.row_id, x.distance, array_agg(x.flow_id::text order by x.flow_id) as flows
+    from (select n.*, rank() over (partition by n.row_id order by n.distance) as rk from bf_near n) x
+    where x.rk = 1 group by x.row_id, x.distance`);
+  // an import's nearest flow must not be the single nearest flow of another import too
   await tx.unsafe(`insert into bf_links (table_name, row_id, flow_id, evidence, distance_seconds)
-    select $1, n.row_id, n.flows[1]::uuid, 'proximity', n.distance from bf_nearest n
-    where cardinality(n.flows) = 1 and ($1 <> 'data_imports' or not exists (
-      select 1 from bf_nearest o where o.row_id <> n.row_id and cardinality(o.flows) = 1 and o.flows[1] = n.flows[1]))`, [table]);
+    select $1, x.row_id, x.flows[1]::uuid, 'proximity', x.distance
+    from (select n.*, count(*) filter (where cardinality(n.flows) = 1) over (partition by n.flows[1]) as takers from bf_nearest n) x
+    where cardinality(x.flows) = 1 and ($1 <> 'data_imports' or x.takers = 1)`, [table]);
   await tx.unsafe(`insert into bf_unresolved
     select $1, n.row_id, case when cardinality(n.flows) > 1 then format('tie: flows %s are equally near (%s s)', array_to_string(n.flows, ', '), n.distance)
       else format('contested: flow %s is also the nearest for another row', n.flows[1]) end
@@ -202,7 +210,7 @@ async function proximity(tx: Tx, table: string, windowSeconds: number, candidate
     from bf_pending p where p.table_name = $1
       and not exists (select 1 from bf_evidence e where e.table_name = p.table_name and e.row_id = p.row_id)
       and not exists (select 1 from bf_nearest n where n.row_id = p.row_id)`, [table, windowSeconds]);
-  await tx.unsafe('drop table bf_near, bf_nearest');
+  await tx.unsafe('drop table bf_flows, bf_near, bf_nearest');
 }
 
 /** Reads the plan back from the temporary tables. */

@@ -21,7 +21,8 @@ export const handler = middy<z.output<typeof migrationsInput>, unknown, Error, C
   .use(parser({ schema: migrationsInput }))
   .handler(async (input) => {
     const url = await resolveDatabaseUrl();
-    const summary = await runMigrationsFunction(url, input, (message) => logger.info(message));
+    // the bundle carries db/migrations beside the code (infra/constructs/migrations-trigger.ts)
+    const summary = await runMigrationsFunction(url, input, { log: (message) => logger.info(message), folder: process.env.MIGRATIONS_FOLDER });
     logger.info('migrations done', { summary });
     return summary;
   });

@@ -23,9 +23,14 @@ export interface MigrationsSummary {
 /**
  * Applies pending migrations on the database at `url` (a direct connection, not RDS Proxy: the
  * advisory lock is a session lock). A legacy database makes it throw LegacyDatabaseError unless
- * the event asks for adoption.
+ * the event asks for adoption. Adoption is restartable: a run cut off by the Lambda timeout
+ * resumes where it stopped when invoked again.
  */
-export async function runMigrationsFunction(url: string, input: MigrationsInput, log: (message: string) => void): Promise<MigrationsSummary> {
-  const result = await runMigrations(url, { adoptLegacy: input.adoptLegacy === true, log });
+export async function runMigrationsFunction(
+  url: string,
+  input: MigrationsInput,
+  deps: { log: (message: string) => void; folder?: string },
+): Promise<MigrationsSummary> {
+  const result = await runMigrations(url, { adoptLegacy: input.adoptLegacy === true, log: deps.log, folder: deps.folder });
   return { applied: result.applied, total: result.total, ...(result.adoption ? { adoption: result.adoption } : {}) };
 }

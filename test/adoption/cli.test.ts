@@ -75,7 +75,7 @@ describe('the migrations and backfill Lambdas (cores)', () => {
   it('parse their events and return typed summaries', async () => {
     expect(migrationsInput.parse(undefined)).toEqual({});
     expect(migrationsInput.parse({ adoptLegacy: true })).toEqual({ adoptLegacy: true });
-    const summary = await runMigrationsFunction(db.url, migrationsInput.parse({}), () => {});
+    const summary = await runMigrationsFunction(db.url, migrationsInput.parse({}), { log: () => {} });
     expect(summary).toEqual({ applied: [], total: expect.any(Number) });
     expect(() => backfillInput.parse({ apply: true, undoRunId: '00000000-0000-4000-8000-000000000000' })).toThrow();
     expect(() => backfillInput.parse({ dryRun: true })).toThrow();

@@ -1,0 +1,95 @@
+/**
+ * The backfill on orphan imports (one per 100 raw records: 10k imports for 1M records), beside a
+ * per-orphan loop like the legacy platform's script (one candidate query and two UPDATEs per orphan
+ * import), on the same data in the same run. Both link every import to the one discovery flow ten
+ * minutes before it; the loop's links must equal ours. Target: ≥ 100× faster.
+ *   npx tsx test/bench/backfill.bench.ts [--rows 1000000]
+ */
+import { parseArgs } from 'node:util';
+import type { Sql } from '../../db/client.ts';
+import { runBackfill } from '../../db/backfill/index.ts';
+import { createTenant, type Tenant } from '../support/fixtures.ts';
+import { benchDatabase, isMain, timed } from './bench-db.ts';
+import { formatTable, type BenchRow } from './report.ts';
+
+const RECORDS_PER_IMPORT = 100;
+
+/** `imports` discovery flows three hours apart, each with an orphan import ten minutes later and its raw records. */
+async function orphans(sql: Sql, tenant: Tenant, imports: number) {
+  await sql`
+    insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name, flow_status, created_at)
+    select ${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', 'bench ' || g, 'completed', timestamptz '2025-01-01' + g * interval '3 hours'
+    from generate_series(1, ${imports}) g`;
+  await sql`
+    insert into data_imports (client_account_id, engagement_id, import_name, filename, status, total_records, created_at)
+    select ${tenant.clientAccountId}, ${tenant.engagementId}, 'bench ' || g, 'bench.csv', 'stored', ${RECORDS_PER_IMPORT},
+           timestamptz '2025-01-01' + g * interval '3 hours' + interval '10 minutes'
+    from generate_series(1, ${imports}) g`;
+  await sql`
+    insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
+    select d.id, d.client_account_id, d.engagement_id, r, jsonb_build_object('hostname', 'srv-' || r, 'os', 'Linux', 'notes', repeat('x', 40))
+    from data_imports d cross join generate_series(1, ${RECORDS_PER_IMPORT}) r`;
+  await sql`vacuum analyze`;
+}
+
+/** The legacy platform's approach: for each orphan import, find the nearest flow in the window, then update it and its records. */
+async function perOrphanLoop(sql: Sql) {
+  await sql.begin(async (tx) => {
+    const pending = await tx<{ id: string; client_account_id: string; engagement_id: string; created_at: string }[]>`
+      select id, client_account_id, engagement_id, created_at from data_imports where master_flow_id is null`;
+    for (const imp of pending) {
+      const [flow] = await tx<{ flow_id: string }[]>`
+        select flow_id from crewai_flow_state_extensions
+        where flow_type = 'discovery' and client_account_id = ${imp.client_account_id} and engagement_id = ${imp.engagement_id}
+          and created_at between ${imp.created_at}::timestamptz - interval '2 hours' and ${imp.created_at}::timestamptz + interval '2 hours'
+        order by abs(extract(epoch from created_at - ${imp.created_at}::timestamptz)) limit 1`;
+      if (!flow) continue;
+      await tx`update data_imports set master_flow_id = ${flow.flow_id} where id = ${imp.id}`;
+      await tx`update raw_import_records set master_flow_id = ${flow.flow_id} where data_import_id = ${imp.id}`;
+    }
+  });
+}
+
+const links = (sql: Sql) => sql<{ id: string; m: string }[]>`select id::text, master_flow_id::text as m from data_imports order by id`;
+
+export async function run(opts: { rows: number }): Promise<BenchRow[]> {
+  const imports = Math.max(1, Math.round(opts.rows / RECORDS_PER_IMPORT));
+  const records = imports * RECORDS_PER_IMPORT;
+  const handle = await benchDatabase('backfill');
+  try {
+    const { sql } = handle;
+    await orphans(sql, await createTenant(sql, 'bench'), imports);
+    await sql`checkpoint`;
+    const ours = await timed(() => runBackfill(sql, { apply: true }));
+    if (ours.result.links.length !== imports + records || ours.result.unresolved.length) {
+      throw new Error(`backfill linked ${ours.result.links.length} rows, ${ours.result.unresolved.length} unresolved; expected ${imports + records}, 0`);
+    }
+    const expected = await links(sql);
+
+    // the same orphans again for the loop
+    await sql`update raw_import_records set master_flow_id = null`;
+    await sql`update data_imports set master_flow_id = null`;
+    await sql`vacuum analyze`;
+    await sql`checkpoint`;
+    const loop = await timed(() => perOrphanLoop(sql));
+    const got = await links(sql);
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error('the per-orphan loop linked differently from the backfill');
+
+    const ratio = loop.seconds / ours.seconds;
+    return [
+      { name: 'per-orphan loop (the legacy script, reference)', rows: imports, records, seconds: loop.seconds, rowsPerSecond: imports / loop.seconds },
+      {
+        name: 'flowlink backfill --apply (set-based, audited)', rows: imports, records, seconds: ours.seconds, rowsPerSecond: imports / ours.seconds,
+        reference: 'per-orphan loop', ratio, target: '≥ 100× faster', ok: ratio >= 100,
+        note: `${imports} orphan imports, ${records} raw records, ${imports + records} audit rows`,
+      },
+    ];
+  } finally {
+    await handle.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '20000' } } });
+  console.log(formatTable(await run({ rows: Number(values.rows) })));
+}
