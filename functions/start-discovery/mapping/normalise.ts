@@ -4,7 +4,9 @@ import { isBlank } from './numbers.ts';
 /** The trimmed text of a cell, or null when blank. Non-ASCII text is kept as it is. */
 export function text(value: unknown): string | null {
   if (isBlank(value)) return null;
-  return String(value).trim().normalize('NFC');
+  const s = String(value).trim();
+  // NFC only matters (and only costs) for non-ASCII text
+  return /[^\x00-\x7f]/.test(s) ? s.normalize('NFC') : s;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

@@ -24,7 +24,8 @@ const UNIT_WORDS: Record<string, SizeUnit> = {
 export function isBlank(value: unknown): boolean {
   if (value === null || value === undefined) return true;
   const s = String(value).trim();
-  return s === '' || /^(n\/?a|null|none|-|--|—|\?|unknown|#n\/a)$/i.test(s);
+  if (s === '') return true;
+  return s.length <= 7 && /^(n\/?a|null|none|-|--|—|\?|unknown|#n\/a)$/i.test(s);
 }
 
 /**

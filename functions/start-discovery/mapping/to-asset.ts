@@ -5,7 +5,7 @@
 import { classifyAssetType } from './asset-type.ts';
 import { isBlank, parseCount, toGb, unitInHeader, type SizeUnit } from './numbers.ts';
 import {
-  normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
+  isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
 } from './normalise.ts';
 import type { AssetType, FieldMapping, MappingPlan, Target } from './types.ts';
 
@@ -100,7 +100,7 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
   for (const source of cp.sources.ip_address ?? []) {
     for (const ip of parseIps(row[source.header]).all) if (!ips.includes(ip)) ips.push(ip);
   }
-  const ip = parseIps(ips.join(' ')).primary;
+  const ip = ips.find(isIpv4) ?? ips[0] ?? null;
 
   const fromHost = parseHostname(get('hostname'));
   const nameText = get('name');
