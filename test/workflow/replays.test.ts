@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonb } from '../../db/client.ts';
+import { STEP_STATES, type TaskState } from '../../workflows/definition.ts';
+import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
+import type { Tenant } from '../support/fixtures.ts';
+import { importState, tenantSnapshot, useWorkflowWorld, type TenantSnapshot } from './harness.ts';
+
+const world = useWorkflowWorld();
+const SAMPLE = readFileSync(SAMPLE_FILE);
+
+class StepCrashError extends Error {
+  override name = 'StepCrashError';
+}
+
+/** Throws once, right after `step`'s handler returned: its writes are committed, its result is lost. */
+function crashOnceAfter(step: TaskState) {
+  let crashed = false;
+  return (state: TaskState) => {
+    if (state === step && !crashed) {
+      crashed = true;
+      throw new StepCrashError(`simulated crash after ${step} wrote and before it returned`);
+    }
+  };
+}
+
+describe('replays and redrives of the import workflow', () => {
+  let clean: TenantSnapshot;
+  let cleanTenant: Tenant;
+  let cleanExecution: string;
+
+  beforeAll(async () => {
+    cleanTenant = await world.tenant();
+    const { record } = await world.drop(cleanTenant, 'servers.csv', SAMPLE);
+    expect(record.status).toBe('SUCCEEDED');
+    cleanExecution = record.name;
+    clean = await tenantSnapshot(world.sql, cleanTenant);
+  });
+
+  it('has a clean run to compare with: every table of the tenant that the workflow writes is filled', () => {
+    expect(clean.data_imports!.rows).toBe(1);
+    expect(clean.raw_import_records!.rows).toBe(25);
+    expect(clean.crewai_flow_state_extensions!.rows).toBe(1);
+    expect(clean.discovery_flows!.rows).toBe(1);
+  });
+
+  for (const step of STEP_STATES) {
+    it(`a crash right after ${step}'s writes, then a redrive, ends with exactly the database of a clean run`, async () => {
+      const tenant = await world.tenant();
+      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, { afterStep: crashOnceAfter(step) });
+
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.name).toBe('StepCrashError');
+      const failed = (await importState(world.sql, tenant))!;
+      expect(failed.status).toBe('failed');
+      expect(failed.error_details).toMatchObject({ errorName: 'StepCrashError', step });
+      expect(await tenantSnapshot(world.sql, tenant)).not.toEqual(clean);
+
+      const redriven = await world.workflow().redrive(record.name);
+      expect(redriven.status, JSON.stringify(redriven.error)).toBe('SUCCEEDED');
+      expect(redriven.redriveCount).toBe(1);
+      const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
+      expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([...STEP_STATES.slice(STEP_STATES.indexOf(step)), 'Done']);
+      expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
+    });
+  }
+
+  it('replaying a completed execution (start again) changes nothing', async () => {
+    const replay = await world.workflow().replay(cleanExecution);
+    expect(replay.status).toBe('SUCCEEDED');
+    expect(replay.name).toBe(`${cleanExecution}-replay-1`);
+    expect(replay.output).toMatchObject({ import: { reused: true }, flow: { reused: true } });
+    expect(await tenantSnapshot(world.sql, cleanTenant)).toEqual(clean);
+  });
+
+  it('refuses to redrive an execution that succeeded', async () => {
+    await expect(world.workflow().redrive(cleanExecution)).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
+  });
+
+  it('retries a transient failure with backoff and goes on', async () => {
+    const tenant = await world.tenant();
+    let failures = 0;
+    const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
+      afterStep: (state) => {
+        if (state === 'LinkRecords' && failures++ < 2) throw Object.assign(new Error('connection reset'), { name: 'TransientError' });
+      },
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.events.filter((e) => e.type === 'StateRetried' && e.state === 'LinkRecords')).toHaveLength(2);
+    expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
+  });
+
+  it('fails the execution under IntegrityViolationError when a link is broken before ValidateIntegrity, and marks import and flows failed', async () => {
+    const tenant = await world.tenant();
+    const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
+      afterStep: async (state, input) => {
+        if (state !== 'StartDiscovery') return;
+        // sabotage: one raw record moves to another flow of the same tenant, away from its import's
+        const { flowId, dataImportId } = input as { flowId: string; dataImportId: string };
+        const [other] = await world.sql<{ flow_id: string }[]>`
+          insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name, flow_status, flow_configuration)
+          values (${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', 'elsewhere', 'completed', ${jsonb({})}) returning flow_id`;
+        await world.sql`
+          update raw_import_records set master_flow_id = ${other!.flow_id}
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`;
+      },
+    });
+
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.name).toBe('IntegrityViolationError');
+    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state).slice(-3)).toEqual(['ValidateIntegrity', 'MarkFailed', 'Failed']);
+    const state = (await importState(world.sql, tenant))!;
+    expect(state).toMatchObject({ status: 'failed', flow_status: 'failed', discovery_status: 'failed', error_phase: 'ValidateIntegrity' });
+    expect(state.error_message).toMatch(/integrity checks failed for master flow .*raw_import_records/);
+    expect(state.error_details).toMatchObject({ errorName: 'IntegrityViolationError', step: 'ValidateIntegrity' });
+    expect(state.flow_error).toBe(state.error_message);
+  });
+});
