@@ -1,7 +1,7 @@
 /**
  * One measured load, in a process of its own so that its peak RSS (getrusage maxRSS) is the load's
  * alone: `store-import` runs storeImport on an S3 object; `raw-copy` pipes a prepared COPY file
- * into raw_import_records (the reference). Prints one JSON line: rows, seconds, peakRssMb.
+ * into raw_import_records (the reference). Prints one JSON line: rows, seconds, peakRssMb, cpuSeconds.
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -42,4 +42,5 @@ if (job.mode === 'store-import') {
   await client.end();
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({ rows, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+const usage = process.resourceUsage();
+console.log(JSON.stringify({ rows, seconds, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 }));
