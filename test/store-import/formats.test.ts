@@ -86,6 +86,12 @@ describe('StoreImport formats', () => {
     expect(data).toEqual([{ a: '1', b: 'x\ry' }, { a: '2', b: 'z' }]);
   });
 
+  it('reads a one-column list (no delimiter anywhere)', async () => {
+    const { imp, data } = await importFile('hosts.txt', 'hostname\nweb01\ndb 02\n');
+    expect(data).toEqual([{ hostname: 'web01' }, { hostname: 'db 02' }]);
+    expect(imp.import_config).toMatchObject({ format: 'csv', headers: ['hostname'] });
+  });
+
   it('skips blank lines between rows but numbers the data rows without gaps', async () => {
     const { rows } = await importFile('gaps.csv', 'a,b\n1,2\n\n3,4\n\n');
     expect(rows).toEqual([{ row_number: 1, raw_data: { a: '1', b: '2' } }, { row_number: 2, raw_data: { a: '3', b: '4' } }]);
