@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/db.ts';
+
+const database = useTestDatabase();
+const CLI = resolve(import.meta.dirname, '..', '..', 'cli', 'flowlink.mjs');
+let dir: string;
+
+/** Runs the real CLI as a child process against this file's database and a private .flowlink. */
+function flowlink(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DATABASE_URL: database.current.url, FLOWLINK_LOCAL_DIR: dir, S3_ENDPOINT: '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => done({ code, out, err }));
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'flowlink-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('flowlink run', () => {
+  it('drops the bundled sample for the demo tenant, prints each state and the summary, and exits 0', async () => {
+    const { code, out, err } = await flowlink('run');
+    expect(err).not.toMatch(/Error/);
+    expect(code, out + err).toBe(0);
+    for (const state of ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity']) {
+      expect(out).toMatch(new RegExp(`▶ ${state}`));
+      expect(out).toMatch(new RegExp(`✓ ${state}\\s+\\d+ ms`));
+    }
+    expect(out).toMatch(/✓ StoreImport\s+\d+ ms\s+25 rows stored/);
+    expect(out).toMatch(/execution\s+import-[0-9a-f]{64}: SUCCEEDED/);
+    expect(out).toMatch(/data import\s+[0-9a-f-]{36} \(completed\)/);
+    expect(out).toMatch(/flow_id\s+[0-9a-f-]{36} \(completed\)/);
+    expect(out).toMatch(/rows\s+25 stored, 25 linked/);
+    expect(out).toMatch(/discovery flow\s+[0-9a-f-]{36}/);
+    expect(out).toMatch(/assets\s+\d+ discovered/);
+    expect(out).toMatch(/integrity\s+clean/);
+    const [tenant] = await database.current.sql`select c.slug as client, e.slug as engagement from client_accounts c join engagements e on e.client_account_id = c.id`;
+    expect(tenant).toEqual({ client: 'demo', engagement: 'demo-migration' });
+
+    const listed = await flowlink('executions');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/SUCCEEDED .* import-[0-9a-f]{64}\s+servers\.csv/);
+  });
+
+  it('exits 1 with the failure in the summary when the execution fails, and 2 for a missing file or an unknown client', async () => {
+    writeFileSync(join(dir, 'header-only.csv'), 'hostname,ip\n');
+    const failed = await flowlink('run', join(dir, 'header-only.csv'), '--client', 'demo');
+    expect(failed.code, failed.out + failed.err).toBe(1);
+    expect(failed.out).toMatch(/✗ StoreImport .*InvalidImportError: header-only\.csv: line 1/);
+    expect(failed.out).toMatch(/FAILED \(InvalidImportError\)/);
+
+    const missing = await flowlink('run', join(dir, 'nope.csv'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/nope\.csv: no such file/);
+
+    const unknown = await flowlink('run', '--client', 'nobody');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown client "nobody"/);
+  });
+});
