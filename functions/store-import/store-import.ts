@@ -83,7 +83,7 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const client = await pool.connect();
-  let broken = false;
+  let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
   try {
     await client.query('begin');
@@ -135,9 +135,10 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
     return { dataImportId, rowCount, reused: false };
   } catch (err) {
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
-    broken = await client.query('rollback').then(() => false, () => true);
+    const broken = await client.query('rollback').then(() => false, () => true);
+    if (broken) client.release(true); // discarded now: a pool of max 1 (the Lambda's) has no other connection
+    released = broken;
     if (err instanceof InvalidImportError) {
-      // on the import's own client, rolled back and idle: the Lambda's pool has no second connection to give
       await markImportFailed(broken ? pool : client, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
@@ -146,7 +147,7 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
     }
     throw err;
   } finally {
-    client.release(broken || undefined);
+    if (!released) client.release();
   }
 }
 

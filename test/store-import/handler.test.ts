@@ -34,6 +34,15 @@ describe('StoreImport handler', () => {
     expect(await handler(event, context)).toEqual({ ...(out as object), reused: true });
   });
 
+  it('records a refused file as failed on its one connection, and throws InvalidImportError', async () => {
+    const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/bad.csv`;
+    const { etag } = await s3.put(key, 'host,ip\nweb01,10.0.0.1,extra\n');
+    await expect(handler({ bucket: s3.bucket, key, versionId: null, etag, ...tenant }, context))
+      .rejects.toMatchObject({ name: 'InvalidImportError', message: expect.stringMatching(/^bad\.csv: line 2: row 1 has 3 fields/) });
+    const [imp] = await database.current.sql`select status, error_details->>'line' as line from data_imports where s3_key = ${key}`;
+    expect(imp).toEqual({ status: 'failed', line: '2' });
+  });
+
   it('refuses malformed input before touching anything', async () => {
     await expect(handler({ bucket: s3.bucket, key: 'k', clientAccountId: 'not-a-uuid', engagementId: tenant.engagementId }, context))
       .rejects.toMatchObject({ name: 'ParseError' });
