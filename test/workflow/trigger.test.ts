@@ -112,6 +112,7 @@ describe('the trigger', () => {
   it('runs as a Lambda handler: refuses a bad key without throwing (a retry cannot fix it), and rejects what is no S3 event', async () => {
     process.env.STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:import';
     process.env.AWS_REGION = 'eu-west-1';
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     const { handler } = await import('../../functions/trigger/handler.ts');
     const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'trigger' } as unknown as Context;
     const refused = await handler(eventBridge('uploads/nowhere.csv') as never, context);
