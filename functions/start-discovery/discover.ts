@@ -62,8 +62,8 @@ type Phase = (typeof PHASES)[number][0];
  * 2. field_mapping: recognise the format by its header signature, map every header (exact,
  *    synonym, fuzzy, unmapped → custom attribute), upsert import_field_mappings, set
  *    data_imports.source_system.
- * 3. data_cleansing + asset_inventory: page through the raw records by row_number (constant
- *    memory), normalise each row, upsert each page's assets in one statement; templates and rows
+ * 3. data_cleansing + asset_inventory: page through the raw records by row_number ranges
+ *    (constant memory), normalise each row, upsert each page's assets in one statement; templates and rows
  *    with no identity are skipped with the reason on the raw record.
  * 4. Report assets by type and host names repeated within the import.
  */
@@ -89,12 +89,12 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
   };
 
   // 1. data_validation
-  const [imp] = await tx<{ filename: string; headers: unknown; rows: number }[]>`
-    select i.filename, i.import_config -> 'headers' as headers,
-      (select count(*)::int from raw_import_records r
-        where r.data_import_id = i.id and r.master_flow_id = ${input.flowId}
-          and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}) as rows
-    from data_imports i
+  const [imp] = await tx<{ filename: string; headers: unknown; rows: number; last_row: number | null }[]>`
+    select i.filename, i.import_config -> 'headers' as headers, c.rows, c.last_row
+    from data_imports i, lateral (
+      select count(*)::int as rows, max(r.row_number) as last_row from raw_import_records r
+      where r.data_import_id = i.id and r.master_flow_id = ${input.flowId}
+        and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}) c
     where i.id = ${input.dataImportId} and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
   const rows = imp?.rows ?? 0;
   const headers = await importHeaders(tx, input, imp?.headers);
@@ -115,16 +115,16 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
   const skipped = { templates: 0, noIdentity: 0 };
   let poweredOff = 0;
   let written = 0;
-  let lastRow = 0;
-  for (;;) {
+  // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
+  // keeps the plan on (data_import_id, row_number) even before the new rows have statistics; an
+  // open-ended `row_number > last … limit` then re-reads and sorts the rest of the import per page.
+  for (let from = 0; from < (imp?.last_row ?? 0); from += batchSize) {
     const page = await tx<{ id: string; row_number: number; raw_data: unknown }[]>`
       select id, row_number, raw_data from raw_import_records
-      where data_import_id = ${input.dataImportId} and master_flow_id = ${input.flowId}
+      where data_import_id = ${input.dataImportId} and row_number > ${from} and row_number <= ${from + batchSize}
+        and master_flow_id = ${input.flowId}
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-        and row_number > ${lastRow}
-      order by row_number limit ${batchSize}`;
-    if (!page.length) break;
-    lastRow = page[page.length - 1]!.row_number;
+      order by row_number`;
     const assets: AssetRow[] = [];
     const skips: Array<{ id: string; reason: string }> = [];
     for (const r of page) {

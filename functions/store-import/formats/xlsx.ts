@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
+import unzipper from 'unzipper';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { matchHeader } from '../../start-discovery/mapping/field-mapper.ts';
 import { recogniseFormat } from '../../start-discovery/mapping/formats.ts';
@@ -37,7 +38,11 @@ interface OpenSheet {
  * row. Which sheet, and why, is recorded (`sheet`, details.sheet_choice). Cells become strings
  * (numbers in their shortest exact form, dates as ISO 8601, formulas as their cached result).
  *
- * The bytes are spooled to a temporary file first, because the fallback needs a second pass.
+ * The bytes are spooled to a temporary file and the ZIP is read through its central directory:
+ * exceljs's own sequential pass over the ZIP loses small entries when the process is busy
+ * (xl/workbook.xml, which exceljs and other writers put last, then "reading 'sheets'" fails), and
+ * random access takes the sheets in workbook order whatever the ZIP order, without a second pass.
+ * exceljs's parsers still read every part; a sheet's rows are parsed as they are read.
  */
 export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: string }): Promise<ParsedTable> {
   const dir = await mkdtemp(join(tmpdir(), 'flowlink-xlsx-'));
@@ -45,7 +50,8 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
   try {
     const path = join(dir, 'workbook.xlsx');
     await pipeline(Readable.from(bytes), createWriteStream(path));
-    const sheet = (await withRetry(() => openSheet(path, 'inventory'))) ?? (await withRetry(() => openSheet(path, 'first')));
+    const workbook = await openWorkbook(path);
+    const sheet = (await openSheet(workbook, 'inventory')) ?? (await openSheet(workbook, 'first'));
     if (!sheet) {
       throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 });
     }
@@ -66,15 +72,57 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
   }
 }
 
-/** Walks the sheets in workbook order and stops at the first one `mode` accepts, on its header row. */
-async function openSheet(path: string, mode: 'inventory' | 'first'): Promise<OpenSheet | null> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {
+/** The parts of exceljs's streaming WorkbookReader used here (its parse methods are not in its typings). */
+interface ReaderInternals {
+  model?: { sheets?: Array<{ id: number; name: string; rId: string }> };
+  workbookRels?: Array<{ Id: string; Target: string }>;
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: SheetReader }>;
+}
+
+interface Workbook {
+  reader: ReaderInternals;
+  /** The sheets in workbook order, each with its part of the ZIP. */
+  sheets: Array<{ name: string; sheetNo: string; open(): Readable }>;
+}
+
+/** Reads the workbook's relations, sheet list, shared strings and styles: everything but the sheets. */
+async function openWorkbook(path: string): Promise<Workbook> {
+  const zip = await unzipper.Open.file(path);
+  const part = (name: string) => zip.files.find((f) => f.path === name);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
     // styles are cached because a number is a date only by its number format
     worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore',
-  });
+  }) as unknown as ReaderInternals;
+  const rels = part('xl/_rels/workbook.xml.rels');
+  const book = part('xl/workbook.xml');
+  if (!rels || !book) throw new Error('the archive has no xl/workbook.xml');
+  await reader._parseRels(rels.stream());
+  await reader._parseWorkbook(book.stream());
+  const strings = part('xl/sharedStrings.xml');
+  if (strings) for await (const _ of reader._parseSharedStrings(strings.stream())) void _;
+  const styles = part('xl/styles.xml');
+  if (styles) await reader._parseStyles(styles.stream());
+  const sheets: Workbook['sheets'] = [];
+  for (const sheet of reader.model?.sheets ?? []) {
+    const target = reader.workbookRels?.find((r) => r.Id === sheet.rId)?.Target.replace(/^\/?(xl\/)?/, '');
+    const sheetNo = target ? /^worksheets\/sheet(\d+)\.xml$/.exec(target)?.[1] : undefined;
+    const file = target ? part(`xl/${target}`) : undefined;
+    if (sheetNo && file) sheets.push({ name: sheet.name, sheetNo, open: () => file.stream() });
+  }
+  return { reader, sheets };
+}
+
+/** Looks at the sheets in workbook order and stops at the first one `mode` accepts, on its header row. */
+async function openSheet(workbook: Workbook, mode: 'inventory' | 'first'): Promise<OpenSheet | null> {
   const skipped: string[] = [];
-  for await (const ws of reader as unknown as AsyncIterable<SheetReader>) {
-    const rows = ws[Symbol.asyncIterator]();
+  for (const sheet of workbook.sheets) {
+    const entry = sheet.open();
+    const [emitted] = [...workbook.reader._parseWorksheet(entry, sheet.sheetNo)];
+    const rows = emitted!.value[Symbol.asyncIterator]();
     let header: ExcelJS.Row | undefined;
     for (;;) {
       const next = await rows.next();
@@ -84,32 +132,14 @@ async function openSheet(path: string, mode: 'inventory' | 'first'): Promise<Ope
         break;
       }
     }
-    if (!header) {
-      skipped.push(ws.name);
-      continue;
-    }
-    const rawHeaders = trimTrailing(cellTexts(header));
-    const choice = mode === 'first' ? 'first sheet with a header row' : inventoryChoice(ws.name, rawHeaders);
-    if (choice) return { name: ws.name, choice, headerRowNumber: header.number, rawHeaders, rows, skipped };
-    skipped.push(ws.name);
+    const rawHeaders = header ? trimTrailing(cellTexts(header)) : [];
+    const choice = !header ? null : mode === 'first' ? 'first sheet with a header row' : inventoryChoice(sheet.name, rawHeaders);
+    if (header && choice) return { name: sheet.name, choice, headerRowNumber: header.number, rawHeaders, rows, skipped };
+    skipped.push(sheet.name);
     await rows.return?.();
+    entry.destroy();
   }
   return null;
-}
-
-/**
- * exceljs 4.4's streaming reader sometimes stops iterating a ZIP's entries before the last one; when
- * that last one is xl/workbook.xml (as exceljs itself writes it) the sheets it spooled fail with
- * "reading 'sheets'" before any row is read. Reading the spooled file again is safe.
- */
-async function withRetry<T>(open: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await open();
-    } catch (err) {
-      if (i >= attempts || !(err instanceof TypeError && /reading 'sheets'/.test(err.message))) throw err;
-    }
-  }
 }
 
 function inventoryChoice(name: string, headers: string[]): string | null {
