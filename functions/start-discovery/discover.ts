@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/client.ts';
 import { jsonb } from '../../db/client.ts';
-import { planMapping } from './mapping/field-mapper.ts';
+import { applyUserMappings, planMapping } from './mapping/field-mapper.ts';
 import { compilePlan, toAsset } from './mapping/to-asset.ts';
 import type { MappingPlan } from './mapping/types.ts';
 import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './mapping/write.ts';
@@ -100,13 +100,17 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
   const headers = await importHeaders(tx, input, imp?.headers);
   await record('data_validation', { rows, columns: headers.length });
 
-  // 2. field_mapping
-  const plan = planMapping(headers);
+  // 2. field_mapping (a mapping a user defined for this import wins over the computed one)
+  const userDefined = await tx<{ source_field: string; target_field: string }[]>`
+    select source_field, target_field from import_field_mappings
+    where data_import_id = ${input.dataImportId} and is_user_defined
+      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  const plan = applyUserMappings(planMapping(headers), userDefined);
   const fieldMappings = await upsertFieldMappings(tx, scope, plan.mappings);
   await tx`
     update data_imports set source_system = ${plan.sourceSystem}, updated_at = now()
     where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-  await record('field_mapping', mappingOutput(plan), {
+  await record('field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
 

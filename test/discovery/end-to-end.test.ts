@@ -107,6 +107,10 @@ describe('re-running discovery', () => {
     const [m] = await world.sql<{ target_field: string; match_type: string }[]>`
       select target_field, match_type::text from import_field_mappings where data_import_id = ${state.id} and source_field = 'Boot type'`;
     expect(m).toEqual({ target_field: 'custom_attributes.boot', match_type: 'manual' });
+    const [asset] = await world.sql<{ custom_attributes: Record<string, unknown> }[]>`
+      select custom_attributes from assets where discovery_flow_id = ${state.discovery_id} and name = 'fin-app-01'`;
+    expect(asset!.custom_attributes).toMatchObject({ boot: 'BIOS' });
+    expect(asset!.custom_attributes).not.toHaveProperty('boot_type');
   });
 });
 

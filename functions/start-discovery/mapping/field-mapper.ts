@@ -158,3 +158,29 @@ export function planMapping(headers: readonly string[]): MappingPlan {
     mappings,
   };
 }
+
+/**
+ * The plan with the mappings a user defined (import_field_mappings.is_user_defined) in place of the
+ * computed ones: an asset field by its column name (or the input it feeds), or any
+ * `custom_attributes.<key>`. Targets it does not know leave the column kept as it is.
+ */
+export function applyUserMappings(plan: MappingPlan, userDefined: Array<{ source_field: string; target_field: string }>): MappingPlan {
+  if (!userDefined.length) return plan;
+  const byTarget = new Map<string, Target>((Object.keys(SYNONYMS) as Target[]).map((t) => [t, t]));
+  const mappings = plan.mappings.map((m) => {
+    const user = userDefined.find((u) => u.source_field === m.sourceField);
+    if (!user) return m;
+    const target = byTarget.get(user.target_field) ?? null;
+    const custom = user.target_field.startsWith('custom_attributes.') ? user.target_field : `custom_attributes.${m.sourceField}`;
+    return {
+      ...m,
+      target,
+      targetField: target ? targetFieldOf(target) : custom,
+      matchType: 'manual' as const,
+      confidence: 1,
+      priority: -1,
+      rule: 'defined by a user',
+    };
+  });
+  return { ...plan, mappings };
+}

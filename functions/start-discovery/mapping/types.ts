@@ -2,7 +2,7 @@
 import type { SizeUnit } from './numbers.ts';
 
 export type AssetType = 'server' | 'database' | 'application' | 'network' | 'storage';
-export type MatchType = 'exact' | 'synonym' | 'fuzzy' | 'unmapped';
+export type MatchType = 'exact' | 'synonym' | 'fuzzy' | 'unmapped' | 'manual';
 
 /**
  * What a column can feed. Asset columns by their SQL names, plus inputs that become one
