@@ -146,7 +146,9 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
     written += await upsertAssets(tx, scope, assets, { filename: imp?.filename ?? '', sourceSystem: plan.sourceSystem });
     await markSkipped(tx, scope, skips);
   }
-  await record('data_cleansing', { rows, normalised: written, skipped, powered_off: poweredOff });
+  await record('data_cleansing', {
+    rows, normalised: written, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: poweredOff,
+  });
 
   // 4. asset_inventory: what exists now for this flow, and repeated host names
   const byType = await tx<{ asset_type: string; n: number }[]>`
