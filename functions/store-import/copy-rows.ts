@@ -4,8 +4,13 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { InvalidImportError } from '../_shared/errors.ts';
 
-/** Rows are sent to COPY in chunks of about this many characters (fewer, larger writes). */
-const CHUNK_CHARS = 256 * 1024;
+/**
+ * Rows go to COPY in chunks of about this many characters: large enough for few writes, small
+ * enough that a chunk's row strings die young (bigger chunks get promoted and grow the heap).
+ */
+const CHUNK_CHARS = 64 * 1024;
+/** Chunks encoded ahead of the socket: enough to keep PostgreSQL busy while the parser runs. */
+const CHUNKS_AHEAD = 4;
 // A JSON `\u0000` escape that is not itself an escaped backslash followed by "u0000".
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
@@ -46,7 +51,7 @@ export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<
   const copy = client.query(copyFrom(
     'copy raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data) from stdin',
   ));
-  await pipeline(Readable.from(lines()), copy);
+  await pipeline(Readable.from(lines(), { highWaterMark: CHUNKS_AHEAD }), copy);
   if (copy.rowCount !== count) throw new Error(`COPY wrote ${copy.rowCount} raw records for ${count} rows`);
   return count;
 }

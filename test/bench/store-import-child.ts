@@ -22,6 +22,13 @@ interface Job {
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
+// BENCH_TRACE=1: RSS and heap every 2 s on stderr, to tell a plateau from growth
+if (process.env.BENCH_TRACE) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    console.error(`${job.mode} rss ${(m.rss / 2 ** 20).toFixed(0)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MB external ${(m.external / 2 ** 20).toFixed(0)} MB`);
+  }, 2000).unref();
+}
 const start = process.hrtime.bigint();
 let rows: number;
 if (job.mode === 'store-import') {

@@ -121,7 +121,9 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(files.csvPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
     s3.destroy();
 
-    // the reference first, then the same empty table for StoreImport
+    // the reference first, then the same empty table for StoreImport; no autovacuum of the first
+    // load running into the second
+    await sql`alter table raw_import_records set (autovacuum_enabled = false)`;
     await sql`checkpoint`.catch(() => {});
     const raw = await child({ mode: 'raw-copy', databaseUrl: handle.url, copyFile: files.copyPath });
     await sql`truncate raw_import_records cascade`; // a fresh bench database: nothing else hangs under it
