@@ -39,8 +39,12 @@ export async function runBackfill(sql: postgres.Sql, options: BackfillOptions & 
         l.evidence || case when l.quarantine_id is not null then ' (released from quarantine ' || l.quarantine_id || ')' else '' end, l.distance_seconds
       from bf_links l`;
     // raw records before their import: the link guard checks an import's records when it is linked
-    await tx`update raw_import_records r set master_flow_id = l.flow_id from bf_links l
-      where l.table_name = 'raw_import_records' and l.row_id = r.id and r.master_flow_id is null`;
+    // the same rows as the plan's raw links, driven by the import-level map so the records are
+    // visited in heap order (joining the per-row links visits them in hash order: several times slower)
+    const client = options.clientAccountId ?? null;
+    await tx`update raw_import_records r set master_flow_id = f.flow_id from bf_import_flow f
+      where f.data_import_id = r.data_import_id and r.master_flow_id is null
+        and (${client}::uuid is null or r.client_account_id = ${client}::uuid)`;
     await tx`update data_imports d set master_flow_id = l.flow_id, updated_at = now() from bf_links l
       where l.table_name = 'data_imports' and l.row_id = d.id and d.master_flow_id is null`;
     const releasing = new Set(plan.links.filter((l) => l.quarantineId).map((l) => l.table));

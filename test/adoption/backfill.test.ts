@@ -3,6 +3,7 @@ import { runBackfill, undoBackfill, type BackfillResult } from '../../db/backfil
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createTenant } from '../support/fixtures.ts';
 import { buildLegacyDatabase, flowId, id } from '../support/legacy.ts';
 
 let db: TestDatabase;
@@ -134,5 +135,30 @@ describe('integrity after adoption and backfill', () => {
     expect(waiting.map((r) => `${r.source_table} ${r.row_id}`)).toEqual(
       Object.keys(UNRESOLVED).filter((k) => /^(assets|discovery_flows|import_field_mappings) /.test(k)).sort(),
     );
+  });
+});
+
+describe('backfill on a database that was never legacy', () => {
+  it('links a stored import and its records by evidence, with no archive to release from', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const { sql } = fresh;
+      const tenant = await createTenant(sql);
+      const [imp] = await sql<{ id: string }[]>`
+        insert into data_imports (client_account_id, engagement_id, import_name, filename, status)
+        values (${tenant.clientAccountId}, ${tenant.engagementId}, 'orphan', 'a.csv', 'stored') returning id`;
+      await sql`insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
+        values (${imp!.id}, ${tenant.clientAccountId}, ${tenant.engagementId}, 1, '{}'::jsonb)`;
+      const [flow] = await sql<{ flow_id: string }[]>`
+        insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name)
+        values (${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', ${`Discovery Import ${imp!.id}`}) returning flow_id`;
+      const result = await runBackfill(sql, { apply: true });
+      expect(result.links.map((l) => [l.table, l.flowId, l.evidence])).toEqual([
+        ['data_imports', flow!.flow_id, 'flow_name'], ['raw_import_records', flow!.flow_id, 'import'],
+      ]);
+      expect(result.unresolved).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
