@@ -85,11 +85,10 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
   const client = await pool.connect();
   let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]),
-    ]);
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
     const { rows: [existing] } = await client.query<{ id: string; status: string; total_records: number | null; client_account_id: string; engagement_id: string; has_records: boolean }>(
       `select id, status, total_records, client_account_id, engagement_id,
               exists (select 1 from raw_import_records r where r.data_import_id = d.id) as has_records
@@ -139,11 +138,14 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
     if (broken) client.release(true); // discarded now: a pool of max 1 (the Lambda's) has no other connection
     released = broken;
     if (err instanceof InvalidImportError) {
+      // under the object's lock again: a concurrent call for the same object either sees this failed
+      // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
+      if (!broken) await client.query('begin').then(() => client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]));
       await markImportFailed(broken ? pool : client, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
         details: { file, ...err.details },
-      });
+      }).finally(() => (broken ? undefined : client.query('commit')));
     }
     throw err;
   } finally {
