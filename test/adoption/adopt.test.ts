@@ -199,6 +199,12 @@ describe('adoption after a crash', () => {
         // meanwhile plain migrate still refuses: the database is neither legacy nor ours yet
         await expect(runMigrations(db.url)).rejects.toThrow(/--adopt-legacy/);
         ran.push(stop);
+        if (stop === 'validate:assets_master_flow_id_fkey') {
+          // a concurrent index build that died half-way leaves an INVALID index under the name a later step wants
+          await expect(db.sql.unsafe('create unique index concurrently assets_hostname_idx on assets (client_account_id)')).rejects.toThrow();
+          const [left] = await q(db, `select indisvalid from pg_index where indexrelid = 'public.assets_hostname_idx'::regclass`);
+          expect(left!.indisvalid).toBe(false);
+        }
       }
       const result = await runMigrations(db.url, { adoptLegacy: true });
       expect(result.adoption!.stepsSkipped).toBeGreaterThan(ran.length);
