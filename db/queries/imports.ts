@@ -77,7 +77,9 @@ export async function markImportFailed(
     const sql = `
       with marked as (
         update data_imports
-        set status = 'failed', error_message = $1, error_details = $2::text::jsonb, updated_at = now()
+        set status = 'failed', error_message = $1,
+            -- merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
+            error_details = coalesce(error_details, '{}'::jsonb) || $2::text::jsonb, updated_at = now()
         where id = $3 and ($4::uuid is null or client_account_id = $4) and ($5::uuid is null or engagement_id = $5)
         returning id, master_flow_id, client_account_id, engagement_id
       ),
@@ -97,7 +99,8 @@ export async function markImportFailed(
                                 status, error_message, error_details)
       values ($1, $2, $3, $3, $4, $5, $6, $7, 'failed', $8, $9::text::jsonb)
       on conflict (s3_bucket, s3_key, (coalesce(s3_version_id, s3_etag))) do update
-        set status = 'failed', error_message = excluded.error_message, error_details = excluded.error_details, updated_at = now()
+        set status = 'failed', error_message = excluded.error_message,
+            error_details = coalesce(data_imports.error_details, '{}'::jsonb) || excluded.error_details, updated_at = now()
         where data_imports.client_account_id = excluded.client_account_id and data_imports.engagement_id = excluded.engagement_id
       returning id, master_flow_id, client_account_id, engagement_id
     ),

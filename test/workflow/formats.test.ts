@@ -83,7 +83,10 @@ describe('the import workflow, end to end on the local Step Functions', () => {
       const state = (await importState(world.sql, tenant))!;
       expect(state).toMatchObject({ status: 'failed', raw: 0, master_flow_id: null, flows: 0 });
       expect(state.error_message).toMatch(file.message);
-      expect(state.error_details).toMatchObject({ errorName: 'InvalidImportError', step: 'StoreImport' });
+      expect(state.error_details).toMatchObject({ errorName: 'InvalidImportError', step: 'StoreImport', file: file.name });
+      // where in the file: the failure state keeps what StoreImport recorded
+      const where = state.error_details as { line?: number; byte?: number };
+      if (file.name !== 'empty.csv') expect(where.line ?? where.byte).toBeGreaterThan(0);
     });
   }
 });
