@@ -34,6 +34,27 @@ describe('StoreImport handler', () => {
     expect(await handler(event, context)).toEqual({ ...(out as object), reused: true });
   });
 
+  it('publishes RowsStored for a new import when it runs inside Lambda, and nothing for a reused one', async () => {
+    const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/metrics.csv`;
+    const { etag } = await s3.put(key, 'host,ip\nweb01,10.0.0.1\nweb02,10.0.0.2\n');
+    const event = { bucket: s3.bucket, key, versionId: null, etag, ...tenant };
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'flowlink-store-import';
+    process.stdout.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      await handler(event, context);
+      await handler(event, context);
+    } finally {
+      process.stdout.write = write;
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    }
+    const emf = lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ RowsStored: 2, service: 'flowlink' });
+    expect((emf[0]!._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]!.Namespace).toBe('Flowlink');
+  });
+
   it('records a refused file as failed on its one connection, and throws InvalidImportError', async () => {
     const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/bad.csv`;
     const { etag } = await s3.put(key, 'host,ip\nweb01,10.0.0.1,extra\n');
