@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The payloads between states, shared by the handlers (which parse their input with them) and the
@@ -40,7 +40,7 @@ export const startDiscoveryOutput = z.object({
 });
 
 export const validateIntegrityInput = z.object({ ...tenant, dataImportId: id, flowId: id, discoveryFlowId: id });
-export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthScore: z.number(), checks: z.number().int() });
+export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthScore: z.number(), checks: z.number().int(), warnings: z.array(z.string()) });
 
 /** The Catch's ResultPath value: Error is the thrown error's name; Cause its message (AWS: a JSON string). */
 export const caughtError = z.object({ Error: z.string(), Cause: z.string().optional().nullable() });

@@ -19,16 +19,20 @@ export interface ValidateIntegrityInput {
  *
  * Primary course:
  * 1. Run runIntegrityCheck({ flowId, clientAccountId, engagementId }).
- * 2. On any violation throw IntegrityViolationError naming the failing check ids (nothing marked).
+ * 2. On a violation in this flow's rows, or a critical schema check (a missing or wrong foreign
+ *    key: the database no longer guarantees the link), throw IntegrityViolationError naming the
+ *    failing check ids (nothing marked). Schema warnings (an index missing, a constraint NOT VALID)
+ *    are the daily check's business: reported in the result, they do not fail every import.
  * 3. Otherwise mark import, discovery flow and master flow `completed`, clearing old errors.
  */
-export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number }> {
+export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
   return sql.begin(async (tx) => {
     const report = await runIntegrityCheck(tx as unknown as Sql, {
       flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
     });
-    if (!report.ok) {
-      const failing = report.checks.filter((c) => c.count > 0);
+    const blocking = report.checks.filter((c) => c.count > 0 && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
+    if (blocking.length) {
+      const failing = blocking;
       const critical = failing.filter((c) => c.severity === 'critical');
       const named = (critical.length ? critical : failing).map((c) => `${c.id} (${c.count})`).join(', ');
       throw new IntegrityViolationError(`integrity checks failed for master flow ${input.flowId}: ${named || 'see report'}`, {
@@ -52,6 +56,7 @@ export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput)
     await tx`
       update crewai_flow_state_extensions set flow_status = 'completed', error_message = null, error_details = null, updated_at = now()
       where flow_id = ${input.flowId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-    return { ok: true as const, healthScore: report.healthScore, checks: report.checks.length };
+    const warnings = report.checks.filter((c) => c.count > 0 && c.severity !== 'info').map((c) => c.id);
+    return { ok: true as const, healthScore: report.healthScore, checks: report.checks.length, warnings };
   });
 }

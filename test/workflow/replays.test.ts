@@ -115,4 +115,27 @@ describe('replays and redrives of the import workflow', () => {
     expect(state.error_details).toMatchObject({ errorName: 'IntegrityViolationError', step: 'ValidateIntegrity' });
     expect(state.flow_error).toBe(state.error_message);
   });
+
+  it('completes an import when only a schema warning stands (an index missing), and fails it when a foreign key is missing', async () => {
+    await world.sql`drop index assets_master_flow_id_idx`;
+    try {
+      const { record } = await world.drop(await world.tenant(), 'servers.csv', SAMPLE);
+      expect(record.status).toBe('SUCCEEDED');
+      expect(record.output).toMatchObject({ integrity: { ok: true, warnings: ['index_missing.assets'] } });
+    } finally {
+      await world.sql`create index assets_master_flow_id_idx on assets (master_flow_id)`;
+    }
+
+    await world.sql`alter table assets drop constraint assets_master_flow_id_fkey`;
+    try {
+      const tenant = await world.tenant();
+      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE);
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.name).toBe('IntegrityViolationError');
+      expect((await importState(world.sql, tenant))!.error_message).toMatch(/fk_missing\.assets/);
+    } finally {
+      await world.sql`alter table assets add constraint assets_master_flow_id_fkey foreign key (master_flow_id)
+        references crewai_flow_state_extensions (flow_id) on delete cascade`;
+    }
+  });
 });
