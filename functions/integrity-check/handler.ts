@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lambdaDatabase } from '../_shared/database.ts';
 import { INTEGRITY_METRICS, runScheduledIntegrityCheck, type MetricsPort } from './integrity-check.ts';
 

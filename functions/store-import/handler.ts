@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
 import { classifyError } from '../_shared/errors.ts';
 import { createS3Client } from '../_shared/s3.ts';

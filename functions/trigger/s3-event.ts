@@ -1,5 +1,5 @@
 import { S3EventNotificationEventBridgeSchema, S3Schema } from '@aws-lambda-powertools/parser/schemas';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Either shape an object-created event reaches the trigger in: EventBridge, or an S3 notification. */
 export const s3EventSchema = z.union([S3EventNotificationEventBridgeSchema, S3Schema]);

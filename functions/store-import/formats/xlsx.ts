@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import WorkbookReader from 'exceljs/lib/stream/xlsx/workbook-reader.js';
 import unzipper from 'unzipper';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { matchHeader } from '../../start-discovery/mapping/field-mapper.ts';
@@ -93,7 +94,7 @@ interface Workbook {
 async function openWorkbook(path: string): Promise<Workbook> {
   const zip = await unzipper.Open.file(path);
   const part = (name: string) => zip.files.find((f) => f.path === name);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
+  const reader = new WorkbookReader(path, {
     // styles are cached because a number is a date only by its number format
     worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore',
   }) as unknown as ReaderInternals;
