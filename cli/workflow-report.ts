@@ -42,7 +42,24 @@ export function printSummary(s: RunSummary, out: Out = console.log) {
   out(`flow_id         ${s.flowId ?? '-'}${s.flowStatus ? ` (${s.flowStatus})` : ''}`);
   out(`rows            ${s.rowsStored} stored, ${s.rowsLinked} linked`);
   out(`discovery flow  ${s.discoveryFlowId ?? '-'}`);
-  out(`assets          ${s.assetsDiscovered} discovered, ${s.fieldMappings} field mappings`);
+  const types = Object.entries(s.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
+  out(`assets          ${s.assetsDiscovered} discovered${types ? ` (${types})` : ''}, ${s.fieldMappings} field mappings${s.sourceSystem ? `, recognised as ${s.sourceSystem}` : ''}`);
   out(`integrity       ${verdict}`);
   if (s.errorMessage) out(`error           ${s.errorMessage}`);
+  if (s.sampleAssets.length) {
+    out('');
+    out(assetTable(s.sampleAssets));
+    if (s.assetsDiscovered > s.sampleAssets.length) out(`… and ${s.assetsDiscovered - s.sampleAssets.length} more (table assets, discovery_flow_id ${s.discoveryFlowId})`);
+  }
+}
+
+/** The first discovered assets as a fixed-width table. */
+function assetTable(assets: RunSummary['sampleAssets']): string {
+  const fmt = (v: number | null) => (v === null ? '' : String(Math.round(v * 10) / 10));
+  const header = ['row', 'hostname', 'type', 'ip address', 'operating system', 'cores', 'memory GB', 'storage GB', 'environment'];
+  const rows = assets.map((a) => [String(a.rowNumber), a.hostname ?? '', a.assetType ?? '', a.ipAddress ?? '', a.operatingSystem ?? '',
+    fmt(a.cpuCores), fmt(a.memoryGb), fmt(a.storageGb), a.environment ?? '']);
+  const widths = header.map((h, i) => Math.min(28, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -97,16 +97,34 @@ export interface RunSummary {
   fieldMappings: number;
   integrity: { ok: boolean; healthScore: number } | null;
   errorMessage: string | null;
+  sourceSystem: string | null;
+  assetsByType: Record<string, number>;
+  /** The first assets in file order, for the terminal. */
+  sampleAssets: SampleAsset[];
 }
+
+export interface SampleAsset {
+  rowNumber: number;
+  hostname: string | null;
+  assetType: string | null;
+  ipAddress: string | null;
+  operatingSystem: string | null;
+  cpuCores: number | null;
+  memoryGb: number | null;
+  storageGb: number | null;
+  environment: string | null;
+}
+
+const SAMPLE_ASSETS = 10;
 
 /** What an execution left in the database, read back by its S3 object (ids and counts). */
 export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<RunSummary> {
   const { input } = record;
   const [row] = await db.sql<{
     id: string; status: string; master_flow_id: string | null; error_message: string | null; flow_status: string | null;
-    stored: number; linked: number; discovery_flow_id: string | null; assets: number; mappings: number;
+    stored: number; linked: number; discovery_flow_id: string | null; assets: number; mappings: number; source_system: string | null;
   }[]>`
-    select i.id, i.status, i.master_flow_id, i.error_message, f.flow_status,
+    select i.id, i.status, i.master_flow_id, i.error_message, f.flow_status, i.source_system,
            (select count(*)::int from raw_import_records r where r.data_import_id = i.id) as stored,
            (select count(*)::int from raw_import_records r where r.data_import_id = i.id and r.master_flow_id = i.master_flow_id) as linked,
            d.id as discovery_flow_id,
@@ -118,6 +136,20 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     where i.s3_bucket = ${input.bucket} and i.s3_key = ${input.key}
       and trim(both '"' from coalesce(i.s3_version_id, i.s3_etag)) = coalesce(${input.versionId}::text, ${input.etag}::text)
       and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
+  const discoveryFlowId = row?.discovery_flow_id ?? null;
+  const byType = discoveryFlowId
+    ? await db.sql<{ asset_type: string | null; n: number }[]>`
+        select asset_type::text, count(*)::int as n from assets where discovery_flow_id = ${discoveryFlowId} group by 1 order by 2 desc`
+    : [];
+  const samples = discoveryFlowId
+    ? await db.sql<SampleAsset[]>`
+        select r.row_number as "rowNumber", a.hostname, a.asset_type::text as "assetType", a.ip_address as "ipAddress",
+               a.operating_system as "operatingSystem", a.cpu_cores as "cpuCores", a.memory_gb as "memoryGb",
+               a.storage_gb as "storageGb", a.environment
+        from assets a join raw_import_records r on r.id = a.raw_import_record_id
+        where a.discovery_flow_id = ${discoveryFlowId}
+        order by r.row_number limit ${SAMPLE_ASSETS}`
+    : [];
   const output = record.output as { integrity?: { ok: boolean; healthScore: number }; discovery?: { assets?: number } } | null;
   return {
     execution: record.name,
@@ -134,5 +166,8 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     fieldMappings: row?.mappings ?? 0,
     integrity: output?.integrity ? { ok: output.integrity.ok, healthScore: output.integrity.healthScore } : null,
     errorMessage: row?.error_message ?? null,
+    sourceSystem: row?.source_system ?? null,
+    assetsByType: Object.fromEntries(byType.map((t) => [t.asset_type ?? 'unknown', t.n])),
+    sampleAssets: [...samples],
   };
 }

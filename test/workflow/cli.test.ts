@@ -45,7 +45,11 @@ describe('flowlink run', () => {
     expect(out).toMatch(/flow_id\s+[0-9a-f-]{36} \(completed\)/);
     expect(out).toMatch(/rows\s+25 stored, 25 linked/);
     expect(out).toMatch(/discovery flow\s+[0-9a-f-]{36}/);
-    expect(out).toMatch(/assets\s+\d+ discovered/);
+    expect(out).toMatch(/assets\s+25 discovered \(\d+ server, \d+ database.*recognised as generic_cmdb/);
+    // the discovered assets themselves, in file order, with their canonical values
+    expect(out).toMatch(/^1\s+web-prd-01\s+server\s+10\.20\.1\.11\s+Red Hat Enterprise Linux\s+4\s+16\s+120\s+production$/m);
+    expect(out).toMatch(/^5\s+db-prd-01\s+database\s/m);
+    expect(out).toMatch(/… and 15 more/);
     expect(out).toMatch(/integrity\s+clean/);
     const [tenant] = await database.current.sql`select c.slug as client, e.slug as engagement from client_accounts c join engagements e on e.client_account_id = c.id`;
     expect(tenant).toEqual({ client: 'demo', engagement: 'demo-migration' });
