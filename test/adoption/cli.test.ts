@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFlowlink } from '../support/cli.ts';
 import { runMigrationsFunction } from '../../functions/migrations/migrations.ts';
 import { runBackfillFunction } from '../../functions/backfill/backfill.ts';
 import { backfillInput } from '../../functions/backfill/handler.ts';
@@ -8,20 +7,9 @@ import { migrationsInput } from '../../functions/migrations/handler.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildLegacyDatabase } from '../support/legacy.ts';
 
-const CLI = resolve(import.meta.dirname, '../../cli/flowlink.mjs');
 let db: TestDatabase;
 
-function flowlink(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const flowlink = (args: string[]) => runFlowlink(args, { DATABASE_URL: db.url });
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrated: false });

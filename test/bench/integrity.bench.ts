@@ -24,19 +24,10 @@ import postgres from 'postgres';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
 import { runMigrations } from '../../db/migrate.ts';
+import type { BenchRow } from './report.ts';
 
-export interface BenchResult {
-  name: string;
-  rows: number;
-  seconds: number;
-  rowsPerSecond?: number;
-  peakRssMb?: number;
-  reference?: string;
-  ratio?: number;
-  target?: string;
-  ok?: boolean;
-  note?: string;
-}
+/** A row of the bench table (rows and seconds always set here). */
+export type BenchResult = BenchRow & { rows: number; seconds: number };
 
 const LOADED_TABLES = [
   'crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings',

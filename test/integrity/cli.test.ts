@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runFlowlink } from '../support/cli.ts';
 import { integrityHistory } from '../../db/integrity/index.ts';
 import { createTestDatabase, useTestDatabase } from '../support/db.ts';
 import { createFlowTree, createMasterFlow, createTenant } from '../support/fixtures.ts';
 
 const database = useTestDatabase();
-const CLI = resolve(import.meta.dirname, '../../cli/flowlink.mjs');
 
-function flowlink(args: string[], url = database.current.url): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const flowlink = (args: string[], url = database.current.url) => runFlowlink(args, { DATABASE_URL: url });
 
 describe('flowlink integrity', () => {
   let ids: Awaited<ReturnType<typeof createFlowTree>>;

@@ -1,26 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFlowlink } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 
 const database = useTestDatabase();
-const CLI = resolve(import.meta.dirname, '..', '..', 'cli', 'flowlink.mjs');
 let dir: string;
 
 /** Runs the real CLI as a child process against this file's database and a private .flowlink. */
-function flowlink(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: database.current.url, FLOWLINK_LOCAL_DIR: dir, S3_ENDPOINT: '' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => done({ code, out, err }));
-  });
+async function flowlink(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runFlowlink(args, { DATABASE_URL: database.current.url, FLOWLINK_LOCAL_DIR: dir, S3_ENDPOINT: '' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 beforeAll(() => {
