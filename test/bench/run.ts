@@ -5,8 +5,12 @@
  * it as JSON to test/bench/results/<timestamp>.json, with the machine and its load average (the
  * figures are only comparable at a similar load). Exit 0; 1 when a judged target was missed; 2 when a
  * benchmark could not run. With --smoke, targets that depend on size are not judged.
+ * Each measurement runs in a process of its own (this script with --child), so a peak RSS or a
+ * heap is that benchmark's alone, not what the ones before it left behind.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,7 +36,26 @@ const SUITES: Suite[] = [
   { name: 'bundle-size', module: './bundle-size.bench.ts', full: [{}], smoke: [{}], judgedInSmoke: true },
 ];
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' }, child: { type: 'string' }, out: { type: 'string' } } });
+
+if (values.child) {
+  // one measurement: --child <module> with its options as JSON in BENCH_OPTS; rows written to --out
+  const mod = (await import(values.child)) as { run(opts: Record<string, unknown>): Promise<BenchRow[]> };
+  writeFileSync(values.out!, JSON.stringify(await mod.run(JSON.parse(process.env.BENCH_OPTS ?? '{}'))));
+  process.exit(0);
+}
+
+/** Runs one suite's `run(opts)` in a child process (same loader flags, same DATABASE_URL); its rows. */
+async function runInChild(module: string, opts: Record<string, unknown>, dir: string): Promise<BenchRow[]> {
+  const out = join(dir, 'rows.json');
+  rmSync(out, { force: true });
+  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child', module, '--out', out], {
+    stdio: 'inherit', env: { ...process.env, BENCH_OPTS: JSON.stringify(opts) },
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  if (code !== 0) throw new Error(`the benchmark process ended with ${signal ?? `exit code ${code}`}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
+}
 const only = values.only?.split(',');
 const suites = SUITES.filter((s) => !only || only.includes(s.name));
 
@@ -49,6 +72,7 @@ if (!process.env.DATABASE_URL) {
 }
 
 const loadAtStart = loadavg();
+const childDir = mkdtempSync(join(tmpdir(), 'flowlink-bench-run-'));
 const results: BenchRow[] = [];
 let failed = false;
 try {
@@ -56,8 +80,7 @@ try {
     for (const opts of values.smoke ? suite.smoke : suite.full) {
       console.error(`… ${suite.name} ${JSON.stringify(opts)}`);
       try {
-        const mod = (await import(suite.module)) as { run(opts: Record<string, unknown>): Promise<BenchRow[]> };
-        for (const row of await mod.run({ ...opts, smoke: Boolean(values.smoke) })) {
+        for (const row of await runInChild(suite.module, { ...opts, smoke: Boolean(values.smoke) }, childDir)) {
           if (values.smoke && !suite.judgedInSmoke && row.ok !== undefined) row.ok = undefined;
           results.push({ suite: suite.name, ...row });
         }
@@ -69,6 +92,7 @@ try {
     }
   }
 } finally {
+  rmSync(childDir, { recursive: true, force: true });
   await stop();
 }
 
