@@ -29,7 +29,7 @@ interface Suite {
 const SUITES: Suite[] = [
   { name: 'store-import', module: './store-import.bench.ts', full: [{ rows: 100_000 }, { rows: 1_000_000 }], smoke: [{ rows: 10_000 }] },
   { name: 'link-records', module: './link-records.bench.ts', full: [{ rows: 1_000_000 }], smoke: [{ rows: 20_000 }] },
-  { name: 'integrity', module: './integrity.bench.ts', full: [{ rows: 1_000_000 }, { rows: 10_000_000 }], smoke: [{ rows: 50_000 }] },
+  { name: 'integrity', module: './integrity.bench.ts', full: [{ rows: 1_000_000 }, { rows: 1_000_000, shape: 'thin' }, { rows: 10_000_000 }], smoke: [{ rows: 50_000 }] },
   { name: 'backfill', module: './backfill.bench.ts', full: [{ rows: 1_000_000 }], smoke: [{ rows: 20_000 }] },
   { name: 'discovery', module: './discovery.bench.ts', full: [{ rows: 100_000 }], smoke: [{ rows: 5_000 }] },
   { name: 'local-drop', module: './local-drop.bench.ts', full: [{ rows: 10_000 }], smoke: [{ rows: 2_000 }] },
