@@ -1,9 +1,9 @@
 import type { Sql } from '../../db/client.ts';
 import { jsonb } from '../../db/client.ts';
-import { applyUserMappings, planMapping } from './mapping/field-mapper.ts';
-import { compilePlan, toAsset } from './mapping/to-asset.ts';
-import type { MappingPlan } from './mapping/types.ts';
-import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './mapping/write.ts';
+import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
+import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
+import type { MappingPlan } from '../_shared/inventory/types.ts';
+import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './write-discovery.ts';
 
 export interface DiscoveryInput {
   clientAccountId: string;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { matchHeader, planMapping } from '../../functions/start-discovery/mapping/field-mapper.ts';
-import { recogniseFormat } from '../../functions/start-discovery/mapping/formats.ts';
-import { compilePlan, toAsset, type AssetValues } from '../../functions/start-discovery/mapping/to-asset.ts';
+import { matchHeader, planMapping } from '../../functions/_shared/inventory/field-mapper.ts';
+import { recogniseFormat } from '../../functions/_shared/inventory/formats.ts';
+import { compilePlan, toAsset, type AssetValues } from '../../functions/_shared/inventory/to-asset.ts';
 import { EXPECTED } from './expected.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'inventory');

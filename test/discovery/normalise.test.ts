@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAssetType } from '../../functions/start-discovery/mapping/asset-type.ts';
-import { headerTokens } from '../../functions/start-discovery/mapping/headers.ts';
+import { classifyAssetType } from '../../functions/_shared/inventory/asset-type.ts';
+import { headerTokens } from '../../functions/_shared/inventory/headers.ts';
 import {
   normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
-} from '../../functions/start-discovery/mapping/normalise.ts';
-import { isBlank, parseCount, parseNumber, toGb, unitInCell, unitInHeader } from '../../functions/start-discovery/mapping/numbers.ts';
+} from '../../functions/_shared/inventory/normalise.ts';
+import { isBlank, parseCount, parseNumber, toGb, unitInCell, unitInHeader } from '../../functions/_shared/inventory/numbers.ts';
 
 describe('parseNumber', () => {
   it.each([

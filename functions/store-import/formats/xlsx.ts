@@ -8,8 +8,8 @@ import type ExcelJS from 'exceljs';
 import WorkbookReader from 'exceljs/lib/stream/xlsx/workbook-reader.js';
 import unzipper from 'unzipper';
 import { InvalidImportError } from '../../_shared/errors.ts';
-import { matchHeader } from '../../start-discovery/mapping/field-mapper.ts';
-import { recogniseFormat } from '../../start-discovery/mapping/formats.ts';
+import { matchHeader } from '../../_shared/inventory/field-mapper.ts';
+import { recogniseFormat } from '../../_shared/inventory/formats.ts';
 import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable } from './types.ts';
 

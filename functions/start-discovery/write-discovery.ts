@@ -3,9 +3,9 @@
  * mappings. Values travel as one JSON document per statement (jsonb_to_recordset), sent as text and
  * cast in SQL so the statement behaves the same on a Drizzle-wrapped and a plain postgres.js client.
  */
-import type { Sql } from '../../../db/client.ts';
-import type { AssetValues } from './to-asset.ts';
-import type { FieldMapping } from './types.ts';
+import type { Sql } from '../../db/client.ts';
+import type { AssetValues } from '../_shared/inventory/to-asset.ts';
+import type { FieldMapping } from '../_shared/inventory/types.ts';
 
 export interface Scope {
   clientAccountId: string;
