@@ -1,5 +1,8 @@
 import type { ProgressEvent } from '../workflows/local-runner.ts';
-import type { RunSummary } from '../workflows/local-pipeline.ts';
+import type { DbHandle } from '../db/client.ts';
+import type { ExecutionRecord } from '../workflows/execution-store.ts';
+import { summarize, type RunSummary } from '../workflows/local-pipeline.ts';
+import { EXIT } from './exit.ts';
 
 type Out = (line: string) => void;
 
@@ -62,4 +65,10 @@ function assetTable(assets: RunSummary['sampleAssets']): string {
   const widths = header.map((h, i) => Math.min(28, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** Prints what an execution left in the database; the command's exit code: 0 only when it succeeded. */
+export async function reportExecution(db: DbHandle, record: ExecutionRecord, out: Out = console.log): Promise<number> {
+  printSummary(await summarize(db, record), out);
+  return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
 }

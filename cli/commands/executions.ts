@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExecutionDoesNotExist, ExecutionStore, type ExecutionRecord } from '../../workflows/execution-store.ts';
-import { localDir, openLocalEnvironment, summarize } from '../../workflows/local-pipeline.ts';
+import { localDir, openLocalEnvironment } from '../../workflows/local-pipeline.ts';
 import { ExecutionNotRedrivable, LocalWorkflow } from '../../workflows/local-runner.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { printSummary, progressPrinter } from '../workflow-report.ts';
+import { UsageError } from '../exit.ts';
+import { progressPrinter, reportExecution } from '../workflow-report.ts';
 
 const store = () => new ExecutionStore(resolve(localDir(), 'executions'));
 
@@ -37,8 +37,7 @@ export async function replayCommand(name: string, opts: { redrive?: boolean }, o
     const record = await (opts.redrive ? workflow.redrive(name) : workflow.replay(name)).catch((err) => {
       throw err instanceof ExecutionNotRedrivable ? new UsageError(err.message) : err;
     });
-    printSummary(await summarize(env.db, record), out);
-    return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
+    return await reportExecution(env.db, record, out);
   } finally {
     await env.close();
   }

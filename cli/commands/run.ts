@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { describeUrl } from '../../db/database.ts';
 import { InvalidImportError, TenantError } from '../../functions/_shared/errors.ts';
 import { ExecutionStore } from '../../workflows/execution-store.ts';
-import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE, summarize } from '../../workflows/local-pipeline.ts';
+import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow } from '../../workflows/local-runner.ts';
 import { resolveLocalTenant } from '../../workflows/local-tenant.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { printSummary, progressPrinter } from '../workflow-report.ts';
+import { UsageError } from '../exit.ts';
+import { progressPrinter, reportExecution } from '../workflow-report.ts';
 
 export interface RunOptions {
   client?: string;
@@ -39,8 +39,7 @@ export async function runCommand(file: string | undefined, opts: RunOptions, out
     out(`  execution ${started.executionName}${started.alreadyStarted ? ' (already existed for this object version: not started again)' : ''}`);
     const record = await workflow.wait(started.executionName);
     if (started.alreadyStarted) out(`  the same file content was dropped before; \`flowlink replay ${record.name}\` runs it again`);
-    printSummary(await summarize(env.db, record), out);
-    return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
+    return await reportExecution(env.db, record, out);
   } finally {
     await env.close();
   }
