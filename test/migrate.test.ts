@@ -29,6 +29,38 @@ describe('flowlink db migrate', () => {
     expect((await migrationStatus(db.sql)).every((m) => m.applied)).toBe(true);
   });
 
+  it('validates a link key left NOT VALID once its rows agree, and keeps it NOT VALID (reported) while they do not', async () => {
+    const db = await emptyDatabase();
+    await runMigrations(db.url);
+    const { sql } = db;
+    const key = 'raw_import_records_data_import_link_fkey';
+    const [{ def }] = await sql<{ def: string }[]>`select pg_get_constraintdef(oid) as def from pg_constraint where conname = ${key}`;
+    await sql`insert into client_accounts (id, name, slug) values ('00000000-0000-4000-8000-000000000001', 'c', 'c')`;
+    await sql`insert into engagements (id, client_account_id, name, slug) values ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'e', 'e')`;
+    const tenant = sql`'00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'`;
+    const [flow] = await sql<{ id: string }[]>`insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name)
+      values (${tenant}, 'discovery', 'f') returning flow_id as id`;
+    const [imp] = await sql<{ id: string }[]>`insert into data_imports (client_account_id, engagement_id, import_name, filename, status)
+      values (${tenant}, 'i', 'i.csv', 'stored') returning id`;
+    // as on an adopted database: a record already linked while its import is not
+    await sql`alter table raw_import_records drop constraint ${sql(key)}`;
+    await sql`insert into raw_import_records (data_import_id, client_account_id, engagement_id, master_flow_id, row_number, raw_data)
+      values (${imp!.id}, ${tenant}, ${flow!.id}, 1, '{}')`;
+    await sql.unsafe(`alter table raw_import_records add constraint ${key} ${def} not valid`);
+    const validated = async () => (await sql<{ v: boolean }[]>`select convalidated as v from pg_constraint where conname = ${key}`)[0]!.v;
+
+    const logged: string[] = [];
+    await runMigrations(db.url, { log: (m) => logged.push(m) });
+    expect(await validated()).toBe(false);
+    expect(logged).toEqual([expect.stringMatching(new RegExp(`^${key} stays NOT VALID`))]);
+
+    await sql`update data_imports set master_flow_id = ${flow!.id} where id = ${imp!.id}`;
+    logged.length = 0;
+    await runMigrations(db.url, { log: (m) => logged.push(m) });
+    expect(await validated()).toBe(true);
+    expect(logged).toEqual([`validated ${key}`]);
+  });
+
   it('reports pending migrations with exit 1, then applies them and reports up to date with exit 0', async () => {
     const db = await emptyDatabase();
     const env = { DATABASE_URL: db.url };

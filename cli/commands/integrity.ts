@@ -10,6 +10,7 @@ interface IntegrityCliOptions {
   flow?: string;
   staleMinutes?: string;
   store: boolean;
+  deep?: boolean;
 }
 
 const SHOWN_SAMPLES = 10;
@@ -23,12 +24,13 @@ export function registerIntegrity(program: Command) {
     .option('--flow <flow_id>', 'only rows of this master flow (data checks)')
     .option('--stale-minutes <n>', 'a flow running longer than this is stuck (default 120)')
     .option('--no-store', 'do not record the run in integrity_runs')
+    .option('--deep', 'read every row, trusting no constraint (also finds rows written while a key was not enforced)')
     .action(async (opts: IntegrityCliOptions) => {
       const staleRunningAfterMinutes = opts.staleMinutes === undefined ? undefined : Number(opts.staleMinutes);
       if (staleRunningAfterMinutes !== undefined && !(staleRunningAfterMinutes >= 0)) {
         throw new UsageError(`--stale-minutes must be a number of minutes ≥ 0, got "${opts.staleMinutes}"`);
       }
-      const options = { flowId: opts.flow, clientAccountId: opts.client, engagementId: opts.engagement, staleRunningAfterMinutes, store: opts.store };
+      const options = { flowId: opts.flow, clientAccountId: opts.client, engagementId: opts.engagement, staleRunningAfterMinutes, store: opts.store, deep: opts.deep };
       // validate the scope before starting a database
       for (const [flag, value] of [['--flow', opts.flow], ['--client', opts.client], ['--engagement', opts.engagement]] as const) {
         if (value !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
@@ -62,13 +64,18 @@ export function formatReport(report: IntegrityReport): string {
   const lines = [`integrity of ${scope.length ? scope.join(' ') : 'the whole database'} at ${report.checkedAt} (${report.durationMs} ms)`, ''];
   const header = ['table', 'rows', 'null', 'dangling', 'inconsistent', 'cross-tenant'];
   const rows = Object.entries(report.tables).map(([name, t]) =>
-    [name, t.rows, t.nullMasterFlowId, t.danglingMasterFlowId, t.inconsistent, t.crossTenant].map(String));
+    [name, t.rowsEstimated ? `~${t.rows}` : t.rows, t.nullMasterFlowId, t.danglingMasterFlowId, t.inconsistent, t.crossTenant].map(String));
   rows.push(['(master flows)', String(report.masterFlows), '', '', '', '']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   lines.push(line(header), ...rows.map(line), '');
   const failing = report.checks.filter((c) => c.count > 0);
+  const proven = report.checks.filter((c) => c.provenBy).length;
   if (!failing.length) lines.push(`all ${report.checks.length} checks pass`);
+  lines.push(report.deep
+    ? 'deep check: every row read, no constraint trusted'
+    : `${proven} checks proven by foreign keys in force (validated, enforced; --json names them); --deep reads every row instead`);
+  if (Object.values(report.tables).some((t) => t.rowsEstimated)) lines.push('~ rows: the planner\'s estimate (no check had to read that table row by row)');
   for (const c of failing) {
     const more = c.count > Math.min(c.sampleIds.length, SHOWN_SAMPLES) ? ` … (${c.count - Math.min(c.sampleIds.length, SHOWN_SAMPLES)} more)` : '';
     lines.push(`${c.severity.toUpperCase().padEnd(8)} ${c.id}: ${c.count}: ${c.description}`);

@@ -19,7 +19,7 @@ export interface IntegrityRun {
  */
 export async function storeRun(sql: Sql, report: IntegrityReport): Promise<string> {
   const criticalCount = report.checks.filter((c) => c.severity === 'critical').reduce((sum, c) => sum + c.count, 0);
-  const summary = { tables: report.tables, checks: report.checks.map(({ description: _d, ...c }) => c) };
+  const summary = { deep: report.deep, tables: report.tables, checks: report.checks.map(({ description: _d, ...c }) => c) };
   // ::text::jsonb: correct on a Drizzle-wrapped client and on a plain postgres.js client alike
   const [row] = await sql<{ id: string }[]>`
     insert into integrity_runs (checked_at, scope, ok, health_score, critical_count, duration_ms, summary)

@@ -1,6 +1,7 @@
 import type { Sql } from '../client.ts';
 import { MASTER_TABLE, readCatalog } from './catalog.ts';
 import { runDataChecks } from './data-checks.ts';
+import { readProofs } from './proofs.ts';
 import { storeRun } from './history.ts';
 import { runSchemaChecks } from './schema-checks.ts';
 import { healthScore, isOk } from './score.ts';
@@ -29,9 +30,10 @@ export class IntegrityUnavailableError extends Error {
  *
  * Primary course:
  * 1. Read the catalog: the expected tables and every public table with a master_flow_id column.
- * 2. Data checks within the scope (flow, client, engagement): per table one aggregate pass counting
- *    missing, dangling, inconsistent and cross-tenant links, then sample ids of failing checks;
- *    unknown flow types and stuck running flows in the master table.
+ * 2. Data checks within the scope (flow, client, engagement): missing, dangling, inconsistent and
+ *    cross-tenant links. A check that a validated, enforced foreign key proves is not counted row by
+ *    row (unless `deep`); the rest in one aggregate pass per table, then sample ids of failing
+ *    checks; unknown flow types and stuck running flows in the master table.
  * 3. Schema checks (unless `schema: false`), always over the whole database: they do not depend on
  *    the scope, so a scoped run reports them as they are.
  * 4. Health score and ok; with `store: true` one row in integrity_runs.
@@ -47,7 +49,9 @@ export async function runIntegrityCheck(sql: Sql, options: IntegrityOptions = {}
   if (!catalog.masterTableExists) {
     throw new IntegrityUnavailableError(`the master flow table ${MASTER_TABLE}(flow_id) does not exist: is this database migrated?`);
   }
-  const data = await runDataChecks(sql, catalog, scope, sampleLimit);
+  const deep = options.deep === true;
+  const proofs = deep ? null : await readProofs(sql, catalog);
+  const data = await runDataChecks(sql, catalog, scope, sampleLimit, proofs);
   const schemaChecks = options.schema === false ? [] : await runSchemaChecks(sql, catalog);
   const checks = [...data.checks, ...schemaChecks];
   const checkedRows = data.masterFlowRows + Object.values(data.tables).reduce((sum, t) => sum + t.rows, 0);
@@ -59,6 +63,7 @@ export async function runIntegrityCheck(sql: Sql, options: IntegrityOptions = {}
     tables: data.tables,
     masterFlows: data.masterFlowRows,
     checks,
+    deep,
     durationMs: 0,
   };
   report.durationMs = Math.round(performance.now() - started);

@@ -16,6 +16,11 @@ export interface IntegrityOptions {
   sampleLimit?: number;
   /** Run the schema checks (default true); they always cover the whole database, whatever the scope. */
   schema?: boolean;
+  /**
+   * Count every check row by row, trusting no constraint (default false: a check that a validated,
+   * enforced foreign key proves is reported with its count 0 and the key's name in provenBy).
+   */
+  deep?: boolean;
 }
 
 export interface IntegrityScope {
@@ -31,6 +36,8 @@ export interface TableCounts {
   danglingMasterFlowId: number;
   inconsistent: number;
   crossTenant: number;
+  /** Set when no check had to read every row: rows is the planner's estimate (large tables, whole database). */
+  rowsEstimated?: true;
 }
 
 export interface CheckResult {
@@ -43,6 +50,8 @@ export interface CheckResult {
   description: string;
   /** 'data' checks honour the scope; 'schema' checks always look at the whole database. */
   kind: 'data' | 'schema';
+  /** The foreign key in force that proves the rows not counted pass this check (not in deep checks). */
+  provenBy?: string;
 }
 
 export interface IntegrityReport {
@@ -55,6 +64,8 @@ export interface IntegrityReport {
   masterFlows: number;
   /** Every check that ran, failing or not (count 0), in a stable order. */
   checks: CheckResult[];
+  /** Every row was read (deep); otherwise checks proven by constraints in force were not counted row by row. */
+  deep: boolean;
   durationMs: number;
   /** The integrity_runs row, when the run was stored. */
   runId?: string;

@@ -13,10 +13,10 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink';
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? INTEGRITY_METRICS.namespace, serviceName });
 
-/** The scheduler's payload: nothing, or an override of the stuck-flow age. */
+/** The scheduler's payload: nothing (the daily check), `{ deep: true }` (the weekly one), or an override of the stuck-flow age. */
 const inputSchema = z.preprocess(
   (event) => (event && typeof event === 'object' ? event : {}),
-  z.looseObject({ staleRunningAfterMinutes: z.number().nonnegative().optional() }),
+  z.looseObject({ staleRunningAfterMinutes: z.number().nonnegative().optional(), deep: z.boolean().optional() }),
 );
 
 /** Powertools Metrics behind the core's port. */
@@ -35,6 +35,6 @@ export const handler = middy<z.output<typeof inputSchema>, unknown, Error, Conte
     const { sql } = await lambdaDatabase();
     return runScheduledIntegrityCheck(
       { sql, metrics: powertoolsMetrics(metrics), logger },
-      { staleRunningAfterMinutes: input.staleRunningAfterMinutes ?? staleFromEnv },
+      { staleRunningAfterMinutes: input.staleRunningAfterMinutes ?? staleFromEnv, deep: input.deep },
     );
   });

@@ -31,6 +31,8 @@ export interface LoggerPort {
 
 export interface ScheduledCheckInput {
   staleRunningAfterMinutes?: number;
+  /** Read every row, trusting no constraint (the weekly schedule); default: constraints in force prove what they can. */
+  deep?: boolean;
 }
 
 export interface ScheduledCheckResult {
@@ -39,6 +41,8 @@ export interface ScheduledCheckResult {
   criticalViolations: number;
   failingChecks: string[];
   runId: string | undefined;
+  /** Every row was read (the weekly deep check). */
+  deep: boolean;
 }
 
 /** Sample ids per check in the log line (all 100 stay in integrity_runs): keeps the event far below 256 KB. */
@@ -60,7 +64,7 @@ export async function runScheduledIntegrityCheck(
   deps: { sql: Sql; metrics: MetricsPort; logger: LoggerPort },
   input: ScheduledCheckInput = {},
 ): Promise<ScheduledCheckResult> {
-  const report = await runIntegrityCheck(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes });
+  const report = await runIntegrityCheck(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep });
   const failing = report.checks.filter((c) => c.count > 0);
   const criticalViolations = failing.filter((c) => c.severity === 'critical').reduce((sum, c) => sum + c.count, 0);
   (report.ok ? deps.logger.info : deps.logger.warn).call(deps.logger, report.ok ? 'integrity check passed' : 'integrity violations found', {
@@ -70,13 +74,14 @@ export async function runScheduledIntegrityCheck(
   deps.metrics.addMetric(INTEGRITY_METRICS.healthScore, 'Percent', report.healthScore);
   deps.metrics.addMetric(INTEGRITY_METRICS.criticalViolations, 'Count', criticalViolations);
   deps.metrics.addMetric(INTEGRITY_METRICS.failingChecks, 'Count', failing.filter((c) => c.severity !== 'info').length);
-  return { ok: report.ok, healthScore: report.healthScore, criticalViolations, failingChecks: failing.map((c) => c.id), runId: report.runId };
+  return { ok: report.ok, healthScore: report.healthScore, criticalViolations, failingChecks: failing.map((c) => c.id), runId: report.runId, deep: report.deep };
 }
 
 function summarise(report: IntegrityReport) {
   return {
     ok: report.ok,
     healthScore: report.healthScore,
+    deep: report.deep,
     checkedAt: report.checkedAt,
     durationMs: report.durationMs,
     runId: report.runId,

@@ -47,8 +47,11 @@ export interface EnvironmentConfig {
     readonly retention: RetentionDays;
     readonly removalPolicy: RemovalPolicy;
   };
-  /** EventBridge Scheduler expression of the daily integrity check, and its time zone. */
-  readonly integritySchedule: { readonly expression: string; readonly timeZone: string };
+  /**
+   * EventBridge Scheduler expressions of the daily integrity check (constraints in force prove what
+   * they can) and of the weekly deep one (every row read, no constraint trusted), and their time zone.
+   */
+  readonly integritySchedule: { readonly expression: string; readonly deepExpression: string; readonly timeZone: string };
   readonly alarms: {
     /** E-mail subscribed to the alarm topic; none in dev (the topic still exists for other subscribers). */
     readonly email?: string;
@@ -92,7 +95,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       accessLogExpiration: Duration.days(30),
     },
     logs: { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY },
-    integritySchedule: { expression: 'cron(0 6 * * ? *)', timeZone: 'Europe/London' },
+    integritySchedule: { expression: 'cron(0 6 * * ? *)', deepExpression: 'cron(30 6 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: {},
     concurrency: {},
     terminationProtection: false,
@@ -119,7 +122,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       accessLogExpiration: Duration.days(90),
     },
     logs: { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY },
-    integritySchedule: { expression: 'cron(0 5 * * ? *)', timeZone: 'Europe/London' },
+    integritySchedule: { expression: 'cron(0 5 * * ? *)', deepExpression: 'cron(30 5 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-staging-alarms@example.com' },
     concurrency: { trigger: 5, steps: 10 },
     terminationProtection: false,
@@ -146,7 +149,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       accessLogExpiration: Duration.days(365),
     },
     logs: { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN },
-    integritySchedule: { expression: 'cron(0 4 * * ? *)', timeZone: 'Europe/London' },
+    integritySchedule: { expression: 'cron(0 4 * * ? *)', deepExpression: 'cron(30 4 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-oncall@example.com' },
     concurrency: { trigger: 10, steps: 25 },
     terminationProtection: true,

@@ -137,6 +137,7 @@ export class StatelessStack extends Stack {
     new IntegrityCheckSchedule(this, 'IntegritySchedule', {
       function: integrityCheck,
       expression: config.integritySchedule.expression,
+      deepExpression: config.integritySchedule.deepExpression,
       timeZone: config.integritySchedule.timeZone,
       deadLetterQueue: scheduleDeadLetters,
     });

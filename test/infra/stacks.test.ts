@@ -216,15 +216,16 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(resourcesOf(stateless$)[triggerId]!.Properties.DeadLetterConfig.TargetArn['Fn::GetAtt'][0]).toMatch(/^TriggerDeadLetterQueue/);
   });
 
-  it('schedules the integrity check with EventBridge Scheduler', () => {
+  it('schedules the integrity check with EventBridge Scheduler: daily, and weekly deep', () => {
     const { stateless$, stateless } = synthStage(stage);
-    const [[, schedule]] = ofType(stateless$, 'AWS::Scheduler::Schedule') as [[string, Resource]];
-    expect(schedule.Properties).toMatchObject({
-      ScheduleExpression: config.integritySchedule.expression,
-      ScheduleExpressionTimezone: config.integritySchedule.timeZone,
-      State: 'ENABLED',
-    });
-    expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(stateless, stateless.functions.IntegrityCheck!), 'Arn'] });
+    const schedules = ofType(stateless$, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    expect(schedules).toHaveLength(2);
+    const byExpression = (e: string) => schedules.find((s) => s.ScheduleExpression === e);
+    expect(byExpression(config.integritySchedule.expression)).toMatchObject({ ScheduleExpressionTimezone: config.integritySchedule.timeZone, State: 'ENABLED' });
+    expect(byExpression(config.integritySchedule.expression)!.Target.Input).toBeUndefined();
+    expect(byExpression(config.integritySchedule.deepExpression)).toMatchObject({ ScheduleExpressionTimezone: config.integritySchedule.timeZone, State: 'ENABLED' });
+    expect(JSON.parse(byExpression(config.integritySchedule.deepExpression)!.Target.Input)).toEqual({ deep: true });
+    for (const s of schedules) expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(stateless, stateless.functions.IntegrityCheck!), 'Arn'] });
   });
 
   it('alarms to the SNS topic on failed executions, dead letters, critical integrity violations and every Lambda error', () => {

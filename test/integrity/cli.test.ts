@@ -33,7 +33,9 @@ describe('flowlink integrity', () => {
 
   it('exits 1 on violations, with the rows in the JSON and in the readable table', async () => {
     const { sql } = database.current;
+    // both keys would refuse the ghost flow: the master key, and the link to the discovery flow (its master differs)
     await sql`alter table assets drop constraint assets_master_flow_id_fkey`;
+    await sql`alter table assets drop constraint assets_discovery_flow_link_fkey`;
     await sql`update assets set master_flow_id = '00000000-0000-4000-8000-00000000dead' where id = ${ids.assets}`;
     const [json, text] = await Promise.all([flowlink(['integrity', '--json']), flowlink(['integrity', '--no-store'])]);
     expect(json.code).toBe(1);

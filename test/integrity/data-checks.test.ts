@@ -10,6 +10,12 @@ const CHILD_TABLES = [
   'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans',
 ] as const;
 const MASTER = 'crewai_flow_state_extensions';
+/** The keys that tie a child to its parent's master flow and tenant (migration 0002). */
+const LINK_FKS = [
+  ['raw_import_records', 'raw_import_records_data_import_link_fkey'], ['import_field_mappings', 'import_field_mappings_data_import_link_fkey'],
+  ['assets', 'assets_discovery_flow_link_fkey'],
+  ['sixr_analyses', 'sixr_analyses_assessment_link_fkey'], ['wave_plans', 'wave_plans_migration_wave_link_fkey'],
+] as const;
 const GHOST = '00000000-0000-4000-8000-00000000dead';
 
 type Expected = Record<string, string[]>;
@@ -49,6 +55,7 @@ describe('integrity data checks', () => {
       await sql`alter table ${sql(t)} drop constraint ${sql(`${t}_master_flow_id_fkey`)}`;
       await sql`alter table ${sql(t)} alter column master_flow_id drop not null`;
     }
+    for (const [t, fk] of LINK_FKS) await sql`alter table ${sql(t)} drop constraint ${sql(fk)}`;
     await sql`alter table ${sql(MASTER)} alter column flow_type type text`;
 
     const imp = tA1.data_imports;

@@ -123,6 +123,18 @@ describe('integrity-check Lambda', () => {
       close = (await lambdaDatabase()).close;
       const [latest] = await integrityHistory(database.current.sql, { limit: 1 });
       expect(latest!.scope).toMatchObject({ staleRunningAfterMinutes: 30, flowId: null });
+      expect(result.deep).toBe(false);
+    });
+
+    it('reads every row for the weekly schedule\'s { deep: true }, to the same verdict', async () => {
+      const { handler } = await import('../../functions/integrity-check/handler.ts');
+      const context = { functionName: 'integrity-check', awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+      let result: any;
+      await captureEmf(async () => {
+        result = await handler({ deep: true } as never, context);
+      });
+      expect(result).toMatchObject({ ok: false, criticalViolations: 1, failingChecks: ['missing_link.assets'], deep: true });
+      await expect(handler({ deep: 'yes' } as never, context)).rejects.toThrow(/parse/);
     });
   });
 });

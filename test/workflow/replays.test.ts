@@ -95,13 +95,18 @@ describe('replays and redrives of the import workflow', () => {
     const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
       afterStep: async (state, input) => {
         if (state !== 'StartDiscovery') return;
-        // sabotage: one raw record moves to another flow of the same tenant, away from its import's
         const { flowId, dataImportId } = input as { flowId: string; dataImportId: string };
+        // moving a raw record to another flow of the tenant, away from its import's, the database refuses itself
         const [other] = await world.sql<{ flow_id: string }[]>`
           insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name, flow_status, flow_configuration)
           values (${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', 'elsewhere', 'completed', ${jsonb({})}) returning flow_id`;
-        await world.sql`
+        await expect(world.sql`
           update raw_import_records set master_flow_id = ${other!.flow_id}
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
+          .rejects.toMatchObject({ constraint_name: 'raw_import_records_data_import_link_fkey' });
+        // sabotage no constraint forbids: one raw record of the linked import loses its link
+        await world.sql`
+          update raw_import_records set master_flow_id = null
           where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`;
       },
     });
