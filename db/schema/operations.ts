@@ -27,12 +27,17 @@ export const backfillRuns = pgTable('backfill_runs', {
   summary: jsonb('summary').notNull().default(sql`'{}'::jsonb`),
 });
 
-/** Audit of every value a backfill changed, so `--undo <run-id>` can restore it. */
+/**
+ * Audit of every value a backfill changed, so `--undo <run-id>` can restore it. One row per row
+ * changed, except raw_import_records: one row per data import (and tenant) whose records a run
+ * linked, `row_id` that data import and `row_ids` exactly the records changed.
+ */
 export const backfillChanges = pgTable('backfill_changes', {
   id: id(),
   runId: uuid('run_id').notNull(),
   tableName: text('table_name').notNull(),
   rowId: uuid('row_id').notNull(),
+  rowIds: uuid('row_ids').array(),
   clientAccountId: uuid('client_account_id'),
   engagementId: uuid('engagement_id'),
   oldMasterFlowId: uuid('old_master_flow_id'),
