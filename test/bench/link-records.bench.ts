@@ -34,6 +34,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const tenant = await createTenant(sql, 'bench');
     const bareImport = await storedImport(sql, tenant, rows);
     const bareFlow = await createMasterFlow(sql, tenant);
+    // the import first: a raw record may only carry its import's master flow (raw_import_records_data_import_link_fkey)
+    await sql`update data_imports set master_flow_id = ${bareFlow} where id = ${bareImport}`;
     await sql`checkpoint`;
     const bare = await timed(() => sql`update raw_import_records set master_flow_id = ${bareFlow} where data_import_id = ${bareImport}`);
 
