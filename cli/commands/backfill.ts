@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BackfillUndoError, runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
+import { BackfillUndoError, planCounts, runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
 import { withDatabase } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
 
@@ -49,22 +49,30 @@ export function registerBackfill(program: Command) {
       };
       const result = await withDatabase(({ sql }) => runBackfill(sql, options));
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatPlan(result));
-      if (result.unresolved.length > 0) process.exitCode = EXIT.checkFailed;
+      if (planCounts(result).unresolved > 0) process.exitCode = EXIT.checkFailed;
     });
 }
 
-/** One line per link, totals per table, the unresolved rows with their reason, and what happened. */
+const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+
+/**
+ * One line per row linked, raw records one line per data import (with their count), totals per
+ * table, the unresolved rows (raw records per import) with their reason, and what happened.
+ */
 export function formatPlan(r: BackfillResult): string {
   const out = r.links.map((l) =>
     `link ${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` (${Math.round(l.distanceSeconds)} s)`}${l.quarantineId ? ' [released from quarantine]' : ''}`);
+  for (const l of r.recordLinks) out.push(`link raw_import_records of data import ${l.dataImportId} → ${l.flowId} import (${records(l.records)})`);
   out.push('', 'totals:');
   for (const [table, t] of Object.entries(r.totals)) out.push(`  ${table}: ${t.linked} linked, ${t.released} released from quarantine, ${t.unresolved} unresolved`);
-  if (r.unresolved.length) {
+  if (r.unresolved.length || r.unresolvedRecords.length) {
     out.push('', 'unresolved (not guessed):');
     for (const u of r.unresolved) out.push(`  ${u.table} ${u.rowId}: ${u.reason}`);
+    for (const u of r.unresolvedRecords) out.push(`  raw_import_records of data import ${u.dataImportId} (${records(u.records)}): ${u.reason}`);
   }
+  const { linked } = planCounts(r);
   out.push('', r.applied
     ? `applied as run ${r.runId} (undo: flowlink backfill --undo ${r.runId})`
-    : r.links.length ? `dry run: nothing written; --apply applies these ${r.links.length} links` : 'nothing to link');
+    : linked ? `dry run: nothing written; --apply links these ${linked} rows` : 'nothing to link');
   return out.join('\n');
 }

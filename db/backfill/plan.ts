@@ -12,6 +12,7 @@ export interface BackfillOptions {
   windowAssetsSeconds?: number;
 }
 
+/** One row linked (every table but raw_import_records, which are linked per data import). */
 export interface BackfillLink {
   table: string;
   rowId: string;
@@ -22,15 +23,33 @@ export interface BackfillLink {
   quarantineId: string | null;
 }
 
+/** The raw records of one data import without a master flow: they follow their import's (evidence `import`). */
+export interface BackfillRecordLink {
+  dataImportId: string;
+  flowId: string;
+  records: number;
+}
+
 export interface BackfillUnresolved {
   table: string;
   rowId: string;
   reason: string;
 }
 
+/** Raw records of one data import that cannot be linked: their import has no master flow. */
+export interface BackfillUnresolvedRecords {
+  dataImportId: string;
+  records: number;
+  reason: string;
+}
+
 export interface BackfillPlan {
   links: BackfillLink[];
+  /** raw_import_records, one line per data import, not per record. */
+  recordLinks: BackfillRecordLink[];
   unresolved: BackfillUnresolved[];
+  unresolvedRecords: BackfillUnresolvedRecords[];
+  /** Rows per table; raw_import_records counted in records, not in import lines. */
   totals: Record<string, { linked: number; released: number; unresolved: number }>;
 }
 
@@ -38,7 +57,8 @@ export const DEFAULT_WINDOW_IMPORTS_SECONDS = 2 * 3600;
 export const DEFAULT_WINDOW_ASSETS_SECONDS = 3600;
 
 /**
- * Builds the plan in temporary tables of the transaction (bf_pending, bf_links, bf_unresolved),
+ * Builds the plan in temporary tables of the transaction (bf_pending, bf_links, bf_unresolved, and
+ * bf_records: raw records per data import, with their import's flow or none),
  * one set-based statement per kind of evidence, in dependency order: imports, then what follows
  * an import (raw records, field mappings, discovery flows), then assets (which follow discovery
  * flows). Evidence first; timestamp proximity only for imports and assets without any evidence,
@@ -108,14 +128,12 @@ export async function buildPlan(tx: Tx, options: BackfillOptions = {}): Promise<
     union all select l.row_id, l.flow_id from bf_links l where l.table_name = 'data_imports'`;
   await tx`create index on bf_import_flow (data_import_id)`;
   await tx`analyze bf_import_flow`;
-  await tx`insert into bf_links
-    select 'raw_import_records', r.id, f.flow_id, 'import', null, null, r.client_account_id, r.engagement_id
-    from raw_import_records r join bf_import_flow f on f.data_import_id = r.data_import_id
-    where r.master_flow_id is null and (${client}::uuid is null or r.client_account_id = ${client}::uuid)`;
-  await tx`insert into bf_unresolved
-    select 'raw_import_records', r.id, format('its data import %s has no master flow', r.data_import_id)
-    from raw_import_records r where r.master_flow_id is null and (${client}::uuid is null or r.client_account_id = ${client}::uuid)
-      and not exists (select 1 from bf_import_flow f where f.data_import_id = r.data_import_id)`;
+  // raw records follow their import: counted per import in one scan, never listed one by one
+  await tx`create temp table bf_records on commit drop as
+    select r.data_import_id, f.flow_id, count(*)::int as records
+    from raw_import_records r left join bf_import_flow f on f.data_import_id = r.data_import_id
+    where r.master_flow_id is null and (${client}::uuid is null or r.client_account_id = ${client}::uuid)
+    group by r.data_import_id, f.flow_id`;
   await tx`insert into bf_evidence
     select p.table_name, p.row_id, f.flow_id, 'import' from bf_pending p join bf_import_flow f on f.data_import_id = p.data_import_id
     where p.table_name in ('import_field_mappings', 'discovery_flows')`;
@@ -150,7 +168,7 @@ export async function buildPlan(tx: Tx, options: BackfillOptions = {}): Promise<
         and not exists (select 1 from bf_unresolved u where u.table_name = p.table_name and u.row_id = p.row_id)`;
   }
   await tx`update bf_links l set quarantine_id = p.quarantine_id, client_account_id = p.client_account_id, engagement_id = p.engagement_id
-    from bf_pending p where p.table_name = l.table_name and p.row_id = l.row_id and l.table_name <> 'raw_import_records'`;
+    from bf_pending p where p.table_name = l.table_name and p.row_id = l.row_id`;
 }
 
 /** Rows whose evidence names exactly one flow (of their tenant, and matching `flowFilter`) are linked; several flows are a conflict. */
@@ -213,7 +231,7 @@ async function proximity(tx: Tx, table: string, windowSeconds: number, candidate
   await tx.unsafe('drop table bf_flows, bf_near, bf_nearest');
 }
 
-/** Reads the plan back from the temporary tables. */
+/** Reads the plan back from the temporary tables: rows one by one, raw records per data import. */
 export async function readPlan(tx: Tx): Promise<BackfillPlan> {
   const links = await tx<BackfillLink[]>`
     select table_name as "table", row_id::text as "rowId", flow_id::text as "flowId", evidence, distance_seconds as "distanceSeconds",
@@ -221,9 +239,23 @@ export async function readPlan(tx: Tx): Promise<BackfillPlan> {
     from bf_links order by table_name, row_id`;
   const unresolved = await tx<BackfillUnresolved[]>`
     select table_name as "table", row_id::text as "rowId", reason from bf_unresolved order by table_name, row_id`;
+  const recordLinks = await tx<BackfillRecordLink[]>`
+    select data_import_id::text as "dataImportId", flow_id::text as "flowId", records from bf_records
+    where flow_id is not null order by data_import_id`;
+  const unresolvedRecords = await tx<BackfillUnresolvedRecords[]>`
+    select data_import_id::text as "dataImportId", records, format('its data import %s has no master flow', data_import_id) as reason
+    from bf_records where flow_id is null order by data_import_id`;
   const totals: BackfillPlan['totals'] = {};
   const bump = (t: string) => (totals[t] ??= { linked: 0, released: 0, unresolved: 0 });
   for (const l of links) bump(l.table)[l.quarantineId ? 'released' : 'linked']++;
+  for (const r of recordLinks) bump('raw_import_records').linked += r.records;
   for (const u of unresolved) bump(u.table).unresolved++;
-  return { links: [...links], unresolved: [...unresolved], totals };
+  for (const u of unresolvedRecords) bump('raw_import_records').unresolved += u.records;
+  return { links: [...links], recordLinks: [...recordLinks], unresolved: [...unresolved], unresolvedRecords: [...unresolvedRecords], totals };
+}
+
+/** Rows the plan links (raw records counted one by one) and rows it leaves unresolved. */
+export function planCounts(plan: Pick<BackfillPlan, 'totals'>): { linked: number; unresolved: number } {
+  const all = Object.values(plan.totals);
+  return { linked: all.reduce((n, t) => n + t.linked + t.released, 0), unresolved: all.reduce((n, t) => n + t.unresolved, 0) };
 }

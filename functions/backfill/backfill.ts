@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/client.ts';
-import { runBackfill, undoBackfill } from '../../db/backfill/index.ts';
+import { planCounts, runBackfill, undoBackfill } from '../../db/backfill/index.ts';
 
 export interface BackfillInput {
   apply?: boolean;
@@ -9,23 +9,27 @@ export interface BackfillInput {
   windowAssetsSeconds?: number;
 }
 
-/** Links and unresolved rows beyond this many are counted, not listed (the Lambda response stays small). */
+/** Link and unresolved lines beyond this many (per list) are counted, not listed (the Lambda response stays small). */
 export const LISTED = 1000;
 
 /**
  * The backfill as a Lambda invocation: a dry run by default, `apply` to apply, `undoRunId` to undo.
- * Returns the totals and up to LISTED links and unresolved rows.
+ * Returns the totals, the rows linked and unresolved (raw records counted one by one), and up to
+ * LISTED lines of each list (raw records one line per data import).
  */
 export async function runBackfillFunction(sql: Sql, input: BackfillInput) {
   if (input.undoRunId) return { undone: input.undoRunId, ...(await undoBackfill(sql, input.undoRunId)) };
   const result = await runBackfill(sql, input);
+  const counts = planCounts(result);
   return {
     applied: result.applied,
     runId: result.runId,
     totals: result.totals,
-    linkCount: result.links.length,
-    unresolvedCount: result.unresolved.length,
+    linkCount: counts.linked,
+    unresolvedCount: counts.unresolved,
     links: result.links.slice(0, LISTED),
+    recordLinks: result.recordLinks.slice(0, LISTED),
     unresolved: result.unresolved.slice(0, LISTED),
+    unresolvedRecords: result.unresolvedRecords.slice(0, LISTED),
   };
 }

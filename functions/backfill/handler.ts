@@ -25,6 +25,6 @@ export const handler = middy<z.output<typeof backfillInput>, unknown, Error, Con
   .handler(async (input) => {
     const { sql } = await lambdaDatabase();
     const result = await runBackfillFunction(sql, input);
-    logger.info('backfill done', { result: { ...result, links: undefined, unresolved: undefined } });
+    logger.info('backfill done', { result: { ...result, links: undefined, recordLinks: undefined, unresolved: undefined, unresolvedRecords: undefined } });
     return result;
   });

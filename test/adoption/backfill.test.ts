@@ -34,15 +34,20 @@ const EXPECTED_LINKS = [
   link('discovery_flows', 'df:null-import', 'name', 'import', ' released'),
   link('discovery_flows', 'df:same-flow', 'persist', 'same_flow_id', ' released'),
   link('import_field_mappings', 'fm:config', 'config', 'import', ' released'),
-  link('raw_import_records', 'raw:claimed-1', 'claimed', 'import'),
-  link('raw_import_records', 'raw:config-1', 'config', 'import'),
-  link('raw_import_records', 'raw:config-2', 'config', 'import'),
-  link('raw_import_records', 'raw:df-1', 'df', 'import'),
-  link('raw_import_records', 'raw:name-1', 'name', 'import'),
-  link('raw_import_records', 'raw:ok-2', 'ok', 'import'),
-  link('raw_import_records', 'raw:persist-1', 'persist', 'import'),
-  link('raw_import_records', 'raw:prox-1', 'prox', 'import'),
 ].sort();
+
+// raw records per data import: the import, its flow, how many of its records
+const recordLine = (l: BackfillResult['recordLinks'][number]) => `${l.dataImportId} → ${l.flowId} ${l.records}`;
+const records = (imp: string, flow: string, n: number) => `${id(imp)} → ${flowId(flow)} ${n}`;
+const EXPECTED_RECORD_LINKS = [
+  records('imp:claimed', 'claimed', 1), records('imp:config', 'config', 2), records('imp:df', 'df', 1), records('imp:name', 'name', 1),
+  records('imp:ok', 'ok', 1), records('imp:persist', 'persist', 1), records('imp:prox', 'prox', 1),
+].sort();
+// the raw records behind them, by import (what the audit must name, exactly)
+const LINKED_RECORDS: Record<string, string[]> = {
+  'imp:claimed': ['raw:claimed-1'], 'imp:config': ['raw:config-1', 'raw:config-2'], 'imp:df': ['raw:df-1'], 'imp:name': ['raw:name-1'],
+  'imp:ok': ['raw:ok-2'], 'imp:persist': ['raw:persist-1'], 'imp:prox': ['raw:prox-1'],
+};
 
 const UNRESOLVED: Record<string, RegExp> = {
   [`assets ${id('asset:none')}`]: /^no candidate/,
@@ -55,21 +60,24 @@ const UNRESOLVED: Record<string, RegExp> = {
   [`discovery_flows ${id('df:dangling')}`]: /^no evidence/,
   [`discovery_flows ${id('df:to-quarantined-master')}`]: /^no evidence/,
   [`import_field_mappings ${id('fm:tie')}`]: new RegExp(`^no evidence: its data import ${id('imp:tie')} has no master flow`),
-  [`raw_import_records ${id('raw:far-1')}`]: /has no master flow/,
-  [`raw_import_records ${id('raw:near-1')}`]: /has no master flow/,
-  [`raw_import_records ${id('raw:tie-1')}`]: /has no master flow/,
 };
+// raw records per data import: one each, their import unresolved above
+const UNRESOLVED_RECORDS = ['imp:far', 'imp:near', 'imp:tie'].map((i) => `${id(i)} 1 its data import ${id(i)} has no master flow`).sort();
+const unresolvedRecordLine = (u: BackfillResult['unresolvedRecords'][number]) => `${u.dataImportId} ${u.records} ${u.reason}`;
 
 describe('backfill after adoption', () => {
   it('plans exactly the links the evidence and the proximity rules allow', () => {
     expect(dryRun.applied).toBe(false);
     expect(dryRun.links.map(line).sort()).toEqual(EXPECTED_LINKS);
+    expect(dryRun.recordLinks.map(recordLine).sort()).toEqual(EXPECTED_RECORD_LINKS);
+    expect(dryRun.totals.raw_import_records).toEqual({ linked: 8, released: 0, unresolved: 3 });
   });
 
   it('reports ties and rows without candidates instead of guessing', () => {
     const got = Object.fromEntries(dryRun.unresolved.map((u) => [`${u.table} ${u.rowId}`, u.reason]));
     expect(Object.keys(got).sort()).toEqual(Object.keys(UNRESOLVED).sort());
     for (const [key, pattern] of Object.entries(UNRESOLVED)) expect(got[key], key).toMatch(pattern);
+    expect(dryRun.unresolvedRecords.map(unresolvedRecordLine).sort()).toEqual(UNRESOLVED_RECORDS);
     expect(dryRun.totals.data_imports).toEqual({ linked: 6, released: 0, unresolved: 5 });
   });
 
@@ -79,6 +87,7 @@ describe('backfill after adoption', () => {
     expect(narrow.unresolved.find((u) => u.rowId === id('imp:prox'))?.reason).toMatch(/^no candidate: .* within 1200 s/);
     const scoped = await runBackfill(db.sql, { clientAccountId: id('client:demo') });
     expect(scoped.links).toEqual([]);
+    expect(scoped.recordLinks).toEqual([]);
   });
 
   it('writes nothing on a dry run', async () => {
@@ -91,8 +100,17 @@ describe('backfill after adoption', () => {
   it('applies in one run, records every change, releases quarantined rows, and a second apply finds nothing', async () => {
     const applied = await runBackfill(db.sql, { apply: true });
     expect(applied.links.map(line).sort()).toEqual(EXPECTED_LINKS);
-    const changes = await db.sql<{ n: number }[]>`select count(*)::int as n from backfill_changes where run_id = ${applied.runId}`;
+    expect(applied.recordLinks.map(recordLine).sort()).toEqual(EXPECTED_RECORD_LINKS);
+    // one audit row per row linked, raw records one per data import with exactly their ids
+    const changes = await db.sql<{ n: number }[]>`select count(*)::int as n from backfill_changes where run_id = ${applied.runId} and row_ids is null`;
     expect(changes[0]!.n).toBe(EXPECTED_LINKS.length);
+    const audited = await db.sql<{ table_name: string; row_id: string; ids: string[]; flow: string }[]>`
+      select table_name, row_id::text, array(select x::text from unnest(row_ids) x order by 1) as ids, new_master_flow_id::text as flow
+      from backfill_changes where run_id = ${applied.runId} and row_ids is not null order by row_id`;
+    expect(audited.map((a) => `${a.table_name} ${a.row_id} → ${a.flow} ${a.ids.join(',')}`)).toEqual(
+      Object.entries(LINKED_RECORDS).map(([imp, raws]) =>
+        `raw_import_records ${id(imp)} → ${applied.recordLinks.find((l) => l.dataImportId === id(imp))!.flowId} ${raws.map(id).sort().join(',')}`).sort(),
+    );
     const [df] = await db.sql`select master_flow_id::text as m, data_import_id::text as i from discovery_flows where id = ${id('df:null-import')}`;
     expect(df).toEqual({ m: flowId('name'), i: id('imp:name') });
     const [asset] = await db.sql`select master_flow_id::text as m, discovery_flow_id::text as d from assets where id = ${id('asset:via-df')}`;
@@ -101,8 +119,10 @@ describe('backfill after adoption', () => {
     expect(released.map((r) => r.row_id)).toEqual([id('asset:prox'), id('asset:via-df'), id('df:null-import'), id('df:same-flow'), id('fm:config')].sort());
     const again = await runBackfill(db.sql, { apply: true });
     expect(again.links).toEqual([]);
+    expect(again.recordLinks).toEqual([]);
     expect(again.runId).toBeNull();
     expect(again.unresolved.length).toBe(Object.keys(UNRESOLVED).length);
+    expect(again.unresolvedRecords.map(unresolvedRecordLine).sort()).toEqual(UNRESOLVED_RECORDS);
   });
 
   it('undoes a run: previous values back, released rows back in quarantine', async () => {
@@ -114,8 +134,11 @@ describe('backfill after adoption', () => {
     const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from assets where id = ${id('asset:via-df')}`;
     expect(n).toBe(0);
     await expect(undoBackfill(db.sql, run!.id)).rejects.toThrow(/already undone/);
+    const [{ raw }] = await db.sql<{ raw: number }[]>`select count(*)::int as raw from raw_import_records where master_flow_id is null`;
+    expect(raw).toBe(8 + 3);
     const replanned = await runBackfill(db.sql);
     expect(replanned.links.map(line).sort()).toEqual(EXPECTED_LINKS);
+    expect(replanned.recordLinks.map(recordLine).sort()).toEqual(EXPECTED_RECORD_LINKS);
     await runBackfill(db.sql, { apply: true });
   });
 });
@@ -153,10 +176,10 @@ describe('backfill on a database that was never legacy', () => {
         insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name)
         values (${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', ${`Discovery Import ${imp!.id}`}) returning flow_id`;
       const result = await runBackfill(sql, { apply: true });
-      expect(result.links.map((l) => [l.table, l.flowId, l.evidence])).toEqual([
-        ['data_imports', flow!.flow_id, 'flow_name'], ['raw_import_records', flow!.flow_id, 'import'],
-      ]);
+      expect(result.links.map((l) => [l.table, l.flowId, l.evidence])).toEqual([['data_imports', flow!.flow_id, 'flow_name']]);
+      expect(result.recordLinks).toEqual([{ dataImportId: imp!.id, flowId: flow!.flow_id, records: 1 }]);
       expect(result.unresolved).toEqual([]);
+      expect(result.unresolvedRecords).toEqual([]);
     } finally {
       await fresh.close();
     }

@@ -49,9 +49,15 @@ describe('flowlink db migrate and backfill on a legacy database', () => {
     expect(dry.stdout).toMatch(/^link data_imports \S+ → \S+ proximity \(1800 s\)$/m);
     expect(dry.stdout).toMatch(/^ {2}data_imports: 6 linked, 0 released from quarantine, 5 unresolved$/m);
     expect(dry.stdout).toMatch(/^ {2}data_imports \S+: tie: /m);
-    expect(dry.stdout).toMatch(/dry run: nothing written/);
-    const applied = JSON.parse((await flowlink(['backfill', '--apply', '--json'])).stdout) as { runId: string; links: unknown[] };
-    expect(applied.links).toHaveLength(19);
+    // raw records one line per data import, with their count
+    expect(dry.stdout).toMatch(/^link raw_import_records of data import \S+ → \S+ import \(2 records\)$/m);
+    expect(dry.stdout.match(/^link raw_import_records /gm)).toHaveLength(7);
+    expect(dry.stdout).toMatch(/^ {2}raw_import_records: 8 linked, 0 released from quarantine, 3 unresolved$/m);
+    expect(dry.stdout).toMatch(/^ {2}raw_import_records of data import \S+ \(1 record\): its data import \S+ has no master flow$/m);
+    expect(dry.stdout).toMatch(/dry run: nothing written; --apply links these 19 rows/);
+    const applied = JSON.parse((await flowlink(['backfill', '--apply', '--json'])).stdout) as { runId: string; links: unknown[]; recordLinks: unknown[] };
+    expect(applied.links).toHaveLength(11);
+    expect(applied.recordLinks).toHaveLength(7);
     const undo = await flowlink(['backfill', '--undo', applied.runId]);
     expect(undo.stderr).toBe('');
     expect(undo.code).toBe(0);
@@ -69,5 +75,6 @@ describe('the migrations and backfill Lambdas (cores)', () => {
     expect(() => backfillInput.parse({ dryRun: true })).toThrow();
     const plan = await runBackfillFunction(db.sql, backfillInput.parse({}));
     expect(plan).toMatchObject({ applied: false, runId: null, linkCount: 19, unresolvedCount: 13 });
+    expect([plan.links?.length, plan.recordLinks?.length, plan.unresolved?.length, plan.unresolvedRecords?.length]).toEqual([11, 7, 10, 3]);
   });
 });
