@@ -84,10 +84,11 @@ export async function runMigrations(
 }
 
 /**
- * Validates the link keys migration 0002 had to leave NOT VALID (rows of an adopted database that
- * differed from their parent): once a backfill or a repair made the rows consistent, the next migrate
- * (every deploy runs one) validates them, and the integrity check can trust them again. A key whose
- * rows still differ stays NOT VALID, reported, without failing the migration.
+ * Validates the link keys migration 0002 adds NOT VALID, outside the migration transaction (its
+ * scan then blocks no writer). A key whose rows differ from their parent (an adopted database) stays
+ * NOT VALID, reported, without failing the migration; once a backfill or a repair made the rows
+ * consistent, the next migrate (every deploy runs one) validates it and the integrity check can
+ * trust it again.
  */
 async function validateLinkKeys(sql: postgres.Sql, log?: (m: string) => void) {
   const pending = await sql<{ table: string; name: string }[]>`

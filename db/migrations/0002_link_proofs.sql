@@ -8,6 +8,10 @@
 -- not checked; the missing-link check counts those rows through the master_flow_id index.
 -- DEFERRABLE INITIALLY DEFERRED: checked at commit, so a step may link a parent and its children in
 -- either order within its transaction (backfill links raw records before their import).
+-- Added NOT VALID (new rows are checked from now on); db/migrate.ts validates them after this
+-- transaction commits, so the scan of existing rows holds no lock that blocks writers, and a key whose
+-- adopted rows differ from their parent stays NOT VALID (reported) until a backfill or repair fixes
+-- them and a later `flowlink db migrate` validates it. The integrity check scans while it is NOT VALID.
 SET LOCAL lock_timeout = '10s';
 --> statement-breakpoint
 -- The parents hold thousands of rows, not millions: a plain build takes milliseconds under its SHARE lock.
@@ -32,27 +36,3 @@ ALTER TABLE "assets" ADD CONSTRAINT "assets_discovery_flow_link_fkey" FOREIGN KE
 ALTER TABLE "sixr_analyses" ADD CONSTRAINT "sixr_analyses_assessment_link_fkey" FOREIGN KEY ("assessment_id","master_flow_id","client_account_id","engagement_id") REFERENCES "public"."assessments"("id","master_flow_id","client_account_id","engagement_id") DEFERRABLE INITIALLY DEFERRED NOT VALID;
 --> statement-breakpoint
 ALTER TABLE "wave_plans" ADD CONSTRAINT "wave_plans_migration_wave_link_fkey" FOREIGN KEY ("migration_wave_id","master_flow_id","client_account_id","engagement_id") REFERENCES "public"."migration_waves"("id","master_flow_id","client_account_id","engagement_id") DEFERRABLE INITIALLY DEFERRED NOT VALID;
---> statement-breakpoint
--- Validated here when the rows allow it. On an adopted legacy database with inconsistent rows the
--- constraint stays NOT VALID (new rows are checked all the same): the integrity check then scans
--- that table and reports the rows; every `flowlink db migrate` tries again (db/migrate.ts), so the
--- next deploy after a backfill or repair validates it.
--- (In a DO block so one bad table neither fails the migration nor hides the others.)
-DO $$
-DECLARE
-  fk record;
-BEGIN
-  FOR fk IN
-    SELECT conrelid::regclass AS tbl, conname FROM pg_constraint
-    WHERE contype = 'f' AND NOT convalidated AND connamespace = 'public'::regnamespace
-      AND conname IN ('raw_import_records_data_import_link_fkey', 'import_field_mappings_data_import_link_fkey',
-                      'assets_discovery_flow_link_fkey',
-                      'sixr_analyses_assessment_link_fkey', 'wave_plans_migration_wave_link_fkey')
-  LOOP
-    BEGIN
-      EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', fk.tbl, fk.conname);
-    EXCEPTION WHEN foreign_key_violation THEN
-      RAISE WARNING 'flowlink: % left NOT VALID: some rows of % differ from their parent''s master flow or tenant (run flowlink integrity)', fk.conname, fk.tbl;
-    END;
-  END LOOP;
-END $$;
