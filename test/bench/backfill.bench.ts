@@ -6,6 +6,9 @@
  * the speed-up (loop seconds / ours). The dry run measures the decisions alone; --apply adds writing
  * every raw record, the same row writes the loop does, and the audit undo needs (one row per import,
  * and one per import for its raw records, their ids in row_ids; the loop keeps none).
+ * The floor: the same links written by two bare UPDATEs, with nothing to decide. Every backfill,
+ * ours or the loop, must write those rows under the same constraints, so loop ÷ floor bounds the
+ * speed-up any backfill that links the records can reach.
  *   npx tsx test/bench/backfill.bench.ts [--rows 1000000]
  */
 import { parseArgs } from 'node:util';
@@ -53,6 +56,21 @@ async function perOrphanLoop(sql: Sql) {
   });
 }
 
+/** The links of `expected` written with nothing decided: one UPDATE of the raw records, one of the imports. */
+async function bareWrites(sql: Sql) {
+  await sql.begin(async (tx) => {
+    await tx`update raw_import_records r set master_flow_id = k.master_flow_id from bench_links k where k.id = r.data_import_id`;
+    await tx`update data_imports d set master_flow_id = k.master_flow_id from bench_links k where k.id = d.id`;
+  });
+}
+
+async function unlinkAll(sql: Sql) {
+  await sql`update raw_import_records set master_flow_id = null`;
+  await sql`update data_imports set master_flow_id = null`;
+  await sql`vacuum analyze`;
+  await sql`checkpoint`;
+}
+
 const links = (sql: Sql) => sql<{ id: string; m: string }[]>`select id::text, master_flow_id::text as m from data_imports order by id`;
 
 export async function run(opts: { rows: number }): Promise<BenchRow[]> {
@@ -71,19 +89,27 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     }
     const [audit] = await sql<{ n: number }[]>`select count(*)::int as n from backfill_changes where run_id = ${ours.result.runId}`;
     const expected = await links(sql);
+    await sql`create table bench_links as select id, master_flow_id from data_imports`;
 
-    // the same orphans again for the loop
-    await sql`update raw_import_records set master_flow_id = null`;
-    await sql`update data_imports set master_flow_id = null`;
-    await sql`vacuum analyze`;
-    await sql`checkpoint`;
+    // the same orphans again for the loop, then for the bare writes
+    await unlinkAll(sql);
     const loop = await timed(() => perOrphanLoop(sql));
     const got = await links(sql);
     if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error('the per-orphan loop linked differently from the backfill');
+    await unlinkAll(sql);
+    const floor = await timed(() => bareWrites(sql));
+    const [left] = await sql<{ n: number }[]>`select count(*)::int as n from raw_import_records where master_flow_id is null`;
+    if (left!.n !== 0) throw new Error(`the bare writes left ${left!.n} raw records unlinked`);
 
     const ratio = loop.seconds / ours.seconds;
+    const bound = loop.seconds / floor.seconds;
     return [
       { name: 'per-orphan loop (the legacy script, reference)', rows: imports, records, seconds: loop.seconds, rowsPerSecond: imports / loop.seconds },
+      {
+        name: 'floor: the same links by two bare UPDATEs (nothing decided, no audit)', rows: imports, records, seconds: floor.seconds,
+        rowsPerSecond: imports / floor.seconds, reference: 'per-orphan loop', ratio: bound,
+        note: `loop ÷ floor = ${bound.toFixed(2)}×: the most any backfill that writes these ${records} raw records can gain on the loop`,
+      },
       {
         name: 'flowlink backfill dry run (the whole plan, nothing written)', rows: imports, records, seconds: plan.seconds,
         rowsPerSecond: imports / plan.seconds, reference: 'per-orphan loop', ratio: loop.seconds / plan.seconds,
@@ -91,7 +117,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
       {
         name: 'flowlink backfill --apply (set-based, audited)', rows: imports, records, seconds: ours.seconds, rowsPerSecond: imports / ours.seconds,
         reference: 'per-orphan loop', ratio, target: '≥ 100× faster', ok: ratio >= 100,
-        note: `${imports} orphan imports, ${records} raw records, ${audit!.n} audit rows (raw records per import)`,
+        note: `${imports} orphan imports, ${records} raw records, ${audit!.n} audit rows (raw records per import); `
+          + `${(ours.seconds / floor.seconds).toFixed(2)}× the floor's time`,
       },
     ];
   } finally {
