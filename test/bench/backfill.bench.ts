@@ -41,7 +41,6 @@ async function orphans(sql: Sql, tenant: Tenant, imports: number) {
     select d.id, d.client_account_id, d.engagement_id, r, jsonb_build_object('hostname', 'srv-' || r, 'os', 'Linux', 'notes', repeat('x', 40))
     from data_imports d cross join generate_series(1, ${RECORDS_PER_IMPORT}) r
     order by d.created_at, r`;
-  await sql`vacuum analyze`;
 }
 
 /** The legacy platform's approach: for each orphan import, find the nearest flow in the window, then update it and its records. */
