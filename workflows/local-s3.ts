@@ -1,5 +1,6 @@
-import { createReadStream, mkdirSync } from 'node:fs';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import S3rver from 's3rver';
 import { createS3Client } from '../functions/_shared/s3.ts';
@@ -22,6 +23,21 @@ export interface LocalS3 {
 /** The key as S3 writes it into its events: form-URL-encoded, segment by segment. */
 export function encodeS3EventKey(key: string): string {
   return key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
+}
+
+/**
+ * Waits until s3rver holds all `length` bytes of `key`. s3rver answers a PUT when the body has been
+ * read, not when its file is written (its filesystem store resolves on the hashing stream's
+ * `finish`), so a GET right after the PUT could read a short or empty file; a HEAD reports the
+ * file's size on disk.
+ */
+export async function untilStored(client: S3Client, bucket: string, key: string, length: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    if (head.ContentLength === length) return;
+    await sleep(10);
+  }
+  throw new Error(`s3rver has not finished writing ${key} (${length} bytes) after 2 s`);
 }
 
 /**
@@ -55,6 +71,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       });
       notified.catch(() => {});
       await new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
+      await untilStored(client, bucket, key, statSync(file).size);
       return notified;
     },
     async stop() {

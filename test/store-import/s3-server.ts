@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { createS3Client } from '../../functions/_shared/s3.ts';
+import { untilStored } from '../../workflows/local-s3.ts';
 
 export interface LocalS3 {
   endpoint: string;
@@ -28,6 +29,7 @@ export async function startLocalS3(bucket = 'imports'): Promise<LocalS3> {
     put: async (key, body, contentType) => {
       const bytes = Buffer.from(body);
       const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: contentType }));
+      await untilStored(s3, bucket, key, bytes.length);
       return { etag: (out.ETag ?? '').replace(/"/g, '') };
     },
     stop: async () => {
