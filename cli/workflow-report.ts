@@ -60,9 +60,11 @@ export function printSummary(s: RunSummary, out: Out = console.log) {
 function assetTable(assets: RunSummary['sampleAssets']): string {
   const fmt = (v: number | null) => (v === null ? '' : String(Math.round(v * 10) / 10));
   const header = ['row', 'hostname', 'type', 'ip address', 'operating system', 'cores', 'memory GB', 'storage GB', 'environment'];
-  const rows = assets.map((a) => [String(a.rowNumber), a.hostname ?? '', a.assetType ?? '', a.ipAddress ?? '', a.operatingSystem ?? '',
+  // name and version: a migration decision differs between "Windows Server 2012 R2" and "2022"
+  const os = (a: RunSummary['sampleAssets'][number]) => [a.operatingSystem, a.osVersion].filter(Boolean).join(' ');
+  const rows = assets.map((a) => [String(a.rowNumber), a.hostname ?? '', a.assetType ?? '', a.ipAddress ?? '', os(a),
     fmt(a.cpuCores), fmt(a.memoryGb), fmt(a.storageGb), a.environment ?? '']);
-  const widths = header.map((h, i) => Math.min(28, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const widths = header.map((h, i) => Math.min(h === 'operating system' ? 44 : 28, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -109,6 +109,7 @@ export interface SampleAsset {
   assetType: string | null;
   ipAddress: string | null;
   operatingSystem: string | null;
+  osVersion: string | null;
   cpuCores: number | null;
   memoryGb: number | null;
   storageGb: number | null;
@@ -144,7 +145,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
   const samples = discoveryFlowId
     ? await db.sql<SampleAsset[]>`
         select r.row_number as "rowNumber", a.hostname, a.asset_type::text as "assetType", a.ip_address as "ipAddress",
-               a.operating_system as "operatingSystem", a.cpu_cores as "cpuCores", a.memory_gb as "memoryGb",
+               a.operating_system as "operatingSystem", a.os_version as "osVersion", a.cpu_cores as "cpuCores", a.memory_gb as "memoryGb",
                a.storage_gb as "storageGb", a.environment
         from assets a join raw_import_records r on r.id = a.raw_import_record_id
         where a.discovery_flow_id = ${discoveryFlowId}

@@ -1,7 +1,9 @@
 import type { Sql } from '../../db/client.ts';
 import { jsonb } from '../../db/client.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
-import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
+import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import { parseRawData } from '../_shared/inventory/raw-data.ts';
+import { compilePlan, NUMERIC_TARGETS, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './write-discovery.ts';
 
@@ -110,12 +112,13 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
   await tx`
     update data_imports set source_system = ${plan.sourceSystem}, updated_at = now()
     where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-  await record('field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length }, {
+  const decimals = await decideDecimalMarks(tx, input, plan);
+  await record('field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
 
   // 3. data_cleansing + asset inventory, page by page
-  const compiled = compilePlan(plan);
+  const compiled = compilePlan(plan, decimals.marks);
   const skipped = { templates: 0, noIdentity: 0 };
   let poweredOff = 0;
   let written = 0;
@@ -123,8 +126,8 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
   // keeps the plan on (data_import_id, row_number) even before the new rows have statistics; an
   // open-ended `row_number > last … limit` then re-reads and sorts the rest of the import per page.
   for (let from = 0; from < (imp?.last_row ?? 0); from += batchSize) {
-    const page = await tx<{ id: string; row_number: number; raw_data: unknown }[]>`
-      select id, row_number, raw_data from raw_import_records
+    const page = await tx<{ id: string; row_number: number; raw_data: string }[]>`
+      select id, row_number, raw_data::text as raw_data from raw_import_records
       where data_import_id = ${input.dataImportId} and row_number > ${from} and row_number <= ${from + batchSize}
         and master_flow_id = ${input.flowId}
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
@@ -132,7 +135,7 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
     const assets: AssetRow[] = [];
     const skips: Array<{ id: string; reason: string }> = [];
     for (const r of page) {
-      const raw = (typeof r.raw_data === 'string' ? JSON.parse(r.raw_data) : r.raw_data) as Record<string, unknown>;
+      const raw = parseRawData(r.raw_data);
       const out = toAsset(compiled, raw);
       if (out.kind === 'skipped') {
         skips.push({ id: r.id, reason: out.reason });
@@ -180,8 +183,9 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
 }
 
 /**
- * The import's column names: import_config.headers (file order) where StoreImport recorded them,
- * plus any key the first raw records carry that the list lacks, so no column goes unmapped.
+ * The import's column names: import_config.headers, the union over every row that StoreImport
+ * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
+ * records carry that the list lacks (imports stored before the list was kept).
  */
 async function importHeaders(tx: Sql, input: DiscoveryInput, configured: unknown): Promise<string[]> {
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
@@ -192,10 +196,60 @@ async function importHeaders(tx: Sql, input: DiscoveryInput, configured: unknown
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
       order by row_number limit 1000) r, jsonb_object_keys(r.raw_data) as k
     group by k order by min(k)`;
-  const present = new Set(keys.map((r) => r.k));
-  const ordered = listed.filter((h) => present.has(h) || !present.size);
-  for (const k of present) if (!ordered.includes(k)) ordered.push(k);
+  const ordered = [...listed];
+  for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
   return ordered;
+}
+
+// A cell only a decimal comma reads ("1,5", "1.234,5", "1.234.567") or only a decimal point
+// ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts).
+const COMMA_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 '.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
+const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
+
+export interface DecimalDecision {
+  mark: DecimalMark;
+  decidedBy: 'column' | 'file' | 'default';
+  /** Cells of the column that prove a decimal comma / a decimal point. */
+  evidence: { comma: number; point: number };
+}
+
+/**
+ * The decimal mark of every numeric column, from the whole import (one scan), so that an ambiguous
+ * cell ("1,234": one mark, three digits) means what its column means: the column's own unambiguous
+ * cells decide; a column without (or with conflicting) evidence takes the file's, the evidence of
+ * all numeric columns together when it points one way; else '.', said so. Recorded per column in
+ * crew_outputs.field_mapping.decimal_marks.
+ */
+async function decideDecimalMarks(tx: Sql, input: DiscoveryInput, plan: MappingPlan) {
+  const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
+  const marks: Record<string, DecimalMark> = {};
+  const decisions: Record<string, DecimalDecision> = {};
+  if (!headers.length) return { marks, decisions };
+  const rows = await tx<{ header: string; comma: number; point: number }[]>`
+    select h.header,
+      count(*) filter (where r.raw_data ->> h.header ~ ${COMMA_EVIDENCE})::int as comma,
+      count(*) filter (where r.raw_data ->> h.header ~ ${DOT_EVIDENCE})::int as point
+    from raw_import_records r cross join unnest(${headers}::text[]) as h(header)
+    where r.data_import_id = ${input.dataImportId} and r.master_flow_id = ${input.flowId}
+      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}
+    group by h.header`;
+  const oneWay = (e: { comma: number; point: number }): DecimalMark | null =>
+    e.comma > 0 && e.point === 0 ? ',' : e.point > 0 && e.comma === 0 ? '.' : null;
+  const file = rows.reduce((t, r) => ({ comma: t.comma + r.comma, point: t.point + r.point }), { comma: 0, point: 0 });
+  for (const header of headers) {
+    const r = rows.find((x) => x.header === header);
+    const evidence = { comma: r?.comma ?? 0, point: r?.point ?? 0 };
+    const column = oneWay(evidence);
+    const fromFile = oneWay(file);
+    const decision: DecimalDecision = column
+      ? { mark: column, decidedBy: 'column', evidence }
+      : fromFile
+        ? { mark: fromFile, decidedBy: 'file', evidence }
+        : { mark: '.', decidedBy: 'default', evidence };
+    marks[header] = decision.mark;
+    decisions[header] = decision;
+  }
+  return { marks, decisions };
 }
 
 function mappingOutput(plan: MappingPlan) {

@@ -36,6 +36,9 @@ const database = () =>
 
 // RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
 // handler in-process and keep their terminal free of EMF lines.
+/** FLOWLINK_MAX_RECORD_BYTES: the largest CSV row read (default 8 MiB, room for a 5 MB cell). */
+const maxRecordSize = Number(process.env.FLOWLINK_MAX_RECORD_BYTES) || undefined;
+
 const metrics = new Metrics({ namespace: 'Flowlink', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
 
 /** Step Functions task StoreImport: stores the dropped file as one import and its raw records. */
@@ -43,7 +46,7 @@ export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context
   .use(parser({ schema: storeImportInput }))
   .handler(async (input) => {
     try {
-      const result = await storeImport({ s3, pool: await database() }, input);
+      const result = await storeImport({ s3, pool: await database(), maxRecordSize }, input);
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {
         metrics.addMetric('RowsStored', MetricUnit.Count, result.rowCount);
         metrics.publishStoredMetrics();
