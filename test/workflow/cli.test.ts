@@ -38,7 +38,7 @@ describe('flowlink run', () => {
     expect(out).toMatch(/discovery flow\s+[0-9a-f-]{36}/);
     expect(out).toMatch(/assets\s+25 discovered \(\d+ server, \d+ database.*recognised as generic_cmdb/);
     // the discovered assets themselves, in file order, with their canonical values
-    expect(out).toMatch(/^1\s+web-prd-01\s+server\s+10\.20\.1\.11\s+Red Hat Enterprise Linux\s+4\s+16\s+120\s+production$/m);
+    expect(out).toMatch(/^1\s+web-prd-01\s+server\s+10\.20\.1\.11\s+Red Hat Enterprise Linux 8\.9\s+4\s+16\s+120\s+production$/m);
     expect(out).toMatch(/^5\s+db-prd-01\s+database\s/m);
     expect(out).toMatch(/… and 15 more/);
     expect(out).toMatch(/integrity\s+clean/);
