@@ -6,6 +6,7 @@ import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { copyRawRecords } from '../../functions/store-import/copy-rows.ts';
 import { openTable } from '../../functions/store-import/formats/index.ts';
 import { useStoreImportWorld } from './support.ts';
 
@@ -141,6 +142,24 @@ describe('JSON values kept exactly (item 4)', () => {
     const nd = await failure('lone.ndjson', '{"host":"web01"}\n{"host":"ok","note":"\\udc00"}\n');
     expect(nd.err.message).toMatch(/^lone\.ndjson: line 2, byte 37: /);
     expect(nd.err.details).toMatchObject({ line: 2, byte: 37 });
+  });
+
+  it('refuses a lone surrogate from any reader before COPY, naming the row (a paired one is stored)', async () => {
+    const client = await world.pool.connect();
+    try {
+      await client.query('begin');
+      const target = { dataImportId: '00000000-0000-0000-0000-000000000000', ...world.tenant, file: 'book.xlsx' };
+      const rows = (async function* () {
+        yield { host: 'ok 🚀', note: 'a \\ud800 written as text' };
+        yield { host: 'bad\ud800' };
+      })();
+      const err = await copyRawRecords(client, rows, target).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidImportError);
+      expect((err as Error).message).toBe('book.xlsx: row 2: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored');
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
   });
 
   it('property: any JSON document of objects is stored with the same value', async () => {
