@@ -3,7 +3,9 @@
  * (12345678901234567890, 1e400, 1.50) stay their literal text, so no digit is lost on the way to
  * an asset or a custom attribute.
  */
-const INEXACT_NUMBER = /\d{16}|\d[eE]|\.\d*0(?!\d)|-0(?![.\d])/;
+// A number token (after ":", "[" or "," in jsonb's text) that a double may not hold as written:
+// 16+ digits, an exponent, a trailing fractional zero, -0. Only such rows take the slower reviver.
+const INEXACT_NUMBER = /[:[,] ?(?:-?\d{16}|-?\d+(?:\.\d+)?[eE]|-?\d+\.\d*0[,}\]]|-0[,}\]])/;
 
 export function parseRawData(text: string): Record<string, unknown> {
   if (!INEXACT_NUMBER.test(text)) return JSON.parse(text) as Record<string, unknown>;
