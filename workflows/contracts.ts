@@ -59,3 +59,22 @@ export const markFailedOutput = z.object({
   flowId: id.nullable(),
   discoveryFlowId: id.nullable(),
 });
+
+/**
+ * ReportSucceeded / ReportFailed (functions/report-outcome): the outcome, the execution's name
+ * (`$$.Execution.Name`) and the whole state as it stands at the end of either path.
+ */
+export const reportOutcomeInput = z.object({
+  status: z.enum(['succeeded', 'failed']),
+  execution: z.string().min(1),
+  state: executionInput.extend({
+    import: storeImportOutput.partial().optional(),
+    flow: createMasterFlowOutput.partial().optional(),
+    link: linkRecordsOutput.partial().optional(),
+    discovery: startDiscoveryOutput.partial().optional(),
+    integrity: validateIntegrityOutput.partial().optional(),
+    error: caughtError.optional(),
+    markFailed: markFailedOutput.partial().optional(),
+  }),
+});
+export type ReportOutcomeInput = z.infer<typeof reportOutcomeInput>;

@@ -9,7 +9,18 @@ export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'S
 export const TASK_STATES = [...STEP_STATES, 'MarkFailed'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-/** The `${...}` placeholder of each Task's Resource: the CDK's definitionSubstitutions keys. */
+/**
+ * The outcome states at the end of either path: the report (Lambda report-outcome, for both) and
+ * its EventBridge event (the native putEvents integration). They never change the outcome.
+ */
+export const OUTCOME_STATES = ['ReportSucceeded', 'PublishSucceeded', 'ReportFailed', 'PublishFailed'] as const;
+export type OutcomeState = (typeof OUTCOME_STATES)[number];
+export const PUBLISH_STATES = ['PublishSucceeded', 'PublishFailed'] as const satisfies readonly OutcomeState[];
+/** Every Task state of the definition: what the local runner provides a handler for. */
+export const LOCAL_TASK_STATES = [...TASK_STATES, ...OUTCOME_STATES] as const;
+export type LocalTaskState = (typeof LOCAL_TASK_STATES)[number];
+
+/** The `${...}` placeholder of each Lambda's ARN: the CDK's definitionSubstitutions keys. */
 export const PLACEHOLDERS = {
   StoreImport: 'StoreImportFunctionArn',
   CreateMasterFlow: 'CreateMasterFlowFunctionArn',
@@ -17,7 +28,8 @@ export const PLACEHOLDERS = {
   StartDiscovery: 'StartDiscoveryFunctionArn',
   ValidateIntegrity: 'ValidateIntegrityFunctionArn',
   MarkFailed: 'MarkFailedFunctionArn',
-} as const satisfies Record<TaskState, string>;
+  ReportOutcome: 'ReportOutcomeFunctionArn',
+} as const satisfies Record<TaskState | 'ReportOutcome', string>;
 
 /** The placeholder names, for CDK definitionSubstitutions. */
 export const PLACEHOLDER_NAMES = Object.values(PLACEHOLDERS);
@@ -44,6 +56,6 @@ export function loadDefinition(substitutions: Substitutions): { StartAt: string;
 /** Lambda-looking ARNs for the local runner (its Task overrides never call them). */
 export function localSubstitutions(region = 'us-east-1', account = '000000000000'): Substitutions {
   return Object.fromEntries(
-    Object.entries(PLACEHOLDERS).map(([state, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${state}`]),
+    Object.entries(PLACEHOLDERS).map(([task, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${task}`]),
   ) as Substitutions;
 }

@@ -3,8 +3,12 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { SfnLike } from '../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from './contracts.ts';
-import { loadDefinition, localSubstitutions, TASK_STATES, type TaskState } from './definition.ts';
+import { join } from 'node:path';
+import {
+  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, TASK_STATES, type LocalTaskState,
+} from './definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
+import { LocalEventBus } from './local-events.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -18,13 +22,18 @@ export interface ProgressEvent extends RecordedEvent {
 
 export interface LocalRunnerOptions {
   store?: ExecutionStore;
-  /** Replaces a Task's handler (default: the step's Lambda handler, called in-process). */
-  tasks?: Partial<Record<TaskState, TaskFn>>;
+  /**
+   * Replaces a Task's handler (default: the step's Lambda handler, called in-process; for the
+   * putEvents states, the local event bus).
+   */
+  tasks?: Partial<Record<LocalTaskState, TaskFn>>;
+  /** Where the putEvents states append their events (default: the store's folder's events.ndjson). */
+  eventLog?: string;
   /**
    * Runs after a Task's handler returned and before its result goes back to the state machine:
    * throwing here is a crash after the step's writes (tests use it for redrives and sabotage).
    */
-  afterStep?: (state: TaskState, input: unknown, output: unknown) => Promise<void> | void;
+  afterStep?: (state: LocalTaskState, input: unknown, output: unknown) => Promise<void> | void;
   onEvent?: (event: ProgressEvent) => void;
   /** Milliseconds to wait between retries, by state (tests: 0). Default: the definition's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
@@ -60,16 +69,17 @@ function lambdaContext(state: string): Context {
  * The steps' Lambda handlers, imported on first use (after the caller has set DATABASE_URL and
  * S3_ENDPOINT, which the handlers read when they first connect).
  */
-async function lambdaTasks(): Promise<Record<TaskState, TaskFn>> {
-  const [store, create, link, discovery, validate, failed] = await Promise.all([
+async function lambdaTasks(bus: LocalEventBus): Promise<Record<LocalTaskState, TaskFn>> {
+  const [store, create, link, discovery, validate, failed, report] = await Promise.all([
     import('../functions/store-import/handler.ts'),
     import('../functions/create-master-flow/handler.ts'),
     import('../functions/link-records/handler.ts'),
     import('../functions/start-discovery/handler.ts'),
     import('../functions/validate-integrity/handler.ts'),
     import('../functions/mark-failed/handler.ts'),
+    import('../functions/report-outcome/handler.ts'),
   ]);
-  const call = (state: TaskState, handler: (event: never, context: Context) => Promise<unknown>): TaskFn =>
+  const call = (state: string, handler: (event: never, context: Context) => Promise<unknown>): TaskFn =>
     (input) => handler(input as never, lambdaContext(state));
   return {
     StoreImport: call('StoreImport', store.handler as never),
@@ -78,6 +88,9 @@ async function lambdaTasks(): Promise<Record<TaskState, TaskFn>> {
     StartDiscovery: call('StartDiscovery', discovery.handler as never),
     ValidateIntegrity: call('ValidateIntegrity', validate.handler as never),
     MarkFailed: call('MarkFailed', failed.handler as never),
+    ReportSucceeded: call('ReportOutcome', report.handler as never),
+    ReportFailed: call('ReportOutcome', report.handler as never),
+    ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])) as Record<(typeof PUBLISH_STATES)[number], TaskFn>,
   };
 }
 
@@ -114,10 +127,12 @@ export class LocalWorkflow implements SfnLike {
   readonly store: ExecutionStore;
   private readonly definition = loadDefinition(localSubstitutions());
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
-  private tasks?: Promise<Record<TaskState, TaskFn>>;
+  readonly events: LocalEventBus;
+  private tasks?: Promise<Record<LocalTaskState, TaskFn>>;
 
   constructor(private readonly options: LocalRunnerOptions = {}) {
     this.store = options.store ?? new ExecutionStore();
+    this.events = new LocalEventBus(options.eventLog ?? join(this.store.dir, '..', 'events.ndjson'));
   }
 
   /** StartExecution: records the execution, starts it and returns at once (wait() for the end). */
@@ -182,9 +197,9 @@ export class LocalWorkflow implements SfnLike {
   }
 
   private async taskHandlers(): Promise<LocalHandlers> {
-    this.tasks ??= lambdaTasks();
+    this.tasks ??= lambdaTasks(this.events);
     const defaults = await this.tasks;
-    return Object.fromEntries(TASK_STATES.map((state) => {
+    return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
       const run = async (input: unknown) => {
         const output = await task(input);

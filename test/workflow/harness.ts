@@ -11,12 +11,12 @@ import { ExecutionStore, type ExecutionRecord } from '../../workflows/execution-
 import { importKey } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow, type LocalRunnerOptions } from '../../workflows/local-runner.ts';
 import { startLocalS3, type LocalS3 } from '../../workflows/local-s3.ts';
-import { TASK_STATES } from '../../workflows/definition.ts';
+import { LOCAL_TASK_STATES } from '../../workflows/definition.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createTenant, type Tenant } from '../support/fixtures.ts';
 
 /** No waits between retries: the backoff is the definition's business, not the tests'. */
-export const NO_RETRY_WAIT = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
+export const NO_RETRY_WAIT = Object.fromEntries(LOCAL_TASK_STATES.map((s) => [s, 0]));
 
 export interface Dropped {
   started: StartedImport;

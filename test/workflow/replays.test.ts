@@ -16,7 +16,7 @@ class StepCrashError extends Error {
 /** Throws once, right after `step`'s handler returned: its writes are committed, its result is lost. */
 function crashOnceAfter(step: TaskState) {
   let crashed = false;
-  return (state: TaskState) => {
+  return (state: string) => {
     if (state === step && !crashed) {
       crashed = true;
       throw new StepCrashError(`simulated crash after ${step} wrote and before it returned`);
