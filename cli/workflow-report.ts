@@ -2,6 +2,7 @@ import type { ProgressEvent } from '../workflows/local-runner.ts';
 import type { DbHandle } from '../db/client.ts';
 import type { ExecutionRecord } from '../workflows/execution-store.ts';
 import { summarize, type RunSummary } from '../workflows/local-pipeline.ts';
+import { reportKey, type ReportSummary } from '../workflows/report.ts';
 import { EXIT } from './exit.ts';
 
 type Out = (line: string) => void;
@@ -11,7 +12,7 @@ function stateResult(state: string, output: unknown): string {
   const o = (output ?? {}) as {
     import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
     discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
-    markFailed?: { dataImportId?: string | null };
+    markFailed?: { dataImportId?: string | null }; outcome?: { detailType?: string; summary?: ReportSummary };
   };
   switch (state) {
     case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
@@ -20,6 +21,10 @@ function stateResult(state: string, output: unknown): string {
     case 'StartDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
     case 'MarkFailed': return `import ${o.markFailed?.dataImportId ?? '?'} marked failed`;
+    case 'ReportSucceeded':
+    case 'ReportFailed': return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
+    case 'PublishSucceeded':
+    case 'PublishFailed': return `event "${o.outcome?.detailType ?? '?'}" put on the default bus`;
     default: return '';
   }
 }
@@ -69,8 +74,24 @@ function assetTable(assets: RunSummary['sampleAssets']): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/**
+ * Where the execution's outcome report is, or why it is not there: the Report state's output, else
+ * its last error (a report that could not be written does not change the outcome).
+ */
+export function reportLocation(record: ExecutionRecord): { written: boolean; bucket: string; key: string; error: string | null } {
+  const key = reportKey(record.input);
+  const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven' || e.type === 'ExecutionStarted') + 1);
+  const exited = attempt.findLast((e) => e.type === 'StateExited' && (e.state === 'ReportSucceeded' || e.state === 'ReportFailed'));
+  const failed = attempt.findLast((e) => e.type === 'StateFailed' && (e.state === 'ReportSucceeded' || e.state === 'ReportFailed'));
+  return { written: Boolean(exited), bucket: record.input.bucket, key, error: exited || !failed ? null : `${failed.error}: ${String(failed.cause ?? '')}` };
+}
+
 /** Prints what an execution left in the database; the command's exit code: 0 only when it succeeded. */
 export async function reportExecution(db: DbHandle, record: ExecutionRecord, out: Out = console.log): Promise<number> {
   printSummary(await summarize(db, record), out);
+  const report = reportLocation(record);
+  out('');
+  if (report.written) out(`report          s3://${report.bucket}/${report.key}  (\`flowlink report ${record.name}\` prints it)`);
+  else out(`report          not written${report.error ? ` (${report.error})` : ''}; \`flowlink replay ${record.name}\` writes it`);
   return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
 }
