@@ -42,6 +42,8 @@ export interface EnvironmentConfig {
     readonly noncurrentVersionExpiration: Duration;
     /** How long S3 server access logs are kept. */
     readonly accessLogExpiration: Duration;
+    /** How long an outcome report (reports/…) is kept after it was last written. */
+    readonly reportExpiration: Duration;
   };
   readonly logs: {
     readonly retention: RetentionDays;
@@ -93,6 +95,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(60),
       accessLogExpiration: Duration.days(30),
+      reportExpiration: Duration.days(30),
     },
     logs: { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 6 * * ? *)', deepExpression: 'cron(30 6 ? * SUN *)', timeZone: 'Europe/London' },
@@ -120,6 +123,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(90),
       accessLogExpiration: Duration.days(90),
+      reportExpiration: Duration.days(180),
     },
     logs: { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 5 * * ? *)', deepExpression: 'cron(30 5 ? * SUN *)', timeZone: 'Europe/London' },
@@ -147,6 +151,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(365),
       accessLogExpiration: Duration.days(365),
+      reportExpiration: Duration.days(400),
     },
     logs: { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN },
     integritySchedule: { expression: 'cron(0 4 * * ? *)', deepExpression: 'cron(30 4 ? * SUN *)', timeZone: 'Europe/London' },

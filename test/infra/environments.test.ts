@@ -16,6 +16,7 @@ function readable() {
             noncurrentVersionTransitionAfter: `${c.importBucket.noncurrentVersionTransitionAfter.toDays()} days`,
             noncurrentVersionExpiration: `${c.importBucket.noncurrentVersionExpiration.toDays()} days`,
             accessLogExpiration: `${c.importBucket.accessLogExpiration.toDays()} days`,
+            reportExpiration: `${c.importBucket.reportExpiration.toDays()} days`,
           },
         },
       ];
