@@ -16,7 +16,7 @@ describe('the flowlink bin, installed', () => {
     expect(statSync(entry).mode & 0o111).toBe(0o111);
   });
 
-  it('runs from another directory after `npm install -g <project>` (what a global install or npm link does), through its bin link', () => {
+  it('runs from another directory after `npm install -g <project>` (what a global install or npm link does), through its bin link', { timeout: 180_000 }, () => {
     // a folder installs as a symlink with its bin linked into <prefix>/bin: nothing is downloaded
     const install = spawnSync('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--loglevel=error', ROOT], { encoding: 'utf8' });
     expect(install.status, install.stderr).toBe(0);

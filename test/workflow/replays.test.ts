@@ -60,7 +60,7 @@ describe('replays and redrives of the import workflow', () => {
       expect(redriven.status, JSON.stringify(redriven.error)).toBe('SUCCEEDED');
       expect(redriven.redriveCount).toBe(1);
       const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
-      expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([...STEP_STATES.slice(STEP_STATES.indexOf(step)), 'Done']);
+      expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([...STEP_STATES.slice(STEP_STATES.indexOf(step)), 'ReportSucceeded', 'PublishSucceeded', 'Done']);
       expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
     });
   }
@@ -113,7 +113,7 @@ describe('replays and redrives of the import workflow', () => {
 
     expect(record.status).toBe('FAILED');
     expect(record.error?.name).toBe('IntegrityViolationError');
-    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state).slice(-3)).toEqual(['ValidateIntegrity', 'MarkFailed', 'Failed']);
+    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state).slice(-5)).toEqual(['ValidateIntegrity', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
     const state = (await importState(world.sql, tenant))!;
     expect(state).toMatchObject({ status: 'failed', flow_status: 'failed', discovery_status: 'failed', error_phase: 'ValidateIntegrity' });
     expect(state.error_message).toMatch(/integrity checks failed for master flow .*raw_import_records/);

@@ -22,7 +22,7 @@ afterAll(() => {
 });
 
 describe('flowlink run and flowlink report', () => {
-  it('run prints where the report is; report prints it, --json as written; the event is in .flowlink/events.ndjson', async () => {
+  it('run prints where the report is; report prints it, --json as written; the event is in .flowlink/events.ndjson', { timeout: 240_000 }, async () => {
     const run = await flowlink('run');
     expect(run.code, run.out + run.err).toBe(0);
     const [, bucket, key, execution] = run.out.match(/^report\s+s3:\/\/([^/]+)\/(reports\/\S+\.json)\s+\(`flowlink report (\S+)` prints it\)$/m)!;
@@ -47,7 +47,7 @@ describe('flowlink run and flowlink report', () => {
     expect(events[0]).toMatchObject({ source: 'flowlink', 'detail-type': 'Import Succeeded', detail: { dataImportId: row!.id, execution, report: { key } } });
   });
 
-  it('report exits 1 for a failed import, printing the error and what to do; 2 for an unknown execution', async () => {
+  it('report exits 1 for a failed import, printing the error and what to do; 2 for an unknown execution', { timeout: 240_000 }, async () => {
     writeFileSync(join(dir, 'broken.csv'), 'hostname,ip\nweb01,10.0.0.1\nweb02,10.0.0.2,extra\n');
     const run = await flowlink('run', join(dir, 'broken.csv'), '--client', 'demo');
     expect(run.code).toBe(1);
