@@ -155,6 +155,29 @@ describe('the outcome report and event of every drop', () => {
     }
   });
 
+  it('an integrity violation after discovery: the report gives the verdict, the partial counts from the database, and says the file is not at fault', async () => {
+    const tenant = await world.tenant();
+    const { record, started } = await world.drop(tenant, 'linked-badly.csv', GOOD, {
+      afterStep: async (state, input) => {
+        if (state !== 'StartDiscovery') return;
+        const { dataImportId } = input as { dataImportId: string };
+        await world.sql`update raw_import_records set master_flow_id = null where data_import_id = ${dataImportId} and row_number = 2`;
+      },
+    });
+    expect(record.error?.name).toBe('IntegrityViolationError');
+    const report = await readReport(reportKey(started.input));
+    const db = await databaseView(tenant);
+    expect(report).toMatchObject({
+      status: 'failed', importStatus: 'failed', dataImportId: db.state.id, flowId: db.state.master_flow_id, discoveryFlowId: db.state.discovery_id,
+      rows: { stored: 4, linked: db.state.linked, skipped: 1 }, assets: 3, assetsByType: db.byType,
+      integrity: { verdict: 'violations' },
+      error: { name: 'IntegrityViolationError', step: 'ValidateIntegrity', message: db.state.error_message, line: null, row: null },
+    });
+    expect(db.state.linked).toBe(3);
+    expect(report.error!.advice).toMatch(/nothing to change in the file/);
+    expect(eventsOf(db.state.id).map((e) => e['detail-type'])).toEqual(['Import Failed']);
+  });
+
   it('a report or event that cannot be written never changes the outcome: retried, then the execution ends as it would have', async () => {
     const tenant = await world.tenant();
     let reportCalls = 0;
