@@ -21,13 +21,15 @@ export interface ReportOutcomeResult {
 }
 
 type State = ReportOutcomeInput['state'];
+/** The database or a transaction of it: the report only reads. */
+type Reader = Pick<Db, 'select'>;
 
 const SKIP_NOTE = 'skipped: ';
 const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
 const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The import of this object version: by the id the state carries, else by the S3 object (tenant-scoped). */
-async function findImport(db: Db, state: State) {
+async function findImport(db: Reader, state: State) {
   const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
   const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
   const version = state.versionId ?? state.etag;
@@ -55,7 +57,7 @@ function causeMessage(cause: string | null | undefined): string | null {
  * the integrity verdict): the import, its rows, mappings, assets and error. Nothing in it changes on
  * a replay of the same outcome but the execution name.
  */
-export async function buildReport(db: Db, input: ReportOutcomeInput): Promise<OutcomeReport> {
+export async function buildReport(db: Reader, input: ReportOutcomeInput): Promise<OutcomeReport> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
@@ -176,12 +178,13 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  * database, so a replay overwrites the same object with the same content but for `execution`.
  *
  * Primary course:
- * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database.
+ * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database, in
+ *    one read-only repeatable-read transaction (one snapshot, however the reads interleave).
  * 2. PutObject under reports/ in the import bucket (never under imports/: a report starts nothing).
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
-  const report = await buildReport(deps.db, input);
+  const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,
