@@ -25,6 +25,7 @@ type State = ReportOutcomeInput['state'];
 type Reader = Pick<Db, 'select'>;
 
 const SKIP_NOTE = 'skipped: ';
+export const EMPTY_ROW_REASON = 'empty row: every value blank (not stored)';
 const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
 const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -81,9 +82,15 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
       .where(and(recordsOf, eq(rawImportRecords.isValid, false), sql`${rawImportRecords.processingNotes} like ${`${SKIP_NOTE}%`}`))
       .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
     : [];
-  const skippedByReason = Object.fromEntries(skips.map((s) => [(s.reason ?? '').slice(SKIP_NOTE.length), s.n]));
-
   const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
+  // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
+  // rows discovery skipped with the reason on their raw record
+  const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
+  const skippedByReason = Object.fromEntries([
+    ...(emptyRows ? [[EMPTY_ROW_REASON, emptyRows] as const] : []),
+    ...skips.map((s) => [(s.reason ?? '').slice(SKIP_NOTE.length), s.n] as const),
+  ]);
+
   const headers = Array.isArray(config.headers) ? config.headers.filter((h): h is string => typeof h === 'string') : [];
   const order = new Map(headers.map((h, i) => [h, i]));
   const mappings = imp

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../functions/_shared/errors.ts';
+import { EMPTY_ROW_REASON } from '../../functions/report-outcome/report-outcome.ts';
 import type { S3Event } from '../../functions/trigger/s3-event.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
 import { startImport, type SfnLike } from '../../functions/trigger/trigger.ts';
@@ -19,6 +20,7 @@ const GOOD = [
   'web01,10.0.0.1,Ubuntu 22.04,16,server,a',
   'db-prd-01,10.0.0.2,Oracle Linux 8,64,database,b',
   ',,Windows Server 2019,8,,c',
+  ',,,,,',
   'sw-core-01,10.0.0.254,Cisco IOS 15.2,,network,d',
 ].join('\n');
 // line 3 (data row 2) has a third field: StoreImport refuses the file with the line and the row
@@ -43,7 +45,8 @@ async function databaseView(tenant: Tenant) {
     select asset_type::text, count(*)::int as n from assets where discovery_flow_id = ${state.discovery_id} group by 1`;
   const [skipped] = await world.sql<{ n: number }[]>`
     select count(*)::int as n from raw_import_records where data_import_id = ${state.id} and is_valid = false`;
-  return { state, mappings, byType: Object.fromEntries(byType.map((t) => [t.asset_type, t.n])), skipped: skipped!.n };
+  const [config] = await world.sql<{ empty: number | null }[]>`select (import_config->>'emptyRowsSkipped')::int as empty from data_imports where id = ${state.id}`;
+  return { state, mappings, byType: Object.fromEntries(byType.map((t) => [t.asset_type, t.n])), skipped: skipped!.n, emptyRows: config?.empty ?? 0 };
 }
 
 describe('the outcome report and event of every drop', () => {
@@ -67,13 +70,16 @@ describe('the outcome report and event of every drop', () => {
       clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId,
       bucket: world.s3.bucket, key: started.input.key, etag: started.input.etag, fileName: 'servers.csv',
       dataImportId: db.state.id, flowId: db.state.master_flow_id, discoveryFlowId: db.state.discovery_id, importStatus: 'completed',
-      rows: { stored: db.state.raw, linked: db.state.linked, skipped: db.skipped, skippedByReason: { 'no name, host name or IP address': 1 } },
+      rows: {
+        stored: db.state.raw, linked: db.state.linked, skipped: db.skipped + db.emptyRows,
+        skippedByReason: { 'no name, host name or IP address': 1, [EMPTY_ROW_REASON]: db.emptyRows },
+      },
       assets: 3, assetsByType: db.byType,
       file: { format: 'csv', delimiter: ',', headers: ['hostname', 'ip_address', 'os', 'memory_gb', 'Asset Type', 'Mystery Column'] },
       integrity: { verdict: 'clean', healthScore: (record.output as { integrity: { healthScore: number } }).integrity.healthScore },
       report: { bucket: world.s3.bucket, key },
     });
-    expect(report.rows).toMatchObject({ stored: 4, linked: 4, skipped: 1 });
+    expect(report.rows).toMatchObject({ stored: 4, linked: 4, skipped: 2 });
     expect(report.assetsByType).toEqual({ database: 1, network: 1, server: 1 });
     expect(report.recognisedFormat).toBe((await world.sql`select source_system from data_imports where id = ${db.state.id}`)[0]!.source_system);
     // every mapping, in file order, as stored
@@ -169,7 +175,7 @@ describe('the outcome report and event of every drop', () => {
     const db = await databaseView(tenant);
     expect(report).toMatchObject({
       status: 'failed', importStatus: 'failed', dataImportId: db.state.id, flowId: db.state.master_flow_id, discoveryFlowId: db.state.discovery_id,
-      rows: { stored: 4, linked: db.state.linked, skipped: 1 }, assets: 3, assetsByType: db.byType,
+      rows: { stored: 4, linked: db.state.linked, skipped: 2 }, assets: 3, assetsByType: db.byType,
       integrity: { verdict: 'violations' },
       error: { name: 'IntegrityViolationError', step: 'ValidateIntegrity', message: db.state.error_message, line: null, row: null },
     });
