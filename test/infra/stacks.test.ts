@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { environments, STAGES } from '../../infra/config/environments.ts';
 import { FLOWLINK_METRICS } from '../../infra/constructs/operations.ts';
 import { INTEGRITY_METRICS } from '../../functions/integrity-check/integrity-check.ts';
-import { loadDefinition, PLACEHOLDERS, readDefinitionText, TASK_STATES, type Substitutions } from '../../workflows/definition.ts';
+import { loadDefinition, PLACEHOLDERS, readDefinitionText, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf, type Substitutions } from '../../workflows/definition.ts';
 import { logicalId, synthStage, testContext } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -159,11 +159,13 @@ describe.each(STAGES)('the %s environment', (stage) => {
     // Assess
     expect(sm.Properties.DefinitionString).toBe(readDefinitionText());
     expect(deployed).toEqual(loadDefinition(substitutions));
+    const tasks = taskStatesOf(deployed);
+    expect(Object.keys(tasks).sort()).toEqual([...TASK_STATES].sort());
     for (const state of TASK_STATES) {
-      const fn = stateless.functions[state];
+      const fn = stateless.functions[TASK_FUNCTIONS[state]];
       expect(fn, state).toBeDefined();
-      expect(deployed.States[state].Resource).toBe(arnOf(logicalId(stateless, fn!)));
-      expect(substitutions[PLACEHOLDERS[state]]).toBe(arnOf(logicalId(stateless, fn!)));
+      expect(tasks[state]!.Resource).toBe(arnOf(logicalId(stateless, fn!)));
+      expect(substitutions[PLACEHOLDERS[TASK_FUNCTIONS[state]]]).toBe(arnOf(logicalId(stateless, fn!)));
     }
     expect(sm.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
     expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
@@ -199,7 +201,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(JSON.stringify(trigger.Properties.HandlerArn)).toContain(logicalId(stateless, stateless.migrations.function.currentVersion));
     expect(trigger.Properties.InvocationType).toBe('RequestResponse');
     expect(resources[logicalId(stateless, stateless.importWorkflow.stateMachine)]!.DependsOn).toContain(triggerId);
-    for (const name of [...TASK_STATES, 'Trigger'] as const) {
+    for (const name of [...STEP_FUNCTIONS, 'Trigger'] as const) {
       expect(resources[logicalId(stateless, stateless.functions[name]!)]!.DependsOn, name).toContain(triggerId);
     }
   });
