@@ -171,6 +171,34 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
+  it('runs LinkRecords and StartDiscovery as distributed Maps of Standard child executions, which the role may start, describe and stop', () => {
+    const { stateless$, stateless } = synthStage(stage);
+    const definition = JSON.parse(readDefinitionText());
+    for (const map of ['LinkRecords', 'StartDiscovery']) {
+      expect(definition.States[map], map).toMatchObject({
+        Type: 'Map', ItemsPath: '$.chunks.starts', MaxConcurrencyPath: '$.mapConcurrency',
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      });
+    }
+    const smId = logicalId(stateless, stateless.importWorkflow.stateMachine);
+    const role = logicalId(stateless, stateless.importWorkflow.stateMachine.role as any);
+    const statements = ofType(stateless$, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement));
+    const start = statements.find((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(start.Resource).toEqual({ Ref: smId });
+    const describe = statements.find((s) => asArray(s.Action).includes('states:DescribeExecution'));
+    expect(asArray(describe.Action)).toContain('states:StopExecution');
+    expect(JSON.stringify(describe.Resource)).toContain(`"Fn::GetAtt":["${smId}","Name"]`);
+    const rule = statements.find((s) => asArray(s.Action).includes('events:PutRule'));
+    expect(JSON.stringify(rule.Resource)).toContain('rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    // the trigger passes the environment's chunking into every execution's input
+    const trigger = resourcesOf(stateless$)[logicalId(stateless, stateless.functions.Trigger!)]!;
+    expect(trigger.Properties.Environment.Variables).toMatchObject({
+      CHUNK_ROWS: String(config.workflow.chunkRows), MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+    });
+  });
+
   it('runs every flowlink Lambda on Node.js 24 / ARM64 in the VPC with its own log group, and connects the right ones directly', () => {
     const { stateless$, stateless } = synthStage(stage);
     const resources = resourcesOf(stateless$);
