@@ -66,9 +66,6 @@ describe('flowlink run', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown client "nobody"/);
 
-    const badChunk = await flowlink('run', '--chunk-rows', '0');
-    expect(badChunk.code).toBe(2);
-    expect(badChunk.err).toMatch(/--chunk-rows must be a positive integer, not "0"/);
   });
 
   it('--chunk-rows splits link and discovery into chunks and prints each chunk as it ends', async () => {
@@ -83,5 +80,9 @@ describe('flowlink run', () => {
     expect(out).toMatch(/✓ FinishLink\s+\d+ ms\s+25 rows linked/);
     expect(out).toMatch(/rows\s+25 stored, 25 linked/);
     expect(out).toMatch(/assets\s+25 discovered/);
+
+    const badChunk = await flowlink('run', '--chunk-rows', '0');
+    expect(badChunk.code).toBe(2);
+    expect(badChunk.err).toMatch(/--chunk-rows must be a positive integer, not "0"/);
   });
 });
