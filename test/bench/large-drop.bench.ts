@@ -46,6 +46,8 @@ export interface LargeDropOptions {
 }
 
 interface Drop {
+  /** The longest invocation of each Task state. */
+  byState: Record<string, number>;
   rows: number;
   seconds: number;
   chunks: number;
@@ -105,8 +107,10 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       const floorSeconds =
         (await copyFloor(db.url, dir, 'raw_import_records', `select * from raw_import_records where data_import_id = '${output.import.dataImportId}'`)) +
         (await copyFloor(db.url, dir, 'assets', `select * from assets where discovery_flow_id = '${output.plan.discoveryFlowId}'`));
+      const byState: Record<string, number> = {};
+      for (const i of invocations) byState[i.state] = Math.max(byState[i.state] ?? 0, i.ms);
       drops.push({
-        rows, seconds, chunks: output.chunks.count, longest, floorSeconds,
+        byState, rows, seconds, chunks: output.chunks.count, longest, floorSeconds,
         storeImportMs: invocations.find((i) => i.state === 'StoreImport')?.ms ?? 0,
       });
     }
@@ -127,7 +131,9 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       storeImportSeconds: d.storeImportMs / 1000,
       floorSeconds: d.floorSeconds,
       note: `longest invocation ${d.longest.state} ${(d.longest.ms / 1000).toFixed(2)} s; StoreImport (one streaming invocation) ` +
-        `${(d.storeImportMs / 1000).toFixed(2)} s; floor ${d.floorSeconds.toFixed(2)} s`,
+        `${(d.storeImportMs / 1000).toFixed(2)} s; floor ${d.floorSeconds.toFixed(2)} s; longest by state: ` +
+        Object.entries(d.byState).map(([state, ms]) => `${state} ${(ms / 1000).toFixed(2)} s`).join(', '),
+      longestByState: d.byState,
     }));
     if (drops.length === 2) {
       const [small, large] = drops as [Drop, Drop];
