@@ -84,5 +84,5 @@ describe('flowlink run', () => {
     const badChunk = await flowlink('run', '--chunk-rows', '0');
     expect(badChunk.code).toBe(2);
     expect(badChunk.err).toMatch(/--chunk-rows must be a positive integer, not "0"/);
-  });
+  }, 120_000);
 });
