@@ -5,7 +5,8 @@ import type { SfnLike } from '../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from './contracts.ts';
 import { join } from 'node:path';
 import {
-  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, TASK_STATES, type LocalTaskState,
+  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, REDRIVE_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES,
+  type LocalTaskState, type StepFunction,
 } from './definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
 import { LocalEventBus } from './local-events.ts';
@@ -67,10 +68,11 @@ function lambdaContext(state: string): Context {
 
 /**
  * The steps' Lambda handlers, imported on first use (after the caller has set DATABASE_URL and
- * S3_ENDPOINT, which the handlers read when they first connect).
+ * S3_ENDPOINT, which the handlers read when they first connect), one per Task state: the Task
+ * states of one Lambda (LinkChunk and FinishLink, ...) call the same handler, as on AWS.
  */
 async function lambdaTasks(bus: LocalEventBus): Promise<Record<LocalTaskState, TaskFn>> {
-  const [store, create, link, discovery, validate, failed, report] = await Promise.all([
+  const modules = await Promise.all([
     import('../functions/store-import/handler.ts'),
     import('../functions/create-master-flow/handler.ts'),
     import('../functions/link-records/handler.ts'),
@@ -79,19 +81,16 @@ async function lambdaTasks(bus: LocalEventBus): Promise<Record<LocalTaskState, T
     import('../functions/mark-failed/handler.ts'),
     import('../functions/report-outcome/handler.ts'),
   ]);
-  const call = (state: string, handler: (event: never, context: Context) => Promise<unknown>): TaskFn =>
-    (input) => handler(input as never, lambdaContext(state));
+  const [report] = modules.splice(STEP_FUNCTIONS.length, 1) as [{ handler: unknown }];
+  const handlers = Object.fromEntries(STEP_FUNCTIONS.map((fn, i) => [fn, modules[i]!.handler])) as Record<StepFunction, unknown>;
+  const call = (fn: string, handler: unknown): TaskFn =>
+    (input) => (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn));
   return {
-    StoreImport: call('StoreImport', store.handler as never),
-    CreateMasterFlow: call('CreateMasterFlow', create.handler as never),
-    LinkRecords: call('LinkRecords', link.handler as never),
-    StartDiscovery: call('StartDiscovery', discovery.handler as never),
-    ValidateIntegrity: call('ValidateIntegrity', validate.handler as never),
-    MarkFailed: call('MarkFailed', failed.handler as never),
-    ReportSucceeded: call('ReportOutcome', report.handler as never),
-    ReportFailed: call('ReportOutcome', report.handler as never),
-    ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])) as Record<(typeof PUBLISH_STATES)[number], TaskFn>,
-  };
+    ...Object.fromEntries(TASK_STATES.map((state) => [state, call(TASK_FUNCTIONS[state], handlers[TASK_FUNCTIONS[state]])])),
+    ReportSucceeded: call('ReportOutcome', report.handler),
+    ReportFailed: call('ReportOutcome', report.handler),
+    ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])),
+  } as Record<LocalTaskState, TaskFn>;
 }
 
 /**
@@ -169,10 +168,12 @@ export class LocalWorkflow implements SfnLike {
     const record = this.store.get(name);
     if (record.status !== 'FAILED') throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed execution can be redriven`);
     const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven') + 1);
-    const failedAt = attempt.findIndex((e) => e.type === 'StateFailed' && (TASK_STATES as readonly string[]).includes(e.state ?? ''));
+    // a top-level step (a Map state whose chunk failed included): on AWS a redriven Map runs its
+    // failed chunks again; here it runs them all again, which the chunks' idempotency makes the same
+    const failedAt = attempt.findIndex((e) => e.type === 'StateFailed' && e.index === undefined && REDRIVE_STATES.includes(e.state ?? ''));
     if (failedAt === -1) throw new ExecutionNotRedrivable(`execution ${name} has no failed Task state to continue from`);
     const state = attempt[failedAt]!.state!;
-    const entered = attempt.slice(0, failedAt).findLast((e) => e.type === 'StateEntered' && e.state === state);
+    const entered = attempt.slice(0, failedAt).findLast((e) => e.type === 'StateEntered' && e.state === state && e.index === undefined);
     if (!entered) throw new ExecutionNotRedrivable(`execution ${name}: the input of ${state} was not recorded`);
     record.status = 'RUNNING';
     record.redriveCount += 1;
@@ -220,21 +221,25 @@ export class LocalWorkflow implements SfnLike {
     const consume = (async () => {
       for await (const e of run.eventLogs) {
         const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown };
-          Error?: string; Cause?: unknown; retry?: { attempt: number }; output?: unknown };
+          Error?: string; Cause?: unknown; retry?: { attempt: number }; output?: unknown; index?: number; parentState?: { name: string } };
         const recorded: RecordedEvent = { type: ev.type, at: new Date(ev.timestamp).toISOString() };
         if (ev.state) recorded.state = ev.state.name;
+        if (ev.index !== undefined) recorded.index = ev.index;
+        if (ev.parentState) recorded.parent = ev.parentState.name;
         if (ev.type === 'StateEntered') recorded.input = ev.state?.input;
         if (ev.type === 'StateExited') recorded.output = ev.state?.output;
         if (ev.Error !== undefined) Object.assign(recorded, { error: ev.Error, cause: ev.Cause });
         if (ev.retry) recorded.attempt = ev.retry.attempt;
         record.events.push(recorded);
         const progress: ProgressEvent = { ...recorded, execution: record.name };
-        if (ev.state && ev.type === 'StateEntered') enteredAt.set(ev.state.name, ev.timestamp);
-        else if (ev.state && (ev.type === 'StateExited' || ev.type === 'StateFailed')) progress.durationMs = ev.timestamp - (enteredAt.get(ev.state.name) ?? ev.timestamp);
+        const key = `${ev.state?.name}#${ev.index ?? ''}`;
+        if (ev.state && ev.type === 'StateEntered') enteredAt.set(key, ev.timestamp);
+        else if (ev.state && (ev.type === 'StateExited' || ev.type === 'StateFailed')) progress.durationMs = ev.timestamp - (enteredAt.get(key) ?? ev.timestamp);
         if (ev.type === 'ExecutionSucceeded') record.output = ev.output;
         if (ev.type === 'ExecutionFailed') record.error = { name: ev.Error ?? 'Error', cause: ev.Cause ?? null };
         this.options.onEvent?.(progress);
-        if (ev.type === 'StateExited') this.store.save(record);
+        // saved as each top-level state ends (not per chunk: the record grows with every event)
+        if (ev.type === 'StateExited' && ev.index === undefined) this.store.save(record);
       }
     })();
     try {

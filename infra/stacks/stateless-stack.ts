@@ -106,7 +106,12 @@ export class StatelessStack extends Stack {
       ...base,
       name: 'trigger',
       description: 'Starts one import execution per uploaded object version',
-      environment: { ...viaProxy, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      environment: {
+        ...viaProxy,
+        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        CHUNK_ROWS: String(config.workflow.chunkRows),
+        MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+      },
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: config.concurrency.trigger,
       // function errors after Lambda's own async retries

@@ -49,6 +49,15 @@ describe('environments', () => {
     }
   });
 
+  it('sizes each Map within the connection budget: mapConcurrency ≤ the step Lambdas\' reserved concurrency, ≤ 1,000 chunks of a 10M-row file', () => {
+    for (const stage of STAGES) {
+      const { workflow, concurrency } = environments[stage];
+      expect(workflow.mapConcurrency, stage).toBeGreaterThanOrEqual(1);
+      if (concurrency.steps !== undefined) expect(workflow.mapConcurrency, stage).toBeLessThanOrEqual(concurrency.steps);
+      expect(Math.ceil(10_000_000 / workflow.chunkRows), stage).toBeLessThanOrEqual(1000);
+    }
+  });
+
   it('reads a stage from context and names the valid ones otherwise', () => {
     expect(parseStage('staging')).toBe('staging');
     expect(() => parseStage(undefined)).toThrow(/-c stage=dev\|staging\|prod/);

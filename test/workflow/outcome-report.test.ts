@@ -165,7 +165,7 @@ describe('the outcome report and event of every drop', () => {
     const tenant = await world.tenant();
     const { record, started } = await world.drop(tenant, 'linked-badly.csv', GOOD, {
       afterStep: async (state, input) => {
-        if (state !== 'StartDiscovery') return;
+        if (state !== 'FinishDiscovery') return;
         const { dataImportId } = input as { dataImportId: string };
         await world.sql`update raw_import_records set master_flow_id = null where data_import_id = ${dataImportId} and row_number = 2`;
       },
