@@ -1,9 +1,21 @@
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { DrizzleQueryError, is } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { drizzle, PostgresJsDatabase, type PostgresJsQueryResultHKT } from 'drizzle-orm/postgres-js';
+import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
+import { PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
 
-export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
+export type Schema = typeof schema;
+export type Db = PostgresJsDatabase<Schema> & { $client: postgres.Sql };
 export type Sql = postgres.Sql;
+
+/**
+ * What the query helpers run on: a Drizzle database or transaction over postgres.js (the pool of a
+ * step, or the transaction a step's core opened).
+ */
+export type Tx = PgDatabase<PostgresJsQueryResultHKT, Schema>;
 
 export interface DbHandle {
   url: string;
@@ -23,7 +35,54 @@ export function connect(url: string, options: { max?: number; application?: stri
     connection: { application_name: options.application ?? 'flowlink' },
   });
   const db = drizzle(sql, { schema }) as Db;
+  ORMS.set(sql, db);
   return { url, sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+const ORMS = new WeakMap<object, Tx>();
+const dialect = new PgDialect();
+
+/**
+ * The Drizzle database over a postgres.js client or transaction (the cores keep accepting the
+ * `sql` of a DbHandle, and a `sql.begin` transaction). A pool is wrapped once (Drizzle sets its
+ * json/timestamp serializers, as connect() already did); a transaction shares its pool's
+ * serializers and gets a session of its own.
+ */
+export function orm(client: Sql | postgres.TransactionSql | Tx): Tx {
+  if (!isPostgresJs(client)) return client;
+  let db = ORMS.get(client);
+  if (!db) {
+    db = 'options' in client
+      ? drizzle(client as Sql, { schema })
+      : new PostgresJsDatabase(dialect, new PostgresJsSession(client as unknown as Sql, dialect, undefined, {}), undefined) as unknown as Tx;
+    ORMS.set(client, db);
+  }
+  return db;
+}
+
+const isPostgresJs = (client: unknown): client is Sql | postgres.TransactionSql => typeof client === 'function';
+
+/** A Drizzle database or transaction on either driver (postgres.js, or node-postgres for StoreImport's COPY). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDb = PgDatabase<PgQueryResultHKT, Schema, any>;
+
+/** Any client a shared query helper accepts: postgres.js, a node-postgres pool or client, or Drizzle over either. */
+export type Queryable = Sql | postgres.TransactionSql | pg.Pool | pg.PoolClient | AnyDb;
+
+/**
+ * Drizzle over the given client: the postgres.js wrapping of orm(), or drizzle-orm/node-postgres
+ * over a pool or a checked-out client (its queries then run on that one connection, inside
+ * whatever transaction it holds).
+ */
+export function ormOf(client: Queryable): AnyDb {
+  if (is(client, PgDatabase)) return client as AnyDb;
+  if (isPostgresJs(client)) return orm(client) as unknown as AnyDb;
+  let db = ORMS.get(client);
+  if (!db) {
+    db = drizzleNodePg(client as pg.Pool, { schema }) as unknown as Tx;
+    ORMS.set(client, db);
+  }
+  return db as unknown as AnyDb;
 }
 
 /**
@@ -32,3 +91,24 @@ export function connect(url: string, options: { max?: number; application?: stri
  * JSON string is stored as the object it encodes. (Timestamps also come back as strings.)
  */
 export const jsonb = (value: unknown): string => JSON.stringify(value);
+
+/**
+ * The driver's own error behind a failed Drizzle query. Drizzle wraps it in DrizzleQueryError,
+ * whose message is the SQL text and its parameters (a page of assets, a failure's details): the
+ * steps classify, record (error_message) and log the server's error, never that.
+ */
+export function driverError(err: unknown): unknown {
+  return err instanceof DrizzleQueryError ? (err.cause ?? err) : err;
+}
+
+/** Runs `work` in one transaction on Drizzle over the client, failing with the driver's own error. */
+export async function inTransaction<T>(client: Sql | Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await orm(client).transaction(work);
+  } catch (err) {
+    throw driverError(err);
+  }
+}
+
+/** `promise`, failing with the driver's own error rather than Drizzle's wrapper. */
+export const unwrapped = <T>(promise: Promise<T>): Promise<T> => promise.catch((err: unknown) => Promise.reject(driverError(err)));

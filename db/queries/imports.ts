@@ -1,18 +1,11 @@
+import { and, eq, sql } from 'drizzle-orm';
 import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
-import type { Sql } from '../client.ts';
+import { ormOf, unwrapped, type AnyDb, type Queryable, type Tx } from '../client.ts';
+import { dataImports, masterFlows } from '../schema/index.ts';
+import { columnList, inTenant, jsonbParam, type Tenant } from './sql.ts';
 
-/**
- * Anything that runs a parameterised query: a postgres.js client or transaction (Drizzle-wrapped
- * or not), or a node-postgres Pool/Client (what StoreImport's COPY uses). Queries here use `$n`
- * placeholders and pass jsonb as text cast to jsonb, which is stored right through both drivers
- * (Drizzle replaces postgres.js's jsonb serializer, so objects are never passed as parameters).
- */
-export type Queryable = Sql | { query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }> };
-
-async function run<T>(db: Queryable, text: string, params: unknown[]): Promise<T[]> {
-  if (typeof db === 'function') return (await db.unsafe(text, params as never[])) as unknown as T[];
-  return (await db.query(text, params)).rows as T[];
-}
+export type { Queryable } from '../client.ts';
+export type { Tenant } from './sql.ts';
 
 /** One S3 object version: the ETag stands in for the version where the bucket is not versioned. */
 export interface S3ObjectIdentity {
@@ -20,11 +13,6 @@ export interface S3ObjectIdentity {
   key: string;
   versionId?: string | null;
   etag?: string | null;
-}
-
-export interface Tenant {
-  clientAccountId: string;
-  engagementId: string;
 }
 
 /** Which import failed: by id, or by its S3 object (which also creates the row if the import never got one). */
@@ -43,6 +31,36 @@ export interface ImportFailure {
 /** The last segment of an S3 key: the file name. */
 export const fileNameOf = (key: string): string => key.split('/').filter(Boolean).pop() ?? key;
 
+/** The import row a step works on, locked FOR UPDATE: concurrent runs for one import serialise on it. */
+export async function lockImport(tx: Tx, tenant: Tenant, dataImportId: string) {
+  const [row] = await tx
+    .select({
+      filename: dataImports.filename,
+      masterFlowId: dataImports.masterFlowId,
+      totalRecords: dataImports.totalRecords,
+      s3Bucket: dataImports.s3Bucket,
+      s3Key: dataImports.s3Key,
+    })
+    .from(dataImports)
+    .where(and(eq(dataImports.id, dataImportId), inTenant(dataImports, tenant)))
+    .for('update');
+  return row;
+}
+
+/** The tenant's import of one S3 object version (ETags compared without their quotes). */
+export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucket: string; key: string; versionId: string | null; etag: string | null }) {
+  const [row] = await tx
+    .select({ id: dataImports.id })
+    .from(dataImports)
+    .where(and(
+      eq(dataImports.s3Bucket, object.bucket),
+      eq(dataImports.s3Key, object.key),
+      sql`trim(both '"' from coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})) = trim(both '"' from coalesce(${object.versionId}::text, ${object.etag}::text))`,
+      inTenant(dataImports, tenant),
+    ));
+  return row;
+}
+
 /**
  * Records that an import failed: status `failed`, `error_message`, and `error_details`
  * `{ errorName, file, line?, byte?, row?, field?, ... }`; and, when the import has a master flow
@@ -55,68 +73,83 @@ export const fileNameOf = (key: string): string => key.split('/').filter(Boolean
  * tenant is a TenantError, an unknown id a NotFoundError.
  */
 export async function markImportFailed(
-  db: Queryable,
+  client: Queryable,
   target: FailedImportTarget,
   failure: ImportFailure,
 ): Promise<{ dataImportId: string; flowId: string | null }> {
-  const details = JSON.stringify({ ...failure.details, errorName: failure.errorName });
+  const db = ormOf(client);
+  const details = { ...failure.details, errorName: failure.errorName };
   const message = failure.message || failure.errorName;
-  // the master flow of the marked import (or the one named), in the same statement
-  const flowUpdate = (m: string, d: string, f: string) => `
-    flow as (
-      update crewai_flow_state_extensions f
-      set flow_status = 'failed', error_message = ${m}, error_details = ${d}::text::jsonb, updated_at = now()
-      from marked i
-      where f.flow_id = coalesce(i.master_flow_id, ${f}::uuid)
-        and f.client_account_id = i.client_account_id and f.engagement_id = i.engagement_id
-      returning f.flow_id
-    )
-    select i.id as "dataImportId", (select flow_id from flow) as "flowId" from marked i`;
+  // merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
+  const mergedDetails = sql`coalesce(${dataImports.errorDetails}, '{}'::jsonb) || ${jsonbParam(details)}`;
 
   if ('dataImportId' in target) {
-    const sql = `
-      with marked as (
-        update data_imports
-        set status = 'failed', error_message = $1,
-            -- merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
-            error_details = coalesce(error_details, '{}'::jsonb) || $2::text::jsonb, updated_at = now()
-        where id = $3 and ($4::uuid is null or client_account_id = $4) and ($5::uuid is null or engagement_id = $5)
-        returning id, master_flow_id, client_account_id, engagement_id
-      ),
-      ${flowUpdate('$1', '$2', '$6')}`;
-    const [row] = await run<{ dataImportId: string; flowId: string | null }>(db, sql, [
-      message, details, target.dataImportId, target.clientAccountId ?? null, target.engagementId ?? null, target.flowId ?? null,
-    ]);
+    const marked = db.$with('marked').as(db.update(dataImports)
+      .set({ status: 'failed', errorMessage: message, errorDetails: mergedDetails, updatedAt: sql`now()` })
+      .where(and(
+        eq(dataImports.id, target.dataImportId),
+        target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
+        target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
+      ))
+      .returning(markedFields));
+    const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null));
     if (!row) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
     return row;
   }
 
   if (!target.versionId && !target.etag) throw new Error(`markImportFailed: s3://${target.bucket}/${target.key} needs a versionId or an etag to identify the object`);
   const filename = fileNameOf(target.key);
-  const sql = `
-    with marked as (
-      insert into data_imports (client_account_id, engagement_id, import_name, filename, s3_bucket, s3_key, s3_version_id, s3_etag,
-                                status, error_message, error_details)
-      values ($1, $2, $3, $3, $4, $5, $6, $7, 'failed', $8, $9::text::jsonb)
-      on conflict (s3_bucket, s3_key, (coalesce(s3_version_id, s3_etag))) do update
-        set status = 'failed', error_message = excluded.error_message,
-            error_details = coalesce(data_imports.error_details, '{}'::jsonb) || excluded.error_details, updated_at = now()
-        where data_imports.client_account_id = excluded.client_account_id and data_imports.engagement_id = excluded.engagement_id
-      returning id, master_flow_id, client_account_id, engagement_id
-    ),
-    ${flowUpdate('$8', '$9', '$10')}`;
-  const [row] = await run<{ dataImportId: string; flowId: string | null }>(db, sql, [
-    target.clientAccountId, target.engagementId, filename, target.bucket, target.key, target.versionId ?? null, target.etag ?? null,
-    message, details, target.flowId ?? null,
-  ]).catch((err) => {
+  const d = dataImports;
+  // ON CONFLICT on the expression index data_imports_s3_object_key: a target the builder cannot name
+  const marked = db.$with('marked', markedFields).as(sql`
+    insert into ${d} (${columnList(d.clientAccountId, d.engagementId, d.importName, d.filename, d.s3Bucket, d.s3Key, d.s3VersionId, d.s3Etag, d.status, d.errorMessage, d.errorDetails)})
+    values (${target.clientAccountId}, ${target.engagementId}, ${filename}, ${filename}, ${target.bucket}, ${target.key},
+            ${target.versionId ?? null}, ${target.etag ?? null}, 'failed', ${message}, ${jsonbParam(details)})
+    on conflict (${columnList(d.s3Bucket, d.s3Key)}, (coalesce(${columnList(d.s3VersionId)}, ${columnList(d.s3Etag)}))) do update
+      set ${columnList(d.status)} = 'failed', ${columnList(d.errorMessage)} = excluded.${columnList(d.errorMessage)},
+          ${columnList(d.errorDetails)} = coalesce(${d.errorDetails}, '{}'::jsonb) || excluded.${columnList(d.errorDetails)}, ${columnList(d.updatedAt)} = now()
+      where ${d.clientAccountId} = excluded.${columnList(d.clientAccountId)} and ${d.engagementId} = excluded.${columnList(d.engagementId)}
+    returning ${columnList(d.id, d.masterFlowId, d.clientAccountId, d.engagementId)}`);
+  const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null)).catch((err) => {
     throw isUnknownTenant(err) ? new TenantError(`engagement ${target.engagementId} of client ${target.clientAccountId} does not exist`) : err;
   });
   if (!row) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
   return row;
 }
 
+const markedFields = {
+  id: dataImports.id,
+  masterFlowId: dataImports.masterFlowId,
+  clientAccountId: dataImports.clientAccountId,
+  engagementId: dataImports.engagementId,
+};
+
+/** The master flow of the marked import (or the one named) marked failed in the same statement. */
+function withFlowMarked(
+  db: AnyDb,
+  marked: ReturnType<ReturnType<AnyDb['$with']>['as']> & { id: typeof dataImports.id; masterFlowId: typeof dataImports.masterFlowId; clientAccountId: typeof dataImports.clientAccountId; engagementId: typeof dataImports.engagementId },
+  message: string,
+  details: Record<string, unknown>,
+  flowId: string | null,
+) {
+  const flow = db.$with('flow').as(db.update(masterFlows)
+    .set({ flowStatus: 'failed', errorMessage: message, errorDetails: jsonbParam(details), updatedAt: sql`now()` })
+    .from(marked)
+    .where(and(
+      eq(masterFlows.flowId, sql`coalesce(${marked.masterFlowId}, ${flowId}::uuid)`),
+      eq(masterFlows.clientAccountId, marked.clientAccountId),
+      eq(masterFlows.engagementId, marked.engagementId),
+    ))
+    .returning({ flowId: masterFlows.flowId }));
+  return db.with(marked, flow)
+    .select({ dataImportId: marked.id, flowId: sql<string | null>`(select ${flow.flowId} from ${flow})` })
+    .from(marked);
+}
+
 /** A foreign-key violation on the tenant pair of data_imports (pg names it `constraint`, postgres.js `constraint_name`). */
 export function isUnknownTenant(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; constraint_name?: string };
-  return e?.code === '23503' && (e.constraint ?? e.constraint_name) === 'data_imports_engagement_fkey';
+  const c = err as { code?: string; constraint?: string; constraint_name?: string };
+  return c?.code === '23503' && (c.constraint ?? c.constraint_name) === dataImportsEngagementFkey;
 }
+
+const dataImportsEngagementFkey = 'data_imports_engagement_fkey';

@@ -1,0 +1,34 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+
+/**
+ * A column's bare name, from the schema object: for the places SQL wants it unqualified (an INSERT
+ * column list, `excluded.<column>`, a record definition). Renaming the column's key in db/schema/
+ * breaks every caller at compile time, as a `${table.column}` reference does.
+ */
+export const column = (c: AnyPgColumn): SQL => sql`${sql.identifier(c.name)}`;
+
+/** `a, b, c`: bare column names for an INSERT column list. */
+export const columnList = (...columns: AnyPgColumn[]): SQL => sql.join(columns.map(column), sql`, `);
+
+/** `excluded.<column>` in ON CONFLICT … DO UPDATE. */
+export const excluded = (c: AnyPgColumn): SQL => sql`excluded.${column(c)}`;
+
+/** `a = excluded.a, b = excluded.b`: an upsert's SET list of columns taken from the proposed row. */
+export const setExcluded = (...columns: AnyPgColumn[]): SQL => sql.join(columns.map((c) => sql`${column(c)} = ${excluded(c)}`), sql`, `);
+
+export interface Tenant {
+  clientAccountId: string;
+  engagementId: string;
+}
+
+/** The tenant predicate every business query carries. */
+export function inTenant(table: { clientAccountId: AnyPgColumn; engagementId: AnyPgColumn }, tenant: Tenant): SQL {
+  return and(eq(table.clientAccountId, tenant.clientAccountId), eq(table.engagementId, tenant.engagementId))!;
+}
+
+/** A jsonb parameter: sent as its JSON text and cast, the same on postgres.js (under Drizzle) and node-postgres. */
+export const jsonbParam = (value: unknown): SQL => sql`${JSON.stringify(value)}::text::jsonb`;
+
+/** `a is distinct from b` (null-safe inequality), which drizzle-orm has no operator for. */
+export const isDistinctFrom = (c: AnyPgColumn, value: unknown): SQL => sql`${c} is distinct from ${value}`;
