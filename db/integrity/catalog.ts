@@ -1,7 +1,23 @@
-import type { Sql } from '../client.ts';
+import { getTableName, sql } from 'drizzle-orm';
+import type { Tx } from '../client.ts';
+import {
+  assessments, assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, migrationWaves, rawImportRecords, sixrAnalyses, wavePlans,
+} from '../schema/index.ts';
 import { flowType } from '../schema/enums.ts';
 
-export const MASTER_TABLE = 'crewai_flow_state_extensions';
+export const MASTER_TABLE = getTableName(masterFlows);
+
+/**
+ * The columns the checks read, named by the schema. The checks run over whatever the catalog holds
+ * (an adopted database may carry more tables): every table under a master flow has these names.
+ */
+export const LINK = {
+  masterFlowId: dataImports.masterFlowId.name,
+  clientAccountId: dataImports.clientAccountId.name,
+  engagementId: dataImports.engagementId.name,
+  id: dataImports.id.name,
+  importStatus: dataImports.status.name,
+} as const;
 
 /** Flow types the product knows; an adopted database may hold others in a text column. */
 export const KNOWN_FLOW_TYPES: readonly string[] = flowType.enumValues;
@@ -14,22 +30,21 @@ export const UNLINKED_IMPORT_STATES = ['pending', 'stored', 'failed'] as const;
  * a master_flow_id column is checked); a table of this list that is absent is itself a violation.
  */
 export const EXPECTED_TABLES = [
-  'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
-  'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans',
-] as const;
+  dataImports, rawImportRecords, discoveryFlows, importFieldMappings, assets, assessments, sixrAnalyses, migrationWaves, wavePlans,
+].map(getTableName);
 
 /**
  * A child's parent under the same master flow: the child's master_flow_id must equal its parent's
  * (a raw record and its import, an asset and its discovery flow, ...).
  */
-export const PARENTS: Record<string, { column: string; table: string }> = {
-  raw_import_records: { column: 'data_import_id', table: 'data_imports' },
-  import_field_mappings: { column: 'data_import_id', table: 'data_imports' },
-  discovery_flows: { column: 'data_import_id', table: 'data_imports' },
-  assets: { column: 'discovery_flow_id', table: 'discovery_flows' },
-  sixr_analyses: { column: 'assessment_id', table: 'assessments' },
-  wave_plans: { column: 'migration_wave_id', table: 'migration_waves' },
-};
+export const PARENTS: Record<string, { column: string; table: string }> = Object.fromEntries(([
+  [rawImportRecords, rawImportRecords.dataImportId, dataImports],
+  [importFieldMappings, importFieldMappings.dataImportId, dataImports],
+  [discoveryFlows, discoveryFlows.dataImportId, dataImports],
+  [assets, assets.discoveryFlowId, discoveryFlows],
+  [sixrAnalyses, sixrAnalyses.assessmentId, assessments],
+  [wavePlans, wavePlans.migrationWaveId, migrationWaves],
+] as const).map(([child, column, parent]) => [getTableName(child), { column: column.name, table: getTableName(parent) }]));
 
 /** Tables of the legacy platform that must not remain in the public schema after adoption. */
 export const LEGACY_TABLES = [
@@ -56,16 +71,16 @@ export interface Catalog {
 }
 
 /** Reads the public schema once: which tables hang under a master flow and which columns they have. */
-export async function readCatalog(sql: Sql): Promise<Catalog> {
-  const rows = await sql<{ table_name: string; columns: string[] }[]>`
+export async function readCatalog(db: Tx): Promise<Catalog> {
+  const rows = await db.execute<{ table_name: string; columns: string[] }>(sql`
     select c.relname as table_name, array_agg(a.attname::text order by a.attnum) as columns
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
     join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
     where c.relkind in ('r', 'p')
-    group by c.relname`;
+    group by c.relname`);
   const byName = new Map(rows.map((r) => [r.table_name, new Set(r.columns)]));
-  const underMaster = (name: string) => byName.get(name)?.has('master_flow_id') ?? false;
+  const underMaster = (name: string) => byName.get(name)?.has(LINK.masterFlowId) ?? false;
   const names = [...new Set([...EXPECTED_TABLES, ...[...byName.keys()].filter((n) => n !== MASTER_TABLE && underMaster(n)).sort()])];
   const tables: ChildTable[] = [];
   const missingTables: string[] = [];
@@ -76,9 +91,9 @@ export async function readCatalog(sql: Sql): Promise<Catalog> {
     }
     const columns = byName.get(name)!;
     const declared = PARENTS[name];
-    const parent = declared && columns.has(declared.column) && underMaster(declared.table) && byName.get(declared.table)!.has('id')
+    const parent = declared && columns.has(declared.column) && underMaster(declared.table) && byName.get(declared.table)!.has(LINK.id)
       ? declared : null;
     tables.push({ name, columns, parent });
   }
-  return { masterTableExists: byName.get(MASTER_TABLE)?.has('flow_id') ?? false, missingTables, tables };
+  return { masterTableExists: byName.get(MASTER_TABLE)?.has(masterFlows.flowId.name) ?? false, missingTables, tables };
 }

@@ -1,4 +1,5 @@
-import type { Sql } from '../client.ts';
+import type { TransactionSql } from 'postgres';
+import { orm, unwrapped, type Sql, type Tx } from '../client.ts';
 import { MASTER_TABLE, readCatalog } from './catalog.ts';
 import { runDataChecks } from './data-checks.ts';
 import { readProofs } from './proofs.ts';
@@ -40,19 +41,23 @@ export class IntegrityUnavailableError extends Error {
  *
  * Read-only except for the stored run; safe to run at any time and concurrently.
  */
-export async function runIntegrityCheck(sql: Sql, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+export async function runIntegrityCheck(client: Sql | TransactionSql | Tx, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+  return unwrapped(check(orm(client), options));
+}
+
+async function check(db: Tx, options: IntegrityOptions): Promise<IntegrityReport> {
   const started = performance.now();
   const scope = toScope(options);
   const sampleLimit = Math.max(0, Math.min(MAX_SAMPLE_IDS, Math.trunc(options.sampleLimit ?? MAX_SAMPLE_IDS)));
   const checkedAt = new Date().toISOString();
-  const catalog = await readCatalog(sql);
+  const catalog = await readCatalog(db);
   if (!catalog.masterTableExists) {
     throw new IntegrityUnavailableError(`the master flow table ${MASTER_TABLE}(flow_id) does not exist: is this database migrated?`);
   }
   const deep = options.deep === true;
-  const proofs = deep ? null : await readProofs(sql, catalog);
-  const data = await runDataChecks(sql, catalog, scope, sampleLimit, proofs);
-  const schemaChecks = options.schema === false ? [] : await runSchemaChecks(sql, catalog);
+  const proofs = deep ? null : await readProofs(db, catalog);
+  const data = await runDataChecks(db, catalog, scope, sampleLimit, proofs);
+  const schemaChecks = options.schema === false ? [] : await runSchemaChecks(db, catalog);
   const checks = [...data.checks, ...schemaChecks];
   const checkedRows = data.masterFlowRows + Object.values(data.tables).reduce((sum, t) => sum + t.rows, 0);
   const report: IntegrityReport = {
@@ -67,7 +72,7 @@ export async function runIntegrityCheck(sql: Sql, options: IntegrityOptions = {}
     durationMs: 0,
   };
   report.durationMs = Math.round(performance.now() - started);
-  if (options.store) report.runId = await storeRun(sql, report);
+  if (options.store) report.runId = await storeRun(db, report);
   return report;
 }
 

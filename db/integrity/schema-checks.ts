@@ -1,12 +1,14 @@
-import type { Sql } from '../client.ts';
-import { LEGACY_TABLE_PATTERN, LEGACY_TABLES, MASTER_TABLE, type Catalog } from './catalog.ts';
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../client.ts';
+import { masterFlows } from '../schema/index.ts';
+import { LEGACY_TABLE_PATTERN, LEGACY_TABLES, LINK, MASTER_TABLE, type Catalog } from './catalog.ts';
 import type { CheckResult } from './types.ts';
 
-interface LinkCatalogRow {
+type LinkCatalogRow = {
   table_name: string;
   fks: { name: string; validated: boolean; deltype: string; target: string; target_columns: string[] }[];
   indexes: string[];
-}
+};
 
 const ON_DELETE: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
@@ -17,7 +19,7 @@ const ON_DELETE: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'C
  * table remains in public. Three catalog queries in all. Each check counts 0 or 1 per table, with
  * the offending constraint or table as its sample.
  */
-export async function runSchemaChecks(sql: Sql, catalog: Catalog): Promise<CheckResult[]> {
+export async function runSchemaChecks(db: Tx, catalog: Catalog): Promise<CheckResult[]> {
   const checks: CheckResult[] = [];
   const add = (id: string, severity: CheckResult['severity'], table: string | null, failing: string[], description: string) =>
     checks.push({ id, severity, table, count: failing.length, sampleIds: failing, description, kind: 'schema' });
@@ -26,7 +28,7 @@ export async function runSchemaChecks(sql: Sql, catalog: Catalog): Promise<Check
     add(`missing_table.${name}`, 'critical', name, [name], `${name} is absent from public or has no master_flow_id column`);
   }
   const names = catalog.tables.map((t) => t.name);
-  const rows = await sql<LinkCatalogRow[]>`
+  const rows = await db.execute<LinkCatalogRow>(sql`
     select c.relname as table_name,
       coalesce((
         select json_agg(json_build_object(
@@ -44,12 +46,12 @@ export async function runSchemaChecks(sql: Sql, catalog: Catalog): Promise<Check
       ) as indexes
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
-    join pg_attribute a on a.attrelid = c.oid and a.attname = 'master_flow_id' and not a.attisdropped
-    where c.relname = any(${names}::text[])`;
+    join pg_attribute a on a.attrelid = c.oid and a.attname = ${LINK.masterFlowId} and not a.attisdropped
+    where c.relname = any(${sql.param(names)}::text[])`);
   for (const name of names) {
     const row = rows.find((r) => r.table_name === name);
     const fks = row?.fks ?? [];
-    const right = fks.filter((f) => f.target === MASTER_TABLE && f.target_columns?.length === 1 && f.target_columns[0] === 'flow_id');
+    const right = fks.filter((f) => f.target === MASTER_TABLE && f.target_columns?.length === 1 && f.target_columns[0] === masterFlows.flowId.name);
     const fk = right.find((f) => f.validated && f.deltype === 'c') ?? right.find((f) => f.validated) ?? right[0];
     add(`fk_missing.${name}`, 'critical', name, fks.length ? [] : [name],
       `no foreign key on ${name}.master_flow_id`);
@@ -62,10 +64,10 @@ export async function runSchemaChecks(sql: Sql, catalog: Catalog): Promise<Check
     add(`index_missing.${name}`, 'warning', name, row?.indexes.length ? [] : [name],
       `no valid index leads with ${name}.master_flow_id`);
   }
-  const legacy = await sql<{ name: string }[]>`
+  const legacy = await db.execute<{ name: string }>(sql`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
-    where c.relkind in ('r', 'p', 'v', 'm') and (c.relname = any(${[...LEGACY_TABLES]}::text[]) or c.relname like ${LEGACY_TABLE_PATTERN})
-    order by 1`;
+    where c.relkind in ('r', 'p', 'v', 'm') and (c.relname = any(${sql.param([...LEGACY_TABLES])}::text[]) or c.relname like ${LEGACY_TABLE_PATTERN})
+    order by 1`);
   add('legacy_tables.public', 'warning', null, legacy.map((r) => r.name),
     `tables of the legacy platform (${LEGACY_TABLES.join(', ')}, v3_*) left in the public schema`);
   return checks;

@@ -1,5 +1,9 @@
-import { jsonb, type Sql } from '../../db/client.ts';
-import { markImportFailed } from '../../db/queries/imports.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { inTransaction, type Db, type Sql } from '../../db/client.ts';
+import { findImportOfObject, markImportFailed } from '../../db/queries/imports.ts';
+import { findDiscoveryFlowOfImport } from '../../db/queries/master-flows.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { discoveryFlows } from '../../db/schema/index.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
 
 export interface MarkFailedInput {
@@ -64,44 +68,30 @@ function readCause(error: MarkFailedInput['error']): { message: string; cause: u
  * 2. markImportFailed (import and master flow in one statement).
  * 3. Mark the discovery flow failed, with the step in error_phase.
  */
-export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<MarkFailedResult> {
+export async function markFailed(client: Sql | Db, input: MarkFailedInput): Promise<MarkFailedResult> {
   const step = failedStep(input);
   const { message, cause } = readCause(input.error);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
+  const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };
 
-  return sql.begin(async (tx) => {
-    let dataImportId = input.import?.dataImportId ?? null;
-    if (!dataImportId) {
-      const [found] = await tx<{ id: string }[]>`
-        select id from data_imports
-        where s3_bucket = ${input.bucket} and s3_key = ${input.key}
-          and trim(both '"' from coalesce(s3_version_id, s3_etag)) = trim(both '"' from coalesce(${input.versionId}::text, ${input.etag}::text))
-          and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
-      dataImportId = found?.id ?? null;
-    }
-    let flowId = input.flow?.flowId ?? null;
-    if (!flowId && dataImportId) {
-      const [found] = await tx<{ flow_id: string }[]>`
-        select flow_id from crewai_flow_state_extensions
-        where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId} and flow_type = 'discovery'
-          and flow_configuration @> ${jsonb({ data_import_id: dataImportId })}
-        order by created_at limit 1`;
-      flowId = found?.flow_id ?? null;
-    }
+  return inTransaction(client, async (tx) => {
+    const dataImportId = input.import?.dataImportId ?? (await findImportOfObject(tx, tenant, object))?.id ?? null;
+    const flowId = input.flow?.flowId ?? (dataImportId ? await findDiscoveryFlowOfImport(tx, tenant, dataImportId) : undefined) ?? null;
 
-    const db = tx as unknown as Sql;
     const marked = dataImportId
-      ? await markImportFailed(db, { dataImportId, ...tenant, flowId }, failure)
-      : await markImportFailed(db, { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag, ...tenant, flowId }, failure);
+      ? await markImportFailed(tx, { dataImportId, ...tenant, flowId }, failure)
+      : await markImportFailed(tx, { ...object, ...tenant, flowId }, failure);
 
     let discoveryFlowId: string | null = null;
     if (marked.flowId) {
-      const [df] = await tx<{ id: string }[]>`
-        update discovery_flows set status = 'failed', error_message = ${message}, error_phase = ${step},
-          error_details = ${jsonb({ errorName: input.error.Error, step, cause })}, updated_at = now()
-        where master_flow_id = ${marked.flowId} and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}
-        returning id`;
+      const [df] = await tx.update(discoveryFlows)
+        .set({
+          status: 'failed', errorMessage: message, errorPhase: step,
+          errorDetails: { errorName: input.error.Error, step, cause }, updatedAt: sql`now()`,
+        })
+        .where(and(eq(discoveryFlows.masterFlowId, marked.flowId), inTenant(discoveryFlows, tenant)))
+        .returning({ id: discoveryFlows.id });
       discoveryFlowId = df?.id ?? null;
     }
     return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId };

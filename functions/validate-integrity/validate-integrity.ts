@@ -1,5 +1,8 @@
-import type { Sql } from '../../db/client.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { inTransaction, type Db, type Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { dataImports, discoveryFlows, masterFlows } from '../../db/schema/index.ts';
 import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
 
 export interface ValidateIntegrityInput {
@@ -25,9 +28,10 @@ export interface ValidateIntegrityInput {
  *    are the daily check's business: reported in the result, they do not fail every import.
  * 3. Otherwise mark import, discovery flow and master flow `completed`, clearing old errors.
  */
-export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
-  return sql.begin(async (tx) => {
-    const report = await runIntegrityCheck(tx as unknown as Sql, {
+export async function validateIntegrity(client: Sql | Db, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  return inTransaction(client, async (tx) => {
+    const report = await runIntegrityCheck(tx, {
       flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
     });
     const blocking = report.checks.filter((c) => c.count > 0 && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
@@ -42,20 +46,25 @@ export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput)
       });
     }
 
-    const done = await tx`
-      update data_imports set status = 'completed', progress_percentage = 100, error_message = null, error_details = null,
-        completed_at = coalesce(completed_at, now()), updated_at = now()
-      where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-    if (done.count !== 1) throw new NotFoundError(`data import ${input.dataImportId} is not under master flow ${input.flowId} for this tenant`);
-    const discovery = await tx`
-      update discovery_flows set status = 'completed', error_message = null, error_phase = null, error_details = null,
-        completed_at = coalesce(completed_at, now()), updated_at = now()
-      where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}`;
-    if (discovery.count !== 1) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} is not under master flow ${input.flowId}`);
-    await tx`
-      update crewai_flow_state_extensions set flow_status = 'completed', error_message = null, error_details = null, updated_at = now()
-      where flow_id = ${input.flowId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+    const done = await tx.update(dataImports)
+      .set({
+        status: 'completed', progressPercentage: 100, errorMessage: null, errorDetails: null,
+        completedAt: sql`coalesce(${dataImports.completedAt}, now())`, updatedAt: sql`now()`,
+      })
+      .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
+      .returning({ id: dataImports.id });
+    if (done.length !== 1) throw new NotFoundError(`data import ${input.dataImportId} is not under master flow ${input.flowId} for this tenant`);
+    const discovery = await tx.update(discoveryFlows)
+      .set({
+        status: 'completed', errorMessage: null, errorPhase: null, errorDetails: null,
+        completedAt: sql`coalesce(${discoveryFlows.completedAt}, now())`, updatedAt: sql`now()`,
+      })
+      .where(and(eq(discoveryFlows.id, input.discoveryFlowId), eq(discoveryFlows.masterFlowId, input.flowId)))
+      .returning({ id: discoveryFlows.id });
+    if (discovery.length !== 1) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} is not under master flow ${input.flowId}`);
+    await tx.update(masterFlows)
+      .set({ flowStatus: 'completed', errorMessage: null, errorDetails: null, updatedAt: sql`now()` })
+      .where(and(eq(masterFlows.flowId, input.flowId), inTenant(masterFlows, tenant)));
     const warnings = report.checks.filter((c) => c.count > 0 && c.severity !== 'info').map((c) => c.id);
     return { ok: true as const, healthScore: report.healthScore, checks: report.checks.length, warnings };
   });
