@@ -1,6 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { connect, type DbHandle } from '../db/client.ts';
+import { inTenant } from '../db/queries/sql.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../db/schema/index.ts';
 import { openDatabase, type DatabaseTarget } from '../db/database.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { closeLambdaDatabase } from '../functions/_shared/database.ts';
@@ -121,35 +124,44 @@ const SAMPLE_ASSETS = 10;
 /** What an execution left in the database, read back by its S3 object (ids and counts). */
 export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<RunSummary> {
   const { input } = record;
-  const [row] = await db.sql<{
-    id: string; status: string; master_flow_id: string | null; error_message: string | null; flow_status: string | null;
-    stored: number; linked: number; discovery_flow_id: string | null; assets: number; mappings: number; source_system: string | null;
-  }[]>`
-    select i.id, i.status, i.master_flow_id, i.error_message, f.flow_status, i.source_system,
-           (select count(*)::int from raw_import_records r where r.data_import_id = i.id) as stored,
-           (select count(*)::int from raw_import_records r where r.data_import_id = i.id and r.master_flow_id = i.master_flow_id) as linked,
-           d.id as discovery_flow_id,
-           (select count(*)::int from assets a where a.discovery_flow_id = d.id) as assets,
-           (select count(*)::int from import_field_mappings m where m.data_import_id = i.id) as mappings
-    from data_imports i
-    left join crewai_flow_state_extensions f on f.flow_id = i.master_flow_id
-    left join discovery_flows d on d.master_flow_id = i.master_flow_id
-    where i.s3_bucket = ${input.bucket} and i.s3_key = ${input.key}
-      and trim(both '"' from coalesce(i.s3_version_id, i.s3_etag)) = coalesce(${input.versionId}::text, ${input.etag}::text)
-      and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
-  const discoveryFlowId = row?.discovery_flow_id ?? null;
+  const i = dataImports;
+  const recordsOf = (linked: boolean) => db.db.select({ n: sql<number>`count(*)::int` }).from(rawImportRecords)
+    .where(and(eq(rawImportRecords.dataImportId, i.id), linked ? eq(rawImportRecords.masterFlowId, i.masterFlowId) : undefined));
+  const [row] = await db.db
+    .select({
+      id: i.id, status: i.status, masterFlowId: i.masterFlowId, errorMessage: i.errorMessage, flowStatus: masterFlows.flowStatus,
+      sourceSystem: i.sourceSystem,
+      stored: sql<number>`${recordsOf(false)}`,
+      linked: sql<number>`${recordsOf(true)}`,
+      discoveryFlowId: discoveryFlows.id,
+      assets: sql<number>`(select count(*)::int from ${assets} where ${assets.discoveryFlowId} = ${discoveryFlows.id})`,
+      mappings: sql<number>`(select count(*)::int from ${importFieldMappings} where ${importFieldMappings.dataImportId} = ${i.id})`,
+    })
+    .from(i)
+    .leftJoin(masterFlows, eq(masterFlows.flowId, i.masterFlowId))
+    .leftJoin(discoveryFlows, eq(discoveryFlows.masterFlowId, i.masterFlowId))
+    .where(and(
+      eq(i.s3Bucket, input.bucket), eq(i.s3Key, input.key),
+      sql`trim(both '"' from coalesce(${i.s3VersionId}, ${i.s3Etag})) = coalesce(${input.versionId}::text, ${input.etag}::text)`,
+      inTenant(i, input),
+    ));
+  const discoveryFlowId = row?.discoveryFlowId ?? null;
   const byType = discoveryFlowId
-    ? await db.sql<{ asset_type: string | null; n: number }[]>`
-        select asset_type::text, count(*)::int as n from assets where discovery_flow_id = ${discoveryFlowId} group by 1 order by 2 desc`
+    ? await db.db.select({ assetType: sql<string | null>`${assets.assetType}::text`, n: sql<number>`count(*)::int` })
+      .from(assets).where(eq(assets.discoveryFlowId, discoveryFlowId)).groupBy(assets.assetType).orderBy(sql`2 desc`)
     : [];
-  const samples = discoveryFlowId
-    ? await db.sql<SampleAsset[]>`
-        select r.row_number as "rowNumber", a.hostname, a.asset_type::text as "assetType", a.ip_address as "ipAddress",
-               a.operating_system as "operatingSystem", a.os_version as "osVersion", a.cpu_cores as "cpuCores", a.memory_gb as "memoryGb",
-               a.storage_gb as "storageGb", a.environment
-        from assets a join raw_import_records r on r.id = a.raw_import_record_id
-        where a.discovery_flow_id = ${discoveryFlowId}
-        order by r.row_number limit ${SAMPLE_ASSETS}`
+  const samples: SampleAsset[] = discoveryFlowId
+    ? await db.db
+      .select({
+        rowNumber: rawImportRecords.rowNumber, hostname: assets.hostname, assetType: sql<string | null>`${assets.assetType}::text`,
+        ipAddress: assets.ipAddress, operatingSystem: assets.operatingSystem, osVersion: assets.osVersion, cpuCores: assets.cpuCores, memoryGb: assets.memoryGb,
+        storageGb: assets.storageGb, environment: assets.environment,
+      })
+      .from(assets)
+      .innerJoin(rawImportRecords, eq(rawImportRecords.id, assets.rawImportRecordId))
+      .where(eq(assets.discoveryFlowId, discoveryFlowId))
+      .orderBy(asc(rawImportRecords.rowNumber))
+      .limit(SAMPLE_ASSETS)
     : [];
   const output = record.output as { integrity?: { ok: boolean; healthScore: number }; discovery?: { assets?: number } } | null;
   return {
@@ -158,17 +170,17 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     error: record.error,
     dataImportId: row?.id ?? null,
     importStatus: row?.status ?? null,
-    flowId: row?.master_flow_id ?? null,
-    flowStatus: row?.flow_status ?? null,
+    flowId: row?.masterFlowId ?? null,
+    flowStatus: row?.flowStatus ?? null,
     rowsStored: row?.stored ?? 0,
     rowsLinked: row?.linked ?? 0,
-    discoveryFlowId: row?.discovery_flow_id ?? null,
+    discoveryFlowId,
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,
     integrity: output?.integrity ? { ok: output.integrity.ok, healthScore: output.integrity.healthScore } : null,
-    errorMessage: row?.error_message ?? null,
-    sourceSystem: row?.source_system ?? null,
-    assetsByType: Object.fromEntries(byType.map((t) => [t.asset_type ?? 'unknown', t.n])),
+    errorMessage: row?.errorMessage ?? null,
+    sourceSystem: row?.sourceSystem ?? null,
+    assetsByType: Object.fromEntries(byType.map((t) => [t.assetType ?? 'unknown', t.n])),
     sampleAssets: [...samples],
   };
 }

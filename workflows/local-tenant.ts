@@ -1,4 +1,7 @@
-import type { Sql } from '../db/client.ts';
+import { asc, eq, sql } from 'drizzle-orm';
+import { orm, type Db, type Sql, type Tx } from '../db/client.ts';
+import { column } from '../db/queries/sql.ts';
+import { clientAccounts, engagements } from '../db/schema/index.ts';
 import { TenantError } from '../functions/_shared/errors.ts';
 
 export const DEMO_CLIENT_SLUG = 'demo';
@@ -18,44 +21,46 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * `demo-migration` (created on first use). A client or engagement is given by id or slug; an
  * engagement of another client is refused. With only a client, its one engagement is used.
  */
-export async function resolveLocalTenant(sql: Sql, options: { client?: string | undefined; engagement?: string | undefined }): Promise<LocalTenant> {
-  if (!options.client && !options.engagement) return ensureDemoTenant(sql);
+export async function resolveLocalTenant(client: Sql | Db, options: { client?: string | undefined; engagement?: string | undefined }): Promise<LocalTenant> {
+  const db = orm(client);
+  if (!options.client && !options.engagement) return ensureDemoTenant(db);
   if (!options.client) throw new TenantError('--engagement needs --client (an engagement belongs to a client)');
-  const byClient = UUID.test(options.client) ? sql`id = ${options.client}` : sql`slug = ${options.client}`;
-  const [client] = await sql<{ id: string; name: string }[]>`select id, name from client_accounts where ${byClient}`;
-  if (!client) throw new TenantError(`unknown client "${options.client}" (give a client account id or slug)`);
+  const byClient = UUID.test(options.client) ? eq(clientAccounts.id, options.client) : eq(clientAccounts.slug, options.client);
+  const [account] = await db.select({ id: clientAccounts.id, name: clientAccounts.name }).from(clientAccounts).where(byClient);
+  if (!account) throw new TenantError(`unknown client "${options.client}" (give a client account id or slug)`);
 
-  let engagements;
   if (options.engagement) {
-    const byEngagement = UUID.test(options.engagement) ? sql`id = ${options.engagement}` : sql`slug = ${options.engagement}`;
-    engagements = await sql<{ id: string; name: string; client_account_id: string }[]>`
-      select id, name, client_account_id from engagements where ${byEngagement} order by client_account_id = ${client.id} desc`;
-    const own = engagements.find((e) => e.client_account_id === client.id);
+    const byEngagement = UUID.test(options.engagement) ? eq(engagements.id, options.engagement) : eq(engagements.slug, options.engagement);
+    const found = await db.select({ id: engagements.id, name: engagements.name, clientAccountId: engagements.clientAccountId })
+      .from(engagements).where(byEngagement).orderBy(sql`${eq(engagements.clientAccountId, account.id)} desc`);
+    const own = found.find((e) => e.clientAccountId === account.id);
     if (!own) {
-      throw new TenantError(engagements.length
+      throw new TenantError(found.length
         ? `engagement "${options.engagement}" belongs to another client, not to "${options.client}"`
         : `unknown engagement "${options.engagement}" (give an engagement id or slug)`);
     }
-    return { clientAccountId: client.id, engagementId: own.id, clientName: client.name, engagementName: own.name };
+    return { clientAccountId: account.id, engagementId: own.id, clientName: account.name, engagementName: own.name };
   }
-  engagements = await sql<{ id: string; name: string; slug: string | null }[]>`
-    select id, name, slug from engagements where client_account_id = ${client.id} order by created_at`;
-  if (engagements.length !== 1) {
-    throw new TenantError(engagements.length
-      ? `client "${options.client}" has ${engagements.length} engagements: choose one with --engagement (${engagements.map((e) => e.slug ?? e.id).join(', ')})`
+  const own = await db.select({ id: engagements.id, name: engagements.name, slug: engagements.slug })
+    .from(engagements).where(eq(engagements.clientAccountId, account.id)).orderBy(asc(engagements.createdAt));
+  if (own.length !== 1) {
+    throw new TenantError(own.length
+      ? `client "${options.client}" has ${own.length} engagements: choose one with --engagement (${own.map((e) => e.slug ?? e.id).join(', ')})`
       : `client "${options.client}" has no engagement`);
   }
-  return { clientAccountId: client.id, engagementId: engagements[0]!.id, clientName: client.name, engagementName: engagements[0]!.name };
+  return { clientAccountId: account.id, engagementId: own[0]!.id, clientName: account.name, engagementName: own[0]!.name };
 }
 
 /** The demo client and engagement, created once (upserts on the slugs, safe to run concurrently). */
-export async function ensureDemoTenant(sql: Sql): Promise<LocalTenant> {
-  const [client] = await sql<{ id: string; name: string }[]>`
-    insert into client_accounts (name, slug, industry) values ('Demo Client', ${DEMO_CLIENT_SLUG}, 'Demo')
-    on conflict (slug) do update set slug = excluded.slug returning id, name`;
-  const [engagement] = await sql<{ id: string; name: string }[]>`
-    insert into engagements (client_account_id, name, slug, description)
-    values (${client!.id}, 'Demo migration', ${DEMO_ENGAGEMENT_SLUG}, 'Created by flowlink run for local demos')
-    on conflict (client_account_id, slug) do update set slug = excluded.slug returning id, name`;
-  return { clientAccountId: client!.id, engagementId: engagement!.id, clientName: client!.name, engagementName: engagement!.name };
+export async function ensureDemoTenant(client: Sql | Db | Tx): Promise<LocalTenant> {
+  const db = orm(client);
+  const [account] = await db.insert(clientAccounts)
+    .values({ name: 'Demo Client', slug: DEMO_CLIENT_SLUG, industry: 'Demo' })
+    .onConflictDoUpdate({ target: clientAccounts.slug, set: { slug: sql`excluded.${column(clientAccounts.slug)}` } })
+    .returning({ id: clientAccounts.id, name: clientAccounts.name });
+  const [engagement] = await db.insert(engagements)
+    .values({ clientAccountId: account!.id, name: 'Demo migration', slug: DEMO_ENGAGEMENT_SLUG, description: 'Created by flowlink run for local demos' })
+    .onConflictDoUpdate({ target: [engagements.clientAccountId, engagements.slug], set: { slug: sql`excluded.${column(engagements.slug)}` } })
+    .returning({ id: engagements.id, name: engagements.name });
+  return { clientAccountId: account!.id, engagementId: engagement!.id, clientName: account!.name, engagementName: engagement!.name };
 }

@@ -1,6 +1,9 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { and, eq, exists, sql } from 'drizzle-orm';
 import pg from 'pg';
+import { driverError, ormOf, type AnyDb } from '../../db/client.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
+import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
@@ -86,28 +89,24 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
   const object = await headObject(s3, input);
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  // one connection: Drizzle over it for every statement, the COPY on it too, all in its one transaction
   const client = await pool.connect();
+  const db = ormOf(client);
   let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
   const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
-    const { rows: [existing] } = await client.query<{ id: string; status: string; total_records: number | null; client_account_id: string; engagement_id: string; has_records: boolean }>(
-      `select id, status, total_records, client_account_id, engagement_id,
-              exists (select 1 from raw_import_records r where r.data_import_id = d.id) as has_records
-       from data_imports d
-       where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3`,
-      [object.bucket, object.key, object.versionId ?? object.etag],
-    );
-    if (existing && (existing.client_account_id !== tenant.clientAccountId || existing.engagement_id !== tenant.engagementId)) {
+    await db.execute(sql`begin`);
+    await lockObject(db, lockKey);
+    const existing = await findImport(db, object);
+    if (existing && (existing.clientAccountId !== tenant.clientAccountId || existing.engagementId !== tenant.engagementId)) {
       throw new TenantError(`s3://${object.bucket}/${object.key} was imported for another client or engagement (data import ${existing.id})`);
     }
-    if (existing && (existing.has_records || !['failed', 'pending'].includes(existing.status))) {
-      await client.query('commit');
-      return { dataImportId: existing.id, rowCount: existing.total_records ?? 0, reused: true };
+    if (existing && (existing.hasRecords || !['failed', 'pending'].includes(existing.status))) {
+      await db.execute(sql`commit`);
+      return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, reused: true };
     }
-    const dataImportId = existing?.id ?? (await insertImport(client, object, file, tenant));
+    const dataImportId = existing?.id ?? (await insertImport(db, object, file, tenant));
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
@@ -127,29 +126,29 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
       contentHash: 'sha256',
       s3ContentType: object.contentType,
     };
-    await client.query(
-      `update data_imports
-       set status = 'stored', total_records = $2, file_size = $3, file_hash = $4, mime_type = $5, import_config = $6::text::jsonb,
-           source_sheet = $7, error_message = null, error_details = null, updated_at = now()
-       where id = $1`,
-      [dataImportId, rowCount, bytes.size, bytes.sha256(), table.mimeType, JSON.stringify(importConfig), table.sheet ?? null],
-    );
-    await client.query('commit');
+    await db.update(dataImports)
+      .set({
+        status: 'stored', totalRecords: rowCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
+        sourceSheet: table.sheet ?? null, errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
+      })
+      .where(eq(dataImports.id, dataImportId));
+    await db.execute(sql`commit`);
     return { dataImportId, rowCount, reused: false };
-  } catch (err) {
+  } catch (caught) {
+    const err = driverError(caught);
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
-    const broken = await client.query('rollback').then(() => false, () => true);
+    const broken = await db.execute(sql`rollback`).then(() => false, () => true);
     if (broken) client.release(true); // discarded now: a pool of max 1 (the Lambda's) has no other connection
     released = broken;
     if (err instanceof InvalidImportError) {
       // under the object's lock again: a concurrent call for the same object either sees this failed
       // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
-      if (!broken) await client.query('begin').then(() => client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]));
-      await markImportFailed(broken ? pool : client, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
+      if (!broken) await db.execute(sql`begin`).then(() => lockObject(db, lockKey));
+      await markImportFailed(broken ? pool : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
         details: { file, ...err.details },
-      }).finally(() => (broken ? undefined : client.query('commit')));
+      }).finally(() => (broken ? undefined : db.execute(sql`commit`)));
     }
     throw err;
   } finally {
@@ -157,16 +156,41 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
   }
 }
 
-async function insertImport(client: pg.PoolClient, object: ObjectVersion, file: string, tenant: { clientAccountId: string; engagementId: string }): Promise<string> {
+/** Concurrent calls for one S3 object version run one after the other (transaction-scoped advisory lock). */
+async function lockObject(db: AnyDb, lockKey: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`);
+}
+
+/** The import of this object version, whoever's it is, and whether it has raw records already. */
+async function findImport(db: AnyDb, object: ObjectVersion) {
+  const [row] = await db
+    .select({
+      id: dataImports.id,
+      status: dataImports.status,
+      totalRecords: dataImports.totalRecords,
+      clientAccountId: dataImports.clientAccountId,
+      engagementId: dataImports.engagementId,
+      // a nested query: its columns stay qualified (a single-table select names its own columns bare)
+      hasRecords: sql<boolean>`${exists(db.select({ one: sql`1` }).from(rawImportRecords).where(eq(rawImportRecords.dataImportId, dataImports.id)))}`,
+    })
+    .from(dataImports)
+    .where(and(
+      eq(dataImports.s3Bucket, object.bucket),
+      eq(dataImports.s3Key, object.key),
+      sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag}) = ${object.versionId ?? object.etag}`,
+    ));
+  return row;
+}
+
+async function insertImport(db: AnyDb, object: ObjectVersion, file: string, tenant: { clientAccountId: string; engagementId: string }): Promise<string> {
   try {
-    const { rows: [row] } = await client.query<{ id: string }>(
-      `insert into data_imports (client_account_id, engagement_id, import_name, filename, file_size, s3_bucket, s3_key, s3_version_id, s3_etag, status)
-       values ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'pending')
-       returning id`,
-      [tenant.clientAccountId, tenant.engagementId, file, object.size, object.bucket, object.key, object.versionId, object.etag],
-    );
+    const [row] = await db.insert(dataImports).values({
+      ...tenant, importName: file, filename: file, fileSize: object.size,
+      s3Bucket: object.bucket, s3Key: object.key, s3VersionId: object.versionId, s3Etag: object.etag, status: 'pending',
+    }).returning({ id: dataImports.id });
     return row!.id;
-  } catch (err) {
+  } catch (caught) {
+    const err = driverError(caught);
     if (isUnknownTenant(err)) throw new TenantError(`engagement ${tenant.engagementId} of client ${tenant.clientAccountId} does not exist`);
     throw err;
   }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Sql } from '../../db/client.ts';
+import { eq } from 'drizzle-orm';
+import { orm, unwrapped, type Db, type Sql } from '../../db/client.ts';
+import { clientAccounts, engagements } from '../../db/schema/index.ts';
 import type { ExecutionInput } from '../../workflows/contracts.ts';
 import { InvalidImportError, TenantError } from '../_shared/errors.ts';
 import type { S3ObjectRef } from './s3-event.ts';
@@ -10,7 +12,7 @@ export interface SfnLike {
 }
 
 export interface TriggerDeps {
-  sql: Sql;
+  sql: Sql | Db;
   sfn: SfnLike;
   stateMachineArn: string;
   /** Chunk size and Map concurrency for the execution input (the environment's); the definition's defaults when absent. */
@@ -69,13 +71,13 @@ export function executionName(ref: Pick<S3ObjectRef, 'bucket' | 'key' | 'version
 }
 
 /** Refuses a client that does not exist, or an engagement that is not that client's. Reads only. */
-export async function assertTenant(sql: Sql, clientAccountId: string, engagementId: string, key: string): Promise<void> {
-  const [row] = await sql<{ client: string | null; engagement_client: string | null }[]>`
-    select (select id from client_accounts where id = ${clientAccountId}) as client,
-           (select client_account_id from engagements where id = ${engagementId}) as engagement_client`;
-  if (!row?.client) throw new TenantError(`refused s3 key "${key}": client account ${clientAccountId} does not exist`);
-  if (!row.engagement_client) throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} does not exist`);
-  if (row.engagement_client !== clientAccountId) {
+export async function assertTenant(client: Sql | Db, clientAccountId: string, engagementId: string, key: string): Promise<void> {
+  const db = orm(client);
+  const [account] = await unwrapped(db.select({ id: clientAccounts.id }).from(clientAccounts).where(eq(clientAccounts.id, clientAccountId)));
+  if (!account) throw new TenantError(`refused s3 key "${key}": client account ${clientAccountId} does not exist`);
+  const [engagement] = await unwrapped(db.select({ clientAccountId: engagements.clientAccountId }).from(engagements).where(eq(engagements.id, engagementId)));
+  if (!engagement) throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} does not exist`);
+  if (engagement.clientAccountId !== clientAccountId) {
     throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} belongs to another client, not to ${clientAccountId}`);
   }
 }
