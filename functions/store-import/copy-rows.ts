@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { getTableName } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
+import { rawImportRecords } from '../../db/schema/index.ts';
 import { InvalidImportError } from '../_shared/errors.ts';
 
 /**
@@ -15,6 +17,10 @@ const CHUNKS_AHEAD = 4;
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 // JSON.stringify writes a lone surrogate as a lowercase \udxxx escape (a pair stays as its characters).
 const SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+
+/** COPY is beyond Drizzle: its statement text, with the table and column names taken from the schema. */
+const r = rawImportRecords;
+const COPY_RAW_RECORDS = `copy ${getTableName(r)} (${[r.dataImportId, r.clientAccountId, r.engagementId, r.rowNumber, r.rawData].map((c) => c.name).join(', ')}) from stdin`;
 
 export interface RawRecordTarget {
   dataImportId: string;
@@ -54,9 +60,7 @@ export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<
     }
     if (chunk) yield chunk;
   }
-  const copy = client.query(copyFrom(
-    'copy raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data) from stdin',
-  ));
+  const copy = client.query(copyFrom(COPY_RAW_RECORDS));
   await pipeline(Readable.from(lines(), { highWaterMark: CHUNKS_AHEAD }), copy);
   if (copy.rowCount !== count) throw new Error(`COPY wrote ${copy.rowCount} raw records for ${count} rows`);
   return count;

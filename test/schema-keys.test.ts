@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { filesFailingWithRenamedKey } from './support/renamed-key.ts';
+
+/**
+ * The schema in db/schema/ is the one source of table and column names: renaming a column's
+ * TypeScript key makes the type checker point at every query that uses the column (one tsc run of
+ * the runtime code per rename, in a temporary copy).
+ */
+describe('a column key renamed in db/schema/ fails the type check wherever the column is used', () => {
+  it.each([
+    {
+      column: 'rawImportRecords.masterFlowId', file: 'discovery.ts', table: 'rawImportRecords', key: 'masterFlowId',
+      users: [
+        'db/backfill/index.ts', 'db/backfill/plan.ts', 'functions/link-records/link-records.ts',
+        'functions/start-discovery/discover.ts', 'workflows/local-pipeline.ts',
+      ],
+    },
+    {
+      column: 'assets.hostname', file: 'assets.ts', table: 'assets', key: 'hostname',
+      users: ['functions/start-discovery/discover.ts', 'functions/start-discovery/write-discovery.ts', 'workflows/local-pipeline.ts'],
+    },
+    {
+      column: 'dataImports.s3Etag', file: 'discovery.ts', table: 'dataImports', key: 's3Etag',
+      users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts', 'workflows/local-pipeline.ts'],
+    },
+  ])('$column', async ({ file, table, key, users }) => {
+    const failing = await filesFailingWithRenamedKey(file, table, key);
+    expect(failing).toEqual(expect.arrayContaining(users));
+    // the copy type-checks otherwise: a file that never touches the table is not among them
+    expect(failing).not.toContain('functions/trigger/trigger.ts');
+  }, 300_000);
+});
