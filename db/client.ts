@@ -34,9 +34,33 @@ export function connect(url: string, options: { max?: number; application?: stri
     onnotice: () => {},
     connection: { application_name: options.application ?? 'flowlink' },
   });
-  const db = drizzle(sql, { schema }) as Db;
+  const db = drizzle(preparing(sql), { schema }) as Db;
   ORMS.set(sql, db);
   return { url, sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * The client as Drizzle should see it: postgres.js prepares (and caches per connection) every
+ * statement its tagged templates send, unless the client was opened with `prepare: false`, but
+ * Drizzle sends its queries through `unsafe()`, unprepared unless named: each one then costs a
+ * describe round trip and a fresh parse (the integrity check's 24 statements took 3-5× as long).
+ * So every query, in a transaction or a savepoint too, follows the client's own `prepare` option.
+ */
+function preparing<T extends Sql | postgres.TransactionSql>(client: T, prepare = (client as Sql).options?.prepare ?? true): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key === 'unsafe') {
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never[], { ...options, prepare });
+      }
+      if (key === 'begin' || key === 'savepoint') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args, (tx: postgres.TransactionSql) => work(preparing(tx, prepare)));
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 const ORMS = new WeakMap<object, Tx>();
@@ -53,8 +77,8 @@ export function orm(client: Sql | postgres.TransactionSql | Tx): Tx {
   let db = ORMS.get(client);
   if (!db) {
     db = 'options' in client
-      ? drizzle(client as Sql, { schema })
-      : new PostgresJsDatabase(dialect, new PostgresJsSession(client as unknown as Sql, dialect, undefined, {}), undefined) as unknown as Tx;
+      ? drizzle(preparing(client as Sql), { schema })
+      : new PostgresJsDatabase(dialect, new PostgresJsSession(preparing(client) as unknown as Sql, dialect, undefined, {}), undefined) as unknown as Tx;
     ORMS.set(client, db);
   }
   return db;
