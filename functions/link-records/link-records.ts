@@ -1,6 +1,10 @@
-import type { Sql } from '../../db/client.ts';
+import { and, between, count, eq, sql } from 'drizzle-orm';
+import { inTransaction, type Db, type Sql, type Tx } from '../../db/client.ts';
+import { lockImport } from '../../db/queries/imports.ts';
+import { masterFlowExists, resumeMasterFlow } from '../../db/queries/master-flows.ts';
+import { inTenant, isDistinctFrom } from '../../db/queries/sql.ts';
+import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../_shared/errors.ts';
-import { resumeMasterFlow } from '../_shared/flow-state.ts';
 
 interface Scope {
   clientAccountId: string;
@@ -35,26 +39,32 @@ export interface FinishLinkInput extends Scope {
  * import's (id, master_flow_id)). Its own short transaction: chunks queue on the import row only
  * for this, never for the length of their UPDATE.
  */
-async function claimImport(sql: Sql, input: Scope): Promise<void> {
-  await sql.begin(async (tx) => {
-    const [imp] = await tx<{ master_flow_id: string | null }[]>`
-      select master_flow_id from data_imports
-      where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-      for update`;
+async function claimImport(client: Sql | Db, input: Scope): Promise<void> {
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  await inTransaction(client, async (tx) => {
+    const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
-    if (imp.master_flow_id && imp.master_flow_id !== input.flowId) {
-      throw new IntegrityViolationError(`data import ${input.dataImportId} is already linked to master flow ${imp.master_flow_id}, not ${input.flowId}`, {
-        dataImportId: input.dataImportId, linkedTo: imp.master_flow_id, flowId: input.flowId,
+    if (imp.masterFlowId && imp.masterFlowId !== input.flowId) {
+      throw new IntegrityViolationError(`data import ${input.dataImportId} is already linked to master flow ${imp.masterFlowId}, not ${input.flowId}`, {
+        dataImportId: input.dataImportId, linkedTo: imp.masterFlowId, flowId: input.flowId,
       });
     }
-    const [flow] = await tx`
-      select 1 from crewai_flow_state_extensions
-      where flow_id = ${input.flowId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-    if (!flow) throw new NotFoundError(`master flow ${input.flowId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
-    if (!imp.master_flow_id) {
-      await tx`update data_imports set master_flow_id = ${input.flowId}, updated_at = now() where id = ${input.dataImportId}`;
+    if (!(await masterFlowExists(tx, tenant, input.flowId))) {
+      throw new NotFoundError(`master flow ${input.flowId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
+    }
+    if (!imp.masterFlowId) {
+      await tx.update(dataImports).set({ masterFlowId: input.flowId, updatedAt: sql`now()` }).where(eq(dataImports.id, input.dataImportId));
     }
   });
+}
+
+/** Stored and linked raw records of the import (of a row range when given). */
+async function countLinked(tx: Tx, input: Scope, range?: { fromRow: number; toRow: number }) {
+  const [counts] = await tx
+    .select({ stored: count(), linked: sql<number>`count(*) filter (where ${eq(rawImportRecords.masterFlowId, input.flowId)})::int` })
+    .from(rawImportRecords)
+    .where(and(eq(rawImportRecords.dataImportId, input.dataImportId), range ? between(rawImportRecords.rowNumber, range.fromRow, range.toRow) : undefined));
+  return counts!;
 }
 
 /**
@@ -70,24 +80,25 @@ async function claimImport(sql: Sql, input: Scope): Promise<void> {
  * 2. One UPDATE sets master_flow_id on the range's records that lack it.
  * 3. Every record of the range now carries the flow, or LinkCountMismatchError (rolled back).
  */
-export async function linkChunk(sql: Sql, input: LinkChunkInput): Promise<ChunkResult> {
-  await claimImport(sql, input);
-  const toRow = input.fromRow + input.chunkRows - 1;
-  return sql.begin(async (tx) => {
-    await tx`
-      update raw_import_records set master_flow_id = ${input.flowId}
-      where data_import_id = ${input.dataImportId} and row_number between ${input.fromRow} and ${toRow}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-        and master_flow_id is distinct from ${input.flowId}`;
-    const [counts] = await tx<{ stored: number; linked: number }[]>`
-      select count(*)::int as stored, count(*) filter (where master_flow_id = ${input.flowId})::int as linked
-      from raw_import_records where data_import_id = ${input.dataImportId} and row_number between ${input.fromRow} and ${toRow}`;
-    if (counts!.linked !== counts!.stored) {
+export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promise<ChunkResult> {
+  await claimImport(client, input);
+  const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
+  return inTransaction(client, async (tx) => {
+    await tx.update(rawImportRecords)
+      .set({ masterFlowId: input.flowId })
+      .where(and(
+        eq(rawImportRecords.dataImportId, input.dataImportId),
+        between(rawImportRecords.rowNumber, range.fromRow, range.toRow),
+        inTenant(rawImportRecords, input),
+        isDistinctFrom(rawImportRecords.masterFlowId, input.flowId),
+      ));
+    const counts = await countLinked(tx, input, range);
+    if (counts.linked !== counts.stored) {
       throw new LinkCountMismatchError(
-        `data import ${input.dataImportId}, rows ${input.fromRow}-${toRow}: linked ${counts!.linked} of ${counts!.stored} raw records to master flow ${input.flowId}`,
+        `data import ${input.dataImportId}, rows ${range.fromRow}-${range.toRow}: linked ${counts.linked} of ${counts.stored} raw records to master flow ${input.flowId}`,
       );
     }
-    return { chunk: input.chunk, chunks: input.chunks, rows: counts!.linked };
+    return { chunk: input.chunk, chunks: input.chunks, rows: counts.linked };
   });
 }
 
@@ -103,40 +114,38 @@ export async function linkChunk(sql: Sql, input: LinkChunkInput): Promise<ChunkR
  * 2. Count linked vs stored rows; a difference throws LinkCountMismatchError.
  * 3. Mark the import `linked` (clearing an error a failed attempt left) and resume its flow.
  */
-export async function finishLink(sql: Sql, input: FinishLinkInput): Promise<{ linkedCount: number }> {
-  const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  await claimImport(sql, input);
-  return sql.begin(async (tx) => {
-    const [imp] = await tx<{ total_records: number | null }[]>`
-      select total_records from data_imports where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-      for update`;
+export async function finishLink(client: Sql | Db, input: FinishLinkInput): Promise<{ linkedCount: number }> {
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  await claimImport(client, input);
+  return inTransaction(client, async (tx) => {
+    const [imp] = await tx.select({ totalRecords: dataImports.totalRecords }).from(dataImports)
+      .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
+      .for('update');
     if (!imp) throw new IntegrityViolationError(`data import ${input.dataImportId} is no longer linked to master flow ${input.flowId}`, { dataImportId: input.dataImportId, flowId: input.flowId });
-    const [counts] = await tx<{ stored: number; linked: number }[]>`
-      select count(*)::int as stored, count(*) filter (where master_flow_id = ${input.flowId})::int as linked
-      from raw_import_records where data_import_id = ${input.dataImportId}`;
-    const { stored, linked } = counts!;
-    const expected = imp.total_records ?? input.rowCount;
+    const { stored, linked } = await countLinked(tx, input);
+    const expected = imp.totalRecords ?? input.rowCount;
     if (linked !== input.rowCount || linked !== stored || linked !== expected) {
       throw new LinkCountMismatchError(
         `data import ${input.dataImportId}: linked ${linked} raw records to master flow ${input.flowId}, ` +
           `but StoreImport reported ${input.rowCount}, the import records ${expected} and ${stored} exist`,
       );
     }
-    await tx`
-      update data_imports set
-        status = case when status in ('processing', 'completed') then status else 'linked' end,
-        error_message = case when status = 'failed' then null else error_message end,
-        error_details = case when status = 'failed' then null else error_details end,
-        updated_at = now()
-      where id = ${input.dataImportId}`;
-    await resumeMasterFlow(tx, input.flowId, scope);
+    const wasFailed = sql`${dataImports.status} = 'failed'`;
+    await tx.update(dataImports)
+      .set({
+        status: sql`case when ${dataImports.status} in ('processing', 'completed') then ${dataImports.status} else 'linked' end`,
+        errorMessage: sql`case when ${wasFailed} then null else ${dataImports.errorMessage} end`,
+        errorDetails: sql`case when ${wasFailed} then null else ${dataImports.errorDetails} end`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(dataImports.id, input.dataImportId));
+    await resumeMasterFlow(tx, input.flowId, tenant);
     return { linkedCount: linked };
   });
 }
 
 /** The whole import as one chunk, then FinishLink (benchmarks and tools; the workflow runs the Map). */
-export async function linkRecords(sql: Sql, input: FinishLinkInput): Promise<{ linkedCount: number }> {
+export async function linkRecords(sql: Sql | Db, input: FinishLinkInput): Promise<{ linkedCount: number }> {
   await linkChunk(sql, { ...input, fromRow: 1, chunkRows: Math.max(input.rowCount, 1), chunk: 0, chunks: 1 });
   return finishLink(sql, input);
 }
