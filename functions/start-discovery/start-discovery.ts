@@ -1,6 +1,10 @@
-import type { Sql } from '../../db/client.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import { lockImport } from '../../db/queries/imports.ts';
+import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
+import { column } from '../../db/queries/sql.ts';
+import { dataImports, discoveryFlows } from '../../db/schema/index.ts';
 import { NotFoundError } from '../_shared/errors.ts';
-import { resumeMasterFlow } from '../_shared/flow-state.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
 
 export interface StartDiscoveryInput {
@@ -35,32 +39,36 @@ export interface StartDiscoveryResult {
  * flow `running`, clearing an error a failed attempt left; marks the import `processing` and
  * resumes the master flow. Keyed on the master flow (discovery_flows_master_flow_id_key).
  */
-async function openDiscoveryFlow(tx: Sql, input: StartDiscoveryInput): Promise<string> {
-  const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  const [imp] = await tx<{ master_flow_id: string | null; filename: string }[]>`
-    select master_flow_id, filename from data_imports
-    where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-    for update`;
+async function openDiscoveryFlow(client: Sql, input: StartDiscoveryInput): Promise<string> {
+  // Drizzle over the caller's postgres.js transaction (discovery's phases still take that transaction)
+  const tx = orm(client);
+  const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+  const imp = await unwrapped(lockImport(tx, tenant, input.dataImportId));
   if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
-  if (imp.master_flow_id !== input.flowId) {
+  if (imp.masterFlowId !== input.flowId) {
     throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} (LinkRecords has not run)`);
   }
-  const [flow] = await tx<{ id: string }[]>`
-    insert into discovery_flows (client_account_id, engagement_id, master_flow_id, data_import_id, flow_name, status)
-    values (${input.clientAccountId}, ${input.engagementId}, ${input.flowId}, ${input.dataImportId}, ${`Discovery: ${imp.filename}`}, 'running')
-    on conflict on constraint discovery_flows_master_flow_id_key do update set
-      status = case when discovery_flows.status = 'completed' then discovery_flows.status else 'running' end,
-      error_message = null, error_phase = null, error_details = null,
-      updated_at = now()
-    where discovery_flows.client_account_id = excluded.client_account_id and discovery_flows.engagement_id = excluded.engagement_id
-    returning id`;
+  const d = discoveryFlows;
+  const [flow] = await unwrapped(tx.insert(d)
+    .values({ ...tenant, masterFlowId: input.flowId, dataImportId: input.dataImportId, flowName: `Discovery: ${imp.filename}`, status: 'running' })
+    .onConflictDoUpdate({
+      target: d.masterFlowId,
+      set: {
+        status: sql`case when ${d.status} = 'completed' then ${d.status} else 'running' end`,
+        errorMessage: null, errorPhase: null, errorDetails: null,
+        updatedAt: sql`now()`,
+      },
+      setWhere: and(eq(d.clientAccountId, sql`excluded.${column(d.clientAccountId)}`), eq(d.engagementId, sql`excluded.${column(d.engagementId)}`)),
+    })
+    .returning({ id: d.id }));
   if (!flow) throw new NotFoundError(`master flow ${input.flowId} has a discovery flow of another tenant`);
-  await tx`
-    update data_imports set
-      status = case when status = 'completed' then status else 'processing' end,
-      error_message = null, error_details = null, updated_at = now()
-    where id = ${input.dataImportId}`;
-  await resumeMasterFlow(tx as never, input.flowId, scope);
+  await unwrapped(tx.update(dataImports)
+    .set({
+      status: sql`case when ${dataImports.status} = 'completed' then ${dataImports.status} else 'processing' end`,
+      errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
+    })
+    .where(eq(dataImports.id, input.dataImportId)));
+  await unwrapped(resumeMasterFlow(tx, input.flowId, tenant));
   return flow.id;
 }
 
