@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { environments, parseStage, STAGES } from '../../infra/config/environments.ts';
+import { App } from 'aws-cdk-lib';
+import { capacityProblems, connectionBudget } from '../../infra/config/capacity.ts';
+import { environments, parseStage, STAGES, type EnvironmentConfig } from '../../infra/config/environments.ts';
+import { addFlowlink } from '../../infra/flowlink-app.ts';
+import { testContext } from './synth.ts';
 
 /** The table as a reviewer reads it: durations in days, everything else as is. */
 function readable() {
@@ -16,6 +20,12 @@ function readable() {
             noncurrentVersionTransitionAfter: `${c.importBucket.noncurrentVersionTransitionAfter.toDays()} days`,
             noncurrentVersionExpiration: `${c.importBucket.noncurrentVersionExpiration.toDays()} days`,
             accessLogExpiration: `${c.importBucket.accessLogExpiration.toDays()} days`,
+          },
+          lambda: {
+            ...c.lambda,
+            sizes: Object.fromEntries(
+              Object.entries(c.lambda.sizes).map(([id, size]) => [id, `${size.memoryMiB} MB, ${size.timeout.toSeconds()} s${size.ephemeralStorageMiB ? `, /tmp ${size.ephemeralStorageMiB} MB` : ''}`]),
+            ),
           },
         },
       ];
@@ -52,5 +62,56 @@ describe('environments', () => {
     expect(parseStage('staging')).toBe('staging');
     expect(() => parseStage(undefined)).toThrow(/-c stage=dev\|staging\|prod/);
     expect(() => parseStage('production')).toThrow(/unknown stage "production"/);
+  });
+
+  it('reserves no concurrency in dev (a new account has none to reserve), and fits every account and database', () => {
+    expect(environments.dev.lambda.reservedConcurrency).toEqual({});
+    for (const stage of STAGES) expect(capacityProblems(environments[stage]), stage).toEqual([]);
+    // the numbers behind it, reviewed with the config
+    expect(Object.fromEntries(STAGES.map((s) => [s, connectionBudget(environments[s])]))).toMatchInlineSnapshot(`
+      {
+        "dev": {
+          "directBudget": 15,
+          "directClients": 15,
+          "proxyBudget": 60,
+          "proxyClients": 10,
+          "reservable": -90,
+          "reserved": 0,
+        },
+        "prod": {
+          "directBudget": 208,
+          "directClients": 8,
+          "proxyBudget": 637,
+          "proxyClients": 160,
+          "reservable": 900,
+          "reserved": 163,
+        },
+        "staging": {
+          "directBudget": 43,
+          "directClients": 8,
+          "proxyBudget": 142,
+          "proxyClients": 35,
+          "reservable": 900,
+          "reserved": 38,
+        },
+      }
+    `);
+  });
+
+  it('fails the synth with the reason when reservations exceed the account concurrency minus 100', () => {
+    const config: EnvironmentConfig = { ...environments.staging, lambda: { ...environments.staging.lambda, accountConcurrency: 100 } };
+    const app = new App({ context: testContext(), builtinCloudFormationValidation: false });
+    expect(() => addFlowlink(app, config)).toThrow(
+      /flowlink staging: reserved concurrency 38 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
+    );
+  });
+
+  it('fails when the proxied functions can open more connections than the proxy may, or the direct ones than it leaves', () => {
+    const tight: EnvironmentConfig = { ...environments.prod, database: { ...environments.prod.database, maxConnections: 100 } };
+    const problems = capacityProblems(tight);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/proxied functions can hold 160 connections but the RDS Proxy may open 75/);
+    const greedyProxy: EnvironmentConfig = { ...environments.dev, database: { ...environments.dev.database, proxyMaxConnectionsPercent: 100 } };
+    expect(capacityProblems(greedyProxy).join()).toMatch(/direct clients .* can hold 15 connections but max_connections 80 leaves them -5/);
   });
 });
