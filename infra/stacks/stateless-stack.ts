@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type CfnElement, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -54,6 +54,10 @@ export class StatelessStack extends Stack {
       availabilityZones: [...config.availabilityZones],
       isolatedSubnetIds: config.availabilityZones.map((_, i) => read(`isolated-subnet-${i}`)),
     });
+    Annotations.of(vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The Lambdas only need the subnet ids; nothing in this stack reads the isolated subnets\' route tables.',
+    );
     const databaseClients = SecurityGroup.fromSecurityGroupId(this, 'DatabaseClients', read('database-clients-security-group-id'), { mutable: false });
     const databaseSecret = Secret.fromSecretCompleteArn(this, 'DatabaseSecret', read('database-secret-arn'));
     const importBucketArn = read('import-bucket-arn');
