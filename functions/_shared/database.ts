@@ -25,7 +25,11 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env, s
   const url = new URL(`postgres://${host}:${secret.port ?? 5432}/${env.DB_NAME ?? secret.dbname ?? 'postgres'}`);
   url.username = encodeURIComponent(secret.username);
   url.password = encodeURIComponent(secret.password);
-  if (env.DB_SSL !== 'false' && !env.DATABASE_URL) url.searchParams.set('sslmode', 'require');
+  if (env.DB_SSL !== 'false') {
+    // verify-full: the certificate chain (against the runtime's RDS CA bundle) and the host name
+    url.searchParams.set('sslmode', 'verify-full');
+    if (env.DB_CA_BUNDLE) url.searchParams.set('sslrootcert', env.DB_CA_BUNDLE);
+  }
   return url.toString();
 }
 
@@ -33,7 +37,8 @@ let shared: Promise<DbHandle> | undefined;
 
 /** The container's one connection (max 1: a Lambda handles one event at a time), opened on first use. */
 export function lambdaDatabase(): Promise<DbHandle> {
-  shared ??= resolveDatabaseUrl().then((url) => connect(url, { max: 1, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
+  // unprepared statements: nothing of the session left for the RDS Proxy to pin (test/bench: prepare-statements)
+  shared ??= resolveDatabaseUrl().then((url) => connect(url, { max: 1, prepare: false, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
   return shared;
 }
 

@@ -4,6 +4,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
 import * as z from 'zod';
+import { tlsFromUrl } from '../../db/tls.ts';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
 import { classifyError } from '../_shared/errors.ts';
 import { createS3Client } from '../_shared/s3.ts';
@@ -24,8 +25,9 @@ export type StoreImportEvent = z.output<typeof storeImportInput>;
 const s3 = createS3Client();
 let pool: Promise<pg.Pool> | undefined;
 const database = () =>
-  (pool ??= resolveDatabaseUrl().then((url) => idleSafe(new pg.Pool({
+  (pool ??= resolveDatabaseUrl().then(tlsFromUrl).then(({ url, ssl }) => idleSafe(new pg.Pool({
     connectionString: url,
+    ssl,
     max: 1, // a Lambda handles one event at a time
     allowExitOnIdle: true, // in-process local runs end when the work does
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-store-import',

@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
 import { copyRawRecords } from './copy-rows.ts';
@@ -64,7 +65,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
   if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
-  const pool = idleSafe(new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' }));
+  const { url, ssl } = tlsFromUrl(deps.databaseUrl);
+  const pool = idleSafe(new pg.Pool({ connectionString: url, ssl, max: 2, application_name: 'flowlink-store-import' }));
   try {
     return await storeWithPool(deps, pool, input);
   } finally {
