@@ -36,6 +36,14 @@ const database = () =>
     throw err;
   }));
 
+/** MAX_OBJECT_BYTES (set by the CDK from infra/config/environments.ts): the largest object accepted; unset, no limit. */
+export function maxObjectBytes(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (!env.MAX_OBJECT_BYTES) return undefined;
+  const value = Number(env.MAX_OBJECT_BYTES);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`MAX_OBJECT_BYTES must be a positive whole number of bytes, not ${JSON.stringify(env.MAX_OBJECT_BYTES)}`);
+  return value;
+}
+
 // RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
 // handler in-process and keep their terminal free of EMF lines.
 /** FLOWLINK_MAX_RECORD_BYTES: the largest CSV row read (default 8 MiB, room for a 5 MB cell). */
@@ -48,7 +56,7 @@ export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context
   .use(parser({ schema: storeImportInput }))
   .handler(async (input) => {
     try {
-      const result = await storeImport({ s3, pool: await database(), maxRecordSize }, input);
+      const result = await storeImport({ s3, pool: await database(), maxRecordSize, maxObjectBytes: maxObjectBytes() }, input);
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {
         metrics.addMetric('RowsStored', MetricUnit.Count, result.rowCount);
         metrics.publishStoredMetrics();

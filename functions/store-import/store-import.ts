@@ -15,6 +15,8 @@ export type StoreImportDeps = {
   s3: S3Client;
   /** The largest CSV row read, in bytes (a quote never closed stops there); default 8 MiB. */
   maxRecordSize?: number;
+  /** A larger object is refused before a byte of it is read (the Lambda's /tmp and time are sized for this). */
+  maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
 
 export interface StoreImportInput {
@@ -44,6 +46,8 @@ interface ObjectVersion {
   contentType: string | null;
 }
 
+const formatBytes = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB (${n} bytes)` : `${n} bytes`);
+
 const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
 
 /**
@@ -55,7 +59,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * 2. Take a transaction-scoped advisory lock on that identity, so concurrent calls for the same
  *    object run one after the other; the second then finds the first one's import.
  * 3. An import of this identity with raw records (or past `failed`) → return it, `reused: true`.
- * 4. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
+ * 4. An object larger than `maxObjectBytes` is refused (InvalidImportError) before it is read.
+ * 5. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
  *    object through the format reader into COPY, and record total_records, size, SHA-256, MIME
  *    type and import_config (format, encoding, delimiter, headers, renames).
  *
@@ -84,7 +89,7 @@ export function idleSafe(pool: pg.Pool): pg.Pool {
   return pool;
 }
 
-async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
   const object = await headObject(s3, input);
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
@@ -110,6 +115,12 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
       return { dataImportId: existing.id, rowCount: existing.total_records ?? 0, reused: true };
     }
     const dataImportId = existing?.id ?? (await insertImport(client, object, file, tenant));
+    if (maxObjectBytes !== undefined && object.size > maxObjectBytes) {
+      throw new InvalidImportError(
+        `${file}: the object is ${formatBytes(object.size)}, more than the ${formatBytes(maxObjectBytes)} StoreImport accepts (MAX_OBJECT_BYTES); split the file`,
+        { size: object.size, maxObjectBytes },
+      );
+    }
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
