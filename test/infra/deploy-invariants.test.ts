@@ -303,6 +303,27 @@ describe('alarms read the metrics the code publishes, and the metrics published 
 
   it.each(STAGES)('%s: every alarm reads a published metric, with its dimensions', (stage) => {
     const [stateful, stateless] = stacksOf(stage);
+    expect(alarmProblems(stateful!, stateless!)).toEqual([]);
+  });
+
+  it('finds an alarm on a dimension nobody publishes, and one naming no deployed resource (the check is live)', () => {
+    const [stateful, stateless] = stacksOf('dev');
+    const template = JSON.parse(JSON.stringify(stateless!.template)) as CfnTemplate;
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
+    const critical = alarms.find(([, a]) => a.Properties!.MetricName === 'CriticalViolations')![1];
+    critical.Properties!.Dimensions = [{ Name: 'service', Value: 'flowlink-integrity' }];
+    const throttles = alarms.find(([, a]) => a.Properties!.MetricName === 'Throttles')![1];
+    throttles.Properties!.Dimensions = [{ Name: 'FunctionName', Value: 'flowlink-dev-nothing' }];
+    const pinned = alarms.find(([, a]) => a.Properties!.MetricName === 'DatabaseConnectionsCurrentlySessionPinned')![1];
+    pinned.Properties!.Dimensions = [{ Name: 'DBInstanceIdentifier', Value: 'x' }];
+    const problems = alarmProblems(stateful!, { ...stateless!, template });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/CriticalViolations .*not published by the code/);
+    expect(problems.join('\n')).toMatch(/Throttles .*does not name a AWS::Lambda::Function/);
+    expect(problems.join('\n')).toMatch(/DatabaseConnectionsCurrentlySessionPinned .*publishes no such metric under these dimensions/);
+  });
+
+  function alarmProblems(stateful: StackUnderTest, stateless: StackUnderTest): string[] {
     const problems: string[] = [];
     /** Where a dimension value points: a resource of this stack, or (through an SSM parameter) of the stateful one. */
     const target = (value: any): { type: string; id: string } | { literal: string } | undefined => {
@@ -351,8 +372,8 @@ describe('alarms read the metrics the code publishes, and the metrics published 
         }
       }
     }
-    expect(problems).toEqual([]);
-  });
+    return problems;
+  }
 
   it.each(STAGES)('%s: every metric published for an alarm has one', (stage) => {
     const [, stateless] = stacksOf(stage);
