@@ -4,11 +4,11 @@
  * statement unprepared (parse and plan each time). Measured here on the two steps that send the most
  * statements, each on one connection as a Lambda has it, unprepared beside prepared, interleaved
  * (A B A B) on the same data:
- * - ValidateIntegrity, run again and again on one flow: ~80 small catalog and index queries per run,
- *   the worst case for unprepared statements;
+ * - ValidateIntegrity, run again and again on one flow: many small catalog and index queries per
+ *   run, the worst case for unprepared statements;
  * - StartDiscovery's writes (re-run over the same flow): a few large statements per page of 5 000 rows.
- * Per statement, planning again costs something (ValidateIntegrity alone runs ~1.2× slower); per
- * import it is lost in the work. Target: one import's statements (ValidateIntegrity once plus the
+ * Per statement, planning again costs something (ValidateIntegrity alone runs 1.5–2.5× slower on a
+ * loaded machine); per import it is tens of milliseconds. Target: one import's statements (ValidateIntegrity once plus the
  * discovery writes) take at most 1.1× the prepared time (judged at full size only).
  *   npx tsx test/bench/prepare.bench.ts [--rows 20000]
  */
