@@ -24,10 +24,26 @@ export interface LocalRunnerOptions {
    * Runs after a Task's handler returned and before its result goes back to the state machine:
    * throwing here is a crash after the step's writes (tests use it for redrives and sabotage).
    */
-  afterStep?: (state: TaskState, input: unknown, output: unknown) => Promise<void> | void;
+  afterStep?: (state: TaskState, input: unknown, output: unknown, execution: ExecutionControl) => Promise<void> | void;
   onEvent?: (event: ProgressEvent) => void;
   /** Milliseconds to wait between retries, by state (tests: 0). Default: the definition's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+/** What a hook may do to the execution it runs in. */
+export interface ExecutionControl {
+  name: string;
+  /**
+   * Stops the execution while the current Task is still running, as StopExecution (ABORTED) or the
+   * execution's own TimeoutSeconds (TIMED_OUT) do on AWS: the Task's result never reaches the state
+   * machine, no Catch runs, and a redrive continues from that Task.
+   */
+  stop(status?: 'ABORTED' | 'TIMED_OUT'): never;
+}
+
+/** Thrown (by ExecutionControl.stop) inside a Task after the execution was stopped. */
+class ExecutionStopped extends Error {
+  override name = 'ExecutionStopped';
 }
 
 export class ExecutionNotRedrivable extends Error {
@@ -147,18 +163,22 @@ export class LocalWorkflow implements SfnLike {
   }
 
   /**
-   * Redrive (AWS RedriveExecution): the same execution continues from the Task state that failed,
-   * with the input that state had recorded; the states before it are not run again.
+   * Redrive (AWS RedriveExecution): the same execution continues from its unsuccessful state, the
+   * last state of the last attempt that was entered and never exited, with the input that state
+   * had recorded; the states before it are not run again. As on AWS: an execution whose step error
+   * was caught ended in the Fail state `Failed`, so its redrive re-enters `Failed` and fails again;
+   * one stopped or timed out while a Task ran continues from that Task.
    */
   async redrive(name: string): Promise<ExecutionRecord> {
     const record = this.store.get(name);
-    if (record.status !== 'FAILED') throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed execution can be redriven`);
+    if (!['FAILED', 'ABORTED', 'TIMED_OUT'].includes(record.status)) {
+      throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed, aborted or timed-out execution can be redriven`);
+    }
     const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven') + 1);
-    const failedAt = attempt.findIndex((e) => e.type === 'StateFailed' && (TASK_STATES as readonly string[]).includes(e.state ?? ''));
-    if (failedAt === -1) throw new ExecutionNotRedrivable(`execution ${name} has no failed Task state to continue from`);
-    const state = attempt[failedAt]!.state!;
-    const entered = attempt.slice(0, failedAt).findLast((e) => e.type === 'StateEntered' && e.state === state);
-    if (!entered) throw new ExecutionNotRedrivable(`execution ${name}: the input of ${state} was not recorded`);
+    const entered = attempt.findLast((e, i) =>
+      e.type === 'StateEntered' && !attempt.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
+    if (!entered?.state) throw new ExecutionNotRedrivable(`execution ${name} has no unsuccessful state to continue from`);
+    const state = entered.state;
     record.status = 'RUNNING';
     record.redriveCount += 1;
     record.stoppedAt = null;
@@ -181,14 +201,14 @@ export class LocalWorkflow implements SfnLike {
     };
   }
 
-  private async taskHandlers(): Promise<LocalHandlers> {
+  private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
     this.tasks ??= lambdaTasks();
     const defaults = await this.tasks;
     return Object.fromEntries(TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
       const run = async (input: unknown) => {
         const output = await task(input);
-        await this.options.afterStep?.(state, input, output);
+        await this.options.afterStep?.(state, input, output, control);
         return output;
       };
       return [state, run as never];
@@ -197,10 +217,21 @@ export class LocalWorkflow implements SfnLike {
 
   private async execute(record: ExecutionRecord, definition: StateMachineDefinition | ReturnType<typeof loadDefinition>, input: unknown): Promise<ExecutionRecord> {
     const machine = new StateMachine(definition as StateMachineDefinition);
+    let stopped: 'ABORTED' | 'TIMED_OUT' | undefined;
+    let abort = () => {};
+    const control: ExecutionControl = {
+      name: record.name,
+      stop: (status = 'ABORTED') => {
+        stopped = status;
+        abort();
+        throw new ExecutionStopped(`execution ${record.name} was stopped (${status})`);
+      },
+    };
     const run = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: await this.taskHandlers(), retryIntervalOverrides: this.options.retryIntervalOverrides ?? {} },
+      overrides: { taskResourceLocalHandlers: await this.taskHandlers(control), retryIntervalOverrides: this.options.retryIntervalOverrides ?? {} },
       context: { Execution: { Input: record.input, Name: record.name, StartTime: record.startedAt } },
     });
+    abort = run.abort;
     const enteredAt = new Map<string, number>();
     const consume = (async () => {
       for await (const e of run.eventLogs) {
@@ -226,7 +257,7 @@ export class LocalWorkflow implements SfnLike {
       await run.result;
       record.status = 'SUCCEEDED';
     } catch (err) {
-      record.status = 'FAILED';
+      record.status = stopped ?? ((err as Error).name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED');
       const cause = (err as { cause?: { name?: string; message?: string } }).cause;
       record.error ??= { name: cause?.name ?? (err as Error).name, cause: cause?.message ?? (err as Error).message };
     }

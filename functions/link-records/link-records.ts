@@ -67,7 +67,8 @@ export async function linkRecords(sql: Sql, input: LinkRecordsInput): Promise<{ 
         error_message = case when status = 'failed' then null else error_message end,
         error_details = case when status = 'failed' then null else error_details end,
         updated_at = now()
-      where id = ${input.dataImportId}`;
+      where id = ${input.dataImportId}
+        and (master_flow_id is distinct from ${input.flowId} or status not in ('linked', 'processing', 'completed'))`;
     await resumeMasterFlow(tx, input.flowId, scope);
     return { linkedCount: linked };
   });

@@ -21,6 +21,8 @@ export interface MarkFailedResult {
   dataImportId: string | null;
   flowId: string | null;
   discoveryFlowId: string | null;
+  /** False when the import was already completed: a failure never moves it (or its flows) back. */
+  marked: boolean;
 }
 
 /** The state that failed: the first step whose result is missing from the state. */
@@ -53,6 +55,10 @@ function readCause(error: MarkFailedInput['error']): { message: string; cause: u
  * write sets the same values again; when StoreImport failed before any import row existed, the
  * failed import is upserted on data_imports_s3_object_key, so a refused file still leaves its
  * reason in the database, once.
+ *
+ * Never backwards: a completed import, a completed or cancelled master flow and a completed
+ * discovery flow are left as they are (`marked: false`); the execution still fails under the
+ * step's error, so a failing replay of a finished execution is named and changes nothing.
  *
  * Primary course:
  * 1. Find the import: from the state, else by its S3 object; the flow: from the state, else the
@@ -92,14 +98,15 @@ export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<Mark
       : await markImportFailed(db, { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag, ...tenant, flowId }, failure);
 
     let discoveryFlowId: string | null = null;
-    if (marked.flowId) {
+    if (marked.flowId && marked.marked) {
       const [df] = await tx<{ id: string }[]>`
         update discovery_flows set status = 'failed', error_message = ${message}, error_phase = ${step},
           error_details = ${jsonb({ errorName: input.error.Error, step, cause })}, updated_at = now()
         where master_flow_id = ${marked.flowId} and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}
+          and status <> 'completed'
         returning id`;
       discoveryFlowId = df?.id ?? null;
     }
-    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId };
+    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId, marked: marked.marked };
   });
 }

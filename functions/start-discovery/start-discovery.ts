@@ -26,6 +26,9 @@ export interface StartDiscoveryResult {
  * same row, and runDiscovery keys its own writes on the import and raw records. A completed flow
  * or import keeps its status.
  *
+ * Never backwards: when the import and its discovery flow are completed (a replay of a finished
+ * execution), the recorded result is returned and nothing is written.
+ *
  * Primary course:
  * 1. Lock the tenant's import; it must already be linked to this flow.
  * 2. Upsert the discovery flow (`running`, clearing an error a failed attempt left).
@@ -35,13 +38,18 @@ export interface StartDiscoveryResult {
 export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
   const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   return sql.begin(async (tx) => {
-    const [imp] = await tx<{ master_flow_id: string | null; filename: string }[]>`
-      select master_flow_id, filename from data_imports
+    const [imp] = await tx<{ master_flow_id: string | null; filename: string; status: string }[]>`
+      select master_flow_id, filename, status from data_imports
       where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
       for update`;
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
     if (imp.master_flow_id !== input.flowId) {
       throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} (LinkRecords has not run)`);
+    }
+
+    if (imp.status === 'completed') {
+      const done = await completedDiscovery(tx as unknown as Sql, input);
+      if (done) return done;
     }
 
     const [flow] = await tx<{ id: string }[]>`
@@ -71,4 +79,18 @@ export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Prom
       phasesCompleted: summary.phasesCompleted,
     };
   });
+}
+
+/** The result a completed discovery recorded, read back (counts, never rows); undefined when not completed. */
+async function completedDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult | undefined> {
+  const [row] = await sql<{ id: string; phases_completed: string[]; rows: number; assets: number; field_mappings: number }[]>`
+    select d.id, d.phases_completed,
+           (select count(*)::int from raw_import_records r where r.data_import_id = ${input.dataImportId}) as rows,
+           (select count(*)::int from assets a where a.discovery_flow_id = d.id) as assets,
+           (select count(*)::int from import_field_mappings m where m.data_import_id = ${input.dataImportId}) as field_mappings
+    from discovery_flows d
+    where d.master_flow_id = ${input.flowId} and d.client_account_id = ${input.clientAccountId} and d.engagement_id = ${input.engagementId}
+      and d.status = 'completed'`;
+  if (!row) return undefined;
+  return { discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.field_mappings, phasesCompleted: row.phases_completed };
 }

@@ -44,23 +44,53 @@ describe('replays and redrives of the import workflow', () => {
     expect(clean.discovery_flows!.rows).toBe(1);
   });
 
-  for (const step of STEP_STATES) {
-    it(`a crash right after ${step}'s writes, then a redrive, ends with exactly the database of a clean run`, async () => {
+  for (const [i, step] of STEP_STATES.entries()) {
+    // What AWS redrives: an execution stopped while the Task ran (StopExecution, or the execution's
+    // TimeoutSeconds): no Catch ran, and the redrive continues from that Task.
+    const stop = i % 2 ? 'TIMED_OUT' : 'ABORTED';
+    it(`${step}'s writes committed, then the execution ${stop} before its result came back: a redrive continues from ${step} and ends with exactly the database of a clean run`, async () => {
       const tenant = await world.tenant();
-      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, { afterStep: crashOnceAfter(step) });
+      let stopped = false;
+      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
+        afterStep: (state, _input, _output, execution) => {
+          if (state === step && !stopped) {
+            stopped = true;
+            execution.stop(stop);
+          }
+        },
+      });
 
-      expect(record.status).toBe('FAILED');
-      expect(record.error?.name).toBe('StepCrashError');
-      const failed = (await importState(world.sql, tenant))!;
-      expect(failed.status).toBe('failed');
-      expect(failed.error_details).toMatchObject({ errorName: 'StepCrashError', step });
-      expect(await tenantSnapshot(world.sql, tenant)).not.toEqual(clean);
+      expect(record.status).toBe(stop);
+      expect(record.events.some((e) => e.state === 'MarkFailed')).toBe(false);
+      // ValidateIntegrity's writes are the last ones: the database is already the clean run's
+      if (step !== 'ValidateIntegrity') expect(await tenantSnapshot(world.sql, tenant)).not.toEqual(clean);
 
       const redriven = await world.workflow().redrive(record.name);
       expect(redriven.status, JSON.stringify(redriven.error)).toBe('SUCCEEDED');
       expect(redriven.redriveCount).toBe(1);
       const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
       expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([...STEP_STATES.slice(STEP_STATES.indexOf(step)), 'Done']);
+      expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
+    });
+
+    it(`a step error right after ${step}'s writes is caught and marked failed; as on AWS its redrive fails again in the Fail state; start again ends with the database of a clean run`, async () => {
+      const tenant = await world.tenant();
+      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, { afterStep: crashOnceAfter(step) });
+
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.name).toBe('StepCrashError');
+      const failed = (await importState(world.sql, tenant))!;
+      expect(failed.status).toBe(step === 'ValidateIntegrity' ? 'completed' : 'failed');
+      if (step !== 'ValidateIntegrity') expect(failed.error_details).toMatchObject({ errorName: 'StepCrashError', step });
+
+      const redriven = await world.workflow().redrive(record.name);
+      expect(redriven.status).toBe('FAILED');
+      expect(redriven.error?.name).toBe('StepCrashError');
+      const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
+      expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual(['Failed']);
+
+      const again = await world.workflow().replay(record.name);
+      expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
       expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
     });
   }
