@@ -28,6 +28,13 @@ export interface LocalRunnerOptions {
   onEvent?: (event: ProgressEvent) => void;
   /** Milliseconds to wait between retries, by state (tests: 0). Default: the definition's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Runs before a Task's handler is called (tests use it to tell a fault proxy which step is talking). */
+  beforeStep?: (state: TaskState, input: unknown) => void;
+  /**
+   * Each step's budget in ms, what its handler reads as the Lambda's remaining time (its timeout)
+   * and derives its database bounds from. Default: the Task's TimeoutSeconds in the definition.
+   */
+  stepBudgetMs?: number;
 }
 
 /** What a hook may do to the execution it runs in. */
@@ -55,7 +62,7 @@ type LocalHandlers = NonNullable<NonNullable<NonNullable<Parameters<StateMachine
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:flowlink-import';
 
 /** The Lambda context a handler receives in-process. */
-function lambdaContext(state: string): Context {
+function lambdaContext(state: string, budgetMs: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `flowlink-${state}`,
@@ -65,7 +72,7 @@ function lambdaContext(state: string): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/flowlink-${state}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
+    getRemainingTimeInMillis: () => budgetMs,
     done: () => {},
     fail: () => {},
     succeed: () => {},
@@ -76,7 +83,7 @@ function lambdaContext(state: string): Context {
  * The steps' Lambda handlers, imported on first use (after the caller has set DATABASE_URL and
  * S3_ENDPOINT, which the handlers read when they first connect).
  */
-async function lambdaTasks(): Promise<Record<TaskState, TaskFn>> {
+async function lambdaTasks(budgetMs: (state: TaskState) => number): Promise<Record<TaskState, TaskFn>> {
   const [store, create, link, discovery, validate, failed] = await Promise.all([
     import('../functions/store-import/handler.ts'),
     import('../functions/create-master-flow/handler.ts'),
@@ -86,7 +93,7 @@ async function lambdaTasks(): Promise<Record<TaskState, TaskFn>> {
     import('../functions/mark-failed/handler.ts'),
   ]);
   const call = (state: TaskState, handler: (event: never, context: Context) => Promise<unknown>): TaskFn =>
-    (input) => handler(input as never, lambdaContext(state));
+    (input) => handler(input as never, lambdaContext(state, budgetMs(state)));
   return {
     StoreImport: call('StoreImport', store.handler as never),
     CreateMasterFlow: call('CreateMasterFlow', create.handler as never),
@@ -202,11 +209,12 @@ export class LocalWorkflow implements SfnLike {
   }
 
   private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
-    this.tasks ??= lambdaTasks();
+    this.tasks ??= lambdaTasks((state) => this.options.stepBudgetMs ?? Number(this.definition.States[state]?.TimeoutSeconds ?? 60) * 1000);
     const defaults = await this.tasks;
     return Object.fromEntries(TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
       const run = async (input: unknown) => {
+        this.options.beforeStep?.(state, input);
         const output = await task(input);
         await this.options.afterStep?.(state, input, output, control);
         return output;

@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/client.ts';
 import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../_shared/errors.ts';
 import { resumeMasterFlow } from '../_shared/flow-state.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface LinkRecordsInput {
   clientAccountId: string;
@@ -28,7 +29,7 @@ export interface LinkRecordsInput {
  */
 export async function linkRecords(sql: Sql, input: LinkRecordsInput): Promise<{ linkedCount: number }> {
   const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'LinkRecords', input.dataImportId, async (tx) => {
     const [imp] = await tx<{ master_flow_id: string | null; total_records: number | null }[]>`
       select master_flow_id, total_records from data_imports
       where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}

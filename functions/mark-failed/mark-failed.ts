@@ -1,6 +1,7 @@
 import { jsonb, type Sql } from '../../db/client.ts';
 import { markImportFailed } from '../../db/queries/imports.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface MarkFailedInput {
   bucket: string;
@@ -72,7 +73,8 @@ export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<Mark
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
 
-  return sql.begin(async (tx) => {
+  const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
+  return stepTransaction(sql, 'MarkFailed', key, async (tx) => {
     let dataImportId = input.import?.dataImportId ?? null;
     if (!dataImportId) {
       const [found] = await tx<{ id: string }[]>`

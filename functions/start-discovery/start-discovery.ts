@@ -2,6 +2,7 @@ import type { Sql } from '../../db/client.ts';
 import { NotFoundError } from '../_shared/errors.ts';
 import { resumeMasterFlow } from '../_shared/flow-state.ts';
 import { runDiscovery } from './discover.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface StartDiscoveryInput {
   clientAccountId: string;
@@ -37,7 +38,7 @@ export interface StartDiscoveryResult {
  */
 export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
   const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
     const [imp] = await tx<{ master_flow_id: string | null; filename: string; status: string }[]>`
       select master_flow_id, filename, status from data_imports
       where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}

@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import pg from 'pg';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
@@ -125,6 +126,7 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
   const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
     await client.query('begin');
+    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey)));
     await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
     const { rows: [existing] } = await client.query<{ id: string; status: string; total_records: number | null; client_account_id: string; engagement_id: string; has_records: boolean }>(
       `select id, status, total_records, client_account_id, engagement_id,

@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface ValidateIntegrityInput {
   clientAccountId: string;
@@ -26,7 +27,7 @@ export interface ValidateIntegrityInput {
  * 3. Otherwise mark import, discovery flow and master flow `completed`, clearing old errors.
  */
 export async function validateIntegrity(sql: Sql, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'ValidateIntegrity', input.dataImportId, async (tx) => {
     const report = await runIntegrityCheck(tx as unknown as Sql, {
       flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
     });

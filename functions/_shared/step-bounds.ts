@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
+import { TransientError } from './errors.ts';
+
+/**
+ * A step's time bounds, all derived from one setting: the step's budget, which is its Lambda's
+ * timeout (read from the invocation's remaining time when it starts; locally the Task's
+ * TimeoutSeconds, or the runner's override in tests). They nest, innermost first:
+ *
+ * - `lockTimeoutMs` (PostgreSQL lock_timeout): a statement never queues long behind another
+ *   transaction; it fails with 55P03, which is retried.
+ * - `statementTimeoutMs` (statement_timeout): the server cancels a statement that runs too long.
+ * - `idleInTransactionMs` (idle_in_transaction_session_timeout): the server ends a session whose
+ *   client went away in the middle of a transaction (a Lambda that timed out or lost its network),
+ *   which releases that attempt's locks.
+ * - `deadlineMs`: the handler stops waiting, closes its connection and throws TransientError (a
+ *   network black hole answers nothing, so no server-side bound can end the wait).
+ * - the budget itself: the Lambda's timeout; then the Task's TimeoutSeconds.
+ */
+export interface StepBounds {
+  budgetMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionMs: number;
+  deadlineMs: number;
+}
+
+export function stepBounds(budgetMs: number): StepBounds {
+  const budget = Math.max(Math.floor(budgetMs), 1_000);
+  return {
+    budgetMs: budget,
+    lockTimeoutMs: Math.min(Math.floor(budget * 0.1), 10_000),
+    statementTimeoutMs: Math.floor(budget * 0.75),
+    idleInTransactionMs: Math.min(Math.floor(budget * 0.25), 60_000),
+    deadlineMs: Math.floor(budget * 0.9),
+  };
+}
+
+/** The budget of an invocation: the Lambda's remaining time when it starts (its timeout, give or take the cold start). */
+export function budgetOf(context: { getRemainingTimeInMillis?: () => number } | undefined, fallbackMs = 60_000): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining && Number.isFinite(remaining) && remaining > 0 ? remaining : fallbackMs;
+}
+
+/**
+ * The application_name an attempt of `step` carries for `key` (an import id, or a hash of the S3
+ * object) while its transaction runs: how a later attempt finds it. At most 63 bytes.
+ */
+export function attemptName(step: string, key: string): string {
+  const id = /^[0-9a-f-]{36}$/.test(key) ? key : createHash('sha256').update(key).digest('hex').slice(0, 32);
+  return `fl:${step}:${id}`.slice(0, 63);
+}
+
+/**
+ * The statement every step transaction starts with: the bounds as transaction-local settings, the
+ * attempt's name, and the fence: a session of an earlier attempt of the same step for the same key
+ * whose client has gone (idle in its transaction for longer than the lock timeout: its Lambda timed
+ * out, or its network vanished, and the state machine retried) is terminated first, so the retry
+ * does not queue behind its own earlier attempt's locks. A live concurrent attempt (working, so
+ * never idle that long) is left alone: the retry waits for it at most lock_timeout, then fails with
+ * 55P03 and is retried. Steps are idempotent, so a terminated attempt loses nothing. One round trip.
+ */
+export const FENCE_SQL = `
+  select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+         set_config('idle_in_transaction_session_timeout', $3, true), set_config('application_name', $4, true),
+         (select count(pg_terminate_backend(a.pid)) from pg_stat_activity a
+          where a.application_name = $4 and a.pid <> pg_backend_pid() and a.datname = current_database()
+            and a.state in ('idle in transaction', 'idle in transaction (aborted)')
+            and a.state_change < clock_timestamp() - $2::interval) as fenced`;
+
+export function fenceParams(bounds: StepBounds, name: string): string[] {
+  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name];
+}
+
+/** Runs FENCE_SQL in a postgres.js transaction. */
+export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, step: string, key: string): Promise<void> {
+  await tx.unsafe(FENCE_SQL, fenceParams(bounds, attemptName(step, key)));
+}
+
+/**
+ * Bounds for the step running now. Each handler invocation sets them (from its context) before the
+ * core runs; a core called without a handler (tests, the CLI) gets the default budget.
+ */
+let current: StepBounds = stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000);
+export const currentBounds = (): StepBounds => current;
+export function setCurrentBounds(bounds: StepBounds): void {
+  current = bounds;
+}
+
+/**
+ * Races `work` against the deadline. When it passes, `abandon` closes the connection (whatever the
+ * work still waits for then fails on its own) and the step fails with TransientError, which the
+ * state machine retries.
+ */
+export async function withDeadline<T>(step: string, bounds: StepBounds, abandon: () => Promise<void> | void, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      Promise.resolve().then(abandon).catch(() => {});
+      reject(new TransientError(`${step}: no answer from the database within ${bounds.deadlineMs} ms (deadline of a ${bounds.budgetMs} ms budget); the connection was closed`));
+    }, bounds.deadlineMs);
+  });
+  const running = work();
+  running.catch(() => {}); // settles after the deadline when abandoned
+  try {
+    return await Promise.race([running, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A step's one transaction: begins, applies the current bounds and the fence (FENCE_SQL), then runs `work`. */
+export function stepTransaction<T>(sql: Sql, step: string, key: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await fenceTransaction(tx, currentBounds(), step, key);
+    return work(tx);
+  }) as Promise<T>;
+}
