@@ -42,34 +42,45 @@ export function budgetOf(context: { getRemainingTimeInMillis?: () => number } | 
   return remaining && Number.isFinite(remaining) && remaining > 0 ? remaining : fallbackMs;
 }
 
+/** Short step codes: an application_name holds at most 63 bytes. */
+const CODES: Record<string, string> = {
+  StoreImport: 'SI', CreateMasterFlow: 'CMF', LinkRecords: 'LR', StartDiscovery: 'SD', ValidateIntegrity: 'VI', MarkFailed: 'MF',
+};
+
 /**
- * The application_name an attempt of `step` carries for `key` (an import id, or a hash of the S3
- * object) while its transaction runs: how a later attempt finds it. At most 63 bytes.
+ * The name an attempt of `step` carries for `key` (an import id, or a hash of the S3 object) while
+ * its transaction runs, before its deadline is appended: how a later attempt finds it.
  */
 export function attemptName(step: string, key: string): string {
   const id = /^[0-9a-f-]{36}$/.test(key) ? key : createHash('sha256').update(key).digest('hex').slice(0, 32);
-  return `fl:${step}:${id}`.slice(0, 63);
+  return `fl:${CODES[step] ?? step.slice(0, 8)}:${id}`;
 }
 
 /**
- * The statement every step transaction starts with: the bounds as transaction-local settings, the
- * attempt's name, and the fence: a session of an earlier attempt of the same step for the same key
- * whose client has gone (idle in its transaction for longer than the lock timeout: its Lambda timed
- * out, or its network vanished, and the state machine retried) is terminated first, so the retry
- * does not queue behind its own earlier attempt's locks. A live concurrent attempt (working, so
- * never idle that long) is left alone: the retry waits for it at most lock_timeout, then fails with
- * 55P03 and is retried. Steps are idempotent, so a terminated attempt loses nothing. One round trip.
+ * The statement every step transaction starts with, one round trip:
+ * - the bounds as transaction-local settings (statement_timeout, lock_timeout,
+ *   idle_in_transaction_session_timeout);
+ * - application_name = the attempt's name and its deadline (epoch seconds, on the server's clock);
+ * - the fence: a session of an earlier attempt of the same step for the same key whose deadline has
+ *   passed is terminated. Its own handler has given up on it by then (the deadline closed its
+ *   connection, or its Lambda timed out and the state machine retried), but the server may not know
+ *   yet (a black-holed network, a COPY waiting for data that will never come), and its locks would
+ *   make the retry queue behind it. Steps are idempotent, so it loses nothing. A live concurrent
+ *   attempt (within its deadline) is left alone: the retry waits for it at most lock_timeout, then
+ *   fails with 55P03, which is retried.
  */
 export const FENCE_SQL = `
   select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
-         set_config('idle_in_transaction_session_timeout', $3, true), set_config('application_name', $4, true),
+         set_config('idle_in_transaction_session_timeout', $3, true),
+         set_config('application_name', $4 || ':' || ceil(extract(epoch from clock_timestamp()) + $5::numeric / 1000)::bigint, true),
          (select count(pg_terminate_backend(a.pid)) from pg_stat_activity a
-          where a.application_name = $4 and a.pid <> pg_backend_pid() and a.datname = current_database()
-            and a.state in ('idle in transaction', 'idle in transaction (aborted)')
-            and a.state_change < clock_timestamp() - $2::interval) as fenced`;
+          where a.application_name like $4 || ':%' and a.pid <> pg_backend_pid() and a.datname = current_database()
+            and split_part(a.application_name, ':', 4) ~ '^[0-9]+$'
+            and split_part(a.application_name, ':', 4)::bigint < extract(epoch from clock_timestamp())) as fenced`;
 
 export function fenceParams(bounds: StepBounds, name: string): string[] {
-  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name];
+  const remaining = Math.max(0, deadlineAt() - Date.now());
+  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name, String(remaining)];
 }
 
 /** Runs FENCE_SQL in a postgres.js transaction. */
@@ -78,13 +89,17 @@ export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, s
 }
 
 /**
- * Bounds for the step running now. Each handler invocation sets them (from its context) before the
- * core runs; a core called without a handler (tests, the CLI) gets the default budget.
+ * Bounds for the step running now. Each handler invocation sets them (from its context) when it
+ * starts; a core called without a handler (tests, the CLI) gets the default budget from the call.
  */
-let current: StepBounds = stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000);
-export const currentBounds = (): StepBounds => current;
-export function setCurrentBounds(bounds: StepBounds): void {
-  current = bounds;
+let current: { bounds: StepBounds; startedAt: number | null } = {
+  bounds: stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000), startedAt: null,
+};
+export const currentBounds = (): StepBounds => current.bounds;
+/** When the running attempt's deadline passes (epoch ms). */
+const deadlineAt = (): number => (current.startedAt ?? Date.now()) + current.bounds.deadlineMs;
+export function setCurrentBounds(bounds: StepBounds, startedAt = Date.now()): void {
+  current = { bounds, startedAt };
 }
 
 /**
