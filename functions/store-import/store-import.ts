@@ -121,8 +121,13 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const client = await pool.connect();
+  // A connection lost while checked out is also an 'error' event on the client: unheard, it would
+  // end the process. The query in flight (the COPY) fails with it anyway.
+  const lost = () => {};
+  client.on('error', lost);
   let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  let table: Awaited<ReturnType<typeof openTable>> | undefined;
   const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
     await client.query('begin');
@@ -146,7 +151,7 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    const table = await openTable(bytes, { file });
+    table = await openTable(bytes, { file });
     const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
@@ -188,7 +193,9 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
     }
     throw err;
   } finally {
+    client.off('error', lost);
     if (!released) client.release();
+    await table?.close?.(); // the workbook's spool file, on every path (also when no row was read)
   }
 }
 

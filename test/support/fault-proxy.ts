@@ -3,6 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /**
  * Where a fault strikes, counted from the moment the armed step starts talking (set `step`):
  * - `before-first-statement`: its first statement never reaches the server; the connection drops.
+ * - `before-statement`: the statement matching `match` never reaches the server; the connection drops.
  * - `mid-statement`: the statement matching `match` reaches the server (for COPY: the COPY and its
  *   first data), then the connection drops while the server works on it.
  * - `before-commit`: the COMMIT never reaches the server; the connection drops.
@@ -11,7 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * - `hang`: from the statement matching `match` on, nothing passes either way and nothing closes:
  *   a network black hole. The server learns nothing; only the client's own deadline ends the wait.
  */
-export type FaultKind = 'before-first-statement' | 'mid-statement' | 'before-commit' | 'after-commit' | 'hang';
+export type FaultKind = 'before-first-statement' | 'before-statement' | 'mid-statement' | 'before-commit' | 'after-commit' | 'hang';
 
 export interface Fault {
   step: string;
@@ -130,6 +131,10 @@ export async function startFaultProxy(serverUrl: string): Promise<FaultProxy> {
         const matches = fault.match === 'copy-data' ? type === 'd' : !!sql && !!fault.match?.test(sql);
         const isCommit = /^\s*commit\s*;?\s*$/i.test(sql);
         if (fault.kind === 'before-first-statement' && sql && statementsOfStep === 1) {
+          fire(fault, sql);
+          return drop();
+        }
+        if (fault.kind === 'before-statement' && sql && matches) {
           fire(fault, sql);
           return drop();
         }

@@ -66,6 +66,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
       headerRenames: renames,
       rows: dataRows(sheet, headers, ctx, cleanup),
       details: { sheet: sheet.name, sheet_choice: sheet.choice, sheets_skipped: sheet.skipped, header_row: sheet.headerRowNumber },
+      close: cleanup,
     };
   } catch (err) {
     await cleanup();
