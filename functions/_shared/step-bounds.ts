@@ -124,10 +124,28 @@ export async function withDeadline<T>(step: string, bounds: StepBounds, abandon:
   }
 }
 
+/**
+ * What a step does when its connection is lost inside its transaction (the handler: destroy the
+ * container's client at once). postgres.js 3.4.9 answers a failed transaction with a ROLLBACK on
+ * the same connection, and a write to a connection that has closed throws from a timer, out of
+ * reach of any catch: the process ends (porsager/postgres#1154, #1208). A destroyed client refuses
+ * the ROLLBACK instead of writing it.
+ */
+let onConnectionLoss: (() => Promise<void>) | null = null;
+export function setConnectionLossHandler(handler: (() => Promise<void>) | null): void {
+  onConnectionLoss = handler;
+}
+const isConnectionLoss = (err: unknown) => /^CONNECTION_(CLOSED|DESTROYED|ENDED)$/.test(String((err as { code?: unknown })?.code));
+
 /** A step's one transaction: begins, applies the current bounds and the fence (FENCE_SQL), then runs `work`. */
 export function stepTransaction<T>(sql: Sql, step: string, key: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
   return sql.begin(async (tx) => {
-    await fenceTransaction(tx, currentBounds(), step, key);
-    return work(tx);
+    try {
+      await fenceTransaction(tx, currentBounds(), step, key);
+      return await work(tx);
+    } catch (err) {
+      if (isConnectionLoss(err) && onConnectionLoss) await onConnectionLoss().catch(() => {});
+      throw err;
+    }
   }) as Promise<T>;
 }

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { DbHandle } from '../../db/client.ts';
 import { closeLambdaDatabase, lambdaDatabase } from './database.ts';
 import { classifyError } from './errors.ts';
-import { budgetOf, setCurrentBounds, stepBounds, withDeadline } from './step-bounds.ts';
+import { budgetOf, setConnectionLossHandler, setCurrentBounds, stepBounds, withDeadline } from './step-bounds.ts';
 
 /**
  * The thin adapter every workflow step Lambda shares: parse the state input with the step's zod
@@ -19,6 +19,7 @@ export function stepHandler<S extends z.ZodType, O>(schema: S, run: (db: DbHandl
     .handler(async (input, context) => {
       const bounds = stepBounds(budgetOf(context));
       setCurrentBounds(bounds);
+      setConnectionLossHandler(() => closeLambdaDatabase({ timeout: 0 }));
       try {
         const db = await lambdaDatabase();
         return await withDeadline(context?.functionName ?? 'step', bounds, () => closeLambdaDatabase({ timeout: 0 }), () => run(db, input));

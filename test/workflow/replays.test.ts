@@ -134,10 +134,16 @@ describe('replays and redrives of the import workflow', () => {
           update raw_import_records set master_flow_id = ${other!.flow_id}
           where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
           .rejects.toMatchObject({ constraint_name: 'raw_import_records_data_import_link_fkey' });
-        // sabotage no constraint forbids: one raw record of the linked import loses its link
-        await world.sql`
+        // taking a record's link away is refused too (raw_import_records_link_kept); what no
+        // constraint forbids (a per-row insert check costs the COPY too much): an unlinked record
+        // inserted into the linked import
+        await expect(world.sql`
           update raw_import_records set master_flow_id = null
-          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`;
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
+          .rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
+        await world.sql`
+          insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
+          values (${dataImportId}, ${tenant.clientAccountId}, ${tenant.engagementId}, 26, '{"hostname": "sneaked-in"}')`;
       },
     });
 
