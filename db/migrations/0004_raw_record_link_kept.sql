@@ -5,9 +5,11 @@
 -- either order. The trigger fires only on those updates (its WHEN), so storing and linking pay
 -- nothing. An INSERT of an unlinked record into a linked import is not checked here: a per-row
 -- check costs StoreImport's COPY 30-45 % (measured); integrity reports such a record as critical.
+-- `flowlink backfill --undo` restores audited values exactly (also records an adopted linked import
+-- had without a master flow) and says so with the transaction-local flowlink.restoring_backfill.
 CREATE FUNCTION raw_import_records_link_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF EXISTS (
+  IF coalesce(current_setting('flowlink.restoring_backfill', true), '') <> 'on' AND EXISTS (
     SELECT 1 FROM raw_import_records r JOIN data_imports d ON d.id = r.data_import_id
     WHERE r.id = NEW.id AND d.status IN ('linked', 'processing', 'completed')
       AND r.master_flow_id IS DISTINCT FROM d.master_flow_id
