@@ -19,6 +19,10 @@ export interface RecordedEvent {
   error?: string;
   cause?: unknown;
   attempt?: number;
+  /** Inside a Map: the iteration (chunk) the event belongs to. */
+  index?: number;
+  /** Map iteration events: the Map state. */
+  parent?: string;
 }
 
 /** A local execution: what `flowlink executions` lists and `flowlink replay` starts from. */

@@ -3,8 +3,13 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { SfnLike } from '../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from './contracts.ts';
-import { loadDefinition, localSubstitutions, TASK_STATES, type TaskState } from './definition.ts';
+import { join } from 'node:path';
+import {
+  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf,
+  type LocalTaskState, type StepFunction,
+} from './definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
+import { LocalEventBus } from './local-events.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -18,18 +23,23 @@ export interface ProgressEvent extends RecordedEvent {
 
 export interface LocalRunnerOptions {
   store?: ExecutionStore;
-  /** Replaces a Task's handler (default: the step's Lambda handler, called in-process). */
-  tasks?: Partial<Record<TaskState, TaskFn>>;
+  /**
+   * Replaces a Task's handler (default: the step's Lambda handler, called in-process; for the
+   * putEvents states, the local event bus).
+   */
+  tasks?: Partial<Record<LocalTaskState, TaskFn>>;
+  /** Where the putEvents states append their events (default: the store's folder's events.ndjson). */
+  eventLog?: string;
   /**
    * Runs after a Task's handler returned and before its result goes back to the state machine:
    * throwing here is a crash after the step's writes (tests use it for redrives and sabotage).
    */
-  afterStep?: (state: TaskState, input: unknown, output: unknown, execution: ExecutionControl) => Promise<void> | void;
+  afterStep?: (state: LocalTaskState, input: unknown, output: unknown, execution: ExecutionControl) => Promise<void> | void;
   onEvent?: (event: ProgressEvent) => void;
   /** Milliseconds to wait between retries, by state (tests: 0). Default: the definition's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Runs before a Task's handler is called (tests use it to tell a fault proxy which step is talking). */
-  beforeStep?: (state: TaskState, input: unknown) => void;
+  beforeStep?: (state: LocalTaskState, input: unknown) => void;
   /**
    * Each step's budget in ms, what its handler reads as the Lambda's remaining time (its timeout)
    * and derives its database bounds from. Default: the Task's TimeoutSeconds in the definition.
@@ -81,27 +91,29 @@ function lambdaContext(state: string, budgetMs: number): Context {
 
 /**
  * The steps' Lambda handlers, imported on first use (after the caller has set DATABASE_URL and
- * S3_ENDPOINT, which the handlers read when they first connect).
+ * S3_ENDPOINT, which the handlers read when they first connect), one per Task state: the Task
+ * states of one Lambda (LinkChunk and FinishLink, ...) call the same handler, as on AWS.
  */
-async function lambdaTasks(budgetMs: (state: TaskState) => number): Promise<Record<TaskState, TaskFn>> {
-  const [store, create, link, discovery, validate, failed] = await Promise.all([
+async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => number): Promise<Record<LocalTaskState, TaskFn>> {
+  const modules = await Promise.all([
     import('../functions/store-import/handler.ts'),
     import('../functions/create-master-flow/handler.ts'),
     import('../functions/link-records/handler.ts'),
     import('../functions/start-discovery/handler.ts'),
     import('../functions/validate-integrity/handler.ts'),
     import('../functions/mark-failed/handler.ts'),
+    import('../functions/report-outcome/handler.ts'),
   ]);
-  const call = (state: TaskState, handler: (event: never, context: Context) => Promise<unknown>): TaskFn =>
-    (input) => handler(input as never, lambdaContext(state, budgetMs(state)));
+  const [report] = modules.splice(STEP_FUNCTIONS.length, 1) as [{ handler: unknown }];
+  const handlers = Object.fromEntries(STEP_FUNCTIONS.map((fn, i) => [fn, modules[i]!.handler])) as Record<StepFunction, unknown>;
+  const call = (state: string, fn: string, handler: unknown): TaskFn =>
+    (input) => (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn, budgetMs(state)));
   return {
-    StoreImport: call('StoreImport', store.handler as never),
-    CreateMasterFlow: call('CreateMasterFlow', create.handler as never),
-    LinkRecords: call('LinkRecords', link.handler as never),
-    StartDiscovery: call('StartDiscovery', discovery.handler as never),
-    ValidateIntegrity: call('ValidateIntegrity', validate.handler as never),
-    MarkFailed: call('MarkFailed', failed.handler as never),
-  };
+    ...Object.fromEntries(TASK_STATES.map((state) => [state, call(state, TASK_FUNCTIONS[state], handlers[TASK_FUNCTIONS[state]])])),
+    ReportSucceeded: call('ReportSucceeded', 'ReportOutcome', report.handler),
+    ReportFailed: call('ReportFailed', 'ReportOutcome', report.handler),
+    ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])),
+  } as Record<LocalTaskState, TaskFn>;
 }
 
 /**
@@ -137,10 +149,12 @@ export class LocalWorkflow implements SfnLike {
   readonly store: ExecutionStore;
   private readonly definition = loadDefinition(localSubstitutions());
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
-  private tasks?: Promise<Record<TaskState, TaskFn>>;
+  readonly events: LocalEventBus;
+  private tasks?: Promise<Record<LocalTaskState, TaskFn>>;
 
   constructor(private readonly options: LocalRunnerOptions = {}) {
     this.store = options.store ?? new ExecutionStore();
+    this.events = new LocalEventBus(options.eventLog ?? join(this.store.dir, '..', 'events.ndjson'));
   }
 
   /** StartExecution: records the execution, starts it and returns at once (wait() for the end). */
@@ -182,8 +196,13 @@ export class LocalWorkflow implements SfnLike {
       throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed, aborted or timed-out execution can be redriven`);
     }
     const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven') + 1);
-    const entered = attempt.findLast((e, i) =>
-      e.type === 'StateEntered' && !attempt.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
+    // AWS redrives from the state where the execution stopped: the last top-level state entered and
+    // never exited (the Fail state after a caught error; the running step after an abort or a
+    // timeout; a Map state whose chunk stopped: on AWS it reruns its unsuccessful chunks, here all
+    // of them, which the chunks' idempotency makes the same)
+    const topLevel = attempt.filter((e) => e.index === undefined);
+    const entered = topLevel.findLast((e, i) =>
+      e.type === 'StateEntered' && !topLevel.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
     if (!entered?.state) throw new ExecutionNotRedrivable(`execution ${name} has no unsuccessful state to continue from`);
     const state = entered.state;
     record.status = 'RUNNING';
@@ -209,9 +228,10 @@ export class LocalWorkflow implements SfnLike {
   }
 
   private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
-    this.tasks ??= lambdaTasks((state) => this.options.stepBudgetMs ?? Number(this.definition.States[state]?.TimeoutSeconds ?? 60) * 1000);
+    const tasks = taskStatesOf(this.definition as never);
+    this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? Number(tasks[state]?.TimeoutSeconds ?? 60) * 1000);
     const defaults = await this.tasks;
-    return Object.fromEntries(TASK_STATES.map((state) => {
+    return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
       const run = async (input: unknown) => {
         this.options.beforeStep?.(state, input);
@@ -244,21 +264,25 @@ export class LocalWorkflow implements SfnLike {
     const consume = (async () => {
       for await (const e of run.eventLogs) {
         const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown };
-          Error?: string; Cause?: unknown; retry?: { attempt: number }; output?: unknown };
+          Error?: string; Cause?: unknown; retry?: { attempt: number }; output?: unknown; index?: number; parentState?: { name: string } };
         const recorded: RecordedEvent = { type: ev.type, at: new Date(ev.timestamp).toISOString() };
         if (ev.state) recorded.state = ev.state.name;
+        if (ev.index !== undefined) recorded.index = ev.index;
+        if (ev.parentState) recorded.parent = ev.parentState.name;
         if (ev.type === 'StateEntered') recorded.input = ev.state?.input;
         if (ev.type === 'StateExited') recorded.output = ev.state?.output;
         if (ev.Error !== undefined) Object.assign(recorded, { error: ev.Error, cause: ev.Cause });
         if (ev.retry) recorded.attempt = ev.retry.attempt;
         record.events.push(recorded);
         const progress: ProgressEvent = { ...recorded, execution: record.name };
-        if (ev.state && ev.type === 'StateEntered') enteredAt.set(ev.state.name, ev.timestamp);
-        else if (ev.state && (ev.type === 'StateExited' || ev.type === 'StateFailed')) progress.durationMs = ev.timestamp - (enteredAt.get(ev.state.name) ?? ev.timestamp);
+        const key = `${ev.state?.name}#${ev.index ?? ''}`;
+        if (ev.state && ev.type === 'StateEntered') enteredAt.set(key, ev.timestamp);
+        else if (ev.state && (ev.type === 'StateExited' || ev.type === 'StateFailed')) progress.durationMs = ev.timestamp - (enteredAt.get(key) ?? ev.timestamp);
         if (ev.type === 'ExecutionSucceeded') record.output = ev.output;
         if (ev.type === 'ExecutionFailed') record.error = { name: ev.Error ?? 'Error', cause: ev.Cause ?? null };
         this.options.onEvent?.(progress);
-        if (ev.type === 'StateExited') this.store.save(record);
+        // saved as each top-level state ends (not per chunk: the record grows with every event)
+        if (ev.type === 'StateExited' && ev.index === undefined) this.store.save(record);
       }
     })();
     try {

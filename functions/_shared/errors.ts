@@ -34,6 +34,11 @@ export class LinkCountMismatchError extends Error {
   override name = 'LinkCountMismatchError';
 }
 
+/** Discovery's totals do not add up: a raw record with neither an asset nor a recorded skip. Not retried. */
+export class DiscoveryCountMismatchError extends Error {
+  override name = 'DiscoveryCountMismatchError';
+}
+
 /** Connection loss, throttling, serialization failure: the workflow retries these with backoff. */
 export class TransientError extends Error {
   override name = 'TransientError';

@@ -12,7 +12,10 @@ export interface MarkFailedInput {
   engagementId: string;
   import?: { dataImportId?: string; rowCount?: number } | undefined;
   flow?: { flowId?: string } | undefined;
+  linkedChunks?: unknown;
   link?: unknown;
+  plan?: { discoveryFlowId?: string } | undefined;
+  discoveredChunks?: unknown;
   discovery?: { discoveryFlowId?: string } | undefined;
   integrity?: unknown;
   error: { Error: string; Cause?: string | null | undefined };
@@ -26,9 +29,10 @@ export interface MarkFailedResult {
   marked: boolean;
 }
 
-/** The state that failed: the first step whose result is missing from the state. */
+/** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
 export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
-  const results = [input.import?.dataImportId, input.flow?.flowId, input.link, input.discovery?.discoveryFlowId, input.integrity];
+  const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
+    input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
   const index = results.findIndex((r) => r === undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }

@@ -13,6 +13,8 @@ const CHUNK_CHARS = 64 * 1024;
 const CHUNKS_AHEAD = 4;
 // A JSON `\u0000` escape that is not itself an escaped backslash followed by "u0000".
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+// JSON.stringify writes a lone surrogate as a lowercase \udxxx escape (a pair stays as its characters).
+const SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 export interface RawRecordTarget {
   dataImportId: string;
@@ -38,6 +40,10 @@ export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<
       // PostgreSQL's jsonb cannot hold U+0000; say which row instead of failing the COPY.
       if (json.includes('\\u0000') && NUL_ESCAPE.test(json)) {
         throw new InvalidImportError(`${target.file}: row ${count}: a value contains a NUL character (\\u0000), which cannot be stored`, { file: target.file, row: count });
+      }
+      // Nor a lone UTF-16 surrogate (the JSON readers name its line and byte; this catches any other reader's).
+      if (json.includes('\\ud') && SURROGATE_ESCAPE.test(json)) {
+        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored`, { file: target.file, row: count });
       }
       // COPY text format: JSON has no raw tabs or line breaks, only backslashes need doubling.
       chunk += `${prefix}${count}\t${json.includes('\\') ? json.replaceAll('\\', '\\\\') : json}\n`;

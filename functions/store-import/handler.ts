@@ -54,6 +54,9 @@ function abandonPool(): void {
 
 // RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
 // handler in-process and keep their terminal free of EMF lines.
+/** FLOWLINK_MAX_RECORD_BYTES: the largest CSV row read (default 8 MiB, room for a 5 MB cell). */
+const maxRecordSize = Number(process.env.FLOWLINK_MAX_RECORD_BYTES) || undefined;
+
 const metrics = new Metrics({ namespace: 'Flowlink', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
 
 /** Step Functions task StoreImport: stores the dropped file as one import and its raw records. */
@@ -64,7 +67,7 @@ export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context
     setCurrentBounds(bounds);
     try {
       const db = await database();
-      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport({ s3, pool: db }, input));
+      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport({ s3, pool: db, maxRecordSize }, input));
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {
         metrics.addMetric('RowsStored', MetricUnit.Count, result.rowCount);
         metrics.publishStoredMetrics();

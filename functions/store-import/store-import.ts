@@ -11,7 +11,11 @@ import { MeasuredBytes } from './object-bytes.ts';
  * The database: a node-postgres Pool (the Lambda keeps one per container; COPY needs `pg`), or a
  * URL for which a pool is opened for this call and closed after it.
  */
-export type StoreImportDeps = { s3: S3Client } & ({ pool: pg.Pool } | { databaseUrl: string });
+export type StoreImportDeps = {
+  s3: S3Client;
+  /** The largest CSV row read, in bytes (a quote never closed stops there); default 8 MiB. */
+  maxRecordSize?: number;
+} & ({ pool: pg.Pool } | { databaseUrl: string });
 
 export interface StoreImportInput {
   bucket: string;
@@ -60,10 +64,10 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * is recorded `failed` with the error's file/line/byte, and the error is rethrown.
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
-  if ('pool' in deps) return storeWithPool(deps.s3, deps.pool, input);
+  if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
   const pool = idleSafe(new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' }));
   try {
-    return await storeWithPool(deps.s3, pool, input);
+    return await storeWithPool(deps, pool, input);
   } finally {
     await pool.end();
   }
@@ -113,7 +117,7 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   return { dataImportId: found.id, rowCount: found.total_records ?? 0, reused: true };
 }
 
-async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
   checkKeyTenant(input);
   const stored = await findStoredImport(pool, input);
   if (stored) return stored;
@@ -151,7 +155,7 @@ async function storeWithPool(s3: S3Client, pool: pg.Pool, input: StoreImportInpu
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    table = await openTable(bytes, { file });
+    table = await openTable(bytes, { file, maxRecordSize });
     const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);

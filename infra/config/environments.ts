@@ -42,6 +42,8 @@ export interface EnvironmentConfig {
     readonly noncurrentVersionExpiration: Duration;
     /** How long S3 server access logs are kept. */
     readonly accessLogExpiration: Duration;
+    /** How long an outcome report (reports/…) is kept after it was last written. */
+    readonly reportExpiration: Duration;
   };
   readonly logs: {
     readonly retention: RetentionDays;
@@ -65,6 +67,14 @@ export interface EnvironmentConfig {
     /** Reserved concurrency of each workflow step Lambda, bounding connections to the RDS Proxy. */
     readonly steps?: number;
   };
+  /**
+   * The import workflow's chunking, passed by the trigger into each execution's input: raw records
+   * per chunk of the LinkRecords and StartDiscovery Maps (one chunk is one Lambda invocation and one
+   * transaction; at most 1,000 chunks a file), and how many chunks each Map runs at once. Each
+   * running chunk holds one database connection, so mapConcurrency stays within the step Lambdas'
+   * reserved concurrency (the connection budget).
+   */
+  readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number };
   /** Stateful stack termination protection (prod only). */
   readonly terminationProtection: boolean;
 }
@@ -93,11 +103,13 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(60),
       accessLogExpiration: Duration.days(30),
+      reportExpiration: Duration.days(30),
     },
     logs: { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 6 * * ? *)', deepExpression: 'cron(30 6 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: {},
     concurrency: {},
+    workflow: { chunkRows: 100_000, mapConcurrency: 4 },
     terminationProtection: false,
   },
   staging: {
@@ -120,11 +132,13 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(90),
       accessLogExpiration: Duration.days(90),
+      reportExpiration: Duration.days(180),
     },
     logs: { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 5 * * ? *)', deepExpression: 'cron(30 5 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-staging-alarms@example.com' },
     concurrency: { trigger: 5, steps: 10 },
+    workflow: { chunkRows: 100_000, mapConcurrency: 8 },
     terminationProtection: false,
   },
   prod: {
@@ -147,11 +161,13 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(365),
       accessLogExpiration: Duration.days(365),
+      reportExpiration: Duration.days(400),
     },
     logs: { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN },
     integritySchedule: { expression: 'cron(0 4 * * ? *)', deepExpression: 'cron(30 4 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-oncall@example.com' },
     concurrency: { trigger: 10, steps: 25 },
+    workflow: { chunkRows: 100_000, mapConcurrency: 20 },
     terminationProtection: true,
   },
 };

@@ -16,6 +16,7 @@ import { ImportStateMachine } from '../constructs/import-state-machine.ts';
 import { IntegrityCheckSchedule } from '../constructs/integrity-check-schedule.ts';
 import { MigrationsTrigger } from '../constructs/migrations-trigger.ts';
 import { Operations } from '../constructs/operations.ts';
+import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
 
 /** The workflow definition deployed by default. */
 export const WORKFLOW_DEFINITION_FILE = resolve(PROJECT_ROOT, 'workflows', 'import-workflow.asl.json');
@@ -77,6 +78,9 @@ export class StatelessStack extends Stack {
     const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases', { timeout: Duration.minutes(5) });
     const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it", { timeout: Duration.minutes(5) });
     const markFailed = step('MarkFailed', 'mark-failed', 'Workflow step: records the failure on the import and its master flow');
+    const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket', {
+      timeout: Duration.seconds(30),
+    });
 
     this.importWorkflow = new ImportStateMachine(this, 'ImportWorkflow', {
       definitionFile: props.definitionFile ?? WORKFLOW_DEFINITION_FILE,
@@ -87,18 +91,27 @@ export class StatelessStack extends Stack {
         StartDiscoveryFunctionArn: startDiscovery,
         ValidateIntegrityFunctionArn: validateIntegrity,
         MarkFailedFunctionArn: markFailed,
+        ReportOutcomeFunctionArn: reportOutcome,
       },
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
     });
     const stateMachine = this.importWorkflow.stateMachine;
+    new OutcomeReporting(this, 'OutcomeReporting', {
+      importBucket, importBucketArnName: stateful.importBucketArnExportName, reportFunction: reportOutcome, stateMachine,
+    });
 
     const triggerDeadLetters = deadLetterQueue(this, 'TriggerDeadLetterQueue');
     const trigger = new FlowlinkFunction(this, 'Trigger', {
       ...base,
       name: 'trigger',
       description: 'Starts one import execution per uploaded object version',
-      environment: { ...viaProxy, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      environment: {
+        ...viaProxy,
+        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        CHUNK_ROWS: String(config.workflow.chunkRows),
+        MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+      },
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: config.concurrency.trigger,
       // function errors after Lambda's own async retries
@@ -142,7 +155,7 @@ export class StatelessStack extends Stack {
       deadLetterQueue: scheduleDeadLetters,
     });
 
-    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed];
+    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
       ...base,
       environment: direct,
@@ -159,6 +172,7 @@ export class StatelessStack extends Stack {
       StartDiscovery: startDiscovery,
       ValidateIntegrity: validateIntegrity,
       MarkFailed: markFailed,
+      ReportOutcome: reportOutcome,
       Trigger: trigger,
       Backfill: backfill,
       IntegrityCheck: integrityCheck,

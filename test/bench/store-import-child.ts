@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createS3Client } from '../../functions/_shared/s3.ts';
+import { InvalidImportError } from '../../functions/_shared/errors.ts';
 import { storeImport } from '../../functions/store-import/store-import.ts';
 
 interface Job {
@@ -19,6 +20,8 @@ interface Job {
   clientAccountId?: string;
   engagementId?: string;
   copyFile?: string;
+  /** The file is bad on purpose: report the InvalidImportError's message instead of failing. */
+  expectError?: boolean;
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
@@ -31,12 +34,19 @@ if (process.env.BENCH_TRACE) {
 }
 const start = process.hrtime.bigint();
 let rows: number;
+let error: string | undefined;
 if (job.mode === 'store-import') {
   const s3 = createS3Client({ endpoint: job.endpoint });
-  const out = await storeImport({ s3, databaseUrl: job.databaseUrl }, {
-    bucket: job.bucket!, key: job.key!, clientAccountId: job.clientAccountId!, engagementId: job.engagementId!,
-  });
-  rows = out.rowCount;
+  try {
+    const out = await storeImport({ s3, databaseUrl: job.databaseUrl }, {
+      bucket: job.bucket!, key: job.key!, clientAccountId: job.clientAccountId!, engagementId: job.engagementId!,
+    });
+    rows = out.rowCount;
+  } catch (err) {
+    if (!job.expectError || !(err instanceof InvalidImportError)) throw err;
+    rows = 0;
+    error = err.message;
+  }
   s3.destroy();
 } else {
   const client = new pg.Client({ connectionString: job.databaseUrl });
@@ -50,4 +60,4 @@ if (job.mode === 'store-import') {
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const usage = process.resourceUsage();
-console.log(JSON.stringify({ rows, seconds, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 }));
+console.log(JSON.stringify({ rows, seconds, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, error }));

@@ -21,6 +21,8 @@ import { benchDatabase, isMain } from './bench-db.ts';
 import { formatTable, type BenchRow } from './report.ts';
 
 const MAX_RSS_MB = 256;
+/** A quote never closed must not grow memory with the file: its peak ≤ the normal load's + this. */
+const STRAY_QUOTE_EXTRA_MB = 32;
 const MIN_RATIO = 0.5;
 const TARGET_FROM_ROWS = 100_000;
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -81,11 +83,28 @@ async function writeFiles(dir: string, rows: number, reference: { dataImportId: 
     await write(copy, copyChunk);
   }
   await Promise.all([close(csv), close(copy)]);
-  return { csvPath, copyPath };
+  return { csvPath, copyPath, strayPath: await writeStray(dir, rows) };
+}
+
+/**
+ * The same inventory with a quote opened on line 2 and never closed: no other '"' in the file (the
+ * notes column, the only one quoted, is left empty), so the rest of the file is one open field.
+ */
+async function writeStray(dir: string, rows: number): Promise<string> {
+  const path = join(dir, 'stray-quote.csv');
+  const out = createWriteStream(path);
+  await write(out, `${HEADERS.join(',')}\r\n"`);
+  for (let start = 1; start <= rows; start += 1000) {
+    let chunk = '';
+    for (let i = start; i < Math.min(start + 1000, rows + 1); i++) chunk += `${inventoryRow(i).slice(0, -1).join(',')},\r\n`;
+    await write(out, chunk);
+  }
+  await close(out);
+  return path;
 }
 
 /** Runs one load in a child process; returns what it printed. */
-function child(job: Record<string, unknown>): Promise<{ rows: number; seconds: number; peakRssMb: number; cpuSeconds: number }> {
+function child(job: Record<string, unknown>): Promise<{ rows: number; seconds: number; peakRssMb: number; cpuSeconds: number; error?: string }> {
   return new Promise((done, fail) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-import-child.ts'), JSON.stringify(job)], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
@@ -120,6 +139,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/inventory.csv`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(files.csvPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
+    const strayKey = `imports/${tenant.clientAccountId}/${tenant.engagementId}/stray-quote.csv`;
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: strayKey, Body: createReadStream(files.strayPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
     s3.destroy();
 
     // the reference first, then the same empty table for StoreImport; no autovacuum of the first
@@ -130,6 +151,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     await sql`truncate raw_import_records cascade`; // a fresh bench database: nothing else hangs under it
     await sql`checkpoint`.catch(() => {});
     const ours = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key, ...tenant });
+    const stray = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key: strayKey, ...tenant, expectError: true });
+    if (!/line 2: quote opened here is never closed/.test(stray.error ?? '')) throw new Error(`stray quote: expected the open quote to be named, got ${stray.error ?? 'success'}`);
     const [stored] = await sql<{ n: number }[]>`
       select count(*)::int as n from raw_import_records r join data_imports d on d.id = r.data_import_id where d.s3_key = ${key}`;
     if (raw.rows !== rows || ours.rows !== rows || stored!.n !== rows) throw new Error(`rows: reference ${raw.rows}, StoreImport ${ours.rows}, stored ${stored!.n}, expected ${rows}`);
@@ -145,6 +168,12 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         // below 100k rows StoreImport's fixed costs (first S3 request, parser warm-up: about a second) dominate
         ok: rows >= TARGET_FROM_ROWS ? ratio >= MIN_RATIO && ours.peakRssMb <= MAX_RSS_MB : undefined,
         note: `client CPU ${ours.cpuSeconds.toFixed(1)} s${rows < TARGET_FROM_ROWS ? `; targets apply from ${TARGET_FROM_ROWS} rows` : ''}`,
+      },
+      {
+        name: 'StoreImport, quote opened on line 2, never closed', rows, seconds: stray.seconds, peakRssMb: stray.peakRssMb,
+        reference: 'StoreImport peak RSS', ratio: stray.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
+        ok: rows >= TARGET_FROM_ROWS ? stray.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
+        note: `peak ${stray.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB (${(stray.peakRssMb - ours.peakRssMb).toFixed(0)} MB more); refused as "${stray.error}"`,
       },
     ];
   } finally {

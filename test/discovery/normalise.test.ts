@@ -66,11 +66,11 @@ describe('text fields', () => {
   });
 
   it('takes the first IPv4 of a multi-valued cell and keeps the rest', () => {
-    expect(parseIps('10.0.0.5, 10.0.0.6')).toEqual({ primary: '10.0.0.5', all: ['10.0.0.5', '10.0.0.6'] });
-    expect(parseIps('fe80::1; 192.168.5.20')).toEqual({ primary: '192.168.5.20', all: ['fe80::1', '192.168.5.20'] });
-    expect(parseIps('2001:db8::9')).toEqual({ primary: '2001:db8::9', all: ['2001:db8::9'] });
-    expect(parseIps('10.1.1.1/24 | 10.1.1.1')).toEqual({ primary: '10.1.1.1', all: ['10.1.1.1'] });
-    expect(parseIps('not an ip 999.1.1.1')).toEqual({ primary: null, all: [] });
+    expect(parseIps('10.0.0.5, 10.0.0.6')).toEqual({ primary: '10.0.0.5', all: ['10.0.0.5', '10.0.0.6'], mac: [] });
+    expect(parseIps('fe80::1; 192.168.5.20')).toEqual({ primary: '192.168.5.20', all: ['fe80::1', '192.168.5.20'], mac: [] });
+    expect(parseIps('2001:db8::9')).toEqual({ primary: '2001:db8::9', all: ['2001:db8::9'], mac: [] });
+    expect(parseIps('10.1.1.1/24 | 10.1.1.1')).toEqual({ primary: '10.1.1.1', all: ['10.1.1.1'], mac: [] });
+    expect(parseIps('not an ip 999.1.1.1')).toEqual({ primary: null, all: [], mac: [] });
   });
 
   it('splits OS name and version, unless a version column has one', () => {

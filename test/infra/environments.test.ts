@@ -16,6 +16,7 @@ function readable() {
             noncurrentVersionTransitionAfter: `${c.importBucket.noncurrentVersionTransitionAfter.toDays()} days`,
             noncurrentVersionExpiration: `${c.importBucket.noncurrentVersionExpiration.toDays()} days`,
             accessLogExpiration: `${c.importBucket.accessLogExpiration.toDays()} days`,
+            reportExpiration: `${c.importBucket.reportExpiration.toDays()} days`,
           },
         },
       ];
@@ -45,6 +46,15 @@ describe('environments', () => {
       expect(c.database.postgresFullVersion.startsWith(`${c.database.postgresMajorVersion}.`)).toBe(true);
       expect(c.availabilityZones.every((az) => az.startsWith(c.region))).toBe(true);
       expect(c.availabilityZones.length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('sizes each Map within the connection budget: mapConcurrency ≤ the step Lambdas\' reserved concurrency, ≤ 1,000 chunks of a 10M-row file', () => {
+    for (const stage of STAGES) {
+      const { workflow, concurrency } = environments[stage];
+      expect(workflow.mapConcurrency, stage).toBeGreaterThanOrEqual(1);
+      if (concurrency.steps !== undefined) expect(workflow.mapConcurrency, stage).toBeLessThanOrEqual(concurrency.steps);
+      expect(Math.ceil(10_000_000 / workflow.chunkRows), stage).toBeLessThanOrEqual(1000);
     }
   });
 

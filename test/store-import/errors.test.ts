@@ -28,7 +28,7 @@ const cases: Case[] = [
   { name: 'utf16-nobom.csv', body: Buffer.from('host,ip\r\nweb01,10.0.0.1\r\n', 'utf16le'), message: /UTF-16 text without a byte order mark/, details: { byte: 1 } },
   { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 3, byte 32: bytes 0xE9 0x0A are not valid utf-8/, details: { line: 3, byte: latin1.indexOf(0xe9) } },
   { name: 'truncated.csv', body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]), message: /^truncated\.csv: line 2, byte 6: the file ends in the middle of a utf-8 character/, details: { line: 2, byte: 6 } },
-  { name: 'unterminated.csv', body: 'a,b\n1,2\n3,"open\n4,5\n', message: /^unterminated\.csv: line 3: row 2 opens a quoted field that is never closed/, details: { line: 3, row: 2 } },
+  { name: 'unterminated.csv', body: 'a,b\n1,2\n3,"open\n4,5\n', message: /^unterminated\.csv: line 3: quote opened here is never closed \(row 2; the file ends at line \d+\)/, details: { line: 3, row: 2 } },
   { name: 'ragged-more.csv', body: 'a,b\n1,2\n3,4,5\n', message: /^ragged-more\.csv: line 3: row 2 has 3 fields but the header has 2/, details: { line: 3, row: 2 } },
   { name: 'ragged-fewer.csv', body: 'a;b;c\r\nx;y;z\r\n1;2\r\n', message: /^ragged-fewer\.csv: line 3: row 2 has 2 fields but the header has 3/, details: { line: 3, row: 2 } },
   { name: 'bad.json', body: '[\n  {"a": 1},\n  {"a": 2,}\n]\n', message: /^bad\.json: line 3, byte \d+: invalid JSON/, details: { line: 3 } },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
-import { STEP_STATES } from '../../workflows/definition.ts';
+import { TASK_STATES, type TaskState } from '../../workflows/definition.ts';
 import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
 import { startFaultProxy, type Fault, type FaultKind, type FaultProxy } from '../support/fault-proxy.ts';
 import { importState, tenantSnapshot, useWorkflowWorld, type TenantSnapshot } from './harness.ts';
@@ -20,13 +20,18 @@ const SAMPLE = readFileSync(SAMPLE_FILE);
 const STEP_BUDGET_MS = 8_000;
 
 /** Each step's main statement: where "mid-statement" and "hang" strike. */
-const MAIN: Record<(typeof STEP_STATES)[number], Fault['match']> = {
+const MAIN: Record<Exclude<TaskState, 'MarkFailed'>, Fault['match']> = {
   StoreImport: 'copy-data',
   CreateMasterFlow: /insert into crewai_flow_state_extensions/i,
-  LinkRecords: /update raw_import_records set master_flow_id/i,
-  StartDiscovery: /insert into assets/i,
+  LinkChunk: /update raw_import_records set master_flow_id/i,
+  FinishLink: /update data_imports set\s+status = case/i,
+  PlanDiscovery: /update data_imports set source_system/i,
+  DiscoverChunk: /insert into assets/i,
+  FinishDiscovery: /update discovery_flows set/i,
   ValidateIntegrity: /update data_imports set status = 'completed'/i,
 };
+/** Every Task state of the chain (the chunk Tasks of the Maps included); MarkFailed is the failure path. */
+const STEPS = TASK_STATES.filter((s): s is keyof typeof MAIN => s !== 'MarkFailed');
 const KINDS: FaultKind[] = ['before-first-statement', 'mid-statement', 'before-commit', 'after-commit', 'hang'];
 
 let proxy: FaultProxy;
@@ -59,7 +64,7 @@ describe('faults between the steps and PostgreSQL, through the real state machin
     expect(clean.assets!.rows).toBe(25);
   });
 
-  for (const step of STEP_STATES) {
+  for (const step of STEPS) {
     for (const kind of KINDS) {
       it(`${step}: connection ${kind} → retried, succeeded, the database of a clean run`, async () => {
         const tenant = await world.tenant();

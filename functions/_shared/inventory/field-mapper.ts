@@ -19,7 +19,9 @@ export const SYNONYMS: Record<Target, string[]> = {
   ip_address: ['ip', 'ip address', 'ip addresses', 'ipv4', 'ipv4 address', 'primary ip', 'primary ip address', 'ips', 'management ip',
     'ip addr', 'ip adresse', 'ip list'],
   mac_address: ['mac', 'mac address', 'mac addresses'],
-  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'os family', 'os type', 'betriebssystem', 'os description'],
+  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'betriebssystem', 'os description'],
+  // the family ("Linux", "Windows") stands in for a blank OS name
+  os_family: ['os family', 'os type', 'operating system family', 'os class', 'platform family'],
   os_version: ['os version', 'operating system version', 'os release', 'os build'],
   cpu_cores: ['cores', 'cpu cores', 'vcpu', 'vcpus', 'cpus', 'cpu', 'num cpu', 'cpu count', 'processors', 'core count', 'total cores',
     'number of cores', 'logical processors', 'v cpu', 'vcores', 'cpu anzahl'],
@@ -49,6 +51,9 @@ export const SYNONYMS: Record<Target, string[]> = {
   storage_used_gb: ['used storage', 'disk used', 'in use', 'storage used', 'used space', 'used disk'],
   cluster: ['cluster', 'vm cluster'],
   virtualization_host: ['esx host', 'esxi host', 'hypervisor', 'vm host', 'physical host', 'host server'],
+  // evidence for appliances (asset_type), kept as custom attributes
+  manufacturer: ['manufacturer', 'vendor', 'make', 'hersteller', 'oem'],
+  model: ['model', 'model id', 'model name', 'product', 'hardware model', 'modell'],
 };
 
 /** Words that qualify rather than name a field: "Total RAM", "Primary IP", "Number of CPUs". */
@@ -116,7 +121,7 @@ export function planMapping(headers: readonly string[]): MappingPlan {
       const target = known.target ?? null;
       return {
         sourceField: header,
-        targetField: target ? targetFieldOf(target) : `custom_attributes.${known.custom || header}`,
+        targetField: target && !(known.custom && !ASSET_COLUMNS.has(target)) ? targetFieldOf(target) : `custom_attributes.${known.custom || header}`,
         target,
         matchType: 'exact',
         confidence: 1,

@@ -1,4 +1,5 @@
 /** Pure normalisers for the text fields of an inventory row. No I/O; unit-tested in test/discovery. */
+import { isIP } from 'node:net';
 import { isBlank } from './numbers.ts';
 
 /** The trimmed text of a cell, or null when blank. Non-ASCII text is kept as it is. */
@@ -9,25 +10,32 @@ export function text(value: unknown): string | null {
   return /[^\x00-\x7f]/.test(s) ? s.normalize('NFC') : s;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-const IPV6 = /^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}(%\w+)?$/i;
+/** A MAC address (EUI-48) as exports write it: 00:1B:44:11:3A:B7, 00-1B-44-11-3A-B7, 001b.4411.3ab7. */
+const MAC = /^(?:[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})$/i;
 
-export const isIpv4 = (s: string) => IPV4.test(s);
-export const isIp = (s: string) => IPV4.test(s) || (s.includes(':') && IPV6.test(s));
+/** Addresses are validated by Node's own parser (node:net), never by a pattern: a MAC is not an IPv6 address. */
+export const isIpv4 = (s: string) => isIP(s) === 4;
+export const isIp = (s: string) => isIP(s) !== 0;
+export const isMac = (s: string) => MAC.test(s);
 
 /**
  * Every IP address in a cell ("10.0.0.5, fe80::1; 192.168.1.9", "10.1.1.1/24") and the primary
- * one: the first IPv4, else the first IPv6. Order and duplicates: first occurrence kept.
+ * one: the first IPv4, else the first IPv6. Order and duplicates: first occurrence kept. MAC
+ * addresses found among them (exports put them in the address column) are returned apart.
  */
-export function parseIps(value: unknown): { primary: string | null; all: string[] } {
+export function parseIps(value: unknown): { primary: string | null; all: string[]; mac: string[] } {
   const s = text(value);
-  if (!s) return { primary: null, all: [] };
+  if (!s) return { primary: null, all: [], mac: [] };
   const all: string[] = [];
+  const mac: string[] = [];
   for (const raw of s.split(/[\s,;|]+/)) {
     const token = raw.replace(/^[[("']+|[\])"']+$/g, '').replace(/\/\d{1,3}$/, '');
-    if (token && isIp(token) && !all.includes(token)) all.push(token);
+    if (!token) continue;
+    if (isIp(token)) {
+      if (!all.includes(token)) all.push(token);
+    } else if (isMac(token) && !mac.includes(token)) mac.push(token);
   }
-  return { primary: all.find(isIpv4) ?? all[0] ?? null, all };
+  return { primary: all.find(isIpv4) ?? all[0] ?? null, all, mac };
 }
 
 const ARCH = /\s*\((?:32|64)-?bit\)|\s*\b(?:x86_64|x64|amd64|64-bit|32-bit)\b/gi;

@@ -28,36 +28,97 @@ export function isBlank(value: unknown): boolean {
   return s.length <= 7 && /^(n\/?a|null|none|-|--|—|\?|unknown|#n\/a)$/i.test(s);
 }
 
+/** The decimal separator of a column: '.' (1,234.5 · 1'234.5) or ',' (1.234,5 · 1 234,5). */
+export type DecimalMark = '.' | ',';
+
+/** Characters that group thousands besides the other mark: spaces (also no-break and narrow), apostrophes. */
+const SPACES = /[\s\u00a0\u202f]/g;
+const GROUP_OTHER = "'\u2019";
+/** A number at the start of a cell: sign, digits and separators, an exponent; the rest (a unit) is ignored. */
+const LEADING = /^[-+]?(?:\d|[.,]\d)[\d.,'\u2019]*(?:[eE][-+]?\d+)?/;
+
 /**
- * A number from a cell, or null. The last of ',' and '.' is the decimal separator when both occur;
- * a lone ',' is a thousands separator only in the exact "1,234" / "12,345,678" shape, else a decimal
- * comma ("1,5"); a lone '.' repeated in groups of three ("16.384.000") is a thousands separator.
+ * The cell's number read with `decimal` as its decimal mark, or null when the cell is not a number
+ * written that way: the other mark, spaces and apostrophes may only group digits by three (from
+ * the mark leftwards, one grouping character throughout), the mark occurs at most once, and an
+ * exponent may follow ("1.07374E+11", "1,07374E+11").
  */
-export function parseNumber(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (isBlank(value)) return null;
-  let s = String(value).trim().replace(/[\s\u00a0\u202f']/g, '');
-  const m = /^[-+]?[\d.,]+/.exec(s);
+function readWith(s: string, decimal: DecimalMark): number | null {
+  const m = /^([-+]?)([\d.,'\u2019]*?)(?:[eE]([-+]?\d+))?$/.exec(s);
   if (!m) return null;
-  s = m[0];
-  const lastComma = s.lastIndexOf(',');
-  const lastDot = s.lastIndexOf('.');
-  if (lastComma >= 0 && lastDot >= 0) {
-    s = lastComma > lastDot ? s.replace(/\./g, '').replace(',', '.') : s.replace(/,/g, '');
-  } else if (lastComma >= 0) {
-    s = /^[-+]?\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s.replace(/,/g, '.');
-  } else if (/^[-+]?\d{1,3}(\.\d{3}){2,}$/.test(s)) {
-    s = s.replace(/\./g, '');
+  const body = m[2]!;
+  const at = body.indexOf(decimal);
+  if (at !== -1 && body.indexOf(decimal, at + 1) !== -1) return null;
+  const int = at === -1 ? body : body.slice(0, at);
+  const frac = at === -1 ? '' : body.slice(at + 1);
+  if (!/^\d*$/.test(frac) || (int === '' && frac === '')) return null;
+  let digits = int;
+  if (/\D/.test(int)) {
+    const group = int.replace(/\d/g, '')[0]!;
+    const grouped = new RegExp(`^\\d{1,3}(?:${group === '.' ? '\\.' : group}\\d{3})+$`);
+    if (!grouped.test(int) || group === decimal) return null;
+    digits = int.split(group).join('');
   }
-  if ((s.match(/\./g) ?? []).length > 1) return null;
-  const n = Number(s);
+  const n = Number(`${m[1]}${digits || '0'}.${frac || '0'}${m[3] !== undefined ? `e${m[3]}` : ''}`);
   return Number.isFinite(n) ? n : null;
+}
+
+/** The number part of a cell with spaces removed (they only ever group digits), or null. */
+function numberPart(value: unknown): string | null {
+  if (isBlank(value)) return null;
+  const m = LEADING.exec(String(value).trim().replace(SPACES, ''));
+  return m ? m[0] : null;
+}
+
+/**
+ * What a cell proves about its column's decimal mark: ',' for "1,5", "1.234,5", "1.234.567";
+ * '.' for "3.75", "1,234.5", "1,234,567"; null when it reads the same either way ("16384",
+ * "16 384") or is ambiguous ("1,234", "1.234": one mark followed by exactly three digits).
+ */
+export function decimalEvidence(value: unknown): DecimalMark | null {
+  if (typeof value === 'number') return null;
+  const s = numberPart(value);
+  if (s === null) return null;
+  const dot = readWith(s, '.');
+  const comma = readWith(s, ',');
+  if (dot === null && comma === null) return null;
+  if (comma === null) return '.';
+  if (dot === null) return ',';
+  return null;
+}
+
+/** True when a cell reads as two different numbers depending on the decimal mark ("1,234", "1.234"). */
+export function isAmbiguousNumber(value: unknown): boolean {
+  if (typeof value === 'number') return false;
+  const s = numberPart(value);
+  if (s === null) return false;
+  const dot = readWith(s, '.');
+  const comma = readWith(s, ',');
+  return dot !== null && comma !== null && dot !== comma;
+}
+
+/**
+ * A number from a cell, or null: the one number parser of every path (counts, sizes, the unit
+ * guess). Thousands may be grouped by ',', '.', spaces or apostrophes; the decimal mark is '.' or
+ * ','; scientific notation is read; a unit after the number is ignored (see unitInCell).
+ * A cell that only one mark reads is read that way. One that both marks read differently
+ * ("1,234": one mark and exactly three digits) takes `decimal`, the column's mark decided from its
+ * other cells (see decimalEvidence); without one, '.' (the form of JSON, APIs and English exports).
+ */
+export function parseNumber(value: unknown, decimal: DecimalMark = '.'): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  const s = numberPart(value);
+  if (s === null) return null;
+  const dot = readWith(s, '.');
+  const comma = readWith(s, ',');
+  if (dot === null || comma === null) return dot ?? comma;
+  return decimal === ',' ? comma : dot;
 }
 
 /** The unit a cell states after its number ("16 GB", "1,5TB", "512 MiB"), if any. */
 export function unitInCell(value: unknown): SizeUnit | null {
   if (typeof value !== 'string') return null;
-  const m = /^\s*[-+]?[\d.,\s\u00a0]+\s*([a-z]+)\b/i.exec(value);
+  const m = /^\s*[-+]?[\d.,\s\u00a0\u202f'\u2019]+(?:[eE][-+]?\d+)?\s*([a-z]+)\b/i.exec(value);
   return m ? (UNIT_WORDS[m[1]!.toLowerCase()] ?? null) : null;
 }
 
@@ -79,20 +140,25 @@ export const round3 = (n: number) => Math.round(n * 1000) / 1000;
  * A size in GB from a cell: the cell's own unit wins over the header's, which wins over
  * `fallback` (the format's documented unit, or the generic guess).
  */
-export function toGb(value: unknown, headerUnit: SizeUnit | null, fallback: SizeUnit = 'GB'): number | null {
-  const n = parseNumber(value);
+export function toGb(
+  value: unknown,
+  headerUnit: SizeUnit | null,
+  fallback: SizeUnit | ((n: number) => SizeUnit) = 'GB',
+  decimal: DecimalMark = '.',
+): number | null {
+  const n = parseNumber(value, decimal);
   if (n === null || n < 0) return null;
-  const unit = unitInCell(value) ?? headerUnit ?? fallback;
+  const unit = unitInCell(value) ?? headerUnit ?? (typeof fallback === 'function' ? fallback(n) : fallback);
   return round3(n * PER_GB[unit]);
 }
 
 /** A whole count (CPUs, cores) from a cell, or null; "2 x 4" style cells are multiplied. */
-export function parseCount(value: unknown): number | null {
+export function parseCount(value: unknown, decimal: DecimalMark = '.'): number | null {
   if (typeof value === 'string') {
     const m = /^\s*(\d+)\s*[x×*]\s*(\d+)\s*$/i.exec(value);
     if (m) return Number(m[1]) * Number(m[2]);
   }
-  const n = parseNumber(value);
+  const n = parseNumber(value, decimal);
   if (n === null || n < 0) return null;
   return Math.round(n);
 }

@@ -3,7 +3,7 @@
  * Pure: no I/O, so every rule is unit-tested without a database.
  */
 import { classifyAssetType } from './asset-type.ts';
-import { isBlank, parseCount, toGb, unitInHeader, type SizeUnit } from './numbers.ts';
+import { isBlank, parseCount, parseNumber, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
 import {
   isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
 } from './normalise.ts';
@@ -39,25 +39,35 @@ export type RowOutcome =
   | { kind: 'asset'; asset: AssetValues; poweredOff: boolean }
   | { kind: 'skipped'; reason: string; code: 'template' | 'no_identity' };
 
-interface Source { header: string; unit: SizeUnit | null }
+interface Source { header: string; unit: SizeUnit | null; decimal: DecimalMark }
 
 /** A plan compiled for fast per-row use: the sources of each target in priority order. */
 export interface CompiledPlan {
   plan: MappingPlan;
   sources: Partial<Record<Target, Source[]>>;
-  custom: Array<{ key: string; header: string; target: Target | null; unit: SizeUnit | null }>;
+  custom: Array<{ key: string; header: string; target: Target | null; unit: SizeUnit | null; decimal: DecimalMark }>;
   /** Headers the plan knows; a row's other keys are kept as custom attributes under their own name. */
   known: Set<string>;
 }
 
-export function compilePlan(plan: MappingPlan): CompiledPlan {
+/** Targets whose cells are numbers: their columns' decimal marks are decided before the rows are read. */
+export const NUMERIC_TARGETS: ReadonlySet<Target> = new Set<Target>([
+  'cpu_cores', 'cpu_sockets', 'cores_per_socket', 'memory_gb', 'storage_gb', 'storage_part', 'storage_used_gb',
+]);
+
+/**
+ * The plan compiled for per-row use. `decimals`: the decimal mark of each numeric column, decided
+ * from the whole import (see decideDecimalMarks); a column not listed reads an ambiguous "1,234" with '.'.
+ */
+export function compilePlan(plan: MappingPlan, decimals: Record<string, DecimalMark> = {}): CompiledPlan {
   const sources: Partial<Record<Target, Source[]>> = {};
   const custom: CompiledPlan['custom'] = [];
   const ordered = [...plan.mappings].sort((a, b) => a.priority - b.priority);
   for (const m of ordered) {
-    if (m.target) (sources[m.target] ??= []).push({ header: m.sourceField, unit: m.unit ?? unitInHeader(m.sourceField) });
+    const decimal = decimals[m.sourceField] ?? '.';
+    if (m.target) (sources[m.target] ??= []).push({ header: m.sourceField, unit: m.unit ?? unitInHeader(m.sourceField), decimal });
     if (m.targetField.startsWith('custom_attributes.')) {
-      custom.push({ key: m.targetField.slice('custom_attributes.'.length), header: m.sourceField, target: m.target, unit: m.unit ?? null });
+      custom.push({ key: m.targetField.slice('custom_attributes.'.length), header: m.sourceField, target: m.target, unit: m.unit ?? null, decimal });
     }
   }
   return { plan, sources, custom, known: new Set(plan.mappings.map((m) => m.sourceField)) };
@@ -67,6 +77,7 @@ type Row = Record<string, unknown>;
 
 function first(cp: CompiledPlan, row: Row, target: Target): { value: unknown; source: Source } | null {
   for (const source of cp.sources[target] ?? []) {
+    if (!Object.hasOwn(row, source.header)) continue; // a key a row lacks, never an inherited property
     const value = row[source.header];
     if (!isBlank(value)) return { value, source };
   }
@@ -75,17 +86,20 @@ function first(cp: CompiledPlan, row: Row, target: Target): { value: unknown; so
 
 /**
  * A size with no unit in the cell or the header, in a generic file: memory ≥ 1024 is taken as MB
- * (nobody has a 1024 GB VM in a CMDB sheet without saying so), storage ≥ 100 000 as MB.
+ * (nobody has a 1024 GB VM in a CMDB sheet without saying so), storage ≥ 100 000 as MB. It judges
+ * the number the parser read (4.096,00 is 4096), never the cell's text again.
  */
-function guessUnit(value: unknown, kind: 'memory' | 'storage'): SizeUnit {
-  const n = Number(String(value).replace(/[^\d.]/g, ''));
-  return n >= (kind === 'memory' ? 1024 : 100_000) ? 'MB' : 'GB';
-}
+const guessUnit = (kind: 'memory' | 'storage') => (n: number): SizeUnit => (n >= (kind === 'memory' ? 1024 : 100_000) ? 'MB' : 'GB');
 
 function size(cp: CompiledPlan, row: Row, target: Target, kind: 'memory' | 'storage'): number | null {
   const hit = first(cp, row, target);
   if (!hit) return null;
-  return toGb(hit.value, hit.source.unit, guessUnit(hit.value, kind));
+  return toGb(hit.value, hit.source.unit, guessUnit(kind), hit.source.decimal);
+}
+
+/** A custom attribute's value: nested JSON stays JSON; a scalar becomes its trimmed text. */
+function attribute(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? value : text(value);
 }
 
 /** Maps and normalises one row. Templates and rows with nothing to name an asset by are skipped with a reason. */
@@ -97,8 +111,12 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
   }
 
   const ips: string[] = [];
+  const macs: string[] = [];
   for (const source of cp.sources.ip_address ?? []) {
-    for (const ip of parseIps(row[source.header]).all) if (!ips.includes(ip)) ips.push(ip);
+    if (!Object.hasOwn(row, source.header)) continue;
+    const found = parseIps(row[source.header]);
+    for (const ip of found.all) if (!ips.includes(ip)) ips.push(ip);
+    macs.push(...found.mac);
   }
   const ip = ips.find(isIpv4) ?? ips[0] ?? null;
 
@@ -111,12 +129,17 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
   const name = nameText ?? hostname ?? fqdn ?? ip;
   if (!name) return { kind: 'skipped', code: 'no_identity', reason: 'no name, host name or IP address' };
 
-  const os = splitOs(first(cp, row, 'operating_system')?.value, first(cp, row, 'os_version')?.value);
+  // a blank OS name falls back to the OS family column ("Linux", "Windows")
+  const os = splitOs(first(cp, row, 'operating_system')?.value ?? first(cp, row, 'os_family')?.value, first(cp, row, 'os_version')?.value);
 
-  let cpu = parseCount(first(cp, row, 'cpu_cores')?.value);
+  const count = (target: Target) => {
+    const hit = first(cp, row, target);
+    return hit ? parseCount(hit.value, hit.source.decimal) : null;
+  };
+  let cpu = count('cpu_cores');
   if (cpu === null) {
-    const sockets = parseCount(first(cp, row, 'cpu_sockets')?.value);
-    const perSocket = parseCount(first(cp, row, 'cores_per_socket')?.value);
+    const sockets = count('cpu_sockets');
+    const perSocket = count('cores_per_socket');
     cpu = sockets !== null && perSocket !== null ? sockets * perSocket : (sockets ?? perSocket);
   }
 
@@ -124,25 +147,28 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
   let storage = size(cp, row, 'storage_gb', 'storage');
   if (storage === null) {
     for (const source of cp.sources.storage_part ?? []) {
-      const part = toGb(row[source.header], source.unit, 'GB');
+      const part = Object.hasOwn(row, source.header) ? toGb(row[source.header], source.unit, 'GB', source.decimal) : null;
       if (part !== null) storage = Math.round(((storage ?? 0) + part) * 1000) / 1000;
     }
   }
 
   const power = normalisePowerState(first(cp, row, 'power_state')?.value);
-  const custom: Record<string, unknown> = {};
-  for (const { key, header, target, unit } of cp.custom) {
-    const value = row[header];
+  // no prototype: a column named __proto__ or constructor keeps its value like any other
+  const custom: Record<string, unknown> = Object.create(null);
+  for (const { key, header, target, unit, decimal } of cp.custom) {
+    const value = Object.hasOwn(row, header) ? row[header] : undefined;
     if (target === 'power_state') custom[key] = power ?? text(value);
-    else if (target === 'storage_used_gb') custom[key] = toGb(value, unit, 'GB');
+    else if (target === 'storage_used_gb') custom[key] = toGb(value, unit, 'GB', decimal);
     else if (target === 'template') custom[key] = parseBoolean(value);
-    else custom[key] = text(value);
+    else custom[key] = attribute(value);
   }
-  for (const key of Object.keys(row)) if (!cp.known.has(key)) custom[key] = text(row[key]);
+  for (const key of Object.keys(row)) if (!cp.known.has(key)) custom[key] = attribute(row[key]);
 
   const typeHit = first(cp, row, 'asset_type');
   const { type, reason } = classifyAssetType({
     typeColumn: typeHit ? { header: typeHit.source.header, value: String(typeHit.value).trim() } : null,
+    manufacturer: get('manufacturer'),
+    model: get('model'),
     operatingSystem: os.name,
     formatLabel: cp.plan.formatLabel,
     formatRowsAreMachines: cp.plan.rowsAreMachines,
@@ -160,7 +186,8 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
       fqdn,
       ip_address: ip,
       ip_addresses: ips,
-      mac_address: get('mac_address'),
+      // the MAC column, else a MAC address found among the addresses (never taken for an IPv6 one)
+      mac_address: get('mac_address') ?? macs[0] ?? null,
       operating_system: os.name,
       os_version: os.version,
       cpu_cores: cpu,

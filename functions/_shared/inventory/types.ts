@@ -15,7 +15,8 @@ export type Target =
   | 'cpu_cores' | 'cpu_sockets' | 'cores_per_socket' | 'memory_gb' | 'storage_gb' | 'storage_part'
   | 'environment' | 'asset_type' | 'datacenter' | 'location'
   | 'business_owner' | 'technical_owner' | 'department' | 'application_name' | 'criticality' | 'description'
-  | 'power_state' | 'template' | 'external_id' | 'storage_used_gb' | 'cluster' | 'virtualization_host';
+  | 'power_state' | 'template' | 'external_id' | 'storage_used_gb' | 'cluster' | 'virtualization_host'
+  | 'os_family' | 'manufacturer' | 'model';
 
 /** One column's mapping decision, as stored in import_field_mappings. */
 export interface FieldMapping {

@@ -8,6 +8,9 @@ import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 const DELIMITERS = [',', ';', '\t'] as const;
+/** The largest record (row) read, in bytes: room for a 5 MB cell and its row. */
+export const DEFAULT_MAX_RECORD_SIZE = 8 * 1024 * 1024;
+const mib = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${bytes}-byte`);
 const SEP_LINE = /^sep=(.)(\r\n|\n|\r|$)/i;
 
 /**
@@ -24,7 +27,7 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
   for (const delimiter of DELIMITERS) {
     let records: string[][];
     try {
-      records = parseSync(complete, { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: 50 });
+      records = parseSync(complete, { delimiter, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: 50 });
     } catch {
       continue;
     }
@@ -44,6 +47,7 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
  * quotes and line breaks; LF, CRLF and CR line endings are recognised by the parser.
  */
 export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
+  const maxRecordSize = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   const { delimiter, sepLine } = detectDelimiter(sample);
   const table: ParsedTable = {
     format: 'csv',
@@ -61,6 +65,11 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     let lastRecordLine = sepLine ? 1 : 0;
     const parser = parse({
       delimiter,
+      // every line ending wherever it occurs (files concatenated from several tools mix them);
+      // csv-parse would otherwise take the first one it sees for the whole file
+      record_delimiter: ['\r\n', '\n', '\r'],
+      // a quote that is never closed would otherwise buffer the rest of the file into one field
+      max_record_size: maxRecordSize,
       relax_quotes: true,
       skip_empty_lines: true,
       from_line: sepLine ? 2 : 1,
@@ -68,17 +77,24 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
         lastRecordLine = context.lines;
         return record;
       },
+      info: true, // each record with the line it ends on
     });
     const feeding = pipeline(Readable.from(text, { objectMode: true }), parser).catch(() => {}); // the error also reaches the iterator below
     let headers: string[] | undefined;
     let row = 0;
     let headerLine = 0;
+    let emptyRows = 0;
     try {
-      for await (const record of parser as AsyncIterable<string[]>) {
+      for await (const { record, info: { lines: line } } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        // Excel's trailing ",,,," rows: no data, skipped like blank lines and counted
+        if (record.every((v) => v === '')) {
+          if (headers) table.details.emptyRowsSkipped = ++emptyRows;
+          continue;
+        }
         if (!headers) {
           const unique = uniqueHeaders(record);
           headers = unique.headers;
-          headerLine = lastRecordLine;
+          headerLine = line;
           table.headers.push(...headers);
           table.headerRenames.push(...unique.renames);
           continue;
@@ -89,7 +105,7 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
         yield out;
       }
     } catch (err) {
-      throw err instanceof CsvError ? csvError(err, ctx, lastRecordLine) : err;
+      throw err instanceof CsvError ? csvError(err, ctx, lastRecordLine, maxRecordSize) : err;
     } finally {
       await feeding;
     }
@@ -100,15 +116,24 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
   }
 }
 
-function csvError(err: CsvError, ctx: ReadContext, lastRecordLine: number): InvalidImportError {
+function csvError(err: CsvError, ctx: ReadContext, lastRecordLine: number, maxRecordSize: number): InvalidImportError {
   const e = err as CsvError & { lines?: number; records?: number; record?: unknown[] };
   const row = e.records ?? 0; // records parsed before this one, the header included = this data row's number
-  if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
-    const start = lastRecordLine + 1;
+  const start = lastRecordLine + 1;
+  // An unquoted field cannot span lines: a record past the size limit that did is an open quote.
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED' || (err.code === 'CSV_MAX_RECORD_SIZE' && (e.lines ?? start) > start)) {
+    const where = err.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? `the file ends at line ${e.lines}`
+      : `the record reached the ${mib(maxRecordSize)} limit at line ${e.lines}`;
     return new InvalidImportError(
-      `${ctx.file}: line ${start}: row ${row} opens a quoted field that is never closed (the file ends at line ${e.lines})`,
+      `${ctx.file}: line ${start}: quote opened here is never closed (row ${row}; ${where}); close the quote, or double the quotes inside the value ("")`,
       { file: ctx.file, line: start, row, errorCode: err.code },
     );
+  }
+  if (err.code === 'CSV_MAX_RECORD_SIZE') {
+    return new InvalidImportError(`${ctx.file}: line ${start}: row ${row} is larger than the ${mib(maxRecordSize)} limit for one row`, {
+      file: ctx.file, line: start, row, errorCode: err.code,
+    });
   }
   if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
     const got = e.record?.length;

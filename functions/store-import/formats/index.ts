@@ -18,7 +18,11 @@ const SAMPLE_CHARS = 64 * 1024;
  * Rows are produced lazily by `table.rows`. Every problem is an InvalidImportError whose message
  * names the file and the line or byte.
  */
-export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: string }): Promise<ParsedTable> {
+export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number }): Promise<ParsedTable> {
+  return sameRules(await openReader(source, ctx), ctx);
+}
+
+async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number }): Promise<ParsedTable> {
   const bytes = source[Symbol.asyncIterator]();
   const headChunks: Uint8Array[] = [];
   let headLength = 0;
@@ -75,8 +79,36 @@ export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: 
       if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
     },
   };
-  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength };
+  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize };
   const table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readNdjson(all, readCtx) : readCsv(all, sample, readCtx);
   table.details = { ...table.details, bom: container.bomLength > 0 };
+  return table;
+}
+
+const isEmptyValue = (v: unknown) => v === '' || v === null || v === undefined;
+
+/**
+ * The rules every format shares, whatever its reader: a row whose every value is empty is no data
+ * (skipped and counted in `details.emptyRowsSkipped`, as CSV's ",,,," rows are); a file with no
+ * data row is refused; and every row object has no prototype, so a column named `__proto__` or
+ * `constructor` is a column like any other.
+ */
+function sameRules(table: ParsedTable, ctx: { file: string }): ParsedTable {
+  const inner = table.rows;
+  table.details.emptyRowsSkipped ??= 0;
+  table.rows = {
+    async *[Symbol.asyncIterator]() {
+      let rows = 0;
+      for await (const row of inner) {
+        if (Object.values(row).every(isEmptyValue)) {
+          table.details.emptyRowsSkipped = (table.details.emptyRowsSkipped as number) + 1;
+          continue;
+        }
+        rows++;
+        yield Object.getPrototypeOf(row) === null ? row : Object.assign(Object.create(null) as Record<string, unknown>, row);
+      }
+      if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no data rows, only empty ones`, { file: ctx.file });
+    },
+  };
   return table;
 }

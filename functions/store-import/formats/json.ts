@@ -1,5 +1,3 @@
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import Tokenizer from '@streamparser/json/tokenizer.js';
 import TokenParser from '@streamparser/json/tokenparser.js';
 import { InvalidImportError } from '../../_shared/errors.ts';
@@ -7,6 +5,52 @@ import { LineCounter, type TextChunk } from './decode.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 type Row = Record<string, unknown>;
+
+/** JSON.rawJSON / JSON.isRawJSON (Node 21+; not in TypeScript's ES2023 lib). */
+const RawJson = JSON as unknown as { rawJSON(text: string): object; isRawJSON(value: unknown): boolean };
+
+/**
+ * A number as the file wrote it: a double where it reads back the same, else its literal text,
+ * which JSON.stringify writes as it is (so 12345678901234567890, 1e400 and 1.50 reach jsonb whole).
+ */
+export function jsonNumber(literal: string): number | object {
+  const n = Number(literal);
+  return String(n) === literal ? n : RawJson.rawJSON(literal);
+}
+
+/** A tokenizer that keeps number literals (see jsonNumber) instead of rounding them to doubles. */
+class ExactTokenizer extends Tokenizer {
+  protected override parseNumber(numberStr: string): number {
+    return jsonNumber(numberStr) as number;
+  }
+}
+
+/** Where a JSON text has a string with a lone UTF-16 surrogate (PostgreSQL cannot store one): the string's start, or -1. */
+export function loneSurrogateAt(source: string): number {
+  let start = -1;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (start === -1) {
+      if (c === 0x22) start = i;
+      continue;
+    }
+    if (c === 0x22) start = -1;
+    else if (c === 0x5c) {
+      if (source[i + 1] === 'u') {
+        const unit = parseInt(source.slice(i + 2, i + 6), 16);
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          const next = source[i + 6] === '\\' && source[i + 7] === 'u' ? parseInt(source.slice(i + 8, i + 12), 16) : NaN;
+          if (!(next >= 0xdc00 && next <= 0xdfff)) return start;
+          i += 11;
+          continue;
+        }
+        if (unit >= 0xdc00 && unit <= 0xdfff) return start;
+        i += 5;
+      } else i++;
+    }
+  }
+  return -1;
+}
 
 /** Keys in order of first appearance across rows: the "headers" of a JSON import. */
 class KeyUnion {
@@ -22,8 +66,14 @@ class KeyUnion {
   }
 }
 
-const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
+const isWellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v) && !RawJson.isRawJSON(v);
+const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : RawJson.isRawJSON(v) ? 'a number' : `a ${typeof v}`);
+const loneSurrogate = (file: string, line: number, byte: number | undefined) =>
+  new InvalidImportError(
+    `${file}: line ${line}${byte === undefined ? '' : `, byte ${byte}`}: a string with a lone surrogate (a \\uD800–\\uDFFF escape without its pair), which is not text and cannot be stored`,
+    { file, line, ...(byte === undefined ? {} : { byte }) },
+  );
 
 function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTable) => AsyncIterable<Row>): ParsedTable {
   const t: ParsedTable = {
@@ -45,14 +95,16 @@ function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTabl
 export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext): ParsedTable {
   return table('json', ctx, async function* (t) {
     const keys = new KeyUnion(t.headers);
-    const tokenizer = new Tokenizer();
+    const tokenizer = new ExactTokenizer();
     const parser = new TokenParser({ paths: ['$.*'], keepStack: false });
     let lastOffset = 0; // byte offset (in UTF-8) of the last token handed to the parser
     let pending: Row[] = [];
     let element = 0;
     let badElement: InvalidImportError | undefined;
+    let badString: number | undefined; // byte offset of a string with a lone surrogate
     tokenizer.onToken = (info) => {
       lastOffset = info.offset;
+      if (typeof info.value === 'string' && badString === undefined && !isWellFormed(info.value)) badString = info.offset;
       parser.write(info);
     };
     parser.onValue = ({ value }) => {
@@ -68,6 +120,7 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       } catch (err) {
         throw syntaxError(err, chunk);
       }
+      if (badString !== undefined) throw surrogateError(badString, chunk);
       if (badElement) throw badElement;
       for (const row of pending) {
         keys.add(row);
@@ -85,6 +138,12 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
     }
     if (element === 0) throw new InvalidImportError(`${ctx.file}: line 1: the JSON array is empty: no records to import`, { file: ctx.file, line: 1 });
 
+    function surrogateError(byte: number, chunk: TextChunk): InvalidImportError {
+      const inChunk = (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk).subarray(0, Math.max(0, byte - bytesBefore));
+      const line = lines.line(inChunk);
+      return loneSurrogate(ctx.file, line, ctx.encoding === 'utf-8' ? byte + (ctx.startByte ?? 0) : undefined);
+    }
+
     function syntaxError(err: unknown, chunk: TextChunk): InvalidImportError {
       const message = (err as Error).message;
       const position = /at position "?(\d+)"?/.exec(message);
@@ -98,19 +157,24 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
   });
 }
 
-/** Newline-delimited JSON: one object per non-empty line, parsed with JSON.parse. */
+/** Numbers JSON.parse would round (long digits, an exponent, a trailing zero, -0): the line needs the exact path. */
+const INEXACT_NUMBER = /\d{16}|\d[eE]|\.\d*0(?!\d)|-0(?![.\d])/;
+
+/**
+ * Newline-delimited JSON: one object per non-empty line (LF, CRLF or CR), parsed with JSON.parse;
+ * number literals kept (see jsonNumber), lone surrogates refused with their line and byte.
+ */
 export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): ParsedTable {
   return table('ndjson', ctx, async function* (t) {
     const keys = new KeyUnion(t.headers);
-    const input = Readable.from(text, { objectMode: true });
-    let line = 0;
     let rows = 0;
-    for await (const source of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
+    for await (const { source, line, byte } of splitLines(text, ctx)) {
       if (source.trim() === '') continue;
       let value: unknown;
       try {
-        value = JSON.parse(source);
+        value = INEXACT_NUMBER.test(source)
+          ? JSON.parse(source, (_key, v, context?: { source?: string }) => (typeof v === 'number' && context?.source !== undefined ? jsonNumber(context.source) : v))
+          : JSON.parse(source);
       } catch (err) {
         throw new InvalidImportError(
           `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` +
@@ -119,10 +183,53 @@ export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): Pa
         );
       }
       if (!isRow(value)) throw new InvalidImportError(`${ctx.file}: line ${line}: ${describe(value)}, not an object`, { file: ctx.file, line });
+      if (source.includes('\\u')) {
+        const at = loneSurrogateAt(source);
+        if (at !== -1) throw loneSurrogate(ctx.file, line, byte === undefined ? undefined : byte + Buffer.byteLength(source.slice(0, at)));
+      }
       rows++;
       keys.add(value);
       yield value;
     }
     if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no records`, { file: ctx.file });
   });
+}
+
+/**
+ * The lines of a text (LF, CRLF or a bare CR end one), with their 1-based number and the file byte
+ * where each starts (UTF-8 only; UTF-16 offsets are not reported).
+ */
+async function* splitLines(text: AsyncIterable<TextChunk>, ctx: ReadContext): AsyncGenerator<{ source: string; line: number; byte: number | undefined }> {
+  const utf8 = ctx.encoding === 'utf-8';
+  let byte = ctx.startByte ?? 0;
+  let line = 1;
+  let pending = '';
+  let afterCr = false; // the previous chunk ended in CR: an LF first in this one belongs to it
+  for await (const chunk of text) {
+    let s = chunk.toString();
+    if (afterCr && s.startsWith('\n')) {
+      s = s.slice(1);
+      byte += 1;
+    }
+    afterCr = false;
+    let from = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      const source = pending + s.slice(from, i);
+      pending = '';
+      let eol = 1;
+      if (c === 13) {
+        if (i + 1 < s.length) eol = s.charCodeAt(i + 1) === 10 ? 2 : 1;
+        else afterCr = true;
+      }
+      yield { source, line, byte: utf8 ? byte : undefined };
+      byte += Buffer.byteLength(source) + eol;
+      line++;
+      i += eol - 1;
+      from = i + 1;
+    }
+    pending += s.slice(from);
+  }
+  if (pending !== '') yield { source: pending, line, byte: utf8 ? byte : undefined };
 }

@@ -44,4 +44,6 @@ export interface ReadContext {
   encoding: string;
   /** The file offset of the first text byte (the byte order mark's length). */
   startByte?: number;
+  /** The largest row read, in bytes (CSV; default DEFAULT_MAX_RECORD_SIZE). */
+  maxRecordSize?: number;
 }

@@ -57,6 +57,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
       throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 });
     }
     const { headers, renames } = uniqueHeaders(sheet.rawHeaders);
+    const details: Record<string, unknown> = { sheet: sheet.name, sheet_choice: sheet.choice, sheets_skipped: sheet.skipped, header_row: sheet.headerRowNumber };
     return {
       format: 'xlsx',
       encoding: 'binary',
@@ -64,8 +65,8 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
       sheet: sheet.name,
       headers,
       headerRenames: renames,
-      rows: dataRows(sheet, headers, ctx, cleanup),
-      details: { sheet: sheet.name, sheet_choice: sheet.choice, sheets_skipped: sheet.skipped, header_row: sheet.headerRowNumber },
+      rows: dataRows(sheet, headers, details, ctx, cleanup),
+      details,
       close: cleanup,
     };
   } catch (err) {
@@ -152,20 +153,33 @@ function inventoryChoice(name: string, headers: string[]): string | null {
   return fields.size >= 2 ? `inventory columns (${[...fields].join(', ')})` : null;
 }
 
-async function* dataRows(sheet: OpenSheet, headers: string[], ctx: { file: string }, cleanup: () => Promise<void>) {
+async function* dataRows(sheet: OpenSheet, headers: string[], details: Record<string, unknown>, ctx: { file: string }, cleanup: () => Promise<void>) {
   try {
+    let rows = 0;
+    let emptyRows = 0;
     for (;;) {
       const next = await sheet.rows.next();
-      if (next.done) return;
+      if (next.done) break;
       const cells = cellTexts(next.value);
-      if (cells.every((v) => v === '')) continue;
-      const row: Record<string, string> = {};
+      if (cells.every((v) => v === '')) {
+        // a row exceljs reports has cells (cleared, formatted or holding ""): not data, but counted
+        details.emptyRowsSkipped = ++emptyRows;
+        continue;
+      }
+      rows++;
+      // no prototype: a column named __proto__ or constructor is a column like any other
+      const row: Record<string, string> = Object.create(null);
       for (let i = 0; i < Math.max(cells.length, headers.length); i++) {
         // A value right of the last header gets a column of its own rather than being dropped.
         if (i >= headers.length) headers.push(uniqueName(headers, `column_${i + 1}`));
         row[headers[i]!] = cells[i] ?? '';
       }
       yield row;
+    }
+    if (rows === 0) {
+      throw new InvalidImportError(`${ctx.file}: sheet "${sheet.name}": row ${sheet.headerRowNumber}: the sheet has a header row but no data rows`, {
+        file: ctx.file, sheet: sheet.name, row: sheet.headerRowNumber,
+      });
     }
   } catch (err) {
     throw wrap(err, ctx, sheet.name);
