@@ -4,6 +4,7 @@ import { registerDb } from './commands/db.ts';
 import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
+import { registerReport } from './commands/report.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 const program = new Command('flowlink')
@@ -15,6 +16,7 @@ registerDb(program);
 registerBackfill(program);
 registerRun(program);
 registerExecutions(program);
+registerReport(program);
 registerIntegrity(program);
 
 try {

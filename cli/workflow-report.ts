@@ -2,6 +2,8 @@ import type { ProgressEvent } from '../workflows/local-runner.ts';
 import type { DbHandle } from '../db/client.ts';
 import type { ExecutionRecord } from '../workflows/execution-store.ts';
 import { summarize, type RunSummary } from '../workflows/local-pipeline.ts';
+import { reportKey, type ReportSummary } from '../workflows/report.ts';
+import { CHUNK_STATES } from '../workflows/definition.ts';
 import { EXIT } from './exit.ts';
 
 type Out = (line: string) => void;
@@ -10,27 +12,67 @@ type Out = (line: string) => void;
 function stateResult(state: string, output: unknown): string {
   const o = (output ?? {}) as {
     import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
+    chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
+    plan?: { fieldMappings?: number; sourceSystem?: string };
     discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
-    markFailed?: { dataImportId?: string | null };
+    markFailed?: { dataImportId?: string | null }; outcome?: { detailType?: string; summary?: ReportSummary };
   };
   switch (state) {
     case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
     case 'CreateMasterFlow': return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;
-    case 'LinkRecords': return `${o.link?.linkedCount ?? 0} rows linked`;
-    case 'StartDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
+    case 'PlanChunks': return `${o.chunks?.count ?? 0} chunk(s) of up to ${(o.chunks?.size ?? 0).toLocaleString('en-US')} rows`;
+    case 'LinkRecords': return `${o.linkedChunks?.chunks ?? 0} chunk(s) linked`;
+    case 'FinishLink': return `${o.link?.linkedCount ?? 0} rows linked`;
+    case 'PlanDiscovery': return `${o.plan?.fieldMappings ?? 0} field mappings, recognised as ${o.plan?.sourceSystem ?? '?'}`;
+    case 'StartDiscovery': return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
+    case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
     case 'MarkFailed': return `import ${o.markFailed?.dataImportId ?? '?'} marked failed`;
+    case 'ReportSucceeded':
+    case 'ReportFailed': return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
+    case 'PublishSucceeded':
+    case 'PublishFailed': return `event "${o.outcome?.detailType ?? '?'}" put on the default bus`;
     default: return '';
   }
 }
 
-/** Prints each state as it starts and ends, with its duration and rows. */
+/** The Map state a chunk Task belongs to, by the Task's name. */
+const MAP_OF_CHUNK: Record<string, string> = Object.fromEntries(Object.entries(CHUNK_STATES).map(([map, task]) => [task, map]));
+
+/** States that do no work of their own worth a line. */
+const QUIET = new Set(['ChunkSettings', 'Done']);
+
+/**
+ * One line per chunk as it ends (`StartDiscovery chunk 7/20 ✓ 100,000 rows  812 ms`), in the order
+ * the chunks end; a failed chunk says which rows.
+ */
+function chunkLine(e: ProgressEvent): string | null {
+  const map = MAP_OF_CHUNK[e.state ?? ''];
+  if (!map || e.index === undefined) return null;
+  const o = (e.output ?? {}) as { chunks?: number; rows?: number; assets?: number };
+  const took = e.durationMs === undefined ? '' : `  ${e.durationMs} ms`;
+  if (e.type === 'StateExited') {
+    const assets = o.assets === undefined ? '' : `, ${o.assets.toLocaleString('en-US')} assets`;
+    return `    ${map} chunk ${e.index + 1}/${o.chunks ?? '?'} ✓ ${(o.rows ?? 0).toLocaleString('en-US')} rows${assets}${took}`;
+  }
+  if (e.type === 'StateFailed') return `    ${map} chunk ${e.index + 1} ✗ ${e.error}: ${String(e.cause ?? '')}${took}`;
+  if (e.type === 'StateRetried') return `    ${map} chunk ${e.index + 1} ↻ retry ${e.attempt ?? ''}`;
+  return '';
+}
+
+/** Prints each state as it starts and ends, with its duration and rows, and each chunk of a Map as it ends. */
 export function progressPrinter(out: Out = console.log) {
   return (e: ProgressEvent) => {
+    const chunk = chunkLine(e);
+    if (chunk !== null) {
+      if (chunk) out(chunk);
+      return;
+    }
+    if (QUIET.has(e.state ?? '')) return;
     const name = (e.state ?? '').padEnd(18);
     const took = e.durationMs === undefined ? '' : `${String(e.durationMs).padStart(6)} ms  `;
-    if (e.type === 'StateEntered' && e.state !== 'Done' && e.state !== 'Failed') out(`  ▶ ${name}`);
-    else if (e.type === 'StateExited' && e.state !== 'Done') out(`  ✓ ${name}${took}${stateResult(e.state ?? '', e.output)}`);
+    if (e.type === 'StateEntered' && e.state !== 'Failed') out(`  ▶ ${name}`);
+    else if (e.type === 'StateExited') out(`  ✓ ${name}${took}${stateResult(e.state ?? '', e.output)}`);
     else if (e.type === 'StateFailed' && e.state !== 'Failed') out(`  ✗ ${name}${took}${e.error}: ${String(e.cause ?? '')}`);
     else if (e.type === 'StateRetried') out(`  ↻ ${name}retry ${e.attempt ?? ''}`);
   };
@@ -69,8 +111,24 @@ function assetTable(assets: RunSummary['sampleAssets']): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/**
+ * Where the execution's outcome report is, or why it is not there: the Report state's output, else
+ * its last error (a report that could not be written does not change the outcome).
+ */
+export function reportLocation(record: ExecutionRecord): { written: boolean; bucket: string; key: string; error: string | null } {
+  const key = reportKey(record.input);
+  const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven' || e.type === 'ExecutionStarted') + 1);
+  const exited = attempt.findLast((e) => e.type === 'StateExited' && (e.state === 'ReportSucceeded' || e.state === 'ReportFailed'));
+  const failed = attempt.findLast((e) => e.type === 'StateFailed' && (e.state === 'ReportSucceeded' || e.state === 'ReportFailed'));
+  return { written: Boolean(exited), bucket: record.input.bucket, key, error: exited || !failed ? null : `${failed.error}: ${String(failed.cause ?? '')}` };
+}
+
 /** Prints what an execution left in the database; the command's exit code: 0 only when it succeeded. */
 export async function reportExecution(db: DbHandle, record: ExecutionRecord, out: Out = console.log): Promise<number> {
   printSummary(await summarize(db, record), out);
+  const report = reportLocation(record);
+  out('');
+  if (report.written) out(`report          s3://${report.bucket}/${report.key}  (\`flowlink report ${record.name}\` prints it)`);
+  else out(`report          not written${report.error ? ` (${report.error})` : ''}; \`flowlink replay ${record.name}\` writes it`);
   return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
 }

@@ -17,6 +17,10 @@ export const executionInput = z.object({
   size: z.number().int().nonnegative().nullable(),
   clientAccountId: id,
   engagementId: id,
+  /** Raw records per chunk of the link and discovery Maps (the definition's default when absent). */
+  chunkRows: z.number().int().positive().optional(),
+  /** Chunks processed at once by each Map (the definition's default when absent). */
+  mapConcurrency: z.number().int().positive().optional(),
 });
 export type ExecutionInput = z.infer<typeof executionInput>;
 
@@ -27,10 +31,27 @@ export const storeImportOutput = z.object({ dataImportId: id, rowCount: z.number
 export const createMasterFlowInput = z.object({ ...tenant, dataImportId: id });
 export const createMasterFlowOutput = z.object({ flowId: id, reused: z.boolean() });
 
-export const linkRecordsInput = z.object({ ...tenant, dataImportId: id, flowId: id, rowCount: z.number().int().nonnegative() });
+/** One chunk of a Map over the import's rows: rows fromRow .. fromRow + chunkRows - 1, chunk `chunk` (0-based) of `chunks`. */
+const chunk = {
+  fromRow: z.number().int().positive(),
+  chunkRows: z.number().int().positive(),
+  chunk: z.number().int().nonnegative(),
+  chunks: z.number().int().positive(),
+};
+/** What a chunk Task returns: only counts, and the Map discards them (ResultSelector). */
+export const chunkOutput = z.object({ chunk: z.number().int(), chunks: z.number().int(), rows: z.number().int().nonnegative() });
+
+export const linkChunkInput = z.object({ action: z.literal('chunk'), ...tenant, dataImportId: id, flowId: id, ...chunk });
+export const finishLinkInput = z.object({ action: z.literal('finish'), ...tenant, dataImportId: id, flowId: id, rowCount: z.number().int().nonnegative() });
+export const linkRecordsInput = z.discriminatedUnion('action', [linkChunkInput, finishLinkInput]);
 export const linkRecordsOutput = z.object({ linkedCount: z.number().int().nonnegative() });
 
-export const startDiscoveryInput = z.object({ ...tenant, dataImportId: id, flowId: id });
+export const planDiscoveryInput = z.object({ action: z.literal('plan'), ...tenant, dataImportId: id, flowId: id });
+export const planDiscoveryOutput = z.object({ discoveryFlowId: id, fieldMappings: z.number().int().nonnegative(), sourceSystem: z.string() });
+export const discoverChunkInput = z.object({ action: z.literal('chunk'), ...tenant, dataImportId: id, flowId: id, discoveryFlowId: id, ...chunk });
+export const discoverChunkOutput = chunkOutput.extend({ assets: z.number().int().nonnegative(), skipped: z.number().int().nonnegative() });
+export const finishDiscoveryInput = z.object({ action: z.literal('finish'), ...tenant, dataImportId: id, flowId: id, discoveryFlowId: id });
+export const startDiscoveryInput = z.discriminatedUnion('action', [planDiscoveryInput, discoverChunkInput, finishDiscoveryInput]);
 export const startDiscoveryOutput = z.object({
   discoveryFlowId: id,
   rows: z.number().int().nonnegative(),
@@ -49,7 +70,10 @@ export const caughtError = z.object({ Error: z.string(), Cause: z.string().optio
 export const markFailedInput = executionInput.extend({
   import: storeImportOutput.partial().optional(),
   flow: createMasterFlowOutput.partial().optional(),
+  linkedChunks: z.object({ chunks: z.number() }).partial().optional(),
   link: linkRecordsOutput.partial().optional(),
+  plan: planDiscoveryOutput.partial().optional(),
+  discoveredChunks: z.object({ chunks: z.number() }).partial().optional(),
   discovery: startDiscoveryOutput.partial().optional(),
   integrity: validateIntegrityOutput.partial().optional(),
   error: caughtError,
@@ -58,4 +82,25 @@ export const markFailedOutput = z.object({
   dataImportId: id.nullable(),
   flowId: id.nullable(),
   discoveryFlowId: id.nullable(),
+  /** False when the import was already completed and nothing was marked (never backwards). */
+  marked: z.boolean(),
 });
+
+/**
+ * ReportSucceeded / ReportFailed (functions/report-outcome): the outcome, the execution's name
+ * (`$$.Execution.Name`) and the whole state as it stands at the end of either path.
+ */
+export const reportOutcomeInput = z.object({
+  status: z.enum(['succeeded', 'failed']),
+  execution: z.string().min(1),
+  state: executionInput.extend({
+    import: storeImportOutput.partial().optional(),
+    flow: createMasterFlowOutput.partial().optional(),
+    link: linkRecordsOutput.partial().optional(),
+    discovery: startDiscoveryOutput.partial().optional(),
+    integrity: validateIntegrityOutput.partial().optional(),
+    error: caughtError.optional(),
+    markFailed: markFailedOutput.partial().optional(),
+  }),
+});
+export type ReportOutcomeInput = z.infer<typeof reportOutcomeInput>;

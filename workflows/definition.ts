@@ -4,12 +4,51 @@ import { resolve } from 'node:path';
 /** The ASL file: the only definition of the import workflow, deployed by the CDK and run locally. */
 export const DEFINITION_FILE = resolve(import.meta.dirname, 'import-workflow.asl.json');
 
-/** Task states in execution order (MarkFailed is the failure path, not part of the chain). */
-export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity'] as const;
-export const TASK_STATES = [...STEP_STATES, 'MarkFailed'] as const;
-export type TaskState = (typeof TASK_STATES)[number];
+/** The Lambdas the workflow invokes: each one's Task states share its `${...}` placeholder. */
+export const STEP_FUNCTIONS = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'] as const;
+export type StepFunction = (typeof STEP_FUNCTIONS)[number];
 
-/** The `${...}` placeholder of each Task's Resource: the CDK's definitionSubstitutions keys. */
+/**
+ * The top-level states that do work, in execution order (MarkFailed is the failure path, not part
+ * of the chain). LinkRecords and StartDiscovery are Map states over the import's row ranges; a
+ * redrive continues from the one of these that failed.
+ */
+export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ValidateIntegrity'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+/** The Map states and the Task each runs per chunk. */
+export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk' } as const;
+
+/** Every Task state (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
+export const TASK_FUNCTIONS = {
+  StoreImport: 'StoreImport',
+  CreateMasterFlow: 'CreateMasterFlow',
+  LinkChunk: 'LinkRecords',
+  FinishLink: 'LinkRecords',
+  PlanDiscovery: 'StartDiscovery',
+  DiscoverChunk: 'StartDiscovery',
+  FinishDiscovery: 'StartDiscovery',
+  ValidateIntegrity: 'ValidateIntegrity',
+  MarkFailed: 'MarkFailed',
+} as const satisfies Record<string, StepFunction>;
+export type TaskState = keyof typeof TASK_FUNCTIONS;
+export const TASK_STATES = Object.keys(TASK_FUNCTIONS) as TaskState[];
+
+/** The states a redrive can continue from: the steps and MarkFailed. */
+export const REDRIVE_STATES: readonly string[] = [...STEP_STATES, 'MarkFailed'];
+
+/**
+ * The outcome states at the end of either path: the report (Lambda report-outcome, for both) and
+ * its EventBridge event (the native putEvents integration). They never change the outcome.
+ */
+export const OUTCOME_STATES = ['ReportSucceeded', 'PublishSucceeded', 'ReportFailed', 'PublishFailed'] as const;
+export type OutcomeState = (typeof OUTCOME_STATES)[number];
+export const PUBLISH_STATES = ['PublishSucceeded', 'PublishFailed'] as const satisfies readonly OutcomeState[];
+/** Every Task state of the definition: what the local runner provides a handler for. */
+export type LocalTaskState = TaskState | OutcomeState;
+export const LOCAL_TASK_STATES: readonly LocalTaskState[] = [...TASK_STATES, ...OUTCOME_STATES];
+
+/** The `${...}` placeholder of each Lambda's Task Resource: the CDK's definitionSubstitutions keys. */
 export const PLACEHOLDERS = {
   StoreImport: 'StoreImportFunctionArn',
   CreateMasterFlow: 'CreateMasterFlowFunctionArn',
@@ -17,7 +56,23 @@ export const PLACEHOLDERS = {
   StartDiscovery: 'StartDiscoveryFunctionArn',
   ValidateIntegrity: 'ValidateIntegrityFunctionArn',
   MarkFailed: 'MarkFailedFunctionArn',
-} as const satisfies Record<TaskState, string>;
+  ReportOutcome: 'ReportOutcomeFunctionArn',
+} as const satisfies Record<StepFunction | 'ReportOutcome', string>;
+
+/** Every Task state of a definition, the ones nested in Map/Parallel states included. */
+export function taskStatesOf(definition: { States: Record<string, Record<string, unknown>> }): Record<string, Record<string, unknown>> {
+  const found: Record<string, Record<string, unknown>> = {};
+  const visit = (states: Record<string, Record<string, unknown>>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') found[name] = state;
+      const nested = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, Record<string, unknown>> } | undefined;
+      if (nested) visit(nested.States);
+      for (const branch of (state.Branches as { States: Record<string, Record<string, unknown>> }[] | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}
 
 /** The placeholder names, for CDK definitionSubstitutions. */
 export const PLACEHOLDER_NAMES = Object.values(PLACEHOLDERS);
@@ -44,6 +99,6 @@ export function loadDefinition(substitutions: Substitutions): { StartAt: string;
 /** Lambda-looking ARNs for the local runner (its Task overrides never call them). */
 export function localSubstitutions(region = 'us-east-1', account = '000000000000'): Substitutions {
   return Object.fromEntries(
-    Object.entries(PLACEHOLDERS).map(([state, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${state}`]),
+    Object.entries(PLACEHOLDERS).map(([fn, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${fn}`]),
   ) as Substitutions;
 }

@@ -5,7 +5,7 @@ import { openDatabase, type DatabaseTarget } from '../db/database.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { closeLambdaDatabase } from '../functions/_shared/database.ts';
 import { createdObjects } from '../functions/trigger/s3-event.ts';
-import { IMPORT_PREFIX, startImport, type StartedImport } from '../functions/trigger/trigger.ts';
+import { IMPORT_PREFIX, startImport, type Chunking, type StartedImport } from '../functions/trigger/trigger.ts';
 import type { ExecutionRecord } from './execution-store.ts';
 import type { LocalWorkflow } from './local-runner.ts';
 import { startLocalS3, type LocalS3 } from './local-s3.ts';
@@ -74,12 +74,12 @@ export function importKey(tenant: Pick<LocalTenant, 'clientAccountId' | 'engagem
  * Drops a file like a consultant would: uploads it through @aws-sdk/client-s3, hands the S3 event
  * to the trigger's core, which starts (or finds) the execution on the local Step Functions.
  */
-export async function dropFile(env: Pick<LocalEnvironment, 'db' | 's3'>, workflow: LocalWorkflow, file: string, tenant: LocalTenant): Promise<StartedImport> {
+export async function dropFile(env: Pick<LocalEnvironment, 'db' | 's3'>, workflow: LocalWorkflow, file: string, tenant: LocalTenant, chunking: Chunking = {}): Promise<StartedImport> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new MissingFileError(`${file}: no such file`);
   const event = await env.s3.upload(importKey(tenant, file), file);
   const [ref] = createdObjects(event);
   if (!ref) throw new Error(`the S3 event for ${file} announced no created object`);
-  return startImport({ sql: env.db.sql, sfn: workflow, stateMachineArn: workflow.stateMachineArn }, ref);
+  return startImport({ sql: env.db.sql, sfn: workflow, stateMachineArn: workflow.stateMachineArn, chunking }, ref);
 }
 
 export interface RunSummary {

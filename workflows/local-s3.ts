@@ -17,6 +17,11 @@ export interface LocalS3 {
    * notification s3rver emitted for it, with the key URL-encoded as AWS encodes it.
    */
   upload(key: string, file: string): Promise<S3Event>;
+  /**
+   * Every S3 notification s3rver emits from now on (any writer: uploads, the report step), keys
+   * URL-encoded as AWS encodes them; returns the unsubscribe function.
+   */
+  subscribe(listener: (event: S3Event) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,12 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       await new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
       await untilStored(client, bucket, key, statSync(file).size);
       return notified;
+    },
+    subscribe(listener) {
+      const forward = (event: { Records: { s3: { object: { key: string } } }[] }) =>
+        listener({ ...event, Records: event.Records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeS3EventKey(r.s3.object.key) } } })) } as S3Event);
+      events.on('event', forward);
+      return () => events.off('event', forward);
     },
     async stop() {
       client.destroy();

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { CHUNK_STATES } from '../../workflows/definition.ts';
 import { ExecutionDoesNotExist, ExecutionStore, type ExecutionRecord } from '../../workflows/execution-store.ts';
 import { localDir, openLocalEnvironment } from '../../workflows/local-pipeline.ts';
 import { ExecutionNotRedrivable, LocalWorkflow } from '../../workflows/local-runner.ts';
@@ -10,7 +11,11 @@ const store = () => new ExecutionStore(resolve(localDir(), 'executions'));
 
 function failedState(record: ExecutionRecord): string {
   const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven') + 1);
-  return attempt.find((e) => e.type === 'StateFailed')?.state ?? '';
+  const failed = attempt.find((e) => e.type === 'StateFailed');
+  if (!failed) return '';
+  // inside a Map: the Map's name and the chunk (1-based), e.g. "StartDiscovery chunk 3"
+  const map = Object.entries(CHUNK_STATES).find(([, task]) => task === failed.state)?.[0];
+  return map && failed.index !== undefined ? `${map} chunk ${failed.index + 1}` : (failed.state ?? '');
 }
 
 function duration(record: ExecutionRecord): string {

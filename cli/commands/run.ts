@@ -13,6 +13,19 @@ import { progressPrinter, reportExecution } from '../workflow-report.ts';
 export interface RunOptions {
   client?: string;
   engagement?: string;
+  /** Raw records per chunk of the link and discovery Maps (default: the definition's, 100,000). */
+  chunkRows?: number;
+  /** Chunks each Map runs at once (default: the definition's, 4). */
+  mapConcurrency?: number;
+}
+
+/** A positive integer option, or a UsageError naming it. */
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, not "${value}"`);
+    return n;
+  };
 }
 
 /**
@@ -33,7 +46,10 @@ export async function runCommand(file: string | undefined, opts: RunOptions, out
     out(`  database  ${describeUrl(env.target.url)} (${env.target.source})`);
     out(`  s3        ${env.s3.endpoint} bucket ${env.s3.bucket}`);
     const workflow = new LocalWorkflow({ store: new ExecutionStore(resolve(localDir(), 'executions')), onEvent: progressPrinter(out) });
-    const started = await dropFile(env, workflow, path, tenant).catch((err) => {
+    if (opts.chunkRows || opts.mapConcurrency) {
+      out(`  chunks    ${opts.chunkRows ? `${opts.chunkRows.toLocaleString('en-US')} rows` : 'default size'}, ${opts.mapConcurrency ?? 'default'} at once`);
+    }
+    const started = await dropFile(env, workflow, path, tenant, { chunkRows: opts.chunkRows, mapConcurrency: opts.mapConcurrency }).catch((err) => {
       throw err instanceof MissingFileError || err instanceof InvalidImportError || err instanceof TenantError ? new UsageError(err.message) : err;
     });
     out(`  execution ${started.executionName}${started.alreadyStarted ? ' (already existed for this object version: not started again)' : ''}`);
@@ -51,6 +67,8 @@ export function registerRun(program: Command) {
     .argument('[file]', 'CSV, JSON, NDJSON or XLSX inventory file (default: workflows/samples/servers.csv)')
     .option('--client <id|slug>', 'client account (default: the demo client "demo", created on first use)')
     .option('--engagement <id|slug>', 'engagement of that client (default: its only engagement; "demo-migration" for the demo)')
+    .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 100000; at most 1,000 chunks a file)', positiveInt('--chunk-rows'))
+    .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency'))
     .action(async (file: string | undefined, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
     });

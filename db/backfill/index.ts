@@ -88,6 +88,9 @@ export async function runBackfill(sql: postgres.Sql, options: BackfillOptions & 
 export async function undoBackfill(sql: postgres.Sql, runId: string): Promise<{ restored: number; requarantined: number }> {
   return (await sql.begin(async (tx) => {
     await noJit(tx);
+    // the audited values come back exactly, including raw records of a linked import that had no
+    // master flow before the run (adopted that way): raw_import_records_link_kept lets this one transaction through
+    await tx`select set_config('flowlink.restoring_backfill', 'on', true)`;
     const [run] = await tx<{ undone_at: string | null }[]>`select undone_at from backfill_runs where id = ${runId} for update`;
     if (!run) throw new BackfillUndoError(`no backfill run ${runId}`);
     if (run.undone_at) throw new BackfillUndoError(`backfill run ${runId} was already undone at ${run.undone_at}`);

@@ -46,7 +46,7 @@ export async function runDataChecks(
   for (const table of catalog.tables) {
     const parentTable = table.parent ? catalog.tables.find((t) => t.name === table.parent!.table) : undefined;
     const parentClean = parentTable ? tables[parentTable.name]?.crossTenant === 0 : false;
-    const defs = tableChecks(sql, table, parentTable, proofs?.get(table.name) ?? null, parentClean);
+    const defs = tableChecks(sql, table, parentTable, proofs?.get(table.name) ?? null, parentClean, scope);
     const from = fromClause(sql, table, scope);
     const counted = defs.filter((d) => !d.provenBy || d.narrow);
     const narrows = counted.every((d) => d.narrow) ? counted.map((d) => d.narrow!) : null;
@@ -86,15 +86,27 @@ async function countRows(sql: Sql, table: ChildTable, scope: IntegrityScope, fro
   return { rows: Number(exact!.rows), estimated: false };
 }
 
-function tableChecks(sql: Sql, table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean): DataCheck[] {
+function tableChecks(sql: Sql, table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean, scope: IntegrityScope): DataCheck[] {
   const t = table.name;
   const unlinked = sql`${sql.array([...UNLINKED_IMPORT_STATES])}::text[]`;
   const nullLink = sql`c.master_flow_id is null`;
   // When may a row lack its master flow? An import until it is linked; a raw record while its import may.
   let linkOptional: Fragment | null = null;
-  if (t === 'data_imports' && table.columns.has('status')) linkOptional = sql`c.status::text = any(${unlinked})`;
+  // When will no pipeline link it any more? An import still pending or stored past the stale window,
+  // or one no workflow ever started (no S3 object: adopted from the legacy database, or made by hand).
+  let abandoned: Fragment | null = null;
+  const abandonedImport = (i: string, columns: Set<string>) => {
+    if (!columns.has('created_at') || !columns.has('s3_key')) return null;
+    return sql`(${sql(i)}.status::text in ('pending', 'stored') and (${sql(i)}.s3_key is null
+      or ${sql(i)}.created_at < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})))`;
+  };
+  if (t === 'data_imports' && table.columns.has('status')) {
+    linkOptional = sql`c.status::text = any(${unlinked})`;
+    abandoned = abandonedImport('c', table.columns);
+  }
   if (t === 'raw_import_records' && parentTable?.name === 'data_imports' && parentTable.columns.has('status')) {
     linkOptional = sql`p.status::text = any(${unlinked})`;
+    abandoned = abandonedImport('p', parentTable.columns);
   }
   const defs: DataCheck[] = [{
     id: `missing_link.${t}`, severity: 'critical', counts: 'nullMasterFlowId', narrow: nullLink,
@@ -103,11 +115,23 @@ function tableChecks(sql: Sql, table: ChildTable, parentTable: ChildTable | unde
       : `${t} rows without master_flow_id`,
     where: linkOptional ? sql`c.master_flow_id is null and not coalesce(${linkOptional}, false)` : nullLink,
   }];
+  if (linkOptional && abandoned) {
+    defs.push({
+      id: `unlinked_stale.${t}`, severity: 'warning', narrow: nullLink,
+      description: `${t} rows without master_flow_id whose import no pipeline will link any more (pending or stored for more than `
+        + `${scope.staleRunningAfterMinutes} minutes, or with no S3 object: adopted from the legacy database). `
+        + 'Options: `flowlink backfill` (dry run, then --apply) links those it has evidence for; link the rest by hand '
+        + '(master_flow_id on the import and its records, then status linked); or archive them (delete the import, its records go with it)',
+      where: sql`c.master_flow_id is null and coalesce(${abandoned}, false)`,
+    });
+  }
   if (linkOptional) {
     defs.push({
       id: `unlinked_pending.${t}`, severity: 'info', narrow: nullLink,
-      description: `${t} rows not linked yet, allowed while the import is pending, stored or failed`,
-      where: sql`c.master_flow_id is null and coalesce(${linkOptional}, false)`,
+      description: `${t} rows not linked yet, allowed while the import is pending, stored (within ${scope.staleRunningAfterMinutes} minutes) or failed`,
+      where: abandoned
+        ? sql`c.master_flow_id is null and coalesce(${linkOptional}, false) and not coalesce(${abandoned}, false)`
+        : sql`c.master_flow_id is null and coalesce(${linkOptional}, false)`,
     });
   }
   defs.push({

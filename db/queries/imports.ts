@@ -53,12 +53,16 @@ export const fileNameOf = (key: string): string => key.split('/').filter(Boolean
  * existed still leaves one failed import; the raw records are not touched. Idempotent: calling it
  * again with the same failure leaves the same rows. Scoped to the tenant: an import of another
  * tenant is a TenantError, an unknown id a NotFoundError.
+ *
+ * Never backwards: a `completed` import, a `completed` or `cancelled` master flow are left exactly
+ * as they are (a failing replay of a finished execution must not demote it); the result then says
+ * `marked: false`.
  */
 export async function markImportFailed(
   db: Queryable,
   target: FailedImportTarget,
   failure: ImportFailure,
-): Promise<{ dataImportId: string; flowId: string | null }> {
+): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
   const details = JSON.stringify({ ...failure.details, errorName: failure.errorName });
   const message = failure.message || failure.errorName;
   // the master flow of the marked import (or the one named), in the same statement
@@ -69,9 +73,10 @@ export async function markImportFailed(
       from marked i
       where f.flow_id = coalesce(i.master_flow_id, ${f}::uuid)
         and f.client_account_id = i.client_account_id and f.engagement_id = i.engagement_id
+        and f.flow_status not in (${FINAL_FLOW})
       returning f.flow_id
     )
-    select i.id as "dataImportId", (select flow_id from flow) as "flowId" from marked i`;
+    select i.id as "dataImportId", coalesce((select flow_id from flow), i.master_flow_id) as "flowId", true as marked from marked i`;
 
   if ('dataImportId' in target) {
     const sql = `
@@ -81,14 +86,20 @@ export async function markImportFailed(
             -- merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
             error_details = coalesce(error_details, '{}'::jsonb) || $2::text::jsonb, updated_at = now()
         where id = $3 and ($4::uuid is null or client_account_id = $4) and ($5::uuid is null or engagement_id = $5)
+          and status not in (${FINAL_IMPORT})
         returning id, master_flow_id, client_account_id, engagement_id
       ),
       ${flowUpdate('$1', '$2', '$6')}`;
-    const [row] = await run<{ dataImportId: string; flowId: string | null }>(db, sql, [
+    const [row] = await run<{ dataImportId: string; flowId: string | null; marked: boolean }>(db, sql, [
       message, details, target.dataImportId, target.clientAccountId ?? null, target.engagementId ?? null, target.flowId ?? null,
     ]);
-    if (!row) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
-    return row;
+    if (row) return row;
+    const [final] = await run<{ dataImportId: string; flowId: string | null }>(db,
+      `select id as "dataImportId", master_flow_id as "flowId" from data_imports
+       where id = $1 and ($2::uuid is null or client_account_id = $2) and ($3::uuid is null or engagement_id = $3)`,
+      [target.dataImportId, target.clientAccountId ?? null, target.engagementId ?? null]);
+    if (!final) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
+    return { ...final, marked: false };
   }
 
   if (!target.versionId && !target.etag) throw new Error(`markImportFailed: s3://${target.bucket}/${target.key} needs a versionId or an etag to identify the object`);
@@ -102,18 +113,29 @@ export async function markImportFailed(
         set status = 'failed', error_message = excluded.error_message,
             error_details = coalesce(data_imports.error_details, '{}'::jsonb) || excluded.error_details, updated_at = now()
         where data_imports.client_account_id = excluded.client_account_id and data_imports.engagement_id = excluded.engagement_id
+          and data_imports.status not in (${FINAL_IMPORT})
       returning id, master_flow_id, client_account_id, engagement_id
     ),
     ${flowUpdate('$8', '$9', '$10')}`;
-  const [row] = await run<{ dataImportId: string; flowId: string | null }>(db, sql, [
+  const [row] = await run<{ dataImportId: string; flowId: string | null; marked: boolean }>(db, sql, [
     target.clientAccountId, target.engagementId, filename, target.bucket, target.key, target.versionId ?? null, target.etag ?? null,
     message, details, target.flowId ?? null,
   ]).catch((err) => {
     throw isUnknownTenant(err) ? new TenantError(`engagement ${target.engagementId} of client ${target.clientAccountId} does not exist`) : err;
   });
-  if (!row) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
-  return row;
+  if (row) return row;
+  const [final] = await run<{ dataImportId: string; flowId: string | null; mine: boolean }>(db,
+    `select id as "dataImportId", master_flow_id as "flowId", (client_account_id = $4 and engagement_id = $5) as mine from data_imports
+     where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3`,
+    [target.bucket, target.key, target.versionId ?? target.etag, target.clientAccountId, target.engagementId]);
+  if (!final?.mine) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
+  return { dataImportId: final.dataImportId, flowId: final.flowId, marked: false };
 }
+
+/** Import statuses no failure may leave: a completed import stays completed. */
+const FINAL_IMPORT = `'completed'`;
+/** Master flow statuses no failure may leave. */
+export const FINAL_FLOW = `'completed', 'cancelled'`;
 
 /** A foreign-key violation on the tenant pair of data_imports (pg names it `constraint`, postgres.js `constraint_name`). */
 export function isUnknownTenant(err: unknown): boolean {

@@ -1,6 +1,7 @@
 import { jsonb, type Sql } from '../../db/client.ts';
 import { NotFoundError } from '../_shared/errors.ts';
 import { resumeMasterFlow } from '../_shared/flow-state.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface CreateMasterFlowInput {
   clientAccountId: string;
@@ -22,7 +23,7 @@ export interface CreateMasterFlowInput {
  */
 export async function createMasterFlow(sql: Sql, input: CreateMasterFlowInput): Promise<{ flowId: string; reused: boolean }> {
   const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'CreateMasterFlow', input.dataImportId, async (tx) => {
     const [imp] = await tx<{ filename: string; master_flow_id: string | null; s3_bucket: string | null; s3_key: string | null }[]>`
       select filename, master_flow_id, s3_bucket, s3_key from data_imports
       where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}

@@ -1,6 +1,7 @@
 import { linkRecordsInput } from '../../workflows/contracts.ts';
 import { stepHandler } from '../_shared/step-handler.ts';
-import { linkRecords } from './link-records.ts';
+import { finishLink, linkChunk } from './link-records.ts';
 
-/** Step Functions task LinkRecords. */
-export const handler = stepHandler(linkRecordsInput, ({ sql }, input) => linkRecords(sql, input));
+/** Step Functions tasks LinkChunk (each chunk of the LinkRecords Map) and FinishLink, told apart by `action`. */
+export const handler = stepHandler(linkRecordsInput, ({ sql }, input): Promise<unknown> =>
+  input.action === 'chunk' ? linkChunk(sql, input) : finishLink(sql, input));

@@ -1,6 +1,7 @@
 import { jsonb, type Sql } from '../../db/client.ts';
 import { markImportFailed } from '../../db/queries/imports.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface MarkFailedInput {
   bucket: string;
@@ -11,7 +12,10 @@ export interface MarkFailedInput {
   engagementId: string;
   import?: { dataImportId?: string; rowCount?: number } | undefined;
   flow?: { flowId?: string } | undefined;
+  linkedChunks?: unknown;
   link?: unknown;
+  plan?: { discoveryFlowId?: string } | undefined;
+  discoveredChunks?: unknown;
   discovery?: { discoveryFlowId?: string } | undefined;
   integrity?: unknown;
   error: { Error: string; Cause?: string | null | undefined };
@@ -21,11 +25,14 @@ export interface MarkFailedResult {
   dataImportId: string | null;
   flowId: string | null;
   discoveryFlowId: string | null;
+  /** False when the import was already completed: a failure never moves it (or its flows) back. */
+  marked: boolean;
 }
 
-/** The state that failed: the first step whose result is missing from the state. */
+/** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
 export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
-  const results = [input.import?.dataImportId, input.flow?.flowId, input.link, input.discovery?.discoveryFlowId, input.integrity];
+  const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
+    input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
   const index = results.findIndex((r) => r === undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }
@@ -54,6 +61,10 @@ function readCause(error: MarkFailedInput['error']): { message: string; cause: u
  * failed import is upserted on data_imports_s3_object_key, so a refused file still leaves its
  * reason in the database, once.
  *
+ * Never backwards: a completed import, a completed or cancelled master flow and a completed
+ * discovery flow are left as they are (`marked: false`); the execution still fails under the
+ * step's error, so a failing replay of a finished execution is named and changes nothing.
+ *
  * Primary course:
  * 1. Find the import: from the state, else by its S3 object; the flow: from the state, else the
  *    import's, else the flow that records the import in flow_configuration.
@@ -66,7 +77,8 @@ export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<Mark
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
 
-  return sql.begin(async (tx) => {
+  const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
+  return stepTransaction(sql, 'MarkFailed', key, async (tx) => {
     let dataImportId = input.import?.dataImportId ?? null;
     if (!dataImportId) {
       const [found] = await tx<{ id: string }[]>`
@@ -92,14 +104,15 @@ export async function markFailed(sql: Sql, input: MarkFailedInput): Promise<Mark
       : await markImportFailed(db, { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag, ...tenant, flowId }, failure);
 
     let discoveryFlowId: string | null = null;
-    if (marked.flowId) {
+    if (marked.flowId && marked.marked) {
       const [df] = await tx<{ id: string }[]>`
         update discovery_flows set status = 'failed', error_message = ${message}, error_phase = ${step},
           error_details = ${jsonb({ errorName: input.error.Error, step, cause })}, updated_at = now()
         where master_flow_id = ${marked.flowId} and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}
+          and status <> 'completed'
         returning id`;
       discoveryFlowId = df?.id ?? null;
     }
-    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId };
+    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId, marked: marked.marked };
   });
 }

@@ -5,7 +5,8 @@ import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, NUMERIC_TARGETS, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
-import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow, type Scope } from './write-discovery.ts';
+import { DiscoveryCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow } from './write-discovery.ts';
 
 export interface DiscoveryInput {
   clientAccountId: string;
@@ -40,7 +41,7 @@ export interface DiscoveryOptions {
   batchSize?: number;
 }
 
-/** The phases this step runs, in order, with their discovery_flows flag; six phases make 100 %. */
+/** The phases discovery runs, in order, with their discovery_flows flag; six phases make 100 %. */
 const PHASES = [
   ['data_validation', 'data_validation_completed'],
   ['field_mapping', 'field_mapping_completed'],
@@ -51,48 +52,55 @@ const TOTAL_PHASES = 6;
 
 type Phase = (typeof PHASES)[number][0];
 
+/** The phases up to and including `phase`: each runs after the ones before it, in any invocation. */
+const phasesThrough = (phase: Phase) => PHASES.slice(0, PHASES.findIndex(([p]) => p === phase) + 1).map(([p]) => p);
+
 /**
- * Runs discovery's phases for one import inside the caller's transaction and records each phase on
- * its discovery_flows row as it completes (flag, current_phase, phases_completed, a summary under
- * crew_outputs.<phase>, progress_percentage).
+ * Records a phase on the discovery_flows row (flag, current_phase, phases_completed, a summary under
+ * crew_outputs.<phase>, progress_percentage). The same values each time: a re-run rewrites them.
+ */
+async function recordPhase(tx: Sql, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
+  extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
+  const done = phasesThrough(phase);
+  const flag = PHASES.find(([p]) => p === phase)![1];
+  await tx`
+    update discovery_flows set
+      ${tx(flag)} = true,
+      current_phase = ${phase},
+      phases_completed = ${jsonb(done)}::text::jsonb,
+      crew_outputs = crew_outputs || ${jsonb({ [phase]: output })}::text::jsonb,
+      field_mappings = coalesce(${extra.fieldMappings === undefined ? null : jsonb(extra.fieldMappings)}::text::jsonb, field_mappings),
+      discovered_assets = coalesce(${extra.discoveredAssets === undefined ? null : jsonb(extra.discoveredAssets)}::text::jsonb, discovered_assets),
+      progress_percentage = ${(100 * done.length) / TOTAL_PHASES},
+      updated_at = now()
+    where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
+      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+}
+
+export interface PlannedDiscovery {
+  rows: number;
+  lastRow: number;
+  fieldMappings: number;
+  sourceSystem: string;
+  plan: MappingPlan;
+}
+
+/**
+ * Discovery's planning, once per import (PlanDiscovery): the data_validation and field_mapping
+ * phases. The plan is made from the whole file's headers and kept on the discovery flow
+ * (crew_outputs.field_mapping.plan), where every chunk reads it.
  *
- * Idempotency: field mappings are keyed (data_import_id, source_field), assets by
- * raw_import_record_id; a re-run for the same flow rewrites the same rows, never adds any.
+ * Idempotency: field mappings are keyed (data_import_id, source_field); a re-run rewrites them.
  *
  * Primary course:
  * 1. data_validation: count the import's raw records linked to the flow; read its headers.
  * 2. field_mapping: recognise the format by its header signature, map every header (exact,
- *    synonym, fuzzy, unmapped → custom attribute), upsert import_field_mappings, set
- *    data_imports.source_system.
- * 3. data_cleansing + asset_inventory: page through the raw records by row_number ranges
- *    (constant memory), normalise each row, upsert each page's assets in one statement; templates and rows
- *    with no identity are skipped with the reason on the raw record.
- * 4. Report assets by type and host names repeated within the import.
+ *    synonym, fuzzy, unmapped → custom attribute; a mapping a user defined wins), upsert
+ *    import_field_mappings, set data_imports.source_system, keep the plan.
  */
-export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
-  const batchSize = options.batchSize ?? 5000;
-  const scope: Scope = input;
-  const done: Phase[] = [];
-  const record = async (phase: Phase, output: Record<string, unknown>, extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}) => {
-    done.push(phase);
-    const flag = PHASES.find(([p]) => p === phase)![1];
-    await tx`
-      update discovery_flows set
-        ${tx(flag)} = true,
-        current_phase = ${phase},
-        phases_completed = ${jsonb(done)}::text::jsonb,
-        crew_outputs = crew_outputs || ${jsonb({ [phase]: output })}::text::jsonb,
-        field_mappings = coalesce(${extra.fieldMappings === undefined ? null : jsonb(extra.fieldMappings)}::text::jsonb, field_mappings),
-        discovered_assets = coalesce(${extra.discoveredAssets === undefined ? null : jsonb(extra.discoveredAssets)}::text::jsonb, discovered_assets),
-        progress_percentage = ${(100 * done.length) / TOTAL_PHASES},
-        updated_at = now()
-      where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
-  };
-
-  // 1. data_validation
-  const [imp] = await tx<{ filename: string; headers: unknown; rows: number; last_row: number | null }[]>`
-    select i.filename, i.import_config -> 'headers' as headers, c.rows, c.last_row
+export async function planDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promise<PlannedDiscovery> {
+  const [imp] = await tx<{ headers: unknown; rows: number; last_row: number | null }[]>`
+    select i.import_config -> 'headers' as headers, c.rows, c.last_row
     from data_imports i, lateral (
       select count(*)::int as rows, max(r.row_number) as last_row from raw_import_records r
       where r.data_import_id = i.id and r.master_flow_id = ${input.flowId}
@@ -100,86 +108,169 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
     where i.id = ${input.dataImportId} and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
   const rows = imp?.rows ?? 0;
   const headers = await importHeaders(tx, input, imp?.headers);
-  await record('data_validation', { rows, columns: headers.length });
+  await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
-  // 2. field_mapping (a mapping a user defined for this import wins over the computed one)
   const userDefined = await tx<{ source_field: string; target_field: string }[]>`
     select source_field, target_field from import_field_mappings
     where data_import_id = ${input.dataImportId} and is_user_defined
       and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
   const plan = applyUserMappings(planMapping(headers), userDefined);
-  const fieldMappings = await upsertFieldMappings(tx, scope, plan.mappings);
+  const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
   await tx`
     update data_imports set source_system = ${plan.sourceSystem}, updated_at = now()
     where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
   const decimals = await decideDecimalMarks(tx, input, plan);
-  await record('field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions }, {
+  await recordPhase(tx, input, 'field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, plan }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
+  return { rows, lastRow: imp?.last_row ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
+}
 
-  // 3. data_cleansing + asset inventory, page by page
-  const compiled = compilePlan(plan, decimals.marks);
-  const skipped = { templates: 0, noIdentity: 0 };
-  let poweredOff = 0;
-  let written = 0;
+export interface ChunkCounts {
+  rows: number;
+  assets: number;
+  skipped: number;
+}
+
+/**
+ * Discovery of one row range (a DiscoverChunk of the StartDiscovery Map), in the caller's
+ * transaction: reads the plan the import was planned with, pages through the range by row_number
+ * (constant memory), normalises each row and upserts each page's assets in one statement;
+ * templates and rows with no identity are skipped with the reason on the raw record.
+ *
+ * Idempotency: assets are keyed by raw_import_record_id, skips are a raw record's own columns: a
+ * range run again, at once, or after a crash leaves the same rows.
+ */
+export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
+  const batchSize = options.batchSize ?? 5000;
+  const [flow] = await tx<{ plan: MappingPlan | null; decisions: Record<string, DecimalDecision> | null; filename: string }[]>`
+    select d.crew_outputs -> 'field_mapping' -> 'plan' as plan, d.crew_outputs -> 'field_mapping' -> 'decimal_marks' as decisions, i.filename
+    from discovery_flows d join data_imports i on i.id = d.data_import_id
+    where d.id = ${input.discoveryFlowId} and d.master_flow_id = ${input.flowId} and i.id = ${input.dataImportId}
+      and d.client_account_id = ${input.clientAccountId} and d.engagement_id = ${input.engagementId}`;
+  if (!flow) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} of data import ${input.dataImportId} does not exist for master flow ${input.flowId} of this tenant`);
+  if (!flow.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
+  const plan = flow.plan;
+  // the decimal mark of each numeric column, decided once from the whole import by PlanDiscovery
+  const marks = Object.fromEntries(Object.entries(flow.decisions ?? {}).map(([header, d]) => [header, d.mark])) as Record<string, DecimalMark>;
+  const compiled = compilePlan(plan, marks);
+  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
   // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
-  // keeps the plan on (data_import_id, row_number) even before the new rows have statistics; an
-  // open-ended `row_number > last … limit` then re-reads and sorts the rest of the import per page.
-  for (let from = 0; from < (imp?.last_row ?? 0); from += batchSize) {
-    const page = await tx<{ id: string; row_number: number; raw_data: string }[]>`
-      select id, row_number, raw_data::text as raw_data from raw_import_records
-      where data_import_id = ${input.dataImportId} and row_number > ${from} and row_number <= ${from + batchSize}
+  // keeps the plan on (data_import_id, row_number) even before the new rows have statistics.
+  for (let from = range.fromRow - 1; from < range.toRow; from += batchSize) {
+    const to = Math.min(from + batchSize, range.toRow);
+    const page = await tx<{ id: string; raw_data: string }[]>`
+      select id, raw_data::text as raw_data from raw_import_records
+      where data_import_id = ${input.dataImportId} and row_number > ${from} and row_number <= ${to}
         and master_flow_id = ${input.flowId}
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
       order by row_number`;
     const assets: AssetRow[] = [];
-    const skips: Array<{ id: string; reason: string }> = [];
+    const skips: Array<{ id: string; reason: string; code: string }> = [];
     for (const r of page) {
       const raw = parseRawData(r.raw_data);
       const out = toAsset(compiled, raw);
-      if (out.kind === 'skipped') {
-        skips.push({ id: r.id, reason: out.reason });
-        if (out.code === 'template') skipped.templates++;
-        else skipped.noIdentity++;
-      } else {
-        if (out.poweredOff) poweredOff++;
-        assets.push({ raw_import_record_id: r.id, ...out.asset });
-      }
+      if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
+      else assets.push({ raw_import_record_id: r.id, ...out.asset });
     }
-    written += await upsertAssets(tx, scope, assets, { filename: imp?.filename ?? '', sourceSystem: plan.sourceSystem });
-    await markSkipped(tx, scope, skips);
+    counts.rows += page.length;
+    counts.assets += await upsertAssets(tx, input, assets, { filename: flow.filename, sourceSystem: plan.sourceSystem });
+    await markSkipped(tx, input, skips);
+    counts.skipped += skips.length;
   }
-  await record('data_cleansing', {
-    rows, normalised: written, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: poweredOff,
+  return counts;
+}
+
+/**
+ * Discovery's end, once every chunk has run (FinishDiscovery): proves the totals and records the
+ * data_cleansing and asset_inventory phases from what the database holds.
+ *
+ * Primary course:
+ * 1. Every raw record of the import is linked to the flow and has exactly one outcome: an asset of
+ *    this discovery flow or a recorded skip; otherwise DiscoveryCountMismatchError.
+ * 2. data_cleansing: rows, assets, skips by reason, powered-off machines.
+ * 3. asset_inventory: assets by type and host names repeated within the import.
+ */
+export async function finishDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promise<DiscoverySummary> {
+  const [flow] = await tx<{ plan: MappingPlan | null }[]>`
+    select crew_outputs -> 'field_mapping' -> 'plan' as plan from discovery_flows
+    where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
+      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  if (!flow?.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
+  const plan = flow.plan;
+  // a record skipped by an earlier run that a later plan made an asset of: the asset is the outcome
+  await tx`
+    update raw_import_records r set validation_errors = r.validation_errors - 'skip', processing_notes = null, is_valid = null
+    from assets a
+    where a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
+      and r.data_import_id = ${input.dataImportId} and r.validation_errors ? 'skip'
+      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}`;
+  const powerKey = plan.mappings.find((m) => m.target === 'power_state' && m.targetField.startsWith('custom_attributes.'))?.targetField.slice('custom_attributes.'.length) ?? null;
+  const [t] = await tx<{ stored: number; linked: number; assets: number; templates: number; no_identity: number; neither: number; both: number; powered_off: number }[]>`
+    select count(*)::int as stored,
+      count(*) filter (where r.master_flow_id = ${input.flowId})::int as linked,
+      count(a.id)::int as assets,
+      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' = 'template')::int as templates,
+      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' = 'no_identity')::int as no_identity,
+      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' is null)::int as neither,
+      count(*) filter (where a.id is not null and r.validation_errors ->> 'skip' is not null)::int as both,
+      count(*) filter (where ${powerKey}::text is not null and a.custom_attributes ->> ${powerKey}::text = 'off')::int as powered_off
+    from raw_import_records r
+    left join assets a on a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
+    where r.data_import_id = ${input.dataImportId}
+      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}`;
+  if (t!.linked !== t!.stored || t!.neither > 0 || t!.both > 0) {
+    throw new DiscoveryCountMismatchError(
+      `data import ${input.dataImportId}: of ${t!.stored} raw records ${t!.linked} are linked to master flow ${input.flowId}, ` +
+        `${t!.assets} have an asset, ${t!.templates + t!.no_identity} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
+    );
+  }
+  const rows = t!.stored;
+  const skipped = { templates: t!.templates, noIdentity: t!.no_identity };
+  await recordPhase(tx, input, 'data_cleansing', {
+    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: t!.powered_off,
   });
 
-  // 4. asset_inventory: what exists now for this flow, and repeated host names
   const byType = await tx<{ asset_type: string; n: number }[]>`
     select asset_type::text, count(*)::int as n from assets
     where discovery_flow_id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
       and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
     group by asset_type order by asset_type`;
-  const assetsByType = Object.fromEntries(byType.map((t) => [t.asset_type, t.n]));
-  const total = byType.reduce((s, t) => s + t.n, 0);
+  const assetsByType = Object.fromEntries(byType.map((b) => [b.asset_type, b.n]));
+  const total = byType.reduce((s, b) => s + b.n, 0);
   const duplicateHostnames = await repeatedHostnames(tx, input);
-  await record('asset_inventory', {
+  await recordPhase(tx, input, 'asset_inventory', {
     assets: total,
     by_type: assetsByType,
     duplicate_hostnames: duplicateHostnames.count,
     duplicate_examples: duplicateHostnames.examples,
   }, { discoveredAssets: { total, by_type: assetsByType } });
+  const [mappings] = await tx<{ n: number }[]>`
+    select count(*)::int as n from import_field_mappings
+    where data_import_id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
 
   return {
     rows,
-    phasesCompleted: [...done],
+    phasesCompleted: phasesThrough('asset_inventory'),
     assets: total,
-    fieldMappings,
+    fieldMappings: mappings!.n,
     sourceSystem: plan.sourceSystem,
     assetsByType,
     skipped,
-    poweredOff,
+    poweredOff: t!.powered_off,
     duplicateHostnames,
   };
+}
+
+/**
+ * All of discovery for one import inside the caller's transaction: the plan, every row as one
+ * range, the end. The workflow runs the same three parts as PlanDiscovery, the StartDiscovery Map
+ * and FinishDiscovery; tools and benchmarks call this.
+ */
+export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
+  const planned = await planDiscoveryPhases(tx, input);
+  await discoverRows(tx, input, { fromRow: 1, toRow: planned.lastRow }, options);
+  return finishDiscoveryPhases(tx, input);
 }
 
 /**

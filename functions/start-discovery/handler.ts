@@ -1,6 +1,12 @@
 import { startDiscoveryInput } from '../../workflows/contracts.ts';
 import { stepHandler } from '../_shared/step-handler.ts';
-import { startDiscovery } from './start-discovery.ts';
+import { discoverChunk, finishDiscovery, planDiscovery } from './start-discovery.ts';
 
-/** Step Functions task StartDiscovery. */
-export const handler = stepHandler(startDiscoveryInput, ({ sql }, input) => startDiscovery(sql, input));
+/** Step Functions tasks PlanDiscovery, DiscoverChunk (each chunk of the StartDiscovery Map) and FinishDiscovery, told apart by `action`. */
+export const handler = stepHandler(startDiscoveryInput, ({ sql }, input): Promise<unknown> => {
+  switch (input.action) {
+    case 'plan': return planDiscovery(sql, input);
+    case 'chunk': return discoverChunk(sql, input);
+    case 'finish': return finishDiscovery(sql, input);
+  }
+});

@@ -88,15 +88,17 @@ export async function upsertAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta
 }
 
 /**
- * Records why raw records gave no asset (processing_notes, is_valid false) and removes an asset a
+ * Records why raw records gave no asset (processing_notes, is_valid false, validation_errors.skip:
+ * the reason's code, which FinishDiscovery counts) and removes an asset a
  * previous run may have made from them.
  */
-export async function markSkipped(tx: Sql, scope: Scope, skipped: Array<{ id: string; reason: string }>): Promise<void> {
+export async function markSkipped(tx: Sql, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>): Promise<void> {
   if (!skipped.length) return;
   const doc = asJson(skipped);
   await tx`
-    update raw_import_records r set processing_notes = 'skipped: ' || s.reason, is_valid = false, is_processed = true
-    from jsonb_to_recordset(${doc}::text::jsonb) as s(id uuid, reason text)
+    update raw_import_records r set processing_notes = 'skipped: ' || s.reason, is_valid = false, is_processed = true,
+      validation_errors = jsonb_build_object('skip', s.code)
+    from jsonb_to_recordset(${doc}::text::jsonb) as s(id uuid, reason text, code text)
     where r.id = s.id and r.data_import_id = ${scope.dataImportId}
       and r.client_account_id = ${scope.clientAccountId} and r.engagement_id = ${scope.engagementId}`;
   await tx`

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
@@ -89,16 +90,59 @@ export function idleSafe(pool: pg.Pool): pg.Pool {
   return pool;
 }
 
+/**
+ * The key's `imports/<client_account_id>/<engagement_id>/` prefix must name the input's tenant.
+ * The trigger checks it too; an execution started by hand with an edited input must not import
+ * one tenant's file into another.
+ */
+export function checkKeyTenant(input: StoreImportInput): void {
+  const [prefix, client, engagement] = input.key.split('/');
+  if (prefix !== 'imports' || client !== input.clientAccountId || engagement !== input.engagementId) {
+    throw new TenantError(`s3://${input.bucket}/${input.key} is not under imports/${input.clientAccountId}/${input.engagementId}/: ` +
+      'the key does not belong to this client and engagement');
+  }
+}
+
+/**
+ * The import of the object version the input names (its VersionId, else its ETag), when it is
+ * already stored or further: a replay finds it without asking S3, so an object overwritten, deleted
+ * or expired since then does not fail (and never marks failed) an import that was done with it.
+ */
+async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult | undefined> {
+  const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
+  if (!identity) return undefined;
+  const { rows: [found] } = await pool.query<{ id: string; total_records: number | null; client_account_id: string; engagement_id: string }>(
+    `select id, total_records, client_account_id, engagement_id from data_imports
+     where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3
+       and status in ('stored', 'linked', 'processing', 'completed')`,
+    [input.bucket, input.key, identity],
+  );
+  if (!found) return undefined;
+  if (found.client_account_id !== input.clientAccountId || found.engagement_id !== input.engagementId) {
+    throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
+  }
+  return { dataImportId: found.id, rowCount: found.total_records ?? 0, reused: true };
+}
+
 async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+  checkKeyTenant(input);
+  const stored = await findStoredImport(pool, input);
+  if (stored) return stored;
   const object = await headObject(s3, input);
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const client = await pool.connect();
+  // A connection lost while checked out is also an 'error' event on the client: unheard, it would
+  // end the process. The query in flight (the COPY) fails with it anyway.
+  const lost = () => {};
+  client.on('error', lost);
   let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  let table: Awaited<ReturnType<typeof openTable>> | undefined;
   const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
     await client.query('begin');
+    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey)));
     await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
     const { rows: [existing] } = await client.query<{ id: string; status: string; total_records: number | null; client_account_id: string; engagement_id: string; has_records: boolean }>(
       `select id, status, total_records, client_account_id, engagement_id,
@@ -124,7 +168,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    const table = await openTable(bytes, { file, maxRecordSize });
+    table = await openTable(bytes, { file, maxRecordSize });
     const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
@@ -144,7 +188,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
       `update data_imports
        set status = 'stored', total_records = $2, file_size = $3, file_hash = $4, mime_type = $5, import_config = $6::text::jsonb,
            source_sheet = $7, error_message = null, error_details = null, updated_at = now()
-       where id = $1`,
+       where id = $1 and status in ('pending', 'failed')`,
       [dataImportId, rowCount, bytes.size, bytes.sha256(), table.mimeType, JSON.stringify(importConfig), table.sheet ?? null],
     );
     await client.query('commit');
@@ -166,7 +210,9 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     }
     throw err;
   } finally {
+    client.off('error', lost);
     if (!released) client.release();
+    await table?.close?.(); // the workbook's spool file, on every path (also when no row was read)
   }
 }
 

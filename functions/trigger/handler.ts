@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { lambdaDatabase } from '../_shared/database.ts';
 import { classifyError, InvalidImportError, TenantError } from '../_shared/errors.ts';
 import { createdObjects, s3EventSchema, type S3Event } from './s3-event.ts';
-import { startImport, type SfnLike, type StartedImport } from './trigger.ts';
+import { chunkingFromEnv, startImport, type SfnLike, type StartedImport } from './trigger.ts';
 
 const logger = new Logger({ serviceName: 'flowlink-trigger' });
 const client = new SFNClient({});
@@ -26,7 +26,7 @@ export const handler = middy<S3Event, { started: StartedImport[]; refused: strin
     const refused: string[] = [];
     for (const ref of createdObjects(event)) {
       try {
-        const result = await startImport({ sql, sfn, stateMachineArn }, ref);
+        const result = await startImport({ sql, sfn, stateMachineArn, chunking: chunkingFromEnv() }, ref);
         logger.info(result.alreadyStarted ? 'import already started' : 'import started', { key: ref.key, execution: result.executionName });
         started.push(result);
       } catch (err) {

@@ -13,6 +13,25 @@ export interface TriggerDeps {
   sql: Sql;
   sfn: SfnLike;
   stateMachineArn: string;
+  /** Chunk size and Map concurrency for the execution input (the environment's); the definition's defaults when absent. */
+  chunking?: Chunking;
+}
+
+export interface Chunking {
+  chunkRows?: number | undefined;
+  mapConcurrency?: number | undefined;
+}
+
+/** CHUNK_ROWS and MAP_CONCURRENCY (positive integers) from a Lambda's environment; unset ones stay unset. */
+export function chunkingFromEnv(env: NodeJS.ProcessEnv = process.env): Chunking {
+  const read = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+    return n;
+  };
+  return { chunkRows: read('CHUNK_ROWS'), mapConcurrency: read('MAP_CONCURRENCY') };
 }
 
 export interface StartedImport {
@@ -67,7 +86,8 @@ export async function assertTenant(sql: Sql, clientAccountId: string, engagement
  * Primary course:
  * 1. Parse the key (InvalidImportError for another layout) and check the tenant (TenantError);
  *    a refusal writes nothing anywhere.
- * 2. StartExecution under the deterministic name with the object identity and tenant as input.
+ * 2. StartExecution under the deterministic name with the object identity and tenant as input
+ *    (and the environment's chunk size and Map concurrency).
  * 3. ExecutionAlreadyExists means a duplicate event: done, nothing started.
  */
 export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<StartedImport> {
@@ -76,6 +96,8 @@ export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<
   const name = executionName(ref);
   const input: ExecutionInput = {
     bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, clientAccountId, engagementId,
+    ...(deps.chunking?.chunkRows ? { chunkRows: deps.chunking.chunkRows } : {}),
+    ...(deps.chunking?.mapConcurrency ? { mapConcurrency: deps.chunking.mapConcurrency } : {}),
   };
   const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   try {

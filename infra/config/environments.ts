@@ -50,6 +50,8 @@ export interface EnvironmentConfig {
     readonly noncurrentVersionExpiration: Duration;
     /** How long S3 server access logs are kept. */
     readonly accessLogExpiration: Duration;
+    /** How long an outcome report (reports/…) is kept after it was last written. */
+    readonly reportExpiration: Duration;
   };
   readonly logs: {
     readonly retention: RetentionDays;
@@ -82,6 +84,14 @@ export interface EnvironmentConfig {
   };
   /** StoreImport refuses a larger object before reading it; its /tmp is sized to spool one. */
   readonly maxImportObjectBytes: number;
+  /**
+   * The import workflow's chunking, passed by the trigger into each execution's input: raw records
+   * per chunk of the LinkRecords and StartDiscovery Maps (one chunk is one Lambda invocation and one
+   * transaction; at most 1,000 chunks a file), and how many chunks each Map runs at once. Each
+   * running chunk holds one database connection, so mapConcurrency stays within the step Lambdas'
+   * reserved concurrency (the connection budget).
+   */
+  readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number };
   /** Stateful stack termination protection (prod only). */
   readonly terminationProtection: boolean;
 }
@@ -94,6 +104,7 @@ export const FUNCTION_IDS = [
   'StartDiscovery',
   'ValidateIntegrity',
   'MarkFailed',
+  'ReportOutcome',
   'Trigger',
   'Backfill',
   'IntegrityCheck',
@@ -132,6 +143,8 @@ export const LAMBDA_SIZES: Record<FunctionId, LambdaSize> = {
   StartDiscovery: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15) },
   ValidateIntegrity: { memoryMiB: 512, timeout: Duration.minutes(5) },
   MarkFailed: { memoryMiB: 512, timeout: Duration.minutes(1) },
+  // reads the import's counts and mappings (indexed, one transaction) and writes one small JSON object
+  ReportOutcome: { memoryMiB: 512, timeout: Duration.minutes(1) },
   Trigger: { memoryMiB: 512, timeout: Duration.seconds(30) },
   // set-based plan and two UPDATEs (1M records: 24.5 s); the database works
   Backfill: { memoryMiB: 1024, timeout: Duration.minutes(15) },
@@ -145,7 +158,7 @@ const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as 
 
 /** The same reservation for each workflow step Lambda. */
 function steps(n: number): Partial<Record<FunctionId, number>> {
-  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n };
+  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
 }
 
 export const environments: Record<Stage, EnvironmentConfig> = {
@@ -171,6 +184,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(60),
       accessLogExpiration: Duration.days(30),
+      reportExpiration: Duration.days(30),
     },
     logs: { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 6 * * ? *)', deepExpression: 'cron(30 6 ? * SUN *)', timeZone: 'Europe/London' },
@@ -178,6 +192,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     // a new account: 10 concurrent executions, nothing can be reserved
     lambda: { accountConcurrency: 10, reservedConcurrency: {}, sizes: LAMBDA_SIZES },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
+    workflow: { chunkRows: 100_000, mapConcurrency: 4 },
     terminationProtection: false,
   },
   staging: {
@@ -202,6 +217,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(90),
       accessLogExpiration: Duration.days(90),
+      reportExpiration: Duration.days(180),
     },
     logs: { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 5 * * ? *)', deepExpression: 'cron(30 5 ? * SUN *)', timeZone: 'Europe/London' },
@@ -219,6 +235,8 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
+    // each running chunk holds a connection: the Maps stay within the step Lambdas' reservation (5)
+    workflow: { chunkRows: 100_000, mapConcurrency: 5 },
     terminationProtection: false,
   },
   prod: {
@@ -243,6 +261,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       noncurrentVersionTransitionAfter: Duration.days(30),
       noncurrentVersionExpiration: Duration.days(365),
       accessLogExpiration: Duration.days(365),
+      reportExpiration: Duration.days(400),
     },
     logs: { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN },
     integritySchedule: { expression: 'cron(0 4 * * ? *)', deepExpression: 'cron(30 4 ? * SUN *)', timeZone: 'Europe/London' },
@@ -253,6 +272,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
+    workflow: { chunkRows: 100_000, mapConcurrency: 20 },
     terminationProtection: true,
   },
 };

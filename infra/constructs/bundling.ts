@@ -13,6 +13,7 @@ export const LAMBDA_NAMES = [
   'start-discovery',
   'validate-integrity',
   'mark-failed',
+  'report-outcome',
   'migrations',
   'backfill',
   'integrity-check',

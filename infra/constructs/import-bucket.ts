@@ -1,6 +1,7 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { REPORT_PREFIX } from '../../workflows/report.ts';
 
 /** The key prefix under which a drop starts an import: `imports/<client>/<engagement>/<file>`. */
 export const IMPORT_PREFIX = 'imports/';
@@ -10,6 +11,7 @@ export interface ImportBucketProps {
   readonly noncurrentVersionTransitionAfter: Duration;
   readonly noncurrentVersionExpiration: Duration;
   readonly accessLogExpiration: Duration;
+  readonly reportExpiration: Duration;
 }
 
 /**
@@ -21,6 +23,8 @@ export interface ImportBucketProps {
  *    (and so the start of the import) exactly-once per upload.
  * 3. Emits "Object Created" events to EventBridge, where the stateless stack routes them.
  * 4. Superseded versions move to Infrequent Access, then expire; stale multipart uploads are aborted.
+ * 5. Outcome reports (reports/) expire after the environment's reportExpiration; a replay rewrites
+ *    one, so its superseded versions go after a day.
  *
  * @example
  * const { bucket } = new ImportBucket(this, 'ImportBucket', config.importBucket);
@@ -61,6 +65,12 @@ export class ImportBucket extends Construct {
           noncurrentVersionExpiration: props.noncurrentVersionExpiration,
           abortIncompleteMultipartUploadAfter: Duration.days(7),
           expiredObjectDeleteMarker: true,
+        },
+        {
+          id: 'expire-reports',
+          prefix: REPORT_PREFIX,
+          expiration: props.reportExpiration,
+          noncurrentVersionExpiration: Duration.days(1),
         },
       ],
       removalPolicy: props.removalPolicy,

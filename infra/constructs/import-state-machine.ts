@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, type CfnElement, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
@@ -28,6 +28,9 @@ export function aslPlaceholders(definition: string): string[] {
  * 1. Reads the definition and refuses it when its placeholders and `functions` differ.
  * 2. Standard workflow with execution logging (ALL, with execution data) and X-Ray tracing.
  * 3. The role may invoke exactly the listed functions (their unqualified ARNs, as the ASL names them).
+ * 4. The distributed Map states (LinkRecords, StartDiscovery) run their chunks as child executions
+ *    of this state machine: it may start executions of itself, describe and stop them, and manage
+ *    the EventBridge rule Step Functions uses to wait for them.
  *
  * @example
  * new ImportStateMachine(this, 'ImportWorkflow', { definitionFile, functions: { StoreImportFunctionArn: storeImport }, logRetention, logRemovalPolicy });
@@ -55,11 +58,45 @@ export class ImportStateMachine extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(props.functions).map((fn) => fn.functionArn) }),
     );
+    this.grantDistributedMap();
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Only the CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) and X-Ray PutTraceSegments the CDK adds for logging and ' +
         'tracing: these APIs support no resource-level permissions.',
     });
+  }
+
+  /**
+   * What a distributed Map needs of its own state machine. A separate Policy, not the role's
+   * default one: the state machine depends on the default policy, and these statements name the
+   * state machine, which would make a cycle.
+   */
+  private grantDistributedMap(): void {
+    const stack = Stack.of(this);
+    const { stateMachineArn, stateMachineName } = this.stateMachine;
+    const executions = (pattern: string) =>
+      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}${pattern}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const policy = new Policy(this, 'DistributedMapPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+        // a Map Run's child executions are named <state machine>/<map run label>:<execution>
+        new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions(':*'), executions('/*')] }),
+        new PolicyStatement({
+          actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+          resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
+        }),
+      ],
+    });
+    // cdk-nag names the resource as the template has it: region and account literal, the name a GetAtt
+    const name = `<${stack.getLogicalId(this.stateMachine.node.defaultChild as CfnElement)}.Name>`;
+    for (const pattern of [':*', '/*']) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${name}${pattern}]`,
+        reason: 'The distributed Maps describe and stop the executions of this state machine only: its own and their child executions ' +
+          '(named <state machine>/<map run>:<execution>), whose names are not known in advance.',
+      });
+    }
   }
 }

@@ -21,6 +21,7 @@ import { DATABASE_NAME, parameterName, proxyName, type SharedParameter } from '.
 
 /** Where the Node.js Lambda runtimes keep Amazon's CA certificates, the RDS ones included. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
 
 /** The workflow definition deployed by default. */
 export const WORKFLOW_DEFINITION_FILE = resolve(PROJECT_ROOT, 'workflows', 'import-workflow.asl.json');
@@ -91,6 +92,7 @@ export class StatelessStack extends Stack {
     const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases');
     const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it");
     const markFailed = step('MarkFailed', 'mark-failed', 'Workflow step: records the failure on the import and its master flow');
+    const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
 
     this.importWorkflow = new ImportStateMachine(this, 'ImportWorkflow', {
       definitionFile: props.definitionFile ?? WORKFLOW_DEFINITION_FILE,
@@ -101,18 +103,27 @@ export class StatelessStack extends Stack {
         StartDiscoveryFunctionArn: startDiscovery,
         ValidateIntegrityFunctionArn: validateIntegrity,
         MarkFailedFunctionArn: markFailed,
+        ReportOutcomeFunctionArn: reportOutcome,
       },
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
     });
     const stateMachine = this.importWorkflow.stateMachine;
+    new OutcomeReporting(this, 'OutcomeReporting', {
+      importBucket, importBucketArnName: this.importBucketArnParameter(), reportFunction: reportOutcome, stateMachine,
+    });
 
     const triggerDeadLetters = deadLetterQueue(this, 'TriggerDeadLetterQueue');
     const trigger = new FlowlinkFunction(this, 'Trigger', {
       ...base('Trigger'),
       name: 'trigger',
       description: 'Starts one import execution per uploaded object version',
-      environment: { ...viaProxy, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      environment: {
+        ...viaProxy,
+        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        CHUNK_ROWS: String(config.workflow.chunkRows),
+        MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+      },
       // function errors after Lambda's own async retries
       deadLetterQueue: triggerDeadLetters,
     });
@@ -149,7 +160,7 @@ export class StatelessStack extends Stack {
       deadLetterQueue: scheduleDeadLetters,
     });
 
-    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed];
+    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
       ...base('Migrations'),
       environment: direct,
@@ -166,6 +177,7 @@ export class StatelessStack extends Stack {
       StartDiscovery: startDiscovery,
       ValidateIntegrity: validateIntegrity,
       MarkFailed: markFailed,
+      ReportOutcome: reportOutcome,
       Trigger: trigger,
       Backfill: backfill,
       IntegrityCheck: integrityCheck,
@@ -200,11 +212,15 @@ export class StatelessStack extends Stack {
 
   private acknowledgeFindings(storeImport: FlowlinkFunction): void {
     const reason = 'StoreImport may GetObject/GetObjectVersion any object under the imports/ prefix (any tenant drops there), nothing else.';
+    Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Resource::${this.importBucketArnParameter()}/${IMPORT_PREFIX}*]`, reason });
+  }
+
+  /** How cdk-nag names the import bucket's ARN: the CloudFormation parameter that reads its SSM parameter. */
+  private importBucketArnParameter(): string {
     const name = parameterName(this.config.stage, 'import-bucket-arn');
     const parameter = this.node.children.find((c): c is CfnParameter => c instanceof CfnParameter && c.default === name);
     if (!parameter) throw new Error(`no CloudFormation parameter reads ${name}`);
-    const logicalId = this.getLogicalId(parameter);
-    Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${logicalId}>/${IMPORT_PREFIX}*]`, reason });
+    return `<${this.getLogicalId(parameter)}>`;
   }
 }
 

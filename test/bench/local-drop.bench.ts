@@ -54,7 +54,7 @@ function exportRow(i: number): string[] {
 const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
 /** Writes the export of `rows` rows to `path`. */
-async function writeExport(path: string, rows: number): Promise<void> {
+export async function writeExport(path: string, rows: number): Promise<void> {
   const out = createWriteStream(path);
   out.write(`${HEADERS.join(',')}\r\n`);
   for (let start = 1; start <= rows; start += 1000) {

@@ -212,6 +212,11 @@ describe("every Task's TimeoutSeconds within its Lambda's timeout", () => {
     expect(tasks.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const [name, task] of tasks) {
+      // a native service integration (the outcome events' putEvents) runs no Lambda: its own TimeoutSeconds bounds it
+      if (task.Resource?.startsWith('arn:aws:states:::') && !task.Resource.startsWith('arn:aws:states:::lambda:')) {
+        if (task.TimeoutSeconds === undefined) problems.push(`${name}: no TimeoutSeconds (${task.Resource})`);
+        continue;
+      }
       const placeholder = /^\$\{(\w+)\}$/.exec(task.Resource ?? task.Parameters?.FunctionName ?? '')?.[1];
       const fnId = placeholder && substitutions[placeholder]?.['Fn::GetAtt'][0];
       const fn = fnId ? stateless!.template.Resources[fnId] : undefined;

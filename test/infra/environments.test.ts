@@ -20,6 +20,7 @@ function readable() {
             noncurrentVersionTransitionAfter: `${c.importBucket.noncurrentVersionTransitionAfter.toDays()} days`,
             noncurrentVersionExpiration: `${c.importBucket.noncurrentVersionExpiration.toDays()} days`,
             accessLogExpiration: `${c.importBucket.accessLogExpiration.toDays()} days`,
+            reportExpiration: `${c.importBucket.reportExpiration.toDays()} days`,
           },
           lambda: {
             ...c.lambda,
@@ -58,6 +59,19 @@ describe('environments', () => {
     }
   });
 
+  it('sizes each Map within the connection budget: mapConcurrency ≤ the step Lambdas\' reserved concurrency, ≤ 1,000 chunks of a 10M-row file', () => {
+    for (const stage of STAGES) {
+      const { workflow, lambda } = environments[stage];
+      expect(workflow.mapConcurrency, stage).toBeGreaterThanOrEqual(1);
+      for (const fn of ['LinkRecords', 'StartDiscovery'] as const) {
+        const reserved = lambda.reservedConcurrency[fn];
+        if (reserved !== undefined) expect(workflow.mapConcurrency, `${stage} ${fn}`).toBeLessThanOrEqual(reserved);
+        else expect(workflow.mapConcurrency, `${stage}: unreserved, within the account's unreserved pool`).toBeLessThanOrEqual(lambda.accountConcurrency);
+      }
+      expect(Math.ceil(10_000_000 / workflow.chunkRows), stage).toBeLessThanOrEqual(1000);
+    }
+  });
+
   it('reads a stage from context and names the valid ones otherwise', () => {
     expect(parseStage('staging')).toBe('staging');
     expect(() => parseStage(undefined)).toThrow(/-c stage=dev\|staging\|prod/);
@@ -82,17 +96,17 @@ describe('environments', () => {
           "directBudget": 208,
           "directClients": 8,
           "proxyBudget": 637,
-          "proxyClients": 160,
+          "proxyClients": 185,
           "reservable": 900,
-          "reserved": 163,
+          "reserved": 188,
         },
         "staging": {
           "directBudget": 43,
           "directClients": 8,
           "proxyBudget": 142,
-          "proxyClients": 35,
+          "proxyClients": 40,
           "reservable": 900,
-          "reserved": 38,
+          "reserved": 43,
         },
       }
     `);
@@ -102,7 +116,7 @@ describe('environments', () => {
     const config: EnvironmentConfig = { ...environments.staging, lambda: { ...environments.staging.lambda, accountConcurrency: 100 } };
     const app = new App({ context: testContext(), builtinCloudFormationValidation: false });
     expect(() => addFlowlink(app, config)).toThrow(
-      /flowlink staging: reserved concurrency 38 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
+      /flowlink staging: reserved concurrency 43 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
     );
   });
 
@@ -110,7 +124,7 @@ describe('environments', () => {
     const tight: EnvironmentConfig = { ...environments.prod, database: { ...environments.prod.database, maxConnections: 100 } };
     const problems = capacityProblems(tight);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/proxied functions can hold 160 connections but the RDS Proxy may open 75/);
+    expect(problems[0]).toMatch(/proxied functions can hold 185 connections but the RDS Proxy may open 75/);
     const greedyProxy: EnvironmentConfig = { ...environments.dev, database: { ...environments.dev.database, proxyMaxConnectionsPercent: 100 } };
     expect(capacityProblems(greedyProxy).join()).toMatch(/direct clients .* can hold 15 connections but max_connections 80 leaves them -5/);
   });

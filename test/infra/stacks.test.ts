@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { environments, STAGES } from '../../infra/config/environments.ts';
 import { FLOWLINK_METRICS } from '../../infra/constructs/operations.ts';
 import { INTEGRITY_METRICS } from '../../functions/integrity-check/integrity-check.ts';
-import { loadDefinition, PLACEHOLDERS, readDefinitionText, TASK_STATES, type Substitutions } from '../../workflows/definition.ts';
+import { loadDefinition, OUTCOME_STATES, PLACEHOLDERS, PUBLISH_STATES, readDefinitionText, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf, type Substitutions } from '../../workflows/definition.ts';
 import { logicalId, synthStage, testContext } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -174,21 +174,55 @@ describe.each(STAGES)('the %s environment', (stage) => {
     // Assess
     expect(sm.Properties.DefinitionString).toBe(readDefinitionText());
     expect(deployed).toEqual(loadDefinition(substitutions));
+    const tasks = taskStatesOf(deployed);
+    expect(Object.keys(tasks).sort()).toEqual([...TASK_STATES, ...OUTCOME_STATES].sort());
+    for (const state of ['ReportSucceeded', 'ReportFailed'] as const) {
+      expect(tasks[state]!.Resource).toBe(arnOf(logicalId(stateless, stateless.functions.ReportOutcome!)));
+    }
+    for (const state of PUBLISH_STATES) expect(tasks[state]!.Resource).toBe('arn:aws:states:::events:putEvents');
     for (const state of TASK_STATES) {
-      const fn = stateless.functions[state];
+      const fn = stateless.functions[TASK_FUNCTIONS[state]];
       expect(fn, state).toBeDefined();
-      expect(deployed.States[state].Resource).toBe(arnOf(logicalId(stateless, fn!)));
-      expect(substitutions[PLACEHOLDERS[state]]).toBe(arnOf(logicalId(stateless, fn!)));
+      expect(tasks[state]!.Resource).toBe(arnOf(logicalId(stateless, fn!)));
+      expect(substitutions[PLACEHOLDERS[TASK_FUNCTIONS[state]]]).toBe(arnOf(logicalId(stateless, fn!)));
     }
     expect(sm.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
     expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('runs LinkRecords and StartDiscovery as distributed Maps of Standard child executions, which the role may start, describe and stop', () => {
+    const { stateless$, stateless } = synthStage(stage);
+    const definition = JSON.parse(readDefinitionText());
+    for (const map of ['LinkRecords', 'StartDiscovery']) {
+      expect(definition.States[map], map).toMatchObject({
+        Type: 'Map', ItemsPath: '$.chunks.starts', MaxConcurrencyPath: '$.mapConcurrency',
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      });
+    }
+    const smId = logicalId(stateless, stateless.importWorkflow.stateMachine);
+    const role = logicalId(stateless, stateless.importWorkflow.stateMachine.role as any);
+    const statements = ofType(stateless$, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement));
+    const start = statements.find((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(start.Resource).toEqual({ Ref: smId });
+    const describe = statements.find((s) => asArray(s.Action).includes('states:DescribeExecution'));
+    expect(asArray(describe.Action)).toContain('states:StopExecution');
+    expect(JSON.stringify(describe.Resource)).toContain(`"Fn::GetAtt":["${smId}","Name"]`);
+    const rule = statements.find((s) => asArray(s.Action).includes('events:PutRule'));
+    expect(JSON.stringify(rule.Resource)).toContain('rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    // the trigger passes the environment's chunking into every execution's input
+    const trigger = resourcesOf(stateless$)[logicalId(stateless, stateless.functions.Trigger!)]!;
+    expect(trigger.Properties.Environment.Variables).toMatchObject({
+      CHUNK_ROWS: String(config.workflow.chunkRows), MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+    });
   });
 
   it('runs every flowlink Lambda on Node.js 24 / ARM64 in the VPC with its own log group, and connects the right ones directly', () => {
     const { stateless$, stateless } = synthStage(stage);
     const resources = resourcesOf(stateless$);
     const fns = Object.entries(stateless.functions).map(([name, fn]) => [name, resources[logicalId(stateless, fn)]!.Properties] as const);
-    expect(fns).toHaveLength(10);
+    expect(fns).toHaveLength(11);
     for (const [name, props] of fns) {
       expect(props.Runtime, name).toBe('nodejs24.x');
       expect(props.Architectures, name).toEqual(['arm64']);
@@ -223,7 +257,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(JSON.stringify(trigger.Properties.HandlerArn)).toContain(logicalId(stateless, stateless.migrations.function.currentVersion));
     expect(trigger.Properties.InvocationType).toBe('RequestResponse');
     expect(resources[logicalId(stateless, stateless.importWorkflow.stateMachine)]!.DependsOn).toContain(triggerId);
-    for (const name of [...TASK_STATES, 'Trigger'] as const) {
+    for (const name of [...STEP_FUNCTIONS, 'Trigger'] as const) {
       expect(resources[logicalId(stateless, stateless.functions[name]!)]!.DependsOn, name).toContain(triggerId);
     }
   });
@@ -262,8 +296,8 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(find('AWS/States', 'ExecutionsFailed')).toHaveLength(1);
     expect(find('AWS/States', 'ExecutionsTimedOut')).toHaveLength(1);
     expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
-    expect(find('AWS/Lambda', 'Errors')).toHaveLength(10);
-    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(10);
+    expect(find('AWS/Lambda', 'Errors')).toHaveLength(Object.keys(stateless.functions).length);
+    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length);
     expect(find('AWS/States', 'ExecutionsAborted')).toHaveLength(1);
     expect(find('AWS/States', 'ExecutionThrottled')).toHaveLength(1);
     for (const metric of ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'DatabaseConnectionsCurrentlySessionPinned']) {

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
 import { runFlowlink } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 
@@ -64,5 +65,24 @@ describe('flowlink run', () => {
     const unknown = await flowlink('run', '--client', 'nobody');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown client "nobody"/);
+
   });
+
+  it('--chunk-rows splits link and discovery into chunks and prints each chunk as it ends', async () => {
+    writeFileSync(join(dir, 'servers-copy.csv'), readFileSync(SAMPLE_FILE));
+    const { code, out, err } = await flowlink('run', join(dir, 'servers-copy.csv'), '--chunk-rows', '10', '--map-concurrency', '2');
+    expect(code, out + err).toBe(0);
+    expect(out).toMatch(/✓ PlanChunks\s+\d+ ms\s+3 chunk\(s\) of up to 10 rows/);
+    for (const map of ['LinkRecords', 'StartDiscovery']) {
+      const lines = out.split('\n').filter((l) => l.trim().startsWith(`${map} chunk`));
+      expect(lines.map((l) => l.match(/chunk (\d)\/3 ✓ (\d+) rows/)?.slice(1)).sort()).toEqual([['1', '10'], ['2', '10'], ['3', '5']]);
+    }
+    expect(out).toMatch(/✓ FinishLink\s+\d+ ms\s+25 rows linked/);
+    expect(out).toMatch(/rows\s+25 stored, 25 linked/);
+    expect(out).toMatch(/assets\s+25 discovered/);
+
+    const badChunk = await flowlink('run', '--chunk-rows', '0');
+    expect(badChunk.code).toBe(2);
+    expect(badChunk.err).toMatch(/--chunk-rows must be a positive integer, not "0"/);
+  }, 120_000);
 });

@@ -79,7 +79,7 @@ describe('the import workflow, end to end on the local Step Functions', () => {
       expect(record.status).toBe('FAILED');
       expect(record.error?.name).toBe('InvalidImportError');
       expect(String(record.error?.cause)).toMatch(file.message);
-      expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual(['StoreImport', 'MarkFailed', 'Failed']);
+      expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual(['StoreImport', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
       const state = (await importState(world.sql, tenant))!;
       expect(state).toMatchObject({ status: 'failed', raw: 0, master_flow_id: null, flows: 0 });
       expect(state.error_message).toMatch(file.message);

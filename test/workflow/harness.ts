@@ -6,17 +6,17 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Sql } from '../../db/client.ts';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
-import { startImport, type StartedImport } from '../../functions/trigger/trigger.ts';
+import { startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
 import { ExecutionStore, type ExecutionRecord } from '../../workflows/execution-store.ts';
 import { importKey } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow, type LocalRunnerOptions } from '../../workflows/local-runner.ts';
 import { startLocalS3, type LocalS3 } from '../../workflows/local-s3.ts';
-import { TASK_STATES } from '../../workflows/definition.ts';
+import { LOCAL_TASK_STATES } from '../../workflows/definition.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createTenant, type Tenant } from '../support/fixtures.ts';
 
 /** No waits between retries: the backoff is the definition's business, not the tests'. */
-export const NO_RETRY_WAIT = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
+export const NO_RETRY_WAIT = Object.fromEntries(LOCAL_TASK_STATES.map((s) => [s, 0]));
 
 export interface Dropped {
   started: StartedImport;
@@ -29,7 +29,13 @@ export interface Dropped {
  * `drop` uploads a file under a tenant's prefix, passes s3rver's event to the trigger core and
  * waits for the execution.
  */
-export function useWorkflowWorld() {
+/**
+ * The chunk size the workflow tests run with: FLOWLINK_TEST_CHUNK_ROWS (e.g. 10: the 25-row sample
+ * in 3 chunks) runs the whole suite chunked; otherwise the definition's default (one chunk).
+ */
+export const TEST_CHUNK_ROWS = process.env.FLOWLINK_TEST_CHUNK_ROWS ? Number(process.env.FLOWLINK_TEST_CHUNK_ROWS) : undefined;
+
+export function useWorkflowWorld(chunking: Chunking = { chunkRows: TEST_CHUNK_ROWS }) {
   const database = useTestDatabase();
   const world = {} as {
     sql: Sql;
@@ -39,7 +45,7 @@ export function useWorkflowWorld() {
     tenant(): Promise<Tenant>;
     workflow(options?: LocalRunnerOptions): LocalWorkflow;
     upload(tenant: Tenant, name: string, body: string | Buffer): Promise<ReturnType<typeof createdObjects>[number]>;
-    drop(tenant: Tenant, name: string, body: string | Buffer, options?: LocalRunnerOptions): Promise<Dropped>;
+    drop(tenant: Tenant, name: string, body: string | Buffer, options?: LocalRunnerOptions, chunking?: Chunking): Promise<Dropped>;
   };
   beforeAll(async () => {
     world.sql = database.current.sql;
@@ -56,10 +62,10 @@ export function useWorkflowWorld() {
       const [ref] = createdObjects(await world.s3.upload(importKey(tenant, file), file));
       return ref!;
     };
-    world.drop = async (tenant, name, body, options) => {
+    world.drop = async (tenant, name, body, options, chunks = chunking) => {
       const workflow = world.workflow(options);
       const ref = await world.upload(tenant, name, body);
-      const started = await startImport({ sql: world.sql, sfn: workflow, stateMachineArn: workflow.stateMachineArn }, ref);
+      const started = await startImport({ sql: world.sql, sfn: workflow, stateMachineArn: workflow.stateMachineArn, chunking: chunks }, ref);
       return { started, record: await workflow.wait(started.executionName) };
     };
   });
@@ -132,4 +138,19 @@ export async function importState(sql: Sql, tenant: Tenant) {
     left join discovery_flows d on d.master_flow_id = i.master_flow_id
     where i.client_account_id = ${tenant.clientAccountId} and i.engagement_id = ${tenant.engagementId}`;
   return row;
+}
+
+/**
+ * Every row of the tenant in the workflow's tables, whole (timestamps and ids included), in a
+ * stable order: what "a replay changes nothing" is compared by, strictly.
+ */
+export async function tenantRows(sql: Sql, tenant: Tenant): Promise<Record<string, unknown[]>> {
+  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets'];
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    const rows = await sql`select to_jsonb(t) as row from ${sql(table)} t
+      where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
+    out[table] = rows.map((r) => JSON.stringify(r.row)).sort();
+  }
+  return out;
 }

@@ -1,0 +1,202 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Db } from '../../db/client.ts';
+import { fileNameOf } from '../../db/queries/imports.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
+import type { ReportOutcomeInput } from '../../workflows/contracts.ts';
+import {
+  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
+} from '../../workflows/report.ts';
+import { adviceFor } from './advice.ts';
+
+export interface ReportOutcomeDeps {
+  db: Db;
+  s3: Pick<S3Client, 'send'>;
+}
+
+export interface ReportOutcomeResult {
+  detailType: (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+  summary: ReportSummary;
+}
+
+type State = ReportOutcomeInput['state'];
+/** The database or a transaction of it: the report only reads. */
+type Reader = Pick<Db, 'select'>;
+
+const SKIP_NOTE = 'skipped: ';
+export const EMPTY_ROW_REASON = 'empty row: every value blank (not stored)';
+const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
+const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** The import of this object version: by the id the state carries, else by the S3 object (tenant-scoped). */
+async function findImport(db: Reader, state: State) {
+  const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
+  const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
+  const version = state.versionId ?? state.etag;
+  const [row] = await db.select().from(dataImports).where(and(tenant, id
+    ? eq(dataImports.id, id)
+    : and(eq(dataImports.s3Bucket, state.bucket), eq(dataImports.s3Key, state.key),
+      sql`trim(both '"' from coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})) = trim(both '"' from ${version}::text)`)));
+  return row ?? null;
+}
+
+/** The message of a Catch's Cause: on AWS the JSON `{errorType, errorMessage}`, locally the message. */
+function causeMessage(cause: string | null | undefined): string | null {
+  if (!cause) return null;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return cause;
+}
+
+/**
+ * Reads what the execution left in the database (never what the state claims, beyond the ids and
+ * the integrity verdict): the import, its rows, mappings, assets and error. Nothing in it changes on
+ * a replay of the same outcome but the execution name.
+ */
+export async function buildReport(db: Reader, input: ReportOutcomeInput): Promise<OutcomeReport> {
+  const { state, status } = input;
+  const imp = await findImport(db, state);
+  const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
+  const scope = (t: { clientAccountId: PgColumn; engagementId: PgColumn }) =>
+    and(eq(t.clientAccountId, state.clientAccountId), eq(t.engagementId, state.engagementId));
+
+  const [discovery] = flowId
+    ? await db.select({ id: discoveryFlows.id }).from(discoveryFlows).where(and(eq(discoveryFlows.masterFlowId, flowId), scope(discoveryFlows)))
+    : [];
+  const discoveryFlowId = discovery?.id ?? null;
+
+  const recordsOf = imp ? and(eq(rawImportRecords.dataImportId, imp.id), scope(rawImportRecords)) : undefined;
+  const [rows] = recordsOf
+    ? await db.select({
+      stored: sql<number>`count(*)::int`,
+      linked: flowId ? sql<number>`(count(*) filter (where ${rawImportRecords.masterFlowId} = ${flowId}))::int` : sql<number>`0`,
+    }).from(rawImportRecords).where(recordsOf)
+    : [];
+  const skips = recordsOf
+    ? await db.select({ reason: rawImportRecords.processingNotes, n: sql<number>`count(*)::int` }).from(rawImportRecords)
+      .where(and(recordsOf, eq(rawImportRecords.isValid, false), sql`${rawImportRecords.processingNotes} like ${`${SKIP_NOTE}%`}`))
+      .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
+    : [];
+  const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
+  // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
+  // rows discovery skipped with the reason on their raw record
+  const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
+  const skippedByReason = Object.fromEntries([
+    ...(emptyRows ? [[EMPTY_ROW_REASON, emptyRows] as const] : []),
+    ...skips.map((s) => [(s.reason ?? '').slice(SKIP_NOTE.length), s.n] as const),
+  ]);
+
+  const headers = Array.isArray(config.headers) ? config.headers.filter((h): h is string => typeof h === 'string') : [];
+  const order = new Map(headers.map((h, i) => [h, i]));
+  const mappings = imp
+    ? (await db.select().from(importFieldMappings).where(and(eq(importFieldMappings.dataImportId, imp.id), scope(importFieldMappings)))
+      .orderBy(asc(importFieldMappings.sourceField)))
+      .sort((a, b) => (order.get(a.sourceField) ?? Infinity) - (order.get(b.sourceField) ?? Infinity))
+    : [];
+
+  const byType = discoveryFlowId
+    ? await db.select({ type: assets.assetType, n: sql<number>`count(*)::int` }).from(assets)
+      .where(and(eq(assets.discoveryFlowId, discoveryFlowId), scope(assets)))
+      .groupBy(assets.assetType).orderBy(asc(assets.assetType))
+    : [];
+  const assetsByType = Object.fromEntries(byType.map((t) => [t.type ?? 'unknown', t.n]));
+
+  const errorName = state.error?.Error ?? null;
+  const details = (imp?.errorDetails ?? {}) as Record<string, unknown>;
+  const error = status === 'failed'
+    ? (() => {
+      const name = errorName ?? asText(details.errorName) ?? 'Error';
+      const base = {
+        name,
+        step: asText(details.step),
+        message: imp?.errorMessage ?? causeMessage(state.error?.Cause) ?? name,
+        file: asText(details.file) ?? fileNameOf(state.key),
+        line: asInt(details.line),
+        byte: asInt(details.byte),
+        row: asInt(details.row),
+      };
+      return { ...base, advice: adviceFor(base) };
+    })()
+    : null;
+
+  const integrity = status === 'succeeded' && state.integrity
+    ? { verdict: 'clean' as const, healthScore: state.integrity.healthScore ?? null, warnings: state.integrity.warnings ?? [] }
+    : { verdict: errorName === 'IntegrityViolationError' ? 'violations' as const : 'not_run' as const, healthScore: null, warnings: [] };
+
+  const key = reportKey(state);
+  return outcomeReport.parse({
+    version: REPORT_VERSION,
+    outcomeId: outcomeId(state, status),
+    status,
+    execution: input.execution,
+    clientAccountId: state.clientAccountId,
+    engagementId: state.engagementId,
+    bucket: state.bucket,
+    key: state.key,
+    versionId: state.versionId,
+    etag: state.etag,
+    fileName: fileNameOf(state.key),
+    dataImportId: imp?.id ?? null,
+    flowId,
+    discoveryFlowId,
+    importStatus: imp?.status ?? null,
+    recognisedFormat: imp?.sourceSystem ?? null,
+    file: {
+      size: imp?.fileSize ?? state.size,
+      sha256: imp?.fileHash ?? null,
+      mimeType: imp?.mimeType ?? null,
+      format: asText(config.format),
+      encoding: asText(config.encoding),
+      delimiter: asText(config.delimiter),
+      sheet: imp?.sourceSheet ?? asText(config.sheet),
+      headers,
+    },
+    rows: {
+      stored: rows?.stored ?? 0,
+      linked: rows?.linked ?? 0,
+      skipped: Object.values(skippedByReason).reduce((s, n) => s + n, 0),
+      skippedByReason,
+    },
+    fieldMappings: mappings.map((m) => ({
+      sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence, userDefined: m.isUserDefined,
+    })),
+    unmappedColumns: mappings.filter((m) => m.matchType === 'unmapped').map((m) => m.sourceField),
+    assets: byType.reduce((s, t) => s + t.n, 0),
+    assetsByType,
+    integrity,
+    error,
+    report: { bucket: state.bucket, key },
+  });
+}
+
+/** The report as it is written: stable key order, two-space indentation, a final newline. */
+export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(report, null, 2)}\n`;
+
+/**
+ * ReportSucceeded / ReportFailed: the outcome report of one execution, written beside the drop.
+ *
+ * Idempotency key: the object version. The report's key is derived from it
+ * (`reports/<client>/<engagement>/<file>.<version or etag>.json`) and its content from the
+ * database, so a replay overwrites the same object with the same content but for `execution`.
+ *
+ * Primary course:
+ * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database, in
+ *    one read-only repeatable-read transaction (one snapshot, however the reads interleave).
+ * 2. PutObject under reports/ in the import bucket (never under imports/: a report starts nothing).
+ * 3. Return the summary and its detail-type for the state machine's PutEvents.
+ */
+export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
+  const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  await deps.s3.send(new PutObjectCommand({
+    Bucket: report.report.bucket,
+    Key: report.report.key,
+    Body: reportBody(report),
+    ContentType: 'application/json',
+  }));
+  return { detailType: DETAIL_TYPES[report.status], summary: summaryOf(report) };
+}
