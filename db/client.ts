@@ -6,6 +6,7 @@ import { PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-cor
 import type pg from 'pg';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
+import { tlsFromUrl } from './tls.ts';
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema> & { $client: postgres.Sql };
@@ -26,11 +27,16 @@ export interface DbHandle {
 
 /**
  * One postgres.js pool and its Drizzle instance. Lambdas use `max: 1` (one connection per
- * container); the CLI and tests may use more.
+ * container) and `prepare: false`; the CLI and tests may use more. A URL with
+ * `sslmode=verify-full` verifies the server certificate (see tlsFromUrl).
  */
-export function connect(url: string, options: { max?: number; application?: string } = {}): DbHandle {
-  const sql = postgres(url, {
+export function connect(url: string, options: { max?: number; application?: string; prepare?: boolean } = {}): DbHandle {
+  const { url: plain, ssl } = tlsFromUrl(url);
+  const sql = postgres(plain, {
     max: options.max ?? 4,
+    ...(ssl ? { ssl } : {}),
+    // named prepared statements are session state: through the RDS Proxy they pin the session
+    prepare: options.prepare ?? true,
     onnotice: () => {},
     connection: { application_name: options.application ?? 'flowlink' },
   });

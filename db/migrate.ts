@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { adoptLegacyDatabase, type AdoptionOptions, type AdoptionSummary } from './adoption/index.ts';
+import { tlsFromUrl } from './tls.ts';
 
 export const MIGRATIONS_FOLDER = resolve(import.meta.dirname, 'migrations');
 /** pg_advisory_lock key: serialises every migrate/adopt run on one database. */
@@ -54,7 +55,8 @@ export async function runMigrations(
   options: { folder?: string; allowLegacy?: boolean; adoptLegacy?: boolean; adoption?: AdoptionOptions; log?: (m: string) => void } = {},
 ): Promise<{ applied: string[]; total: number; adoption?: AdoptionSummary }> {
   const folder = options.folder ?? MIGRATIONS_FOLDER;
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'flowlink-migrate' } });
+  const { url: plain, ssl } = tlsFromUrl(url);
+  const sql = postgres(plain, { max: 1, onnotice: () => {}, ...(ssl ? { ssl } : {}), connection: { application_name: 'flowlink-migrate' } });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {

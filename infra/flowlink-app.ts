@@ -1,7 +1,8 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EnvironmentConfig } from './config/environments.ts';
-import { DATABASE_NAME, StatefulStack } from './stacks/stateful-stack.ts';
+import { assertCapacity } from './config/capacity.ts';
+import { StatefulStack } from './stacks/stateful-stack.ts';
 import { StatelessStack } from './stacks/stateless-stack.ts';
 
 export interface FlowlinkStacks {
@@ -18,6 +19,8 @@ export interface FlowlinkStacks {
  * addFlowlink(app, environments.dev);
  */
 export function addFlowlink(app: App, config: EnvironmentConfig, options: { definitionFile?: string } = {}): FlowlinkStacks {
+  // fail the synth, with the reason, when the reservations or connections cannot fit the account and database
+  assertCapacity(config);
   const env = { account: config.account, region: config.region };
   const tags = { project: 'flowlink', stage: config.stage };
   const stateful = new StatefulStack(app, `flowlink-${config.stage}-stateful`, {
@@ -32,19 +35,9 @@ export function addFlowlink(app: App, config: EnvironmentConfig, options: { defi
     config,
     description: `flowlink ${config.stage}: workflow, Lambdas, schedule, alarms`,
     definitionFile: options.definitionFile,
-    stateful: {
-      vpc: stateful.vpc,
-      databaseClients: stateful.databaseClients,
-      database: stateful.database,
-      databaseSecret: stateful.databaseSecret,
-      databaseName: DATABASE_NAME,
-      proxy: stateful.proxy,
-      importBucketArn: stateful.importBucketArnImport,
-      importBucketArnExportName: stateful.importBucketArnExportName,
-    },
   });
-  // explicit: the bucket ARN arrives through a named export, which the CDK cannot trace
-  stateless.addStackDependency(stateful, 'the stateless stack imports the stateful exports');
+  // explicit: the stateless stack reads the stateful one's SSM parameters, which the CDK cannot trace
+  stateless.addStackDependency(stateful, 'the stateless stack reads the SSM parameters the stateful stack writes');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stateful, stateless };
 }

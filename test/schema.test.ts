@@ -83,6 +83,45 @@ describe('schema keyed by flow_id', () => {
     expect(row!.status).toBe('linked');
   });
 
+  it('refuses (at commit) a raw record of a linked import losing its master flow, or an unlinked record moved into a linked import', async () => {
+    const { sql } = database.current;
+    const tenant = await createTenant(sql);
+    const flowId = await createMasterFlow(sql, tenant);
+    const imported = async (status: string, flow: string | null) => {
+      const [imp] = await sql<{ id: string }[]>`
+        insert into data_imports (client_account_id, engagement_id, import_name, filename, status)
+        values (${tenant.clientAccountId}, ${tenant.engagementId}, 'x', 'x.csv', 'stored') returning id`;
+      await sql`insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
+        values (${imp!.id}, ${tenant.clientAccountId}, ${tenant.engagementId}, 1, '{}')`;
+      if (status !== 'stored') {
+        await sql.begin(async (tx) => {
+          await tx`update raw_import_records set master_flow_id = ${flow} where data_import_id = ${imp!.id}`;
+          await tx`update data_imports set status = ${status}, master_flow_id = ${flow} where id = ${imp!.id}`;
+        });
+      }
+      return imp!.id;
+    };
+    for (const status of ['linked', 'processing', 'completed']) {
+      const id = await imported(status, flowId);
+      await expect(sql`update raw_import_records set master_flow_id = null where data_import_id = ${id}`, status)
+        .rejects.toMatchObject({ code: '23514', constraint_name: 'raw_import_records_link_kept' });
+    }
+    const linked = await imported('linked', flowId);
+    const unlinked = await imported('stored', null);
+    await expect(sql`update raw_import_records set data_import_id = ${linked}, row_number = 2 where data_import_id = ${unlinked}`)
+      .rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
+    // undoing a link, import and records in one transaction, in either order, is allowed
+    await sql.begin(async (tx) => {
+      await tx`update raw_import_records set master_flow_id = null where data_import_id = ${linked}`;
+      await tx`update data_imports set status = 'stored', master_flow_id = null where id = ${linked}`;
+    });
+    const [row] = await sql`select count(*)::int as n from raw_import_records where data_import_id = ${linked} and master_flow_id is null`;
+    expect(row!.n).toBe(1);
+    // a stored import's records may still lose a link (an import being unlinked by hand, record first)
+    const [other] = await sql<{ id: string }[]>`select id from data_imports where id = ${linked}`;
+    expect(other).toBeDefined();
+  });
+
   it('rejects a child whose flow_id is unknown, in every table', async () => {
     const { sql } = database.current;
     const tenant = await createTenant(sql);

@@ -82,6 +82,8 @@ export const markFailedOutput = z.object({
   dataImportId: id.nullable(),
   flowId: id.nullable(),
   discoveryFlowId: id.nullable(),
+  /** False when the import was already completed and nothing was marked (never backwards). */
+  marked: z.boolean(),
 });
 
 /**

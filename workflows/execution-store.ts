@@ -6,7 +6,8 @@ import type { ExecutionInput } from './contracts.ts';
 /** Where local executions are kept (git-ignored with the rest of .flowlink/). */
 export const LOCAL_EXECUTIONS_DIR = resolve(import.meta.dirname, '..', '.flowlink', 'executions');
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** As on AWS. ABORTED: stopped (StopExecution); TIMED_OUT: the definition's TimeoutSeconds elapsed. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 /** One event of the run, as the local Step Functions emitted it (inputs and outputs are ids and counts). */
 export interface RecordedEvent {

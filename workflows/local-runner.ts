@@ -5,7 +5,7 @@ import type { SfnLike } from '../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from './contracts.ts';
 import { join } from 'node:path';
 import {
-  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, REDRIVE_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES,
+  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf,
   type LocalTaskState, type StepFunction,
 } from './definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
@@ -34,10 +34,33 @@ export interface LocalRunnerOptions {
    * Runs after a Task's handler returned and before its result goes back to the state machine:
    * throwing here is a crash after the step's writes (tests use it for redrives and sabotage).
    */
-  afterStep?: (state: LocalTaskState, input: unknown, output: unknown) => Promise<void> | void;
+  afterStep?: (state: LocalTaskState, input: unknown, output: unknown, execution: ExecutionControl) => Promise<void> | void;
   onEvent?: (event: ProgressEvent) => void;
   /** Milliseconds to wait between retries, by state (tests: 0). Default: the definition's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Runs before a Task's handler is called (tests use it to tell a fault proxy which step is talking). */
+  beforeStep?: (state: LocalTaskState, input: unknown) => void;
+  /**
+   * Each step's budget in ms, what its handler reads as the Lambda's remaining time (its timeout)
+   * and derives its database bounds from. Default: the Task's TimeoutSeconds in the definition.
+   */
+  stepBudgetMs?: number;
+}
+
+/** What a hook may do to the execution it runs in. */
+export interface ExecutionControl {
+  name: string;
+  /**
+   * Stops the execution while the current Task is still running, as StopExecution (ABORTED) or the
+   * execution's own TimeoutSeconds (TIMED_OUT) do on AWS: the Task's result never reaches the state
+   * machine, no Catch runs, and a redrive continues from that Task.
+   */
+  stop(status?: 'ABORTED' | 'TIMED_OUT'): never;
+}
+
+/** Thrown (by ExecutionControl.stop) inside a Task after the execution was stopped. */
+class ExecutionStopped extends Error {
+  override name = 'ExecutionStopped';
 }
 
 export class ExecutionNotRedrivable extends Error {
@@ -49,7 +72,7 @@ type LocalHandlers = NonNullable<NonNullable<NonNullable<Parameters<StateMachine
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:flowlink-import';
 
 /** The Lambda context a handler receives in-process. */
-function lambdaContext(state: string): Context {
+function lambdaContext(state: string, budgetMs: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `flowlink-${state}`,
@@ -59,7 +82,7 @@ function lambdaContext(state: string): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/flowlink-${state}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
+    getRemainingTimeInMillis: () => budgetMs,
     done: () => {},
     fail: () => {},
     succeed: () => {},
@@ -71,7 +94,7 @@ function lambdaContext(state: string): Context {
  * S3_ENDPOINT, which the handlers read when they first connect), one per Task state: the Task
  * states of one Lambda (LinkChunk and FinishLink, ...) call the same handler, as on AWS.
  */
-async function lambdaTasks(bus: LocalEventBus): Promise<Record<LocalTaskState, TaskFn>> {
+async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => number): Promise<Record<LocalTaskState, TaskFn>> {
   const modules = await Promise.all([
     import('../functions/store-import/handler.ts'),
     import('../functions/create-master-flow/handler.ts'),
@@ -83,12 +106,12 @@ async function lambdaTasks(bus: LocalEventBus): Promise<Record<LocalTaskState, T
   ]);
   const [report] = modules.splice(STEP_FUNCTIONS.length, 1) as [{ handler: unknown }];
   const handlers = Object.fromEntries(STEP_FUNCTIONS.map((fn, i) => [fn, modules[i]!.handler])) as Record<StepFunction, unknown>;
-  const call = (fn: string, handler: unknown): TaskFn =>
-    (input) => (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn));
+  const call = (state: string, fn: string, handler: unknown): TaskFn =>
+    (input) => (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn, budgetMs(state)));
   return {
-    ...Object.fromEntries(TASK_STATES.map((state) => [state, call(TASK_FUNCTIONS[state], handlers[TASK_FUNCTIONS[state]])])),
-    ReportSucceeded: call('ReportOutcome', report.handler),
-    ReportFailed: call('ReportOutcome', report.handler),
+    ...Object.fromEntries(TASK_STATES.map((state) => [state, call(state, TASK_FUNCTIONS[state], handlers[TASK_FUNCTIONS[state]])])),
+    ReportSucceeded: call('ReportSucceeded', 'ReportOutcome', report.handler),
+    ReportFailed: call('ReportFailed', 'ReportOutcome', report.handler),
     ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])),
   } as Record<LocalTaskState, TaskFn>;
 }
@@ -161,20 +184,27 @@ export class LocalWorkflow implements SfnLike {
   }
 
   /**
-   * Redrive (AWS RedriveExecution): the same execution continues from the Task state that failed,
-   * with the input that state had recorded; the states before it are not run again.
+   * Redrive (AWS RedriveExecution): the same execution continues from its unsuccessful state, the
+   * last state of the last attempt that was entered and never exited, with the input that state
+   * had recorded; the states before it are not run again. As on AWS: an execution whose step error
+   * was caught ended in the Fail state `Failed`, so its redrive re-enters `Failed` and fails again;
+   * one stopped or timed out while a Task ran continues from that Task.
    */
   async redrive(name: string): Promise<ExecutionRecord> {
     const record = this.store.get(name);
-    if (record.status !== 'FAILED') throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed execution can be redriven`);
+    if (!['FAILED', 'ABORTED', 'TIMED_OUT'].includes(record.status)) {
+      throw new ExecutionNotRedrivable(`execution ${name} is ${record.status}: only a failed, aborted or timed-out execution can be redriven`);
+    }
     const attempt = record.events.slice(record.events.findLastIndex((e) => e.type === 'ExecutionRedriven') + 1);
-    // a top-level step (a Map state whose chunk failed included): on AWS a redriven Map runs its
-    // failed chunks again; here it runs them all again, which the chunks' idempotency makes the same
-    const failedAt = attempt.findIndex((e) => e.type === 'StateFailed' && e.index === undefined && REDRIVE_STATES.includes(e.state ?? ''));
-    if (failedAt === -1) throw new ExecutionNotRedrivable(`execution ${name} has no failed Task state to continue from`);
-    const state = attempt[failedAt]!.state!;
-    const entered = attempt.slice(0, failedAt).findLast((e) => e.type === 'StateEntered' && e.state === state && e.index === undefined);
-    if (!entered) throw new ExecutionNotRedrivable(`execution ${name}: the input of ${state} was not recorded`);
+    // AWS redrives from the state where the execution stopped: the last top-level state entered and
+    // never exited (the Fail state after a caught error; the running step after an abort or a
+    // timeout; a Map state whose chunk stopped: on AWS it reruns its unsuccessful chunks, here all
+    // of them, which the chunks' idempotency makes the same)
+    const topLevel = attempt.filter((e) => e.index === undefined);
+    const entered = topLevel.findLast((e, i) =>
+      e.type === 'StateEntered' && !topLevel.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
+    if (!entered?.state) throw new ExecutionNotRedrivable(`execution ${name} has no unsuccessful state to continue from`);
+    const state = entered.state;
     record.status = 'RUNNING';
     record.redriveCount += 1;
     record.stoppedAt = null;
@@ -197,14 +227,16 @@ export class LocalWorkflow implements SfnLike {
     };
   }
 
-  private async taskHandlers(): Promise<LocalHandlers> {
-    this.tasks ??= lambdaTasks(this.events);
+  private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
+    const tasks = taskStatesOf(this.definition as never);
+    this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? Number(tasks[state]?.TimeoutSeconds ?? 60) * 1000);
     const defaults = await this.tasks;
     return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
       const run = async (input: unknown) => {
+        this.options.beforeStep?.(state, input);
         const output = await task(input);
-        await this.options.afterStep?.(state, input, output);
+        await this.options.afterStep?.(state, input, output, control);
         return output;
       };
       return [state, run as never];
@@ -213,10 +245,21 @@ export class LocalWorkflow implements SfnLike {
 
   private async execute(record: ExecutionRecord, definition: StateMachineDefinition | ReturnType<typeof loadDefinition>, input: unknown): Promise<ExecutionRecord> {
     const machine = new StateMachine(definition as StateMachineDefinition);
+    let stopped: 'ABORTED' | 'TIMED_OUT' | undefined;
+    let abort = () => {};
+    const control: ExecutionControl = {
+      name: record.name,
+      stop: (status = 'ABORTED') => {
+        stopped = status;
+        abort();
+        throw new ExecutionStopped(`execution ${record.name} was stopped (${status})`);
+      },
+    };
     const run = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: await this.taskHandlers(), retryIntervalOverrides: this.options.retryIntervalOverrides ?? {} },
+      overrides: { taskResourceLocalHandlers: await this.taskHandlers(control), retryIntervalOverrides: this.options.retryIntervalOverrides ?? {} },
       context: { Execution: { Input: record.input, Name: record.name, StartTime: record.startedAt } },
     });
+    abort = run.abort;
     const enteredAt = new Map<string, number>();
     const consume = (async () => {
       for await (const e of run.eventLogs) {
@@ -246,7 +289,7 @@ export class LocalWorkflow implements SfnLike {
       await run.result;
       record.status = 'SUCCEEDED';
     } catch (err) {
-      record.status = 'FAILED';
+      record.status = stopped ?? ((err as Error).name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED');
       const cause = (err as { cause?: { name?: string; message?: string } }).cause;
       record.error ??= { name: cause?.name ?? (err as Error).name, cause: cause?.message ?? (err as Error).message };
     }

@@ -105,6 +105,9 @@ export async function runBackfill(client: Sql | Db, options: BackfillOptions & {
 export async function undoBackfill(client: Sql | Db, runId: string): Promise<{ restored: number; requarantined: number }> {
   return inTransaction(client, async (tx) => {
     await noJit(tx);
+    // the audited values come back exactly, including raw records of a linked import that had no
+    // master flow before the run (adopted that way): raw_import_records_link_kept lets this one transaction through
+    await tx.execute(sql`select set_config('flowlink.restoring_backfill', 'on', true)`);
     const [run] = await tx.select({ undoneAt: backfillRuns.undoneAt }).from(backfillRuns).where(eq(backfillRuns.id, runId)).for('update');
     if (!run) throw new BackfillUndoError(`no backfill run ${runId}`);
     if (run.undoneAt) throw new BackfillUndoError(`backfill run ${runId} was already undone at ${run.undoneAt.toISOString()}`);

@@ -55,7 +55,7 @@ export async function runDataChecks(
   for (const table of catalog.tables) {
     const parentTable = table.parent ? catalog.tables.find((t) => t.name === table.parent!.table) : undefined;
     const parentClean = parentTable ? tables[parentTable.name]?.crossTenant === 0 : false;
-    const defs = tableChecks(table, parentTable, proofs?.get(table.name) ?? null, parentClean);
+    const defs = tableChecks(table, parentTable, proofs?.get(table.name) ?? null, parentClean, scope);
     const from = fromClause(table, scope);
     const counted = defs.filter((d) => !d.provenBy || d.narrow);
     const narrows = counted.every((d) => d.narrow) ? counted.map((d) => d.narrow!) : null;
@@ -95,15 +95,27 @@ async function countRows(db: Tx, table: ChildTable, scope: IntegrityScope, from:
   return { rows: Number(exact!.rows), estimated: false };
 }
 
-function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean): DataCheck[] {
+function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean, scope: IntegrityScope): DataCheck[] {
   const t = table.name;
   const unlinked = sql`${sql.param([...UNLINKED_IMPORT_STATES])}::text[]`;
   const nullLink = sql`${cLink} is null`;
   // When may a row lack its master flow? An import until it is linked; a raw record while its import may.
   let linkOptional: Fragment | null = null;
-  if (t === getTableName(dataImports) && table.columns.has(LINK.importStatus)) linkOptional = sql`${c(LINK.importStatus)}::text = any(${unlinked})`;
+  // When will no pipeline link it any more? An import still pending or stored past the stale window,
+  // or one no workflow ever started (no S3 object: adopted from the legacy database, or made by hand).
+  let abandoned: Fragment | null = null;
+  const abandonedImport = (col: (name: string) => Fragment, columns: Set<string>) => {
+    if (!columns.has(dataImports.createdAt.name) || !columns.has(dataImports.s3Key.name)) return null;
+    return sql`(${col(LINK.importStatus)}::text in ('pending', 'stored') and (${col(dataImports.s3Key.name)} is null
+      or ${col(dataImports.createdAt.name)} < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})))`;
+  };
+  if (t === getTableName(dataImports) && table.columns.has(LINK.importStatus)) {
+    linkOptional = sql`${c(LINK.importStatus)}::text = any(${unlinked})`;
+    abandoned = abandonedImport(c, table.columns);
+  }
   if (t === getTableName(rawImportRecords) && parentTable?.name === getTableName(dataImports) && parentTable.columns.has(LINK.importStatus)) {
     linkOptional = sql`${p(LINK.importStatus)}::text = any(${unlinked})`;
+    abandoned = abandonedImport(p, parentTable.columns);
   }
   const defs: DataCheck[] = [{
     id: `missing_link.${t}`, severity: 'critical', counts: 'nullMasterFlowId', narrow: nullLink,
@@ -112,11 +124,23 @@ function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, pro
       : `${t} rows without master_flow_id`,
     where: linkOptional ? sql`${nullLink} and not coalesce(${linkOptional}, false)` : nullLink,
   }];
+  if (linkOptional && abandoned) {
+    defs.push({
+      id: `unlinked_stale.${t}`, severity: 'warning', narrow: nullLink,
+      description: `${t} rows without master_flow_id whose import no pipeline will link any more (pending or stored for more than `
+        + `${scope.staleRunningAfterMinutes} minutes, or with no S3 object: adopted from the legacy database). `
+        + 'Options: `flowlink backfill` (dry run, then --apply) links those it has evidence for; link the rest by hand '
+        + '(master_flow_id on the import and its records, then status linked); or archive them (delete the import, its records go with it)',
+      where: sql`${nullLink} and coalesce(${abandoned}, false)`,
+    });
+  }
   if (linkOptional) {
     defs.push({
       id: `unlinked_pending.${t}`, severity: 'info', narrow: nullLink,
-      description: `${t} rows not linked yet, allowed while the import is pending, stored or failed`,
-      where: sql`${nullLink} and coalesce(${linkOptional}, false)`,
+      description: `${t} rows not linked yet, allowed while the import is pending, stored (within ${scope.staleRunningAfterMinutes} minutes) or failed`,
+      where: abandoned
+        ? sql`${nullLink} and coalesce(${linkOptional}, false) and not coalesce(${abandoned}, false)`
+        : sql`${nullLink} and coalesce(${linkOptional}, false)`,
     });
   }
   defs.push({

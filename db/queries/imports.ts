@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
 import { ormOf, unwrapped, type AnyDb, type Queryable, type Tx } from '../client.ts';
 import { dataImports, masterFlows } from '../schema/index.ts';
@@ -71,12 +71,16 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
  * existed still leaves one failed import; the raw records are not touched. Idempotent: calling it
  * again with the same failure leaves the same rows. Scoped to the tenant: an import of another
  * tenant is a TenantError, an unknown id a NotFoundError.
+ *
+ * Never backwards: a `completed` import, a `completed` or `cancelled` master flow are left exactly
+ * as they are (a failing replay of a finished execution must not demote it); the result then says
+ * `marked: false`.
  */
 export async function markImportFailed(
   client: Queryable,
   target: FailedImportTarget,
   failure: ImportFailure,
-): Promise<{ dataImportId: string; flowId: string | null }> {
+): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
   const db = ormOf(client);
   const details = { ...failure.details, errorName: failure.errorName };
   const message = failure.message || failure.errorName;
@@ -90,11 +94,19 @@ export async function markImportFailed(
         eq(dataImports.id, target.dataImportId),
         target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
         target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
+        notInArray(dataImports.status, FINAL_IMPORT),
       ))
       .returning(markedFields));
     const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null));
-    if (!row) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
-    return row;
+    if (row) return row;
+    const [final] = await db.select({ dataImportId: dataImports.id, flowId: dataImports.masterFlowId }).from(dataImports)
+      .where(and(
+        eq(dataImports.id, target.dataImportId),
+        target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
+        target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
+      ));
+    if (!final) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
+    return { ...final, marked: false };
   }
 
   if (!target.versionId && !target.etag) throw new Error(`markImportFailed: s3://${target.bucket}/${target.key} needs a versionId or an etag to identify the object`);
@@ -109,12 +121,20 @@ export async function markImportFailed(
       set ${columnList(d.status)} = 'failed', ${columnList(d.errorMessage)} = excluded.${columnList(d.errorMessage)},
           ${columnList(d.errorDetails)} = coalesce(${d.errorDetails}, '{}'::jsonb) || excluded.${columnList(d.errorDetails)}, ${columnList(d.updatedAt)} = now()
       where ${d.clientAccountId} = excluded.${columnList(d.clientAccountId)} and ${d.engagementId} = excluded.${columnList(d.engagementId)}
+        and ${d.status} not in ('completed')
     returning ${columnList(d.id, d.masterFlowId, d.clientAccountId, d.engagementId)}`);
   const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null)).catch((err) => {
     throw isUnknownTenant(err) ? new TenantError(`engagement ${target.engagementId} of client ${target.clientAccountId} does not exist`) : err;
   });
-  if (!row) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
-  return row;
+  if (row) return row;
+  const [final] = await db.select({
+    dataImportId: dataImports.id, flowId: dataImports.masterFlowId,
+    mine: sql<boolean>`${dataImports.clientAccountId} = ${target.clientAccountId} and ${dataImports.engagementId} = ${target.engagementId}`,
+  }).from(dataImports)
+    .where(and(eq(dataImports.s3Bucket, target.bucket), eq(dataImports.s3Key, target.key),
+      sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag}) = ${target.versionId ?? target.etag}`));
+  if (!final?.mine) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
+  return { dataImportId: final.dataImportId, flowId: final.flowId, marked: false };
 }
 
 const markedFields = {
@@ -139,12 +159,18 @@ function withFlowMarked(
       eq(masterFlows.flowId, sql`coalesce(${marked.masterFlowId}, ${flowId}::uuid)`),
       eq(masterFlows.clientAccountId, marked.clientAccountId),
       eq(masterFlows.engagementId, marked.engagementId),
+      notInArray(masterFlows.flowStatus, FINAL_FLOW),
     ))
     .returning({ flowId: masterFlows.flowId }));
   return db.with(marked, flow)
-    .select({ dataImportId: marked.id, flowId: sql<string | null>`(select ${flow.flowId} from ${flow})` })
+    .select({ dataImportId: marked.id, flowId: sql<string | null>`coalesce((select ${flow.flowId} from ${flow}), ${marked.masterFlowId})`, marked: sql<boolean>`true` })
     .from(marked);
 }
+
+/** Import statuses no failure may leave: a completed import stays completed. */
+const FINAL_IMPORT: (typeof dataImports.$inferSelect.status)[] = ['completed'];
+/** Master flow statuses no failure may leave. */
+const FINAL_FLOW: (typeof masterFlows.$inferSelect.flowStatus)[] = ['completed', 'cancelled'];
 
 /** A foreign-key violation on the tenant pair of data_imports (pg names it `constraint`, postgres.js `constraint_name`). */
 export function isUnknownTenant(err: unknown): boolean {

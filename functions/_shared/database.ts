@@ -25,21 +25,42 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env, s
   const url = new URL(`postgres://${host}:${secret.port ?? 5432}/${env.DB_NAME ?? secret.dbname ?? 'postgres'}`);
   url.username = encodeURIComponent(secret.username);
   url.password = encodeURIComponent(secret.password);
-  if (env.DB_SSL !== 'false' && !env.DATABASE_URL) url.searchParams.set('sslmode', 'require');
+  if (env.DB_SSL !== 'false') {
+    // verify-full: the certificate chain (against the runtime's RDS CA bundle) and the host name
+    url.searchParams.set('sslmode', 'verify-full');
+    if (env.DB_CA_BUNDLE) url.searchParams.set('sslrootcert', env.DB_CA_BUNDLE);
+  }
   return url.toString();
 }
 
 let shared: Promise<DbHandle> | undefined;
 
-/** The container's one connection (max 1: a Lambda handles one event at a time), opened on first use. */
-export function lambdaDatabase(): Promise<DbHandle> {
-  shared ??= resolveDatabaseUrl().then((url) => connect(url, { max: 1, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
-  return shared;
+/**
+ * The container's one connection (max 1: a Lambda handles one event at a time), opened on first
+ * use. A failure to open it (a Secrets Manager throttle at cold start) is not kept: the next
+ * invocation tries again instead of failing for the container's lifetime.
+ */
+export function lambdaDatabase(resolve: () => Promise<string> = () => resolveDatabaseUrl()): Promise<DbHandle> {
+  if (shared) return shared;
+  // unprepared statements: nothing of the session left for the RDS Proxy to pin (test/bench: prepare-statements)
+  const opening = resolve().then((url) => connect(url, { max: 1, prepare: false, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
+  shared = opening;
+  opening.catch(() => {
+    if (shared === opening) shared = undefined;
+  });
+  return opening;
 }
 
-/** Closes the container's connection (local runs and tests end their process cleanly with it). */
-export async function closeLambdaDatabase(): Promise<void> {
+/**
+ * Closes the container's connection (local runs and tests end their process cleanly with it).
+ * `timeout: 0` destroys it at once, abandoning what it still waits for (a step past its deadline).
+ */
+export async function closeLambdaDatabase(options: { timeout?: number } = {}): Promise<void> {
   const current = shared;
   shared = undefined;
-  if (current) await (await current).close();
+  if (!current) return;
+  const handle = await current.catch(() => undefined);
+  if (!handle) return;
+  if (options.timeout === 0) await handle.sql.end({ timeout: 0 });
+  else await handle.close();
 }

@@ -44,20 +44,75 @@ export class TransientError extends Error {
   override name = 'TransientError';
 }
 
-const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '53300', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+/**
+ * SQLSTATEs worth another attempt (https://www.postgresql.org/docs/current/errcodes-appendix.html):
+ * the whole class 08 (connection exception), serialization failure and deadlock, too many
+ * connections, the server shutting down or starting up (57P01-57P03), and lock_not_available
+ * (55P03: our own lock_timeout, e.g. behind an earlier attempt that has not released its locks yet).
+ */
+const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|40001|40P01|53300|57P0[123]|55P03)$/;
+
+/**
+ * Connection-level failures as the drivers report them. postgres.js: `code` CONNECTION_CLOSED /
+ * _ENDED / _DESTROYED and CONNECT_TIMEOUT. Node sockets (both drivers, the AWS SDK): errno codes.
+ */
+const TRANSIENT_CODES = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN',
+  'EAI_AGAIN', 'ENOTFOUND', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CLOSED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * node-postgres (pg, pg-pool) throws its connection failures as plain Errors with no code; these
+ * are its messages (pg/lib/client.js, pg-pool/index.js), matched whole.
+ */
+const PG_CONNECTION_MESSAGES = [
+  /^Connection terminated( unexpectedly| due to connection timeout)?$/,
+  /^timeout expired$/,
+  /^timeout exceeded when trying to connect$/,
+  /^Query read timeout$/,
+  /^Client has encountered a connection error and is not queryable$/,
+];
+
+/** AWS SDK errors that say "try again" (throttling, 5xx, timeouts) beside its own `$retryable`. */
+const TRANSIENT_AWS_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown',
+  'ServiceUnavailable', 'InternalError', 'InternalServiceError', 'InternalServiceErrorException', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
+
+type Candidate = { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+
+/** The error and everything it wraps (Drizzle's DrizzleQueryError, pg-pool's cause, AggregateError of several addresses). */
+function* chain(err: unknown, depth = 0): Generator<Candidate> {
+  if (!err || typeof err !== 'object' || depth > 5) return;
+  const e = err as Candidate;
+  yield e;
+  if (e.cause) yield* chain(e.cause, depth + 1);
+  if (Array.isArray(e.errors)) for (const inner of e.errors) yield* chain(inner, depth + 1);
+}
+
+/** True when `err` (or what it wraps) is a failure another attempt may not meet: connection, contention, throttling. */
+export function isTransient(err: unknown): boolean {
+  for (const e of chain(err)) {
+    if (e.name === 'TransientError') return true;
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_CODES.has(code))) return true;
+    if (typeof e.message === 'string' && !code && PG_CONNECTION_MESSAGES.some((m) => m.test(e.message as string))) return true;
+    if (e.$retryable || (typeof e.name === 'string' && TRANSIENT_AWS_NAMES.has(e.name))) return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && (status === 429 || status >= 500)) return true;
+  }
+  return false;
+}
 
 /**
  * Re-labels infrastructure failures as TransientError so the state machine's Retry (which matches
- * names) can tell them from bad input; everything else is rethrown as it is.
+ * names) can tell them from bad input; everything else is rethrown as it is. The step's own named
+ * errors (InvalidImportError, TenantError, ...) are never re-labelled.
  */
 export function classifyError(err: unknown): unknown {
-  const e = err as { code?: string; name?: string; cause?: { code?: string }; $retryable?: unknown; message?: string };
-  const code = e?.code ?? e?.cause?.code;
-  if ((code && (TRANSIENT_PG_CODES.has(code) || TRANSIENT_NODE_CODES.has(code))) || e?.$retryable || e?.name === 'ThrottlingException') {
-    const t = new TransientError(e?.message ?? String(err));
-    (t as { cause?: unknown }).cause = err;
-    return t;
-  }
-  return err;
+  if (err instanceof Error && ['InvalidImportError', 'IntegrityViolationError', 'NotFoundError', 'TenantError', 'LinkCountMismatchError', 'TransientError'].includes(err.name)) return err;
+  if (!isTransient(err)) return err;
+  const e = err as { message?: string };
+  const t = new TransientError(e?.message ?? String(err));
+  (t as { cause?: unknown }).cause = err;
+  return t;
 }

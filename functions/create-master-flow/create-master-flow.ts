@@ -1,8 +1,9 @@
-import { inTransaction, type Db, type Sql } from '../../db/client.ts';
+import { orm, type Db, type Sql } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { findDiscoveryFlowOfImport, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { masterFlows } from '../../db/schema/index.ts';
 import { NotFoundError } from '../_shared/errors.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface CreateMasterFlowInput {
   clientAccountId: string;
@@ -24,7 +25,8 @@ export interface CreateMasterFlowInput {
  */
 export async function createMasterFlow(client: Sql | Db, input: CreateMasterFlowInput): Promise<{ flowId: string; reused: boolean }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return inTransaction(client, async (tx) => {
+  return stepTransaction(client, 'CreateMasterFlow', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
 

@@ -1,10 +1,11 @@
-import { and, between, count, eq, sql } from 'drizzle-orm';
-import { inTransaction, type Db, type Sql, type Tx } from '../../db/client.ts';
+import { and, between, count, eq, notInArray, sql } from 'drizzle-orm';
+import { inTransaction, orm, type Db, type Sql, type Tx } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { masterFlowExists, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { inTenant, isDistinctFrom } from '../../db/queries/sql.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 interface Scope {
   clientAccountId: string;
@@ -41,7 +42,8 @@ export interface FinishLinkInput extends Scope {
  */
 async function claimImport(client: Sql | Db, input: Scope): Promise<void> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  await inTransaction(client, async (tx) => {
+  await stepTransaction(client, 'LinkRecords', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
     if (imp.masterFlowId && imp.masterFlowId !== input.flowId) {
@@ -83,7 +85,8 @@ async function countLinked(tx: Tx, input: Scope, range?: { fromRow: number; toRo
 export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promise<ChunkResult> {
   await claimImport(client, input);
   const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
-  return inTransaction(client, async (tx) => {
+  return stepTransaction(client, 'LinkChunk', `${input.dataImportId}#${input.chunk}`, async (sqlTx) => {
+    const tx = orm(sqlTx);
     await tx.update(rawImportRecords)
       .set({ masterFlowId: input.flowId })
       .where(and(
@@ -117,7 +120,8 @@ export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promis
 export async function finishLink(client: Sql | Db, input: FinishLinkInput): Promise<{ linkedCount: number }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   await claimImport(client, input);
-  return inTransaction(client, async (tx) => {
+  return stepTransaction(client, 'FinishLink', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const [imp] = await tx.select({ totalRecords: dataImports.totalRecords }).from(dataImports)
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
       .for('update');
@@ -138,7 +142,7 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
         errorDetails: sql`case when ${wasFailed} then null else ${dataImports.errorDetails} end`,
         updatedAt: sql`now()`,
       })
-      .where(eq(dataImports.id, input.dataImportId));
+      .where(and(eq(dataImports.id, input.dataImportId), notInArray(dataImports.status, ['linked', 'processing', 'completed'])));
     await resumeMasterFlow(tx, input.flowId, tenant);
     return { linkedCount: linked };
   });

@@ -1,10 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { inTransaction, type Db, type Sql } from '../../db/client.ts';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import { orm, type Db, type Sql } from '../../db/client.ts';
 import { findImportOfObject, markImportFailed } from '../../db/queries/imports.ts';
 import { findDiscoveryFlowOfImport } from '../../db/queries/master-flows.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows } from '../../db/schema/index.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface MarkFailedInput {
   bucket: string;
@@ -28,6 +29,8 @@ export interface MarkFailedResult {
   dataImportId: string | null;
   flowId: string | null;
   discoveryFlowId: string | null;
+  /** False when the import was already completed: a failure never moves it (or its flows) back. */
+  marked: boolean;
 }
 
 /** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
@@ -62,6 +65,10 @@ function readCause(error: MarkFailedInput['error']): { message: string; cause: u
  * failed import is upserted on data_imports_s3_object_key, so a refused file still leaves its
  * reason in the database, once.
  *
+ * Never backwards: a completed import, a completed or cancelled master flow and a completed
+ * discovery flow are left as they are (`marked: false`); the execution still fails under the
+ * step's error, so a failing replay of a finished execution is named and changes nothing.
+ *
  * Primary course:
  * 1. Find the import: from the state, else by its S3 object; the flow: from the state, else the
  *    import's, else the flow that records the import in flow_configuration.
@@ -75,7 +82,9 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };
 
-  return inTransaction(client, async (tx) => {
+  const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
+  return stepTransaction(client, 'MarkFailed', key, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const dataImportId = input.import?.dataImportId ?? (await findImportOfObject(tx, tenant, object))?.id ?? null;
     const flowId = input.flow?.flowId ?? (dataImportId ? await findDiscoveryFlowOfImport(tx, tenant, dataImportId) : undefined) ?? null;
 
@@ -84,16 +93,16 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
       : await markImportFailed(tx, { ...object, ...tenant, flowId }, failure);
 
     let discoveryFlowId: string | null = null;
-    if (marked.flowId) {
+    if (marked.flowId && marked.marked) {
       const [df] = await tx.update(discoveryFlows)
         .set({
           status: 'failed', errorMessage: message, errorPhase: step,
           errorDetails: { errorName: input.error.Error, step, cause }, updatedAt: sql`now()`,
         })
-        .where(and(eq(discoveryFlows.masterFlowId, marked.flowId), inTenant(discoveryFlows, tenant)))
+        .where(and(eq(discoveryFlows.masterFlowId, marked.flowId), inTenant(discoveryFlows, tenant), ne(discoveryFlows.status, 'completed')))
         .returning({ id: discoveryFlows.id });
       discoveryFlowId = df?.id ?? null;
     }
-    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId };
+    return { dataImportId: marked.dataImportId, flowId: marked.flowId, discoveryFlowId, marked: marked.marked };
   });
 }

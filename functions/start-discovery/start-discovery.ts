@@ -5,6 +5,7 @@ import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { column } from '../../db/queries/sql.ts';
 import { dataImports, discoveryFlows } from '../../db/schema/index.ts';
 import { NotFoundError } from '../_shared/errors.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
 
 export interface StartDiscoveryInput {
@@ -79,7 +80,9 @@ async function openDiscoveryFlow(client: Sql, input: StartDiscoveryInput): Promi
  * Idempotency key: the master flow (one discovery flow) and (data_import_id, source_field).
  */
 export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (tx) => {
+    const done = await completedDiscovery(tx as unknown as Sql, input);
+    if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
     const discoveryFlowId = await openDiscoveryFlow(tx as unknown as Sql, input);
     const planned = await planDiscoveryPhases(tx as unknown as Sql, { ...input, discoveryFlowId });
     return { discoveryFlowId, fieldMappings: planned.fieldMappings, sourceSystem: planned.sourceSystem };
@@ -92,8 +95,11 @@ export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promi
  * run twice, at once, or redriven after a crash leaves the same rows.
  */
 export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options: { batchSize?: number } = {}) {
-  const counts = await sql.begin((tx) =>
-    discoverRows(tx as unknown as Sql, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 }, options));
+  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (tx) => {
+    const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
+    if (await completedDiscovery(tx as unknown as Sql, input)) return chunkOfCompleted(tx as unknown as Sql, input, range);
+    return discoverRows(tx as unknown as Sql, input, range, options);
+  });
   return { chunk: input.chunk, chunks: input.chunks, ...counts };
 }
 
@@ -103,13 +109,15 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  * then completes import, discovery flow and master flow.
  */
 export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Promise<StartDiscoveryResult> {
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (tx) => {
     const [imp] = await tx`
       select 1 from data_imports
       where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
       for update`;
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for this tenant`);
+    const done = await completedDiscovery(tx as unknown as Sql, input);
+    if (done) return withoutSource(done);
     const summary = await finishDiscoveryPhases(tx as unknown as Sql, input);
     return {
       discoveryFlowId: input.discoveryFlowId,
@@ -126,9 +134,48 @@ export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Prom
  * ran chunks; kept for tools and benchmarks.
  */
 export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
-  return sql.begin(async (tx) => {
+  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
+    const done = await completedDiscovery(tx as unknown as Sql, input);
+    if (done) return withoutSource(done);
     const discoveryFlowId = await openDiscoveryFlow(tx as unknown as Sql, input);
     const summary = await runDiscovery(tx as unknown as Sql, { ...input, discoveryFlowId });
     return { discoveryFlowId, rows: summary.rows, assets: summary.assets, fieldMappings: summary.fieldMappings, phasesCompleted: summary.phasesCompleted };
   });
+}
+
+/**
+ * Never backwards: once the import and its discovery flow are completed (a replay of a finished
+ * execution), every discovery action reads back what was recorded (counts, never rows) and writes
+ * nothing, so not even a timestamp moves. Undefined while discovery is not completed.
+ */
+async function completedDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
+  const [row] = await sql<{ id: string; phases_completed: string[]; source_system: string | null; rows: number; assets: number; field_mappings: number }[]>`
+    select d.id, d.phases_completed, i.source_system,
+           (select count(*)::int from raw_import_records r where r.data_import_id = i.id) as rows,
+           (select count(*)::int from assets a where a.discovery_flow_id = d.id) as assets,
+           (select count(*)::int from import_field_mappings m where m.data_import_id = i.id) as field_mappings
+    from data_imports i
+    join discovery_flows d on d.master_flow_id = i.master_flow_id and d.client_account_id = i.client_account_id and d.engagement_id = i.engagement_id
+    where i.id = ${input.dataImportId} and i.master_flow_id = ${input.flowId}
+      and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}
+      and i.status = 'completed' and d.status = 'completed'`;
+  if (!row) return undefined;
+  return {
+    discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.field_mappings,
+    phasesCompleted: row.phases_completed, sourceSystem: row.source_system ?? 'unknown',
+  };
+}
+
+function withoutSource({ sourceSystem: _, ...result }: StartDiscoveryResult & { sourceSystem: string }): StartDiscoveryResult {
+  return result;
+}
+
+/** A chunk of a completed discovery: its counts as recorded, nothing written. */
+async function chunkOfCompleted(sql: Sql, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
+  const [row] = await sql<{ rows: number; assets: number }[]>`
+    select count(*)::int as rows, count(a.id)::int as assets
+    from raw_import_records r left join assets a on a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
+    where r.data_import_id = ${input.dataImportId} and r.row_number between ${range.fromRow} and ${range.toRow}`;
+  // one asset or one recorded skip per raw record: FinishDiscovery proved it when discovery completed
+  return { rows: row!.rows, assets: row!.assets, skipped: row!.rows - row!.assets };
 }

@@ -1,10 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { and, eq, exists, sql } from 'drizzle-orm';
+import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { driverError, ormOf, type AnyDb } from '../../db/client.ts';
+import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
@@ -17,6 +19,8 @@ export type StoreImportDeps = {
   s3: S3Client;
   /** The largest CSV row read, in bytes (a quote never closed stops there); default 8 MiB. */
   maxRecordSize?: number;
+  /** A larger object is refused before a byte of it is read (the Lambda's /tmp and time are sized for this). */
+  maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
 
 export interface StoreImportInput {
@@ -46,6 +50,8 @@ interface ObjectVersion {
   contentType: string | null;
 }
 
+const formatBytes = (n: number) => (n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB (${n} bytes)` : `${n} bytes`);
+
 const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
 
 /**
@@ -57,7 +63,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * 2. Take a transaction-scoped advisory lock on that identity, so concurrent calls for the same
  *    object run one after the other; the second then finds the first one's import.
  * 3. An import of this identity with raw records (or past `failed`) → return it, `reused: true`.
- * 4. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
+ * 4. An object larger than `maxObjectBytes` is refused (InvalidImportError) before it is read.
+ * 5. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
  *    object through the format reader into COPY, and record total_records, size, SHA-256, MIME
  *    type and import_config (format, encoding, delimiter, headers, renames).
  *
@@ -67,7 +74,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
   if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
-  const pool = idleSafe(new pg.Pool({ connectionString: deps.databaseUrl, max: 2, application_name: 'flowlink-store-import' }));
+  const { url, ssl } = tlsFromUrl(deps.databaseUrl);
+  const pool = idleSafe(new pg.Pool({ connectionString: url, ssl, max: 2, application_name: 'flowlink-store-import' }));
   try {
     return await storeWithPool(deps, pool, input);
   } finally {
@@ -85,18 +93,62 @@ export function idleSafe(pool: pg.Pool): pg.Pool {
   return pool;
 }
 
-async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+/**
+ * The key's `imports/<client_account_id>/<engagement_id>/` prefix must name the input's tenant.
+ * The trigger checks it too; an execution started by hand with an edited input must not import
+ * one tenant's file into another.
+ */
+export function checkKeyTenant(input: StoreImportInput): void {
+  const [prefix, client, engagement] = input.key.split('/');
+  if (prefix !== 'imports' || client !== input.clientAccountId || engagement !== input.engagementId) {
+    throw new TenantError(`s3://${input.bucket}/${input.key} is not under imports/${input.clientAccountId}/${input.engagementId}/: ` +
+      'the key does not belong to this client and engagement');
+  }
+}
+
+/**
+ * The import of the object version the input names (its VersionId, else its ETag), when it is
+ * already stored or further: a replay finds it without asking S3, so an object overwritten, deleted
+ * or expired since then does not fail (and never marks failed) an import that was done with it.
+ */
+async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult | undefined> {
+  const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
+  if (!identity) return undefined;
+  const { rows: [found] } = await pool.query<{ id: string; total_records: number | null; client_account_id: string; engagement_id: string }>(
+    `select id, total_records, client_account_id, engagement_id from data_imports
+     where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3
+       and status in ('stored', 'linked', 'processing', 'completed')`,
+    [input.bucket, input.key, identity],
+  );
+  if (!found) return undefined;
+  if (found.client_account_id !== input.clientAccountId || found.engagement_id !== input.engagementId) {
+    throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
+  }
+  return { dataImportId: found.id, rowCount: found.total_records ?? 0, reused: true };
+}
+
+async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+  checkKeyTenant(input);
+  const stored = await findStoredImport(pool, input);
+  if (stored) return stored;
   const object = await headObject(s3, input);
   const file = fileNameOf(input.key);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   // one connection: Drizzle over it for every statement, the COPY on it too, all in its one transaction
   const client = await pool.connect();
   const db = ormOf(client);
+  // A connection lost while checked out is also an 'error' event on the client: unheard, it would
+  // end the process. The query in flight (the COPY) fails with it anyway.
+  const lost = () => {};
+  client.on('error', lost);
   let released = false;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  let table: Awaited<ReturnType<typeof openTable>> | undefined;
   const lockKey = JSON.stringify(['data_imports', object.bucket, object.key, object.versionId ?? object.etag]);
   try {
     await db.execute(sql`begin`);
+    // the step's bounds and fence (functions/_shared/step-bounds.ts): session settings, plain SQL
+    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey)));
     await lockObject(db, lockKey);
     const existing = await findImport(db, object);
     if (existing && (existing.clientAccountId !== tenant.clientAccountId || existing.engagementId !== tenant.engagementId)) {
@@ -107,10 +159,16 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
       return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, reused: true };
     }
     const dataImportId = existing?.id ?? (await insertImport(db, object, file, tenant));
+    if (maxObjectBytes !== undefined && object.size > maxObjectBytes) {
+      throw new InvalidImportError(
+        `${file}: the object is ${formatBytes(object.size)}, more than the ${formatBytes(maxObjectBytes)} StoreImport accepts (MAX_OBJECT_BYTES); split the file`,
+        { size: object.size, maxObjectBytes },
+      );
+    }
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    const table = await openTable(bytes, { file, maxRecordSize });
+    table = await openTable(bytes, { file, maxRecordSize });
     const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
@@ -131,7 +189,7 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
         status: 'stored', totalRecords: rowCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
         sourceSheet: table.sheet ?? null, errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
       })
-      .where(eq(dataImports.id, dataImportId));
+      .where(and(eq(dataImports.id, dataImportId), inArray(dataImports.status, ['pending', 'failed'])));
     await db.execute(sql`commit`);
     return { dataImportId, rowCount, reused: false };
   } catch (caught) {
@@ -152,7 +210,9 @@ async function storeWithPool({ s3, maxRecordSize }: StoreImportDeps, pool: pg.Po
     }
     throw err;
   } finally {
+    client.off('error', lost);
     if (!released) client.release();
+    await table?.close?.(); // the workbook's spool file, on every path (also when no row was read)
   }
 }
 

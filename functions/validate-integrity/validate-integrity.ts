@@ -1,9 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { inTransaction, type Db, type Sql } from '../../db/client.ts';
+import { and, eq, ne, notInArray, sql } from 'drizzle-orm';
+import { orm, type Db, type Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { dataImports, discoveryFlows, masterFlows } from '../../db/schema/index.ts';
 import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
+import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface ValidateIntegrityInput {
   clientAccountId: string;
@@ -30,7 +31,8 @@ export interface ValidateIntegrityInput {
  */
 export async function validateIntegrity(client: Sql | Db, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return inTransaction(client, async (tx) => {
+  return stepTransaction(client, 'ValidateIntegrity', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const report = await runIntegrityCheck(tx, {
       flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
     });
@@ -46,25 +48,28 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
       });
     }
 
-    const done = await tx.update(dataImports)
+    // each row is written only on its way to completed: a replay of a finished execution changes nothing
+    const [found] = await tx
+      .select({ importDone: sql<boolean>`${dataImports.status} = 'completed'`, discoveryDone: sql<boolean>`${discoveryFlows.status} = 'completed'` })
+      .from(dataImports)
+      .innerJoin(discoveryFlows, and(eq(discoveryFlows.id, input.discoveryFlowId), eq(discoveryFlows.masterFlowId, dataImports.masterFlowId)))
+      .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)));
+    if (!found) throw new NotFoundError(`data import ${input.dataImportId} and discovery flow ${input.discoveryFlowId} are not under master flow ${input.flowId} for this tenant`);
+    await tx.update(dataImports)
       .set({
         status: 'completed', progressPercentage: 100, errorMessage: null, errorDetails: null,
         completedAt: sql`coalesce(${dataImports.completedAt}, now())`, updatedAt: sql`now()`,
       })
-      .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
-      .returning({ id: dataImports.id });
-    if (done.length !== 1) throw new NotFoundError(`data import ${input.dataImportId} is not under master flow ${input.flowId} for this tenant`);
-    const discovery = await tx.update(discoveryFlows)
+      .where(and(eq(dataImports.id, input.dataImportId), ne(dataImports.status, 'completed')));
+    await tx.update(discoveryFlows)
       .set({
         status: 'completed', errorMessage: null, errorPhase: null, errorDetails: null,
         completedAt: sql`coalesce(${discoveryFlows.completedAt}, now())`, updatedAt: sql`now()`,
       })
-      .where(and(eq(discoveryFlows.id, input.discoveryFlowId), eq(discoveryFlows.masterFlowId, input.flowId)))
-      .returning({ id: discoveryFlows.id });
-    if (discovery.length !== 1) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} is not under master flow ${input.flowId}`);
+      .where(and(eq(discoveryFlows.id, input.discoveryFlowId), ne(discoveryFlows.status, 'completed')));
     await tx.update(masterFlows)
       .set({ flowStatus: 'completed', errorMessage: null, errorDetails: null, updatedAt: sql`now()` })
-      .where(and(eq(masterFlows.flowId, input.flowId), inTenant(masterFlows, tenant)));
+      .where(and(eq(masterFlows.flowId, input.flowId), inTenant(masterFlows, tenant), notInArray(masterFlows.flowStatus, ['completed', 'cancelled'])));
     const warnings = report.checks.filter((c) => c.count > 0 && c.severity !== 'info').map((c) => c.id);
     return { ok: true as const, healthScore: report.healthScore, checks: report.checks.length, warnings };
   });

@@ -33,6 +33,14 @@ export interface EnvironmentConfig {
     readonly deletionProtection: boolean;
     /** What CloudFormation does with the instance when it leaves the stack. */
     readonly removalPolicy: RemovalPolicy;
+    /**
+     * The instance's `max_connections`: RDS's default LEAST(DBInstanceClassMemory/9531392, 5000),
+     * taken below the class's nominal memory (RDS reserves some for the OS; measured: 2 GiB → 198,
+     * 8 GiB → 856). The proxy and the direct clients must fit in it (capacity.ts).
+     */
+    readonly maxConnections: number;
+    /** The RDS Proxy's share of max_connections (MaxConnectionsPercent); the rest is for direct clients. */
+    readonly proxyMaxConnectionsPercent: number;
   };
   readonly importBucket: {
     readonly removalPolicy: RemovalPolicy;
@@ -58,15 +66,24 @@ export interface EnvironmentConfig {
     /** E-mail subscribed to the alarm topic; none in dev (the topic still exists for other subscribers). */
     readonly email?: string;
   };
-  readonly concurrency: {
+  readonly lambda: {
     /**
-     * Reserved concurrency of the trigger Lambda: caps how many imports start at once. Undefined
-     * leaves it unreserved (new accounts have too little concurrency to reserve any).
+     * The account's Lambda concurrency quota in this region (Service Quotas "Concurrent executions",
+     * L-B99A9384). New accounts start at 10; Lambda keeps 100 of it unreserved, so the reservations
+     * below must add up to at most this minus 100 (synth fails otherwise: infra/config/capacity.ts).
      */
-    readonly trigger?: number;
-    /** Reserved concurrency of each workflow step Lambda, bounding connections to the RDS Proxy. */
-    readonly steps?: number;
+    readonly accountConcurrency: number;
+    /**
+     * Reserved concurrency per function: it reserves and caps. The caps bound the connections the
+     * functions open (each container holds one), so they must fit the database (capacity.ts).
+     * None in an account at the new-account quota.
+     */
+    readonly reservedConcurrency: Partial<Record<FunctionId, number>>;
+    /** Memory and timeout per function, from measured need (README: Lambda sizes). */
+    readonly sizes: Record<FunctionId, LambdaSize>;
   };
+  /** StoreImport refuses a larger object before reading it; its /tmp is sized to spool one. */
+  readonly maxImportObjectBytes: number;
   /**
    * The import workflow's chunking, passed by the trigger into each execution's input: raw records
    * per chunk of the LinkRecords and StartDiscovery Maps (one chunk is one Lambda invocation and one
@@ -79,8 +96,70 @@ export interface EnvironmentConfig {
   readonly terminationProtection: boolean;
 }
 
+/** Every Lambda of an environment, by its construct id in the stateless stack. */
+export const FUNCTION_IDS = [
+  'StoreImport',
+  'CreateMasterFlow',
+  'LinkRecords',
+  'StartDiscovery',
+  'ValidateIntegrity',
+  'MarkFailed',
+  'ReportOutcome',
+  'Trigger',
+  'Backfill',
+  'IntegrityCheck',
+  'Migrations',
+] as const;
+export type FunctionId = (typeof FUNCTION_IDS)[number];
+
+/** The functions that connect to PostgreSQL directly (advisory locks, long sessions); the others go through the RDS Proxy. */
+export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'IntegrityCheck', 'Migrations'];
+
+export interface LambdaSize {
+  /** 1769 MB is one full vCPU; Lambda's CPU share is proportional to memory. */
+  readonly memoryMiB: number;
+  /** The Lambda's timeout; each Task of the workflow waits at most this long (TimeoutSeconds ≤ it). */
+  readonly timeout: Duration;
+  /** /tmp, when the function spools more than the default 512 MB. */
+  readonly ephemeralStorageMiB?: number;
+}
+
+const ONE_VCPU_MIB = 1769;
+/** The largest object StoreImport accepts: 1 GiB (≈ 7M CSV rows of 150 bytes, ~150 s at the benchmarked 47k rows/s). */
+const MAX_IMPORT_OBJECT_BYTES = 1024 ** 3;
+
+/**
+ * Sizes from the measured need (README: Performance and Lambda sizes). The same in every
+ * environment: the work per import does not depend on the stage.
+ */
+export const LAMBDA_SIZES: Record<FunctionId, LambdaSize> = {
+  // CPU-bound parse + COPY, 47–49k rows/s on one core: 1M rows ≈ 21 s; workbooks are spooled to /tmp whole
+  StoreImport: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15), ephemeralStorageMiB: Math.ceil(MAX_IMPORT_OBJECT_BYTES / 1024 ** 2) + 512 },
+  CreateMasterFlow: { memoryMiB: 512, timeout: Duration.minutes(1) },
+  // one set-based UPDATE: the database works, the Lambda waits (1M records: 26 s)
+  LinkRecords: { memoryMiB: 512, timeout: Duration.minutes(5) },
+  // CPU-bound normalisation, ~10k rows/s on one core, RSS flat at ~290 MB: 1M rows ≈ 100 s at 1769 MB
+  // (≈ 350 s at 512 MB, a third of a vCPU); 15 min leaves room for ~8M rows
+  StartDiscovery: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15) },
+  ValidateIntegrity: { memoryMiB: 512, timeout: Duration.minutes(5) },
+  MarkFailed: { memoryMiB: 512, timeout: Duration.minutes(1) },
+  // reads the import's counts and mappings (indexed, one transaction) and writes one small JSON object
+  ReportOutcome: { memoryMiB: 512, timeout: Duration.minutes(1) },
+  Trigger: { memoryMiB: 512, timeout: Duration.seconds(30) },
+  // set-based plan and two UPDATEs (1M records: 24.5 s); the database works
+  Backfill: { memoryMiB: 1024, timeout: Duration.minutes(15) },
+  // the daily check reads the catalog and indexes (0.02 s at 1M); the weekly deep one every row (4.3 s at 10M)
+  IntegrityCheck: { memoryMiB: 1024, timeout: Duration.minutes(15) },
+  Migrations: { memoryMiB: 512, timeout: Duration.minutes(15) },
+};
+
 const EU_WEST_1_AZS = ['eu-west-1a', 'eu-west-1b'] as const;
 const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as const;
+
+/** The same reservation for each workflow step Lambda. */
+function steps(n: number): Partial<Record<FunctionId, number>> {
+  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
+}
 
 export const environments: Record<Stage, EnvironmentConfig> = {
   dev: {
@@ -97,6 +176,8 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       backupRetention: Duration.days(1),
       deletionProtection: false,
       removalPolicy: RemovalPolicy.DESTROY,
+      maxConnections: 80,
+      proxyMaxConnectionsPercent: 75,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.DESTROY,
@@ -108,7 +189,9 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     logs: { retention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 6 * * ? *)', deepExpression: 'cron(30 6 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: {},
-    concurrency: {},
+    // a new account: 10 concurrent executions, nothing can be reserved
+    lambda: { accountConcurrency: 10, reservedConcurrency: {}, sizes: LAMBDA_SIZES },
+    maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
     workflow: { chunkRows: 100_000, mapConcurrency: 4 },
     terminationProtection: false,
   },
@@ -126,6 +209,8 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       backupRetention: Duration.days(7),
       deletionProtection: false,
       removalPolicy: RemovalPolicy.SNAPSHOT,
+      maxConnections: 190,
+      proxyMaxConnectionsPercent: 75,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.RETAIN,
@@ -137,8 +222,21 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     logs: { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY },
     integritySchedule: { expression: 'cron(0 5 * * ? *)', deepExpression: 'cron(30 5 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-staging-alarms@example.com' },
-    concurrency: { trigger: 5, steps: 10 },
-    workflow: { chunkRows: 100_000, mapConcurrency: 8 },
+    lambda: {
+      accountConcurrency: 1000,
+      reservedConcurrency: {
+        ...steps(5),
+        Trigger: 5,
+        // one at a time: two backfills or migrations never race (their advisory locks are the second guard)
+        Backfill: 1,
+        Migrations: 1,
+        IntegrityCheck: 1,
+      },
+      sizes: LAMBDA_SIZES,
+    },
+    maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
+    // each running chunk holds a connection: the Maps stay within the step Lambdas' reservation (5)
+    workflow: { chunkRows: 100_000, mapConcurrency: 5 },
     terminationProtection: false,
   },
   prod: {
@@ -155,6 +253,8 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       backupRetention: Duration.days(30),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      maxConnections: 850,
+      proxyMaxConnectionsPercent: 75,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.RETAIN,
@@ -166,7 +266,12 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     logs: { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN },
     integritySchedule: { expression: 'cron(0 4 * * ? *)', deepExpression: 'cron(30 4 ? * SUN *)', timeZone: 'Europe/London' },
     alarms: { email: 'flowlink-oncall@example.com' },
-    concurrency: { trigger: 10, steps: 25 },
+    lambda: {
+      accountConcurrency: 1000,
+      reservedConcurrency: { ...steps(25), Trigger: 10, Backfill: 1, Migrations: 1, IntegrityCheck: 1 },
+      sizes: LAMBDA_SIZES,
+    },
+    maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
     workflow: { chunkRows: 100_000, mapConcurrency: 20 },
     terminationProtection: true,
   },

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -21,6 +21,8 @@ export interface FlowlinkFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 MiB */
   readonly memorySize?: number;
+  /** /tmp in MiB. @default 512 */
+  readonly ephemeralStorageMiB?: number;
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterQueue?: IQueue;
   readonly logRetention: RetentionDays;
@@ -56,6 +58,7 @@ export class FlowlinkFunction extends NodejsFunction {
       logGroup,
       timeout: props.timeout ?? Duration.minutes(1),
       memorySize: props.memorySize ?? 512,
+      ephemeralStorageSize: props.ephemeralStorageMiB ? Size.mebibytes(props.ephemeralStorageMiB) : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.deadLetterQueue,
       environment: {

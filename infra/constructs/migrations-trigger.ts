@@ -6,7 +6,7 @@ import { FlowlinkFunction, type FlowlinkFunctionProps } from './flowlink-functio
 /** Where the bundled SQL migrations sit in the Lambda package (the env MIGRATIONS_FOLDER). */
 export const LAMBDA_MIGRATIONS_FOLDER = '/var/task/migrations';
 
-export interface MigrationsTriggerProps extends Omit<FlowlinkFunctionProps, 'name' | 'description' | 'commandHooks' | 'reservedConcurrentExecutions'> {
+export interface MigrationsTriggerProps extends Omit<FlowlinkFunctionProps, 'name' | 'description' | 'commandHooks'> {
   /** What must only change once the schema is migrated: the state machine, the step Lambdas. */
   readonly executeBefore: Construct[];
 }
@@ -17,7 +17,8 @@ export interface MigrationsTriggerProps extends Omit<FlowlinkFunctionProps, 'nam
  *
  * Primary course:
  * 1. Bundles the function with db/migrations copied beside the code (MIGRATIONS_FOLDER).
- * 2. Reserved concurrency 1: two deploys never migrate at once (the advisory lock is the second guard).
+ * 2. Two deploys never migrate at once: the migration advisory lock serialises them (and, where the
+ *    environment reserves it, a reserved concurrency of 1).
  * 3. A Trigger invokes it synchronously whenever its bundle changes (code or SQL; a first deploy
  *    creates it, so it runs); a failure fails the deploy before `executeBefore` is touched.
  *
@@ -36,7 +37,6 @@ export class MigrationsTrigger extends Construct {
       name: 'migrations',
       description: 'Applies pending PostgreSQL migrations (run by a CDK trigger on deploy)',
       timeout: props.timeout ?? Duration.minutes(15),
-      reservedConcurrentExecutions: 1,
       environment: { ...props.environment, MIGRATIONS_FOLDER: LAMBDA_MIGRATIONS_FOLDER },
       commandHooks: {
         beforeBundling: () => [],

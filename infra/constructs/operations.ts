@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
+  type AlarmProps,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
@@ -13,7 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -60,6 +61,15 @@ export interface OperationsProps {
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
   readonly dashboardName?: string;
+  /** The PostgreSQL instance and its RDS Proxy, by name (they live in the stateful stack). */
+  /** Sessions the proxy may pin without an alarm: the proxied functions that take advisory locks (StoreImport's reservation). */
+  readonly pinnedSessionsExpected?: number;
+  readonly database: {
+    readonly instanceIdentifier: string;
+    readonly proxyName: string;
+    readonly maxConnections: number;
+    readonly allocatedStorageGiB: number;
+  };
 }
 
 /**
@@ -67,8 +77,10 @@ export interface OperationsProps {
  *
  * Primary course:
  * 1. An SNS topic, encrypted with a rotated customer key CloudWatch may use, TLS only.
- * 2. Alarms: failed and timed-out executions, any message in a dead-letter queue, any critical
- *    integrity violation, any error of any Lambda.
+ * 2. Alarms: failed, timed-out, aborted and throttled executions, any message in a dead-letter
+ *    queue, any critical integrity violation, a daily integrity check that did not run, any error or
+ *    throttle of any Lambda, the database's CPU, free storage and connections, and the proxy's
+ *    pinned sessions.
  * 3. A dashboard: import volume and outcome, rows stored per second, duration, Lambda errors, and
  *    the integrity metrics over time.
  */
@@ -80,8 +92,19 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'flowlink alarm topic' });
-    // CloudWatch publishes alarm notifications to the encrypted topic
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // CloudWatch publishes alarm notifications to the encrypted topic: this account's alarms only
+    // (no confused deputy: another account's alarm cannot use the key through the service)
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:cloudwatch:${Stack.of(this).region}:${Stack.of(this).account}:alarm:*` },
+        },
+      }),
+    );
     this.topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'flowlink alarms' });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
@@ -89,14 +112,48 @@ export class Operations extends Construct {
     const sm = props.stateMachine;
     this.alarm('ExecutionsFailed', sm.metricFailed({ period: fiveMinutes, statistic: 'Sum' }), 'An import execution failed: see the execution in the Step Functions console.');
     this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }), 'An import execution timed out.');
+    this.alarm('ExecutionsAborted', sm.metricAborted({ period: fiveMinutes, statistic: 'Sum' }), 'An import execution was aborted (stopped by hand or by a deploy): start it again.');
+    this.alarm('ExecutionsThrottled', sm.metricThrottled({ period: fiveMinutes, statistic: 'Sum' }), 'Step Functions throttled state transitions of the import workflow.');
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       this.alarm(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), `${name} holds undelivered events: redrive after fixing the cause.`);
     }
+    // Stays in ALARM through a day without a check (IGNORE keeps the state): only a clean check clears it.
     const critical = flowlinkMetric(FLOWLINK_METRICS.criticalViolations, 'Maximum', Duration.days(1));
-    this.alarm('IntegrityCriticalViolations', critical, 'The integrity check found critical violations (orphaned or wrongly linked rows).');
+    this.alarm('IntegrityCriticalViolations', critical, 'The integrity check found critical violations (orphaned or wrongly linked rows).', {
+      treatMissingData: TreatMissingData.IGNORE,
+    });
+    // Every daily check publishes HealthScore: two UTC days without one (the partial current day
+    // alone never counts) means the check stopped running.
+    this.alarm('IntegrityCheckMissing', flowlinkMetric(FLOWLINK_METRICS.healthScore, 'SampleCount', Duration.days(1)), 'No integrity check has published a HealthScore for a whole day: see the integrity-check Lambda and its schedule.', {
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
     for (const [name, fn] of Object.entries(props.functions)) {
       this.alarm(`${name}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda reported errors.`);
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda was throttled: its reserved concurrency or the account's is exhausted.`);
     }
+
+    const db = props.database;
+    const rds = (metricName: string, dimension: Record<string, string>, statistic: string) =>
+      new Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: dimension, statistic, period: fiveMinutes });
+    const instance = { DBInstanceIdentifier: db.instanceIdentifier };
+    this.alarm('DatabaseCpu', rds('CPUUtilization', instance, 'Average'), 'PostgreSQL CPU above 80 % for 15 minutes.', { threshold: 80, evaluationPeriods: 3 });
+    this.alarm('DatabaseFreeStorage', rds('FreeStorageSpace', instance, 'Minimum'), 'PostgreSQL has less than 10 % of its allocated storage free (autoscaling may be at its maximum).', {
+      threshold: db.allocatedStorageGiB * 1024 ** 3 * 0.1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    this.alarm('DatabaseConnections', rds('DatabaseConnections', instance, 'Maximum'), `PostgreSQL connections above 90 % of max_connections (${db.maxConnections}).`, {
+      threshold: Math.floor(db.maxConnections * 0.9),
+      evaluationPeriods: 2,
+    });
+    // pinned sessions are expected only from StoreImport (its advisory lock); more than its reservation means something else pins
+    this.alarm('ProxySessionsPinned', rds('DatabaseConnectionsCurrentlySessionPinned', { ProxyName: db.proxyName }, 'Maximum'), 'RDS Proxy sessions are pinned beyond what StoreImport explains: a client sets session state through the proxy.', {
+      threshold: props.pinnedSessionsExpected ?? 0,
+      evaluationPeriods: 3,
+    });
 
     const rowsStored = flowlinkMetric(FLOWLINK_METRICS.rowsStored, 'Sum', fiveMinutes);
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -176,7 +233,12 @@ export class Operations extends Construct {
     });
   }
 
-  private alarm(id: string, metric: IMetric, description: string): void {
+  private alarm(
+    id: string,
+    metric: IMetric,
+    description: string,
+    options: Partial<Pick<AlarmProps, 'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'>> = {},
+  ): void {
     const alarm = new Alarm(this, id, {
       metric,
       threshold: 0,
@@ -184,6 +246,7 @@ export class Operations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
+      ...options,
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);

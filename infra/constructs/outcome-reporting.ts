@@ -8,7 +8,7 @@ import { EVENT_SOURCE, REPORT_PREFIX } from '../../workflows/report.ts';
 export interface OutcomeReportingProps {
   /** The import bucket: reports are written beside the drops, under reports/. */
   readonly importBucket: IBucket;
-  /** The name cdk-nag shows for the bucket's ARN (the stateful stack's export), to acknowledge `reports/*`. */
+  /** The name cdk-nag shows for the bucket's ARN (the parameter that reads it from SSM), to acknowledge `reports/*`. */
   readonly importBucketArnName: string;
   /** report-outcome (the ReportSucceeded/ReportFailed states' Lambda). */
   readonly reportFunction: IFunction;

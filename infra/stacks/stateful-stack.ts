@@ -12,6 +12,7 @@ import {
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import {
   Credentials,
   DatabaseInstance,
@@ -24,7 +25,7 @@ import {
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments.ts';
+import type { EnvironmentConfig, Stage } from '../config/environments.ts';
 import { ImportBucket } from '../constructs/import-bucket.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -33,6 +34,18 @@ export interface StatefulStackProps extends StackProps {
 
 /** The database every Lambda connects to, under this name. */
 export const DATABASE_NAME = 'flowlink';
+
+/** The RDS Proxy's name: physical names carry the stage, so stages can share an account and region. */
+export const proxyName = (stage: Stage) => `flowlink-${stage}-proxy`;
+
+/**
+ * What the stateless stack reads from the stateful one, as SSM parameters (`/flowlink/<stage>/…`)
+ * rather than CloudFormation exports: an export in use blocks replacing what it exports (the
+ * database, the proxy); a parameter is re-read by the next deploy of the stateless stack.
+ */
+export const SHARED_PARAMETERS = ['vpc-id', 'database-clients-security-group-id', 'database-secret-arn', 'database-endpoint', 'database-instance-id', 'proxy-endpoint', 'import-bucket-arn'] as const;
+export type SharedParameter = (typeof SHARED_PARAMETERS)[number] | `isolated-subnet-${number}`;
+export const parameterName = (stage: Stage, name: SharedParameter) => `/flowlink/${stage}/${name}`;
 
 /**
  * Everything that holds data or is costly to recreate: the VPC, PostgreSQL with its credentials and
@@ -48,10 +61,6 @@ export class StatefulStack extends Stack {
   readonly databaseSecret: ISecret;
   readonly proxy: DatabaseProxy;
   readonly importBucket: Bucket;
-  /** Name of the export holding the import bucket's ARN (readable in IAM findings, unlike a generated one). */
-  readonly importBucketArnExportName: string;
-  /** The bucket ARN as other stacks import it. */
-  readonly importBucketArnImport: string;
   private readonly zones: readonly string[];
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -74,11 +83,12 @@ export class StatefulStack extends Stack {
     });
     const isolated = { subnetType: SubnetType.PRIVATE_ISOLATED };
     this.vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: [isolated] });
+    // Only the APIs the code calls (each interface endpoint is billed per zone): Step Functions
+    // (the trigger's StartExecution) and Secrets Manager (the database secret). Logs and EMF metrics
+    // leave through the Lambda service, not the function's network.
     const interfaceEndpoints = {
       StepFunctionsEndpoint: InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
       SecretsManagerEndpoint: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-      LogsEndpoint: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-      MonitoringEndpoint: InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
     };
     this.databaseClients = new SecurityGroup(this, 'DatabaseClients', {
       vpc: this.vpc,
@@ -118,22 +128,34 @@ export class StatefulStack extends Stack {
       publiclyAccessible: false,
     });
     this.databaseSecret = this.database.secret!;
+    // addProxy also opens proxy → instance on the database port, both ways (ingress on the instance's
+    // group, egress on the proxy's): adding either again would be a duplicate rule, which EC2 refuses
     this.proxy = this.database.addProxy('Proxy', {
+      dbProxyName: proxyName(config.stage),
       secrets: [this.databaseSecret],
       vpc: this.vpc,
       vpcSubnets: isolated,
       securityGroups: [proxyGroup],
       requireTLS: true,
+      // the rest of max_connections is for the direct clients (migrations, backfill, integrity check, operators)
+      maxConnectionsPercent: config.database.proxyMaxConnectionsPercent,
     });
-    this.database.connections.allowDefaultPortFrom(proxyGroup, 'RDS Proxy to PostgreSQL');
     // migrations, backfill and the integrity check connect directly (advisory locks pin proxy sessions)
     this.database.connections.allowDefaultPortFrom(this.databaseClients, 'flowlink Lambdas to PostgreSQL');
     proxyGroup.addIngressRule(this.databaseClients, Port.tcp(5432), 'flowlink Lambdas to the RDS Proxy');
-    proxyGroup.addEgressRule(databaseGroup, Port.tcp(5432), 'RDS Proxy to PostgreSQL');
 
     this.importBucket = new ImportBucket(this, 'ImportBucket', config.importBucket).bucket;
-    this.importBucketArnExportName = `${this.stackName}-import-bucket-arn`;
-    this.importBucketArnImport = this.exportValue(this.importBucket.bucketArn, { name: this.importBucketArnExportName });
+
+    const share = (name: SharedParameter, value: string) =>
+      new StringParameter(this, `Shared-${name}`, { parameterName: parameterName(config.stage, name), stringValue: value, description: `flowlink ${config.stage}: ${name}` });
+    share('vpc-id', this.vpc.vpcId);
+    this.vpc.isolatedSubnets.forEach((subnet, i) => share(`isolated-subnet-${i}`, subnet.subnetId));
+    share('database-clients-security-group-id', this.databaseClients.securityGroupId);
+    share('database-secret-arn', this.databaseSecret.secretArn);
+    share('database-endpoint', this.database.dbInstanceEndpointAddress);
+    share('database-instance-id', this.database.instanceIdentifier);
+    share('proxy-endpoint', this.proxy.endpoint);
+    share('import-bucket-arn', this.importBucket.bucketArn);
 
     this.acknowledgeFindings(config, secret);
   }

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
-import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { Annotations, type CfnElement, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import type { IDatabaseInstance, IDatabaseProxy } from 'aws-cdk-lib/aws-rds';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments.ts';
+import type { EnvironmentConfig, FunctionId } from '../config/environments.ts';
 import { PROJECT_ROOT } from '../constructs/bundling.ts';
 import { FlowlinkFunction, type FlowlinkFunctionProps } from '../constructs/flowlink-function.ts';
 import { IMPORT_PREFIX } from '../constructs/import-bucket.ts';
@@ -16,27 +17,17 @@ import { ImportStateMachine } from '../constructs/import-state-machine.ts';
 import { IntegrityCheckSchedule } from '../constructs/integrity-check-schedule.ts';
 import { MigrationsTrigger } from '../constructs/migrations-trigger.ts';
 import { Operations } from '../constructs/operations.ts';
+import { DATABASE_NAME, parameterName, proxyName, type SharedParameter } from './stateful-stack.ts';
+
+/** Where the Node.js Lambda runtimes keep Amazon's CA certificates, the RDS ones included. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
 
 /** The workflow definition deployed by default. */
 export const WORKFLOW_DEFINITION_FILE = resolve(PROJECT_ROOT, 'workflows', 'import-workflow.asl.json');
 
-/** What the stateless stack uses from the stateful one. */
-export interface StatefulResources {
-  readonly vpc: IVpc;
-  readonly databaseClients: ISecurityGroup;
-  readonly database: IDatabaseInstance;
-  readonly databaseSecret: ISecret;
-  readonly databaseName: string;
-  readonly proxy: IDatabaseProxy;
-  /** The import bucket's ARN (an import of the stateful stack's export) and that export's name. */
-  readonly importBucketArn: string;
-  readonly importBucketArnExportName: string;
-}
-
 export interface StatelessStackProps extends StackProps {
   readonly config: EnvironmentConfig;
-  readonly stateful: StatefulResources;
   /** @default workflows/import-workflow.asl.json */
   readonly definitionFile?: string;
 }
@@ -51,36 +42,57 @@ export class StatelessStack extends Stack {
   readonly migrations: MigrationsTrigger;
   readonly operations: Operations;
 
+  private readonly config: EnvironmentConfig;
+
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { config, stateful } = props;
-    const base = {
-      vpc: stateful.vpc,
-      securityGroup: stateful.databaseClients,
+    const { config } = props;
+    this.config = config;
+    // the stateful stack's resources, by the SSM parameters it writes (resolved at deploy time, no export)
+    const read = (name: SharedParameter) => StringParameter.valueForStringParameter(this, parameterName(config.stage, name));
+    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: read('vpc-id'),
+      availabilityZones: [...config.availabilityZones],
+      isolatedSubnetIds: config.availabilityZones.map((_, i) => read(`isolated-subnet-${i}`)),
+    });
+    Annotations.of(vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The Lambdas only need the subnet ids; nothing in this stack reads the isolated subnets\' route tables.',
+    );
+    const databaseClients = SecurityGroup.fromSecurityGroupId(this, 'DatabaseClients', read('database-clients-security-group-id'), { mutable: false });
+    const databaseSecret = Secret.fromSecretCompleteArn(this, 'DatabaseSecret', read('database-secret-arn'));
+    const importBucketArn = read('import-bucket-arn');
+
+    const base = (fnId: FunctionId) => ({
+      vpc,
+      securityGroup: databaseClients,
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
-    };
-    const viaProxy = { DB_SECRET_ARN: stateful.databaseSecret.secretArn, DB_HOST: stateful.proxy.endpoint, DB_NAME: stateful.databaseName };
+      memorySize: config.lambda.sizes[fnId].memoryMiB,
+      timeout: config.lambda.sizes[fnId].timeout,
+      ephemeralStorageMiB: config.lambda.sizes[fnId].ephemeralStorageMiB,
+      reservedConcurrentExecutions: config.lambda.reservedConcurrency[fnId],
+    });
+    // TLS verify-full on every connection, against the CA bundle the Lambda runtime ships
+    const viaProxy = { DB_SECRET_ARN: databaseSecret.secretArn, DB_HOST: read('proxy-endpoint'), DB_NAME: DATABASE_NAME, DB_CA_BUNDLE: LAMBDA_CA_BUNDLE };
     // advisory locks and long transactions pin RDS Proxy sessions: these connect to the instance
-    const direct = { ...viaProxy, DB_HOST: stateful.database.dbInstanceEndpointAddress };
+    const direct = { ...viaProxy, DB_HOST: read('database-endpoint') };
 
-    const importBucket = Bucket.fromBucketArn(this, 'ImportBucket', stateful.importBucketArn);
-    const step = (fnId: string, name: FlowlinkFunctionProps['name'], description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
-      new FlowlinkFunction(this, fnId, { ...base, name, description, environment: viaProxy, reservedConcurrentExecutions: config.concurrency.steps, ...extra });
+    const importBucket = Bucket.fromBucketArn(this, 'ImportBucket', importBucketArn);
+    const step = (fnId: FunctionId & string, name: FlowlinkFunctionProps['name'], description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
+      new FlowlinkFunction(this, fnId, { ...base(fnId), name, description, environment: viaProxy, ...extra });
 
     const storeImport = step('StoreImport', 'store-import', 'Workflow step: streams the dropped file into data_imports + raw_import_records', {
-      timeout: Duration.minutes(15),
-      memorySize: 1769,
+      environment: { ...viaProxy, MAX_OBJECT_BYTES: String(config.maxImportObjectBytes) },
     });
-    importBucket.grantRead(storeImport, `${IMPORT_PREFIX}*`);
+    // HeadObject and GetObject of any version under imports/, nothing else (no listing, no bucket reads)
+    storeImport.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${importBucketArn}/${IMPORT_PREFIX}*`] }));
     const createMasterFlow = step('CreateMasterFlow', 'create-master-flow', "Workflow step: creates the import's discovery master flow");
-    const linkRecords = step('LinkRecords', 'link-records', 'Workflow step: links the import and its raw records to the master flow', { timeout: Duration.minutes(5) });
-    const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases', { timeout: Duration.minutes(5) });
-    const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it", { timeout: Duration.minutes(5) });
+    const linkRecords = step('LinkRecords', 'link-records', 'Workflow step: links the import and its raw records to the master flow');
+    const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases');
+    const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it");
     const markFailed = step('MarkFailed', 'mark-failed', 'Workflow step: records the failure on the import and its master flow');
-    const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket', {
-      timeout: Duration.seconds(30),
-    });
+    const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
 
     this.importWorkflow = new ImportStateMachine(this, 'ImportWorkflow', {
       definitionFile: props.definitionFile ?? WORKFLOW_DEFINITION_FILE,
@@ -98,12 +110,12 @@ export class StatelessStack extends Stack {
     });
     const stateMachine = this.importWorkflow.stateMachine;
     new OutcomeReporting(this, 'OutcomeReporting', {
-      importBucket, importBucketArnName: stateful.importBucketArnExportName, reportFunction: reportOutcome, stateMachine,
+      importBucket, importBucketArnName: this.importBucketArnParameter(), reportFunction: reportOutcome, stateMachine,
     });
 
     const triggerDeadLetters = deadLetterQueue(this, 'TriggerDeadLetterQueue');
     const trigger = new FlowlinkFunction(this, 'Trigger', {
-      ...base,
+      ...base('Trigger'),
       name: 'trigger',
       description: 'Starts one import execution per uploaded object version',
       environment: {
@@ -112,8 +124,6 @@ export class StatelessStack extends Stack {
         CHUNK_ROWS: String(config.workflow.chunkRows),
         MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
       },
-      timeout: Duration.seconds(30),
-      reservedConcurrentExecutions: config.concurrency.trigger,
       // function errors after Lambda's own async retries
       deadLetterQueue: triggerDeadLetters,
     });
@@ -130,21 +140,16 @@ export class StatelessStack extends Stack {
     });
 
     const backfill = new FlowlinkFunction(this, 'Backfill', {
-      ...base,
+      ...base('Backfill'),
       name: 'backfill',
       description: 'Links orphaned rows to their master flows; invoke manually, dry run unless {"apply": true}',
       environment: direct,
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
-      reservedConcurrentExecutions: 1,
     });
     const integrityCheck = new FlowlinkFunction(this, 'IntegrityCheck', {
-      ...base,
+      ...base('IntegrityCheck'),
       name: 'integrity-check',
       description: 'Full integrity check; publishes one metric per check, HealthScore and CriticalViolations',
       environment: direct,
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
     });
     const scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetterQueue');
     new IntegrityCheckSchedule(this, 'IntegritySchedule', {
@@ -157,13 +162,13 @@ export class StatelessStack extends Stack {
 
     const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
-      ...base,
+      ...base('Migrations'),
       environment: direct,
       // the schema is migrated before any code or definition that may need it is updated
       executeBefore: [stateMachine, ...steps, trigger, backfill, integrityCheck],
     });
 
-    for (const fn of [...steps, trigger, backfill, integrityCheck, this.migrations.function]) stateful.databaseSecret.grantRead(fn);
+    for (const fn of [...steps, trigger, backfill, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
 
     this.functions = {
       StoreImport: storeImport,
@@ -184,9 +189,17 @@ export class StatelessStack extends Stack {
       deadLetterQueues: { TriggerDeadLetterQueue: triggerDeadLetters, ScheduleDeadLetterQueue: scheduleDeadLetters },
       alarmEmail: config.alarms.email,
       dashboardName: `flowlink-${config.stage}`,
+      // StoreImport's transaction-scoped advisory lock pins its proxy session for the container's life
+      pinnedSessionsExpected: config.lambda.reservedConcurrency.StoreImport ?? config.lambda.accountConcurrency,
+      database: {
+        instanceIdentifier: read('database-instance-id'),
+        proxyName: proxyName(config.stage),
+        maxConnections: config.database.maxConnections,
+        allocatedStorageGiB: config.database.allocatedStorageGiB,
+      },
     });
 
-    this.acknowledgeFindings(storeImport, stateful.importBucketArnExportName);
+    this.acknowledgeFindings(storeImport);
     Validations.of(this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(integrityCheck.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'The Scheduler target role may invoke the integrity-check function (and its versions): grantInvoke by aws-scheduler-targets.',
@@ -197,12 +210,17 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'MigrationsFunctionName', { value: this.migrations.function.functionName });
   }
 
-  private acknowledgeFindings(storeImport: FlowlinkFunction, bucketArnExport: string): void {
-    const reason = 'bucket.grantRead(fn, "imports/*"): StoreImport reads any object version under the imports/ prefix, nothing else.';
-    Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${IMPORT_PREFIX}*]`, reason });
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
-      Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
-    }
+  private acknowledgeFindings(storeImport: FlowlinkFunction): void {
+    const reason = 'StoreImport may GetObject/GetObjectVersion any object under the imports/ prefix (any tenant drops there), nothing else.';
+    Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Resource::${this.importBucketArnParameter()}/${IMPORT_PREFIX}*]`, reason });
+  }
+
+  /** How cdk-nag names the import bucket's ARN: the CloudFormation parameter that reads its SSM parameter. */
+  private importBucketArnParameter(): string {
+    const name = parameterName(this.config.stage, 'import-bucket-arn');
+    const parameter = this.node.children.find((c): c is CfnParameter => c instanceof CfnParameter && c.default === name);
+    if (!parameter) throw new Error(`no CloudFormation parameter reads ${name}`);
+    return `<${this.getLogicalId(parameter)}>`;
   }
 }
 

@@ -149,9 +149,11 @@ describe('integrity after adoption and backfill', () => {
     // flows the legacy platform left `running` for a year are a separate, expected warning
     const failing = report.checks.filter((c) => c.count > 0 && !c.id.startsWith('stuck_running.'));
     expect(failing.map((c) => ({ id: c.id, severity: c.severity, ids: [...c.sampleIds].sort() }))).toEqual([
-      { id: 'unlinked_pending.data_imports', severity: 'info', ids: ['imp:cross', 'imp:far', 'imp:near', 'imp:tie', 'imp:type'].map(id).sort() },
-      { id: 'unlinked_pending.raw_import_records', severity: 'info', ids: ['raw:far-1', 'raw:near-1', 'raw:tie-1'].map(id).sort() },
+      // adopted imports no pipeline will link: warnings naming them (no longer a silent 100)
+      { id: 'unlinked_stale.data_imports', severity: 'warning', ids: ['imp:cross', 'imp:far', 'imp:near', 'imp:tie', 'imp:type'].map(id).sort() },
+      { id: 'unlinked_stale.raw_import_records', severity: 'warning', ids: ['raw:far-1', 'raw:near-1', 'raw:tie-1'].map(id).sort() },
     ]);
+    expect(report.healthScore).toBeLessThan(100);
     expect(report.checks.filter((c) => c.severity === 'critical' && c.count > 0)).toEqual([]);
     // what integrity cannot see, because it is not live, waits in quarantine with its reason
     const waiting = await db.sql`select source_table, row_id from quarantined_rows where released_at is null and reason like 'unlinked:%' order by 1, 2`;

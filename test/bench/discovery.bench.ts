@@ -36,7 +36,7 @@ async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peak
   }
 }
 
-async function seed(sql: Sql, rows: number) {
+export async function seed(sql: Sql, rows: number) {
   const tenant = await createTenant(sql, `bench-discovery-${process.pid}`);
   const flowId = await createMasterFlow(sql, tenant);
   const [imp] = await sql<{ id: string }[]>`

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -11,6 +11,7 @@ import { loadDefinition, OUTCOME_STATES, PLACEHOLDERS, PUBLISH_STATES, readDefin
 import { logicalId, synthStage, testContext } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+const root = resolve(import.meta.dirname, '..', '..');
 const resourcesOf = (template: { toJSON(): any }) => template.toJSON().Resources as Record<string, Resource>;
 const ofType = (template: { toJSON(): any }, type: string) => Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === type);
 
@@ -99,15 +100,27 @@ describe.each(STAGES)('the %s environment', (stage) => {
     });
     const [[, proxy]] = ofType(stateful$, 'AWS::RDS::DBProxy') as [[string, Resource]];
     expect(proxy.Properties.RequireTLS).toBe(true);
+    expect(proxy.Properties.DBProxyName).toBe(`flowlink-${stage}-proxy`);
+    const [[, targets]] = ofType(stateful$, 'AWS::RDS::DBProxyTargetGroup') as [[string, Resource]];
+    // below 100: the rest of max_connections stays for the direct clients
+    expect(targets.Properties.ConnectionPoolConfigurationInfo.MaxConnectionsPercent).toBe(config.database.proxyMaxConnectionsPercent);
+    expect(config.database.proxyMaxConnectionsPercent).toBeLessThan(100);
   });
 
-  it('needs no NAT: isolated subnets and VPC endpoints for S3, Step Functions, Secrets Manager and CloudWatch', () => {
+  it('needs no NAT: isolated subnets and VPC endpoints for exactly the APIs the code calls (S3, Step Functions, Secrets Manager)', () => {
     const { stateful$ } = synthStage(stage);
     expect(ofType(stateful$, 'AWS::EC2::NatGateway')).toEqual([]);
     expect(ofType(stateful$, 'AWS::EC2::InternetGateway')).toEqual([]);
     expect(ofType(stateful$, 'AWS::EC2::Subnet')).toHaveLength(config.availabilityZones.length);
-    const services = ofType(stateful$, 'AWS::EC2::VPCEndpoint').map(([, e]) => JSON.stringify(e.Properties.ServiceName).match(/\.(s3|states|secretsmanager|logs|monitoring)"/)?.[1]);
-    expect(services.sort()).toEqual(['logs', 'monitoring', 's3', 'secretsmanager', 'states']);
+    const services = ofType(stateful$, 'AWS::EC2::VPCEndpoint').map(([, e]) => JSON.stringify(e.Properties.ServiceName).match(/\.([a-z0-9-]+)"/)?.[1]);
+    expect(services.sort()).toEqual(['s3', 'secretsmanager', 'states']);
+    // what the functions' code imports from the AWS SDK: one endpoint each
+    const sdkClients = new Set(
+      readdirSync(join(root, 'functions'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .flatMap((f) => [...readFileSync(join(root, 'functions', f), 'utf8').matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)].map((m) => m[1])),
+    );
+    expect([...sdkClients].sort()).toEqual(['s3', 'secrets-manager', 'sfn']);
   });
 
   it('grants no data action on every resource ("*") in either stack', () => {
@@ -138,6 +151,8 @@ describe.each(STAGES)('the %s environment', (stage) => {
     };
     const storeImport = JSON.stringify(policyOf('StoreImport'));
     expect(storeImport).toContain('/imports/*');
+    const s3Actions = policyOf('StoreImport').flatMap((st) => asArray<string>(st.Action)).filter((a) => a.startsWith('s3:'));
+    expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(storeImport).toContain('secretsmanager:GetSecretValue');
     expect(JSON.stringify(policyOf('LinkRecords'))).not.toContain('s3:');
     const trigger = policyOf('Trigger').find((s) => asArray(s.Action).includes('states:StartExecution'));
@@ -214,15 +229,24 @@ describe.each(STAGES)('the %s environment', (stage) => {
       expect(props.Handler, name).toBe('index.handler');
       expect(props.VpcConfig.SubnetIds, name).toHaveLength(config.availabilityZones.length);
       expect(props.LoggingConfig.LogGroup, name).toHaveProperty('Ref');
-      const host = JSON.stringify(props.Environment.Variables.DB_HOST);
+      // the endpoints arrive through the stateful stack's SSM parameters, read at deploy time
+      const host = stateless$.toJSON().Parameters[props.Environment.Variables.DB_HOST.Ref]?.Default;
       const direct = ['Migrations', 'Backfill', 'IntegrityCheck'].includes(name);
-      expect(host, name).toMatch(direct ? /DatabaseB269D8BBEndpointAddress/ : /DatabaseProxy\w*Endpoint/);
-      expect(props.Environment.Variables, name).toMatchObject({ DB_NAME: 'flowlink', POWERTOOLS_METRICS_NAMESPACE: 'Flowlink' });
+      expect(host, name).toBe(`/flowlink/${stage}/${direct ? 'database-endpoint' : 'proxy-endpoint'}`);
+      expect(props.Environment.Variables, name).toMatchObject({ DB_NAME: 'flowlink', POWERTOOLS_METRICS_NAMESPACE: 'Flowlink', DB_CA_BUNDLE: '/var/runtime/ca-cert.pem' });
+      const size = config.lambda.sizes[name as keyof typeof config.lambda.sizes];
+      expect({ memory: props.MemorySize, timeout: props.Timeout, reserved: props.ReservedConcurrentExecutions }, name).toEqual({
+        memory: size.memoryMiB,
+        timeout: size.timeout.toSeconds(),
+        reserved: config.lambda.reservedConcurrency[name as keyof typeof config.lambda.reservedConcurrency],
+      });
     }
     const env = (name: string) => fns.find(([n]) => n === name)![1];
     expect(env('Trigger').Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalId(stateless, stateless.importWorkflow.stateMachine) });
     expect(env('Migrations').Environment.Variables.MIGRATIONS_FOLDER).toBe('/var/task/migrations');
-    expect(env('Migrations').ReservedConcurrentExecutions).toBe(1);
+    expect(env('StoreImport').EphemeralStorage).toEqual({ Size: config.lambda.sizes.StoreImport.ephemeralStorageMiB });
+    expect(env('StoreImport').Environment.Variables.MAX_OBJECT_BYTES).toBe(String(config.maxImportObjectBytes));
+    expect(config.lambda.sizes.StoreImport.ephemeralStorageMiB! * 1024 ** 2).toBeGreaterThan(config.maxImportObjectBytes);
     for (const [, group] of ofType(stateless$, 'AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(config.logs.retention);
   });
 
@@ -273,6 +297,18 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(find('AWS/States', 'ExecutionsTimedOut')).toHaveLength(1);
     expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
     expect(find('AWS/Lambda', 'Errors')).toHaveLength(Object.keys(stateless.functions).length);
+    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length);
+    expect(find('AWS/States', 'ExecutionsAborted')).toHaveLength(1);
+    expect(find('AWS/States', 'ExecutionThrottled')).toHaveLength(1);
+    for (const metric of ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'DatabaseConnectionsCurrentlySessionPinned']) {
+      expect(find('AWS/RDS', metric), metric).toHaveLength(1);
+    }
+    expect(find('AWS/RDS', 'DatabaseConnectionsCurrentlySessionPinned')[0].Dimensions).toEqual([{ Name: 'ProxyName', Value: `flowlink-${stage}-proxy` }]);
+    expect(find('Flowlink', 'HealthScore')).toMatchObject([{ Statistic: 'SampleCount', TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 }]);
+    // the alarm topic's key serves only this account's CloudWatch alarms
+    const [[, key]] = ofType(stateless$, 'AWS::KMS::Key') as [[string, Resource]];
+    const cloudwatch = key.Properties.KeyPolicy.Statement.find((st: any) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(cloudwatch.Condition.StringEquals).toEqual({ 'aws:SourceAccount': config.account });
     const [critical] = find('Flowlink', 'CriticalViolations');
     expect(critical).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Dimensions: [{ Name: 'service', Value: 'flowlink' }] });
     expect(ofType(stateless$, 'AWS::SNS::Subscription')).toHaveLength(config.alarms.email ? 1 : 0);

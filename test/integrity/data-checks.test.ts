@@ -87,13 +87,21 @@ describe('integrity data checks', () => {
     bad['missing_link.migration_waves'] = [await missing.migration_waves()];
     bad['missing_link.wave_plans'] = [await missing.wave_plans()];
 
-    // allowed: an import still being stored, and its raw records (info only)
-    const stored = await importRow(null, 'stored');
+    // allowed: an import of an S3 object just stored, and its raw records (info only)
+    const stored = await insert(sql, 'data_imports', { ...own(A), import_name: 'x', filename: 'x.csv', status: 'stored', s3_bucket: 'b', s3_key: 'imports/x.csv', s3_etag: 'e1' });
     const storedRaw = await Promise.all([1, 2].map((n) => insert(sql, 'raw_import_records', {
       ...own(A), data_import_id: stored, master_flow_id: null, row_number: n, raw_data: jsonb({ n }),
     })));
     bad['unlinked_pending.data_imports'] = [stored];
     bad['unlinked_pending.raw_import_records'] = storedRaw;
+    // no pipeline will link these any more: stored past the stale window, or with no S3 object
+    // (adopted from the legacy database): warnings naming their ids
+    const stale = await insert(sql, 'data_imports', { ...own(A), import_name: 'x', filename: 'old.csv', status: 'stored', s3_bucket: 'b', s3_key: 'imports/old.csv', s3_etag: 'e2',
+      created_at: new Date(Date.now() - 3 * 3600_000).toISOString() });
+    const adopted = await importRow(null, 'pending');
+    const staleRaw = await insert(sql, 'raw_import_records', { ...own(A), data_import_id: stale, master_flow_id: null, row_number: 1, raw_data: jsonb({ n: 1 }) });
+    bad['unlinked_stale.data_imports'] = [stale, adopted];
+    bad['unlinked_stale.raw_import_records'] = [staleRaw];
 
     // dangling: a flow_id that exists nowhere
     const ghost = children(GHOST);
@@ -127,7 +135,10 @@ describe('integrity data checks', () => {
     })];
 
     // master flows: a type the product does not know, one stuck running, one running but recently updated
-    fUnknown = await createMasterFlow(sql, A, 'legacy_wizard');
+    // a literal, not a parameter: a connection that prepared this insert before flow_type became text still binds it as the enum
+    [{ flow_id: fUnknown }] = await sql.unsafe<{ flow_id: string }[]>(
+      `insert into ${MASTER} (client_account_id, engagement_id, flow_type, flow_name) values ($1, $2, 'legacy_wizard', 'test flow') returning flow_id`,
+      [A.clientAccountId, A.engagementId]);
     fStuck = await createMasterFlow(sql, A);
     await sql`update ${sql(MASTER)} set flow_status = 'running', updated_at = now() - interval '3 hours' where flow_id = ${fStuck}`;
     await sql`update ${sql(MASTER)} set flow_status = 'running', updated_at = now() - interval '10 minutes' where flow_id = ${fA4}`;
@@ -141,10 +152,20 @@ describe('integrity data checks', () => {
     expect(report.ok).toBe(false);
     expect(report.healthScore).toBeLessThan(100);
     expect(report.tables.raw_import_records).toEqual({
-      rows: 1 + 1 + 1 + 2 + 2 + 1 + 1 + 1, nullMasterFlowId: 1, danglingMasterFlowId: 2, inconsistent: 1, crossTenant: 1,
+      rows: 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1, nullMasterFlowId: 1, danglingMasterFlowId: 2, inconsistent: 1, crossTenant: 1,
     });
     expect(report.tables.assessments).toEqual({ rows: 3 + 1 + 1 + 1, nullMasterFlowId: 1, danglingMasterFlowId: 1, inconsistent: 0, crossTenant: 1 });
     expect(report.masterFlows).toBe(6);
+  });
+
+  it('unlinked imports no pipeline will link lower the health score, and only they do', async () => {
+    const report = await runIntegrityCheck(database.current.sql, { schema: false });
+    const stale = report.checks.filter((c) => c.id.startsWith('unlinked_stale.'));
+    expect(stale.map((c) => [c.id, c.severity, c.count])).toEqual([['unlinked_stale.data_imports', 'warning', 2], ['unlinked_stale.raw_import_records', 'warning', 1]]);
+    expect(stale[0]!.description).toMatch(/flowlink backfill.*by hand.*archive/);
+    const { healthScore } = await import('../../db/integrity/score.ts');
+    const without = report.checks.map((c) => (c.id.startsWith('unlinked_stale.') ? { ...c, count: 0, sampleIds: [] } : c));
+    expect(healthScore(report.checks, 1_000_000)).toBeCloseTo(healthScore(without, 1_000_000) - 4, 5);
   });
 
   it('honours the configured age of a stuck flow', async () => {

@@ -64,13 +64,34 @@ describe('StoreImport idempotency', () => {
     expect((await snapshot(key)).imports).toHaveLength(1);
   });
 
-  it('refuses an object that is missing or was overwritten since the event (NotFoundError)', async () => {
-    const { key, etag, result } = await world.drop('moving.csv', inventory(2));
-    await result;
+  it('refuses an object that is missing or was overwritten since the event before it was stored (NotFoundError)', async () => {
+    const key = `imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/moving.csv`;
+    const { etag } = await world.s3.put(key, inventory(2));
     await world.s3.put(key, inventory(3));
     await expect(world.run(key, etag)).rejects.toThrow(NotFoundError);
     await expect(world.run(key, etag)).rejects.toThrow(/has changed since the event/);
     await expect(world.run(`${key}.missing`)).rejects.toThrow(/does not exist/);
+  });
+
+  it('finds the import of a version it stored without asking S3: overwritten or deleted since, it is reused, not refused', async () => {
+    const { key, etag, result } = await world.drop('stored-then-moved.csv', inventory(2));
+    const first = await result;
+    await world.s3.put(key, inventory(3));
+    expect(await world.run(key, etag)).toEqual({ ...first, reused: true });
+    expect((await snapshot(key)).imports.map((i) => i.status)).toEqual(['stored']);
+  });
+
+  it('refuses a key outside the tenant\'s prefix (an execution started by hand with an edited tenant) with TenantError, writing nothing', async () => {
+    const other = await createTenant(world.sql);
+    const { key, etag } = await world.s3.put(`imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/hand.csv`, inventory(2))
+      .then((r) => ({ ...r, key: `imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/hand.csv` }));
+    for (const tenant of [other, { clientAccountId: world.tenant.clientAccountId, engagementId: other.engagementId }]) {
+      await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...tenant }))
+        .rejects.toMatchObject({ name: 'TenantError', message: expect.stringMatching(/hand\.csv is not under imports\//) });
+    }
+    await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key: 'hand.csv', etag, ...world.tenant }))
+      .rejects.toThrow(TenantError);
+    expect((await snapshot(key)).imports).toHaveLength(0);
   });
 
   it('opens and closes its own pool when given a database URL', async () => {

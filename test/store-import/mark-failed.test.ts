@@ -42,7 +42,7 @@ describe('markImportFailed', () => {
     const flowId = await createMasterFlow(database.current.sql, tenant);
     const id = await storedImport('a.csv', flowId);
     const out = await markImportFailed(database.current.sql, { dataImportId: id, ...tenant }, failure);
-    expect(out).toEqual({ dataImportId: id, flowId });
+    expect(out).toEqual({ dataImportId: id, flowId, marked: true });
     const first = await state(id);
     expect(first).toMatchObject({
       status: 'failed', error_message: 'orphans found', details_type: 'object',
@@ -58,7 +58,7 @@ describe('markImportFailed', () => {
     const flowId = await createMasterFlow(database.current.sql, tenant);
     const id = await storedImport('b.csv');
     const out = await markImportFailed(pool, { bucket: 'imports', key: 'b.csv', etag: 'etag-1', flowId, ...tenant }, failure);
-    expect(out).toEqual({ dataImportId: id, flowId });
+    expect(out).toEqual({ dataImportId: id, flowId, marked: true });
     const [flow] = await database.current.sql`select flow_status, jsonb_typeof(error_details) as t from crewai_flow_state_extensions where flow_id = ${flowId}`;
     expect(flow).toEqual({ flow_status: 'failed', t: 'object' });
     expect(await state(id)).toMatchObject({ status: 'failed', records: 1 });
@@ -71,6 +71,32 @@ describe('markImportFailed', () => {
     expect(b).toEqual(a);
     const rows = await database.current.sql`select filename, status, s3_version_id, master_flow_id from data_imports where s3_key = ${target.key}`;
     expect(rows).toEqual([{ filename: 'never.csv', status: 'failed', s3_version_id: 'v1', master_flow_id: null }]);
+  });
+
+  it('never moves a completed import or a completed/cancelled master flow back, by id or by S3 identity (marked: false, rows untouched)', async () => {
+    const sql = database.current.sql;
+    for (const [importStatus, flowStatus] of [['completed', 'completed'], ['processing', 'cancelled'], ['completed', 'running']] as const) {
+      const flowId = await createMasterFlow(sql, tenant);
+      const key = `final-${importStatus}-${flowStatus}.csv`;
+      const id = await storedImport(key, flowId);
+      await sql`update crewai_flow_state_extensions set flow_status = ${flowStatus} where flow_id = ${flowId}`;
+      await sql`update data_imports set status = ${importStatus}, completed_at = now() where id = ${id}`;
+      const rows = () => sql`select to_jsonb(d) as d, to_jsonb(f) as f from data_imports d join crewai_flow_state_extensions f on f.flow_id = d.master_flow_id where d.id = ${id}`;
+      const before = await rows();
+      const byId = await markImportFailed(sql, { dataImportId: id, ...tenant }, failure);
+      const byObject = await markImportFailed(pool, { bucket: 'imports', key, etag: 'etag-1', ...tenant }, failure);
+      if (importStatus === 'completed') {
+        expect(byId).toEqual({ dataImportId: id, flowId, marked: false });
+        expect(byObject).toEqual({ dataImportId: id, flowId, marked: false });
+        expect(await rows()).toEqual(before);
+      } else {
+        // the import may still fail; its cancelled flow stays cancelled
+        expect(byId.marked).toBe(true);
+        const [after] = await rows();
+        expect(after!.d).toMatchObject({ status: 'failed' });
+        expect(after!.f).toEqual(before[0]!.f);
+      }
+    }
   });
 
   it('stays within the tenant', async () => {

@@ -139,3 +139,18 @@ export async function importState(sql: Sql, tenant: Tenant) {
     where i.client_account_id = ${tenant.clientAccountId} and i.engagement_id = ${tenant.engagementId}`;
   return row;
 }
+
+/**
+ * Every row of the tenant in the workflow's tables, whole (timestamps and ids included), in a
+ * stable order: what "a replay changes nothing" is compared by, strictly.
+ */
+export async function tenantRows(sql: Sql, tenant: Tenant): Promise<Record<string, unknown[]>> {
+  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets'];
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    const rows = await sql`select to_jsonb(t) as row from ${sql(table)} t
+      where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
+    out[table] = rows.map((r) => JSON.stringify(r.row)).sort();
+  }
+  return out;
+}

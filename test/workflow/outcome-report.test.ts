@@ -167,7 +167,12 @@ describe('the outcome report and event of every drop', () => {
       afterStep: async (state, input) => {
         if (state !== 'FinishDiscovery') return;
         const { dataImportId } = input as { dataImportId: string };
-        await world.sql`update raw_import_records set master_flow_id = null where data_import_id = ${dataImportId} and row_number = 2`;
+        // the database refuses to unlink a record of a linked import (raw_import_records_link_kept):
+        // the sabotage takes backfill --undo's transaction-local way around it
+        await world.sql.begin(async (tx) => {
+          await tx`select set_config('flowlink.restoring_backfill', 'on', true)`;
+          await tx`update raw_import_records set master_flow_id = null where data_import_id = ${dataImportId} and row_number = 2`;
+        });
       },
     });
     expect(record.error?.name).toBe('IntegrityViolationError');

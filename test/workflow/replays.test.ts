@@ -40,6 +40,18 @@ function crashOnceAfter(step: StepState, chunks: number) {
   };
 }
 
+/** Stops the execution once, right after `step`'s handler returned (inside its second chunk for a Map). */
+function stopOnceAfter(step: StepState, chunks: number, status: 'ABORTED' | 'TIMED_OUT') {
+  let stopped = false;
+  const target: TaskState = isMap(step) ? CHUNK_STATES[step] : step;
+  return (state: string, input: unknown, execution: { stop(status: 'ABORTED' | 'TIMED_OUT'): never }) => {
+    if (state !== target || stopped) return;
+    if (isMap(step) && (input as { chunk: number }).chunk !== Math.min(1, chunks - 1)) return;
+    stopped = true;
+    execution.stop(status);
+  };
+}
+
 // The same suite with the definition's chunk size (the 25-row sample in one chunk) and with 10 rows
 // a chunk (3 chunks): replays, redrives and integrity hold for a multi-chunk import.
 describe.each([
@@ -75,24 +87,48 @@ describe.each([
     expect((await importState(world.sql, cleanTenant))!.status).toBe('completed');
   });
 
-  for (const step of STEP_STATES) {
-    const where = isMap(step) ? `inside one chunk of ${step}` : `right after ${step}'s writes`;
-    it(`a crash ${where}, then a redrive, ends with exactly the database of a clean run`, async () => {
+  for (const [i, step] of STEP_STATES.entries()) {
+    // What AWS redrives: an execution stopped while the Task ran (StopExecution, or the execution's
+    // TimeoutSeconds): no Catch ran, and the redrive continues from that Task (for a Map step, from
+    // the Map: the stop comes inside one chunk).
+    const stop = i % 2 ? 'TIMED_OUT' : 'ABORTED';
+    const where = isMap(step) ? `inside one chunk of ${step}` : `after ${step}'s writes`;
+    it(`the execution ${stop} ${where}, before the result came back: a redrive continues from ${step} and ends with exactly the database of a clean run`, async () => {
       const tenant = await world.tenant();
-      const { record } = await drop(tenant, { afterStep: crashOnceAfter(step, chunks) });
+      const stopOnce = stopOnceAfter(step, chunks, stop);
+      const { record } = await drop(tenant, { afterStep: (state, input, _output, execution) => stopOnce(state, input, execution) });
 
-      expect(record.status).toBe('FAILED');
-      expect(record.error?.name).toBe('StepCrashError');
-      const failed = (await importState(world.sql, tenant))!;
-      expect(failed.status).toBe('failed');
-      expect(failed.error_details).toMatchObject({ errorName: 'StepCrashError', step });
-      expect(await tenantSnapshot(world.sql, tenant)).not.toEqual(clean);
+      expect(record.status).toBe(stop);
+      expect(record.events.some((e) => e.state === 'MarkFailed')).toBe(false);
+      // ValidateIntegrity's writes are the last ones: the database is already the clean run's
+      if (step !== 'ValidateIntegrity') expect(await tenantSnapshot(world.sql, tenant)).not.toEqual(clean);
 
       const redriven = await world.workflow().redrive(record.name);
       expect(redriven.status, JSON.stringify(redriven.error)).toBe('SUCCEEDED');
       expect(redriven.redriveCount).toBe(1);
       const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
       expect(topLevel(rerun)).toEqual(CHAIN.slice(CHAIN.indexOf(step)));
+      expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
+    });
+
+    it(`a step error right after ${step}'s writes is caught and marked failed; as on AWS its redrive fails again in the Fail state; start again ends with the database of a clean run`, async () => {
+      const tenant = await world.tenant();
+      const { record } = await drop(tenant, { afterStep: crashOnceAfter(step, chunks) });
+
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.name).toBe('StepCrashError');
+      const failed = (await importState(world.sql, tenant))!;
+      expect(failed.status).toBe(step === 'ValidateIntegrity' ? 'completed' : 'failed');
+      if (step !== 'ValidateIntegrity') expect(failed.error_details).toMatchObject({ errorName: 'StepCrashError', step });
+
+      const redriven = await world.workflow().redrive(record.name);
+      expect(redriven.status).toBe('FAILED');
+      expect(redriven.error?.name).toBe('StepCrashError');
+      const rerun = redriven.events.slice(redriven.events.findIndex((e) => e.type === 'ExecutionRedriven'));
+      expect(rerun.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual(['Failed']);
+
+      const again = await world.workflow().replay(record.name);
+      expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
       expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
     });
   }
@@ -152,10 +188,16 @@ describe.each([
           update raw_import_records set master_flow_id = ${other!.flow_id}
           where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
           .rejects.toMatchObject({ constraint_name: 'raw_import_records_data_import_link_fkey' });
-        // sabotage no constraint forbids: one raw record of the linked import loses its link
-        await world.sql`
+        // taking a record's link away is refused too (raw_import_records_link_kept); what no
+        // constraint forbids (a per-row insert check costs the COPY too much): an unlinked record
+        // inserted into the linked import
+        await expect(world.sql`
           update raw_import_records set master_flow_id = null
-          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`;
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
+          .rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
+        await world.sql`
+          insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
+          values (${dataImportId}, ${tenant.clientAccountId}, ${tenant.engagementId}, 26, '{"hostname": "sneaked-in"}')`;
       },
     });
 

@@ -22,6 +22,11 @@ export interface ParsedTable {
   rows: AsyncIterable<Record<string, unknown>>;
   /** Format details recorded in data_imports.import_config (BOM, `sep=` line, ...). */
   details: Record<string, unknown>;
+  /**
+   * Releases what the reader holds (the workbook's spool file). The caller calls it on every path:
+   * a row stream that is never started never runs its own cleanup. Safe to call twice.
+   */
+  close?(): Promise<void>;
 }
 
 export interface HeaderRename {

@@ -67,6 +67,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
       headerRenames: renames,
       rows: dataRows(sheet, headers, details, ctx, cleanup),
       details,
+      close: cleanup,
     };
   } catch (err) {
     await cleanup();

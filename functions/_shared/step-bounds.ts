@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
+import { driverError, type Db } from '../../db/client.ts';
+import { TransientError } from './errors.ts';
+
+/**
+ * A step's time bounds, all derived from one setting: the step's budget, which is its Lambda's
+ * timeout (read from the invocation's remaining time when it starts; locally the Task's
+ * TimeoutSeconds, or the runner's override in tests). They nest, innermost first:
+ *
+ * - `lockTimeoutMs` (PostgreSQL lock_timeout): a statement never queues long behind another
+ *   transaction; it fails with 55P03, which is retried.
+ * - `statementTimeoutMs` (statement_timeout): the server cancels a statement that runs too long.
+ * - `idleInTransactionMs` (idle_in_transaction_session_timeout): the server ends a session whose
+ *   client went away in the middle of a transaction (a Lambda that timed out or lost its network),
+ *   which releases that attempt's locks.
+ * - `deadlineMs`: the handler stops waiting, closes its connection and throws TransientError (a
+ *   network black hole answers nothing, so no server-side bound can end the wait).
+ * - the budget itself: the Lambda's timeout; then the Task's TimeoutSeconds.
+ */
+export interface StepBounds {
+  budgetMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionMs: number;
+  deadlineMs: number;
+}
+
+export function stepBounds(budgetMs: number): StepBounds {
+  const budget = Math.max(Math.floor(budgetMs), 1_000);
+  return {
+    budgetMs: budget,
+    lockTimeoutMs: Math.min(Math.floor(budget * 0.1), 10_000),
+    statementTimeoutMs: Math.floor(budget * 0.75),
+    idleInTransactionMs: Math.min(Math.floor(budget * 0.25), 60_000),
+    deadlineMs: Math.floor(budget * 0.9),
+  };
+}
+
+/** The budget of an invocation: the Lambda's remaining time when it starts (its timeout, give or take the cold start). */
+export function budgetOf(context: { getRemainingTimeInMillis?: () => number } | undefined, fallbackMs = 60_000): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining && Number.isFinite(remaining) && remaining > 0 ? remaining : fallbackMs;
+}
+
+/** Short step codes: an application_name holds at most 63 bytes. */
+const CODES: Record<string, string> = {
+  StoreImport: 'SI', CreateMasterFlow: 'CMF', LinkRecords: 'LR', StartDiscovery: 'SD', ValidateIntegrity: 'VI', MarkFailed: 'MF',
+};
+
+/**
+ * The name an attempt of `step` carries for `key` (an import id, or a hash of the S3 object) while
+ * its transaction runs, before its deadline is appended: how a later attempt finds it.
+ */
+export function attemptName(step: string, key: string): string {
+  const id = /^[0-9a-f-]{36}$/.test(key) ? key : createHash('sha256').update(key).digest('hex').slice(0, 32);
+  return `fl:${CODES[step] ?? step.slice(0, 8)}:${id}`;
+}
+
+/**
+ * The statement every step transaction starts with, one round trip:
+ * - the bounds as transaction-local settings (statement_timeout, lock_timeout,
+ *   idle_in_transaction_session_timeout);
+ * - application_name = the attempt's name and its deadline (epoch seconds, on the server's clock);
+ * - the fence: a session of an earlier attempt of the same step for the same key whose deadline has
+ *   passed is terminated. Its own handler has given up on it by then (the deadline closed its
+ *   connection, or its Lambda timed out and the state machine retried), but the server may not know
+ *   yet (a black-holed network, a COPY waiting for data that will never come), and its locks would
+ *   make the retry queue behind it. Steps are idempotent, so it loses nothing. A live concurrent
+ *   attempt (within its deadline) is left alone: the retry waits for it at most lock_timeout, then
+ *   fails with 55P03, which is retried.
+ */
+export const FENCE_SQL = `
+  select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+         set_config('idle_in_transaction_session_timeout', $3, true),
+         set_config('application_name', $4 || ':' || ceil(extract(epoch from clock_timestamp()) + $5::numeric / 1000)::bigint, true),
+         (select count(pg_terminate_backend(a.pid)) from pg_stat_activity a
+          where a.application_name like $4 || ':%' and a.pid <> pg_backend_pid() and a.datname = current_database()
+            and split_part(a.application_name, ':', 4) ~ '^[0-9]+$'
+            and split_part(a.application_name, ':', 4)::bigint < extract(epoch from clock_timestamp())) as fenced`;
+
+export function fenceParams(bounds: StepBounds, name: string): string[] {
+  const remaining = Math.max(0, deadlineAt() - Date.now());
+  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name, String(remaining)];
+}
+
+/** Runs FENCE_SQL in a postgres.js transaction. */
+export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, step: string, key: string): Promise<void> {
+  await tx.unsafe(FENCE_SQL, fenceParams(bounds, attemptName(step, key)));
+}
+
+/**
+ * Bounds for the step running now. Each handler invocation sets them (from its context) when it
+ * starts; a core called without a handler (tests, the CLI) gets the default budget from the call.
+ */
+let current: { bounds: StepBounds; startedAt: number | null } = {
+  bounds: stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000), startedAt: null,
+};
+export const currentBounds = (): StepBounds => current.bounds;
+/** When the running attempt's deadline passes (epoch ms). */
+const deadlineAt = (): number => (current.startedAt ?? Date.now()) + current.bounds.deadlineMs;
+export function setCurrentBounds(bounds: StepBounds, startedAt = Date.now()): void {
+  current = { bounds, startedAt };
+}
+
+/**
+ * Races `work` against the deadline. When it passes, `abandon` closes the connection (whatever the
+ * work still waits for then fails on its own) and the step fails with TransientError, which the
+ * state machine retries.
+ */
+export async function withDeadline<T>(step: string, bounds: StepBounds, abandon: () => Promise<void> | void, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      Promise.resolve().then(abandon).catch(() => {});
+      reject(new TransientError(`${step}: no answer from the database within ${bounds.deadlineMs} ms (deadline of a ${bounds.budgetMs} ms budget); the connection was closed`));
+    }, bounds.deadlineMs);
+  });
+  const running = work();
+  running.catch(() => {}); // settles after the deadline when abandoned
+  try {
+    return await Promise.race([running, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What a step does when its connection is lost inside its transaction (the handler: destroy the
+ * container's client at once). postgres.js 3.4.9 answers a failed transaction with a ROLLBACK on
+ * the same connection, and a write to a connection that has closed throws from a timer, out of
+ * reach of any catch: the process ends (porsager/postgres#1154, #1208). A destroyed client refuses
+ * the ROLLBACK instead of writing it.
+ */
+let onConnectionLoss: (() => Promise<void>) | null = null;
+export function setConnectionLossHandler(handler: (() => Promise<void>) | null): void {
+  onConnectionLoss = handler;
+}
+const isConnectionLoss = (err: unknown) => /^CONNECTION_(CLOSED|DESTROYED|ENDED)$/.test(String((err as { code?: unknown })?.code));
+
+/**
+ * A step's one transaction: begins, applies the current bounds and the fence (FENCE_SQL), then runs
+ * `work` with the transaction (Drizzle over it: `orm(tx)`). A Drizzle-wrapped failure is rethrown as
+ * the driver's own error, so error_message never carries the statement text.
+ */
+export function stepTransaction<T>(client: Sql | Db, step: string, key: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  const sql = '$client' in client ? client.$client : client;
+  return sql.begin(async (tx) => {
+    try {
+      await fenceTransaction(tx, currentBounds(), step, key);
+      return await work(tx);
+    } catch (err) {
+      const cause = driverError(err);
+      if (isConnectionLoss(cause) && onConnectionLoss) await onConnectionLoss().catch(() => {});
+      throw cause;
+    }
+  }) as Promise<T>;
+}
