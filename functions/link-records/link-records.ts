@@ -36,8 +36,10 @@ export interface FinishLinkInput extends Scope {
  * import's (id, master_flow_id)). Its own short transaction: chunks queue on the import row only
  * for this, never for the length of their UPDATE.
  */
-async function claimImport(sql: Sql, input: Scope): Promise<void> {
-  await stepTransaction(sql, 'LinkRecords', input.dataImportId, async (tx) => {
+async function claimImport(sql: Sql, input: Scope, attempt: { step: string; key: string }): Promise<void> {
+  // named as the caller's attempt: its fence ends an abandoned earlier attempt of the same chunk (or
+  // FinishLink), whose lock on the import row this claim would otherwise queue behind
+  await stepTransaction(sql, attempt.step, attempt.key, async (tx) => {
     const [imp] = await tx<{ master_flow_id: string | null }[]>`
       select master_flow_id from data_imports
       where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
@@ -72,9 +74,10 @@ async function claimImport(sql: Sql, input: Scope): Promise<void> {
  * 3. Every record of the range now carries the flow, or LinkCountMismatchError (rolled back).
  */
 export async function linkChunk(sql: Sql, input: LinkChunkInput): Promise<ChunkResult> {
-  await claimImport(sql, input);
+  const attempt = { step: 'LinkChunk', key: `${input.dataImportId}#${input.chunk}` };
+  await claimImport(sql, input, attempt);
   const toRow = input.fromRow + input.chunkRows - 1;
-  return stepTransaction(sql, 'LinkChunk', `${input.dataImportId}#${input.chunk}`, async (tx) => {
+  return stepTransaction(sql, attempt.step, attempt.key, async (tx) => {
     await tx`
       update raw_import_records set master_flow_id = ${input.flowId}
       where data_import_id = ${input.dataImportId} and row_number between ${input.fromRow} and ${toRow}
@@ -106,8 +109,9 @@ export async function linkChunk(sql: Sql, input: LinkChunkInput): Promise<ChunkR
  */
 export async function finishLink(sql: Sql, input: FinishLinkInput): Promise<{ linkedCount: number }> {
   const scope = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  await claimImport(sql, input);
-  return stepTransaction(sql, 'FinishLink', input.dataImportId, async (tx) => {
+  const attempt = { step: 'FinishLink', key: input.dataImportId };
+  await claimImport(sql, input, attempt);
+  return stepTransaction(sql, attempt.step, attempt.key, async (tx) => {
     const [imp] = await tx<{ total_records: number | null }[]>`
       select total_records from data_imports where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
         and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
