@@ -40,9 +40,11 @@ export interface FinishLinkInput extends Scope {
  * import's (id, master_flow_id)). Its own short transaction: chunks queue on the import row only
  * for this, never for the length of their UPDATE.
  */
-async function claimImport(client: Sql | Db, input: Scope): Promise<void> {
+async function claimImport(client: Sql | Db, input: Scope, attempt: { step: string; key: string }): Promise<void> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  await stepTransaction(client, 'LinkRecords', input.dataImportId, async (sqlTx) => {
+  // named as the caller's attempt: its fence ends an abandoned earlier attempt of the same chunk (or
+  // FinishLink), whose lock on the import row this claim would otherwise queue behind
+  await stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
     const tx = orm(sqlTx);
     const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
@@ -83,9 +85,10 @@ async function countLinked(tx: Tx, input: Scope, range?: { fromRow: number; toRo
  * 3. Every record of the range now carries the flow, or LinkCountMismatchError (rolled back).
  */
 export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promise<ChunkResult> {
-  await claimImport(client, input);
+  const attempt = { step: 'LinkChunk', key: `${input.dataImportId}#${input.chunk}` };
+  await claimImport(client, input, attempt);
   const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
-  return stepTransaction(client, 'LinkChunk', `${input.dataImportId}#${input.chunk}`, async (sqlTx) => {
+  return stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
     const tx = orm(sqlTx);
     await tx.update(rawImportRecords)
       .set({ masterFlowId: input.flowId })
@@ -119,8 +122,9 @@ export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promis
  */
 export async function finishLink(client: Sql | Db, input: FinishLinkInput): Promise<{ linkedCount: number }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  await claimImport(client, input);
-  return stepTransaction(client, 'FinishLink', input.dataImportId, async (sqlTx) => {
+  const attempt = { step: 'FinishLink', key: input.dataImportId };
+  await claimImport(client, input, attempt);
+  return stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
     const tx = orm(sqlTx);
     const [imp] = await tx.select({ totalRecords: dataImports.totalRecords }).from(dataImports)
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
