@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closeLambdaDatabase, lambdaDatabase, resolveDatabaseUrl } from '../../functions/_shared/database.ts';
 import { classifyError } from '../../functions/_shared/errors.ts';
 import { attemptName, setCurrentBounds, stepBounds } from '../../functions/_shared/step-bounds.ts';
-import { linkRecords } from '../../functions/link-records/link-records.ts';
+import { finishLink, linkChunk } from '../../functions/link-records/link-records.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createMasterFlow, createTenant } from '../support/fixtures.ts';
 import { jsonb } from '../../db/client.ts';
@@ -61,7 +61,7 @@ describe('step bounds', () => {
       const session = postgres(database.current.url, { max: 1, onnotice: () => {} });
       let release!: () => void;
       const holding = session.begin(async (tx) => {
-        await tx`select set_config('application_name', ${`${attemptName('LinkRecords', imp!.id)}:${deadlineEpochSeconds}`}, true)`;
+        await tx`select set_config('application_name', ${`${attemptName('FinishLink', imp!.id)}:${deadlineEpochSeconds}`}, true)`;
         await tx`select 1 from data_imports where id = ${imp!.id} for update`;
         await new Promise<void>((r) => { release = r; });
       }).catch((err) => err);
@@ -69,8 +69,10 @@ describe('step bounds', () => {
       return { session, holding, release: () => release() };
     };
 
+    // the chunk is linked; FinishLink is the attempt that an earlier FinishLink may block
+    await linkChunk(sql, { ...input, fromRow: 1, chunkRows: 1, chunk: 0, chunks: 1 });
     const live = await earlier(Math.floor(Date.now() / 1000) + 120);
-    const waited = await linkRecords(sql, input).catch((err) => err);
+    const waited = await finishLink(sql, input).catch((err) => err);
     expect(waited).toMatchObject({ code: '55P03' });
     expect(classifyError(waited)).toMatchObject({ name: 'TransientError' });
     live.release();
@@ -78,7 +80,7 @@ describe('step bounds', () => {
     await live.session.end();
 
     const abandoned = await earlier(Math.floor(Date.now() / 1000) - 1);
-    expect(await linkRecords(sql, input)).toEqual({ linkedCount: 1 });
+    expect(await finishLink(sql, input)).toEqual({ linkedCount: 1 });
     // terminated by the fence (postgres.js reports the server closing it as CONNECTION_CLOSED)
     expect((await abandoned.holding)?.code).toMatch(/^(57P01|CONNECTION_CLOSED)$/);
     await abandoned.session.end({ timeout: 0 });
