@@ -43,7 +43,7 @@ describe('workbook spool files', () => {
     proxy.fired.length = 0;
     proxy.step = 'spool';
     // the import row is inserted and answered; 30 ms later, while S3 and the spool file are read, the connection drops
-    proxy.arm({ step: 'spool', kind: 'mid-statement', match: /insert into data_imports/i });
+    proxy.arm({ step: 'spool', kind: 'mid-statement', match: /insert into "?data_imports"?/i });
     const err = await storeImport({ s3: world.s3.s3, pool: proxied }, { bucket: world.s3.bucket, key, etag, ...world.tenant }).catch((e) => e);
     expect(proxy.fired).toHaveLength(1);
     expect(err).toBeInstanceOf(Error);

@@ -21,14 +21,15 @@ const STEP_BUDGET_MS = 8_000;
 
 /** Each step's main statement: where "mid-statement" and "hang" strike. */
 const MAIN: Record<Exclude<TaskState, 'MarkFailed'>, Fault['match']> = {
+  // identifiers may come quoted: Drizzle quotes every table and column it names
   StoreImport: 'copy-data',
-  CreateMasterFlow: /insert into crewai_flow_state_extensions/i,
-  LinkChunk: /update raw_import_records set master_flow_id/i,
-  FinishLink: /update data_imports set\s+status = case/i,
-  PlanDiscovery: /update data_imports set source_system/i,
-  DiscoverChunk: /insert into assets/i,
-  FinishDiscovery: /update discovery_flows set/i,
-  ValidateIntegrity: /update data_imports set status = 'completed'/i,
+  CreateMasterFlow: /insert into "?crewai_flow_state_extensions"?/i,
+  LinkChunk: /update "?raw_import_records"? set "?master_flow_id"?/i,
+  FinishLink: /update "?data_imports"? set\s+"?status"? = case/i,
+  PlanDiscovery: /update "?data_imports"? set "?source_system"?/i,
+  DiscoverChunk: /insert into "?assets"?/i,
+  FinishDiscovery: /update "?discovery_flows"? set/i,
+  ValidateIntegrity: /update "?data_imports"? set "?status"? = /i,
 };
 /** Every Task state of the chain (the chunk Tasks of the Maps included); MarkFailed is the failure path. */
 const STEPS = TASK_STATES.filter((s): s is keyof typeof MAIN => s !== 'MarkFailed');
