@@ -115,7 +115,10 @@ async function measure(sql: postgres.Sql, rows: number, shape: Shape): Promise<B
     from (select master_flow_id, count(distinct data_import_id) as imports, count(*) as records
           from raw_import_records where master_flow_id is not null group by master_flow_id) f`;
 
-  const failing = [...report.checks, ...deep.checks].filter((c) => c.count > 0 && c.severity !== 'info').map((c) => c.id);
+  // the generated unlinked imports have no S3 object, which integrity rightly reports as unlinked for
+  // good (a warning for the operator); they are part of the shape measured, not a defect of it
+  const failing = [...report.checks, ...deep.checks]
+    .filter((c) => c.count > 0 && c.severity !== 'info' && !c.id.startsWith('unlinked_stale.')).map((c) => c.id);
   if (failing.length || !scoped.ok) throw new Error(`the generated data should be clean; failing: ${failing.join(', ')}`);
   const speedup = referenceSeconds / checkSeconds;
   const target = rows >= 10_000_000 ? '≤ 10 s and ≥ 10× the seeds' : '≥ 10× the seeds';
