@@ -2,11 +2,13 @@ import type { Sql } from '../../db/client.ts';
 import { jsonb } from '../../db/client.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
-import { parseRawData } from '../_shared/inventory/raw-data.ts';
-import { compilePlan, NUMERIC_TARGETS, toAsset } from '../_shared/inventory/to-asset.ts';
+import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { DiscoveryCountMismatchError, NotFoundError } from '../_shared/errors.ts';
-import { markSkipped, upsertAssets, upsertFieldMappings, type AssetRow } from './write-discovery.ts';
+import { upsertFieldMappings } from './write-discovery.ts';
+import { discoverRows } from './discover-rows.ts';
+
+export { discoverRows, type ChunkCounts } from './discover-rows.ts';
 
 export interface DiscoveryInput {
   clientAccountId: string;
@@ -124,61 +126,6 @@ export async function planDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promi
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
   return { rows, lastRow: imp?.last_row ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
-}
-
-export interface ChunkCounts {
-  rows: number;
-  assets: number;
-  skipped: number;
-}
-
-/**
- * Discovery of one row range (a DiscoverChunk of the StartDiscovery Map), in the caller's
- * transaction: reads the plan the import was planned with, pages through the range by row_number
- * (constant memory), normalises each row and upserts each page's assets in one statement;
- * templates and rows with no identity are skipped with the reason on the raw record.
- *
- * Idempotency: assets are keyed by raw_import_record_id, skips are a raw record's own columns: a
- * range run again, at once, or after a crash leaves the same rows.
- */
-export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
-  const batchSize = options.batchSize ?? 5000;
-  const [flow] = await tx<{ plan: MappingPlan | null; decisions: Record<string, DecimalDecision> | null; filename: string }[]>`
-    select d.crew_outputs -> 'field_mapping' -> 'plan' as plan, d.crew_outputs -> 'field_mapping' -> 'decimal_marks' as decisions, i.filename
-    from discovery_flows d join data_imports i on i.id = d.data_import_id
-    where d.id = ${input.discoveryFlowId} and d.master_flow_id = ${input.flowId} and i.id = ${input.dataImportId}
-      and d.client_account_id = ${input.clientAccountId} and d.engagement_id = ${input.engagementId}`;
-  if (!flow) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} of data import ${input.dataImportId} does not exist for master flow ${input.flowId} of this tenant`);
-  if (!flow.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
-  const plan = flow.plan;
-  // the decimal mark of each numeric column, decided once from the whole import by PlanDiscovery
-  const marks = Object.fromEntries(Object.entries(flow.decisions ?? {}).map(([header, d]) => [header, d.mark])) as Record<string, DecimalMark>;
-  const compiled = compilePlan(plan, marks);
-  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
-  // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
-  // keeps the plan on (data_import_id, row_number) even before the new rows have statistics.
-  for (let from = range.fromRow - 1; from < range.toRow; from += batchSize) {
-    const to = Math.min(from + batchSize, range.toRow);
-    const page = await tx<{ id: string; raw_data: string }[]>`
-      select id, raw_data::text as raw_data from raw_import_records
-      where data_import_id = ${input.dataImportId} and row_number > ${from} and row_number <= ${to}
-        and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-      order by row_number`;
-    const assets: AssetRow[] = [];
-    const skips: Array<{ id: string; reason: string; code: string }> = [];
-    for (const r of page) {
-      const raw = parseRawData(r.raw_data);
-      const out = toAsset(compiled, raw);
-      if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
-      else assets.push({ raw_import_record_id: r.id, ...out.asset });
-    }
-    counts.rows += page.length;
-    counts.assets += await upsertAssets(tx, input, assets, { filename: flow.filename, sourceSystem: plan.sourceSystem });
-    await markSkipped(tx, input, skips);
-    counts.skipped += skips.length;
-  }
-  return counts;
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * The first discovery of a row range writes its assets with COPY: the same columns and values as
+ * upsertAssets' INSERT … ON CONFLICT, without PostgreSQL parsing every page as one JSON document
+ * first (the profile's largest server-side cost after the keys' checks). COPY cannot say ON
+ * CONFLICT, so it is only used where no asset of the range exists yet; a range discovered again
+ * takes the upsert, and so does a page whose COPY the server refused.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { and, between, eq, getTableName } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { assets, rawImportRecords } from '../../db/schema/index.ts';
+import type { TransactionSql } from 'postgres';
+import type { Scope, AssetRow } from './write-discovery.ts';
+
+type Value = string | number | boolean | null | undefined | object;
+
+/** A value in COPY's text format: \N for null, JSON for jsonb, the four escapes of text. */
+function field(value: Value): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N';
+  const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
+}
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+const a = assets;
+/** Per asset: the column and the value it takes (as upsertAssets' INSERT … SELECT writes them). */
+const ROW: Array<[PgColumn, (r: AssetRow) => Value]> = [
+  [a.rawImportRecordId, (r) => r.raw_import_record_id],
+  [a.name, (r) => r.name], [a.assetName, (r) => r.name], [a.hostname, (r) => r.hostname], [a.fqdn, (r) => r.fqdn],
+  [a.ipAddress, (r) => r.ip_address], [a.ipAddresses, (r) => r.ip_addresses], [a.macAddress, (r) => r.mac_address],
+  [a.operatingSystem, (r) => r.operating_system], [a.osVersion, (r) => r.os_version],
+  [a.cpuCores, (r) => r.cpu_cores], [a.memoryGb, (r) => r.memory_gb], [a.storageGb, (r) => r.storage_gb],
+  [a.assetType, (r) => r.asset_type], [a.assetTypeReason, (r) => r.asset_type_reason],
+  [a.environment, (r) => r.environment], [a.datacenter, (r) => r.datacenter], [a.location, (r) => r.location],
+  [a.businessOwner, (r) => r.business_owner], [a.technicalOwner, (r) => r.technical_owner], [a.department, (r) => r.department],
+  [a.applicationName, (r) => r.application_name], [a.criticality, (r) => r.criticality], [a.description, (r) => r.description],
+  [a.customAttributes, (r) => r.custom_attributes],
+];
+/** The same for every asset of the range. */
+const CONSTANT: PgColumn[] = [
+  a.clientAccountId, a.engagementId, a.masterFlowId, a.discoveryFlowId,
+  a.sourceFilename, a.discoverySource, a.discoveryMethod, a.discoveryTimestamp, a.importedAt, a.status,
+];
+const COPY_ASSETS = `copy ${getTableName(a)} (${[...CONSTANT, ...ROW.map(([c]) => c)].map((c) => c.name).join(', ')}) from stdin`;
+
+export interface CopyMeta {
+  filename: string;
+  sourceSystem: string;
+  /** The transaction's now(), as text: what the INSERT's now() writes. */
+  now: string;
+}
+
+/**
+ * Inserts one page of new assets with COPY, in the caller's transaction, under a savepoint.
+ * Returns false, with the savepoint rolled back and nothing written, when the server refused the
+ * COPY: the caller then writes the page with the upsert, which either succeeds (a concurrent run
+ * of the same rows got there first: its assets are updated in place) or fails with the server's
+ * own error for the value at fault.
+ */
+export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: CopyMeta): Promise<boolean> {
+  if (!rows.length) return true;
+  const prefix = [scope.clientAccountId, scope.engagementId, scope.flowId, scope.discoveryFlowId,
+    meta.filename, meta.sourceSystem, 'file_import', meta.now, meta.now, 'discovered'].map(field).join('\t');
+  let text = '';
+  for (const r of rows) {
+    // an integer column PostgreSQL would refuse: the upsert says which value
+    if (r.cpu_cores !== null && !(Number.isInteger(r.cpu_cores) && Math.abs(r.cpu_cores) <= 2 ** 31 - 1)) return false;
+    text += prefix;
+    for (const [, value] of ROW) text += `\t${field(value(r))}`;
+    text += '\n';
+  }
+  try {
+    await (tx as unknown as TransactionSql).savepoint((sp) => copy(sp as unknown as Sql, text));
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'COPY_IN_PROGRESS') throw err;
+    return false;
+  }
+}
+
+/**
+ * One COPY of `text`. postgres.js (3.4) never settles a COPY that the server refuses after its
+ * last row arrived (the stream's end waits for a CommandComplete that never comes), so the
+ * outcome is read from the statement after it: that one fails when the COPY failed, because the
+ * transaction is then aborted (up to the savepoint).
+ */
+async function copy(sql: Sql, text: string): Promise<void> {
+  const stream = await sql.unsafe(COPY_ASSETS).writable();
+  stream.on('error', () => {}); // a refusal while still writing: the next statement reports it
+  // postgres.js accepts the next statement once the Writable has called its final (CopyDone sent)
+  const finalSent = new Promise<void>((resolve) => {
+    const final = stream._final!.bind(stream);
+    stream._final = (callback) => { final(callback); resolve(); };
+    stream.once('close', resolve);
+  });
+  stream.end(text);
+  await finalSent;
+  await sql`select 1`;
+}
+
+/** Whether any raw record of the range already has an asset (then its writes are upserts). */
+export async function rangeHasAssets(tx: Sql, scope: Scope, range: { fromRow: number; toRow: number }): Promise<boolean> {
+  const r = rawImportRecords;
+  const found = await unwrapped(orm(tx).select({ id: a.id }).from(r)
+    .innerJoin(a, eq(a.rawImportRecordId, r.id))
+    .where(and(eq(r.dataImportId, scope.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, scope)))
+    .limit(1));
+  return found.length > 0;
+}

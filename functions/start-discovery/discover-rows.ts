@@ -1,0 +1,117 @@
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { discoveryFlows, dataImports, rawImportRecords } from '../../db/schema/index.ts';
+import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import { parseRawData } from '../_shared/inventory/raw-data.ts';
+import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
+import type { MappingPlan } from '../_shared/inventory/types.ts';
+import { NotFoundError } from '../_shared/errors.ts';
+import { copyAssets, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
+import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
+import { markSkipped, upsertAssets, type AssetRow } from './write-discovery.ts';
+
+export interface ChunkCounts {
+  rows: number;
+  assets: number;
+  skipped: number;
+}
+
+/**
+ * Discovery of one row range (a DiscoverChunk of the StartDiscovery Map), in the caller's
+ * transaction: reads the plan the import was planned with, pages through the range by row_number
+ * (constant memory), normalises each row and writes each page's assets in one statement (COPY on
+ * the range's first run, else an upsert); templates and rows with no identity are skipped with the
+ * reason on the raw record.
+ *
+ * Idempotency: assets are keyed by raw_import_record_id, skips are a raw record's own columns: a
+ * range run again, at once, or after a crash leaves the same rows (a run that loses the race to
+ * COPY the same rows fails with TransientError, and its retry updates them in place).
+ */
+export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
+  const batchSize = options.batchSize ?? 5000;
+  const d = discoveryFlows;
+  const [flow] = await unwrapped(orm(tx)
+    .select({
+      plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'`,
+      decisions: sql<Record<string, DecimalDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'decimal_marks'`,
+      filename: dataImports.filename,
+    })
+    .from(d).innerJoin(dataImports, eq(dataImports.id, d.dataImportId))
+    .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), eq(dataImports.id, input.dataImportId), inTenant(d, input))));
+  if (!flow) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} of data import ${input.dataImportId} does not exist for master flow ${input.flowId} of this tenant`);
+  if (!flow.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
+  const plan = flow.plan;
+  // the decimal mark of each numeric column, decided once from the whole import by PlanDiscovery
+  const marks = Object.fromEntries(Object.entries(flow.decisions ?? {}).map(([header, d]) => [header, d.mark])) as Record<string, DecimalMark>;
+  const compiled = compilePlan(plan, marks);
+  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
+  // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
+  const fresh = !(await rangeHasAssets(tx, input, range));
+  const meta = { filename: flow.filename, sourceSystem: plan.sourceSystem, now: fresh ? await transactionNow(tx) : '', fresh };
+  // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
+  // keeps the plan on (data_import_id, row_number) even before the new rows have statistics.
+  const pages: Array<[number, number]> = [];
+  for (let from = range.fromRow - 1; from < range.toRow; from += batchSize) pages.push([from, Math.min(from + batchSize, range.toRow)]);
+  // The profile (README, Discovery speed): Node normalising a page and PostgreSQL writing one take
+  // about as long each, so they overlap: while the server writes page k, Node normalises page k+1.
+  // One connection, one transaction, one statement at a time from here (postgres.js refuses a
+  // statement while a COPY runs); at most three pages are held: memory stays flat.
+  let page = pages.length ? await readPage(tx, input, pages[0]!) : [];
+  let writing: Promise<number> | undefined;
+  try {
+    for (let k = 0; k < pages.length; k++) {
+      const { assets, skips } = normalisePage(compiled, page);
+      counts.rows += page.length;
+      counts.skipped += skips.length;
+      if (writing) counts.assets += await writing;
+      page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
+      writing = inFlight(writePage(tx, input, assets, skips, meta));
+    }
+    if (writing) counts.assets += await writing;
+  } finally {
+    // a failed statement fails every later one of the transaction: let the write settle before it ends
+    await Promise.allSettled([writing]);
+  }
+  return counts;
+}
+
+/** A promise awaited later: handled now, so that its failure is not an unhandled rejection meanwhile. */
+function inFlight<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
+async function readPage(tx: Sql, input: DiscoveryInput, [from, to]: [number, number]) {
+  const r = rawImportRecords;
+  return unwrapped(orm(tx).select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
+    .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    .orderBy(r.rowNumber));
+}
+
+/** The transaction's now() as text, what an INSERT's now() would write (COPY takes values, not expressions). */
+async function transactionNow(tx: Sql): Promise<string> {
+  const [row] = await unwrapped(orm(tx).execute<{ now: string }>(sql`select now()::text as now`));
+  return row!.now;
+}
+
+function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string }>) {
+  const assets: AssetRow[] = [];
+  const skips: Array<{ id: string; reason: string; code: string }> = [];
+  for (const r of page) {
+    const out = toAsset(compiled, parseRawData(r.rawData));
+    if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
+    else assets.push({ raw_import_record_id: r.id, ...out.asset });
+  }
+  return { assets, skips };
+}
+
+async function writePage(tx: Sql, input: DiscoveryInput, assets: AssetRow[], skips: Array<{ id: string; reason: string; code: string }>,
+  meta: CopyMeta & { fresh: boolean }): Promise<number> {
+  const copied = meta.fresh && (await copyAssets(tx, input, assets, meta));
+  const written = copied ? assets.length : await upsertAssets(tx, input, assets, meta);
+  await markSkipped(tx, input, skips);
+  return written;
+}
+
