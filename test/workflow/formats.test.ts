@@ -89,4 +89,21 @@ describe('the import workflow, end to end on the local Step Functions', () => {
       if (file.name !== 'empty.csv') expect(where.line ?? where.byte).toBeGreaterThan(0);
     });
   }
+
+  it('fails a file of more than 1,000 chunks through MarkFailed, with the rows and the chunk size in the reason', async () => {
+    const tenant = await world.tenant();
+    const body = `hostname\n${Array.from({ length: 1001 }, (_, i) => `host-${i}`).join('\n')}\n`;
+    const { record } = await world.drop(tenant, 'many.csv', body, undefined, { chunkRows: 1 });
+
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.name).toBe('TooManyChunksError');
+    const entered = record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(entered).toContain('TooManyChunks');
+    expect(entered).not.toContain('PlanChunks');
+    expect(entered.slice(-4)).toEqual(['MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
+    const state = (await importState(world.sql, tenant))!;
+    expect(state).toMatchObject({ status: 'failed', raw: 1001, linked: 0 });
+    expect(state.error_message).toMatch(/1001 rows in chunks of 1 rows make more than 1,000 chunks/);
+    expect(state.error_details).toMatchObject({ errorName: 'TooManyChunksError' });
+  });
 });
