@@ -12,7 +12,7 @@ type Out = (line: string) => void;
 function stateResult(state: string, output: unknown): string {
   const o = (output ?? {}) as {
     import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
-    chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
+    chunkRows?: number; chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
     plan?: { fieldMappings?: number; sourceSystem?: string };
     discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
     markFailed?: { dataImportId?: string | null }; outcome?: { detailType?: string; summary?: ReportSummary };
@@ -27,6 +27,7 @@ function stateResult(state: string, output: unknown): string {
     case 'StartDiscovery': return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
     case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
+    case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
     case 'MarkFailed': return `import ${o.markFailed?.dataImportId ?? '?'} marked failed`;
     case 'ReportSucceeded':
     case 'ReportFailed': return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
@@ -40,7 +41,7 @@ function stateResult(state: string, output: unknown): string {
 const MAP_OF_CHUNK: Record<string, string> = Object.fromEntries(Object.entries(CHUNK_STATES).map(([map, task]) => [task, map]));
 
 /** States that do no work of their own worth a line. */
-const QUIET = new Set(['ChunkSettings', 'Done']);
+const QUIET = new Set(['ChunkSettings', 'ChunkLimit', 'CheckChunks', 'Done']);
 
 /**
  * One line per chunk as it ends (`StartDiscovery chunk 7/20 ✓ 100,000 rows  812 ms`), in the order
