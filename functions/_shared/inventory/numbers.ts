@@ -43,6 +43,11 @@ const LEADING = /^[-+]?(?:\d|[.,]\d)[\d.,'\u2019]*(?:[eE][-+]?\d+)?/;
  * the mark leftwards, one grouping character throughout), the mark occurs at most once, and an
  * exponent may follow ("1.07374E+11", "1,07374E+11").
  */
+// Digits grouped by three with one grouping character throughout, per character readWith allows.
+const GROUPED: Record<string, RegExp> = {
+  '.': /^\d{1,3}(?:\.\d{3})+$/, ',': /^\d{1,3}(?:,\d{3})+$/, "'": /^\d{1,3}(?:'\d{3})+$/, '\u2019': /^\d{1,3}(?:\u2019\d{3})+$/,
+};
+
 function readWith(s: string, decimal: DecimalMark): number | null {
   const m = /^([-+]?)([\d.,'\u2019]*?)(?:[eE]([-+]?\d+))?$/.exec(s);
   if (!m) return null;
@@ -55,8 +60,7 @@ function readWith(s: string, decimal: DecimalMark): number | null {
   let digits = int;
   if (/\D/.test(int)) {
     const group = int.replace(/\d/g, '')[0]!;
-    const grouped = new RegExp(`^\\d{1,3}(?:${group === '.' ? '\\.' : group}\\d{3})+$`);
-    if (!grouped.test(int) || group === decimal) return null;
+    if (group === decimal || !GROUPED[group]!.test(int)) return null;
     digits = int.split(group).join('');
   }
   const n = Number(`${m[1]}${digits || '0'}.${frac || '0'}${m[3] !== undefined ? `e${m[3]}` : ''}`);
