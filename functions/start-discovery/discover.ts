@@ -73,8 +73,8 @@ async function recordPhase(client: PgJsClient, input: DiscoveryInput, phase: Pha
       phasesCompleted: jsonbParam(done),
       crewOutputs: sql`${d.crewOutputs} || ${jsonbParam({ [phase]: output })}`,
       // a phase without them leaves what an earlier phase recorded
-      fieldMappings: sql`coalesce(${extra.fieldMappings === undefined ? null : JSON.stringify(extra.fieldMappings)}::text::jsonb, ${d.fieldMappings})`,
-      discoveredAssets: sql`coalesce(${extra.discoveredAssets === undefined ? null : JSON.stringify(extra.discoveredAssets)}::text::jsonb, ${d.discoveredAssets})`,
+      ...(extra.fieldMappings === undefined ? {} : { fieldMappings: jsonbParam(extra.fieldMappings) }),
+      ...(extra.discoveredAssets === undefined ? {} : { discoveredAssets: jsonbParam(extra.discoveredAssets) }),
       progressPercentage: (100 * done.length) / TOTAL_PHASES,
       updatedAt: sql`now()`,
     })
