@@ -18,6 +18,9 @@ export type Sql = postgres.Sql;
  */
 export type Tx = PgDatabase<PostgresJsQueryResultHKT, Schema>;
 
+/** What orm() takes: a postgres.js pool or transaction (a step's `stepTransaction`), or Drizzle over one. */
+export type PgJsClient = Sql | postgres.TransactionSql | Tx;
+
 export interface DbHandle {
   url: string;
   sql: Sql;
@@ -78,7 +81,7 @@ const dialect = new PgDialect();
  * json/timestamp serializers, as connect() already did); a transaction shares its pool's
  * serializers and gets a session of its own.
  */
-export function orm(client: Sql | postgres.TransactionSql | Tx): Tx {
+export function orm(client: PgJsClient): Tx {
   if (!isPostgresJs(client)) return client;
   let db = ORMS.get(client);
   if (!db) {

@@ -32,3 +32,6 @@ export const jsonbParam = (value: unknown): SQL => sql`${JSON.stringify(value)}:
 
 /** `a is distinct from b` (null-safe inequality), which drizzle-orm has no operator for. */
 export const isDistinctFrom = (c: AnyPgColumn, value: unknown): SQL => sql`${c} is distinct from ${value}`;
+
+/** `count(*) filter (where …)` as a number: one of several counts taken in the same pass. */
+export const countWhere = (condition: SQL): SQL<number> => sql`count(*) filter (where ${condition})`.mapWith(Number);

@@ -1,5 +1,7 @@
-import type { Sql } from '../../db/client.ts';
-import { jsonb } from '../../db/client.ts';
+import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
+import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
+import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
@@ -45,11 +47,11 @@ export interface DiscoveryOptions {
 
 /** The phases discovery runs, in order, with their discovery_flows flag; six phases make 100 %. */
 const PHASES = [
-  ['data_validation', 'data_validation_completed'],
-  ['field_mapping', 'field_mapping_completed'],
-  ['data_cleansing', 'data_cleansing_completed'],
-  ['asset_inventory', 'asset_inventory_completed'],
-] as const;
+  ['data_validation', 'dataValidationCompleted'],
+  ['field_mapping', 'fieldMappingCompleted'],
+  ['data_cleansing', 'dataCleansingCompleted'],
+  ['asset_inventory', 'assetInventoryCompleted'],
+] as const satisfies ReadonlyArray<readonly [string, keyof typeof discoveryFlows.$inferInsert]>;
 const TOTAL_PHASES = 6;
 
 type Phase = (typeof PHASES)[number][0];
@@ -61,22 +63,24 @@ const phasesThrough = (phase: Phase) => PHASES.slice(0, PHASES.findIndex(([p]) =
  * Records a phase on the discovery_flows row (flag, current_phase, phases_completed, a summary under
  * crew_outputs.<phase>, progress_percentage). The same values each time: a re-run rewrites them.
  */
-async function recordPhase(tx: Sql, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
+async function recordPhase(client: PgJsClient, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
   extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
   const done = phasesThrough(phase);
   const flag = PHASES.find(([p]) => p === phase)![1];
-  await tx`
-    update discovery_flows set
-      ${tx(flag)} = true,
-      current_phase = ${phase},
-      phases_completed = ${jsonb(done)}::text::jsonb,
-      crew_outputs = crew_outputs || ${jsonb({ [phase]: output })}::text::jsonb,
-      field_mappings = coalesce(${extra.fieldMappings === undefined ? null : jsonb(extra.fieldMappings)}::text::jsonb, field_mappings),
-      discovered_assets = coalesce(${extra.discoveredAssets === undefined ? null : jsonb(extra.discoveredAssets)}::text::jsonb, discovered_assets),
-      progress_percentage = ${(100 * done.length) / TOTAL_PHASES},
-      updated_at = now()
-    where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
-      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  const d = discoveryFlows;
+  await orm(client).update(d)
+    .set({
+      [flag]: true,
+      currentPhase: phase,
+      phasesCompleted: jsonbParam(done),
+      crewOutputs: sql`${d.crewOutputs} || ${jsonbParam({ [phase]: output })}`,
+      // a phase without them leaves what an earlier phase recorded
+      ...(extra.fieldMappings === undefined ? {} : { fieldMappings: jsonbParam(extra.fieldMappings) }),
+      ...(extra.discoveredAssets === undefined ? {} : { discoveredAssets: jsonbParam(extra.discoveredAssets) }),
+      progressPercentage: (100 * done.length) / TOTAL_PHASES,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
 }
 
 export interface PlannedDiscovery {
@@ -100,32 +104,37 @@ export interface PlannedDiscovery {
  *    synonym, fuzzy, unmapped → custom attribute; a mapping a user defined wins), upsert
  *    import_field_mappings, set data_imports.source_system, keep the plan.
  */
-export async function planDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promise<PlannedDiscovery> {
-  const [imp] = await tx<{ headers: unknown; rows: number; last_row: number | null }[]>`
-    select i.import_config -> 'headers' as headers, c.rows, c.last_row
-    from data_imports i, lateral (
-      select count(*)::int as rows, max(r.row_number) as last_row from raw_import_records r
-      where r.data_import_id = i.id and r.master_flow_id = ${input.flowId}
-        and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}) c
-    where i.id = ${input.dataImportId} and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}`;
+export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<PlannedDiscovery> {
+  const tx = orm(client);
+  const i = dataImports;
+  const r = rawImportRecords;
+  // the import's linked records, counted beside it (a lateral subquery correlated on i.id)
+  const c = tx.select({ rows: count().as('rows'), lastRow: max(r.rowNumber).as('last_row') })
+    .from(r)
+    .where(and(eq(r.dataImportId, i.id), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    .as('c');
+  const [imp] = await tx.select({ headers: sql<unknown>`${i.importConfig} -> 'headers'`, rows: c.rows, lastRow: c.lastRow })
+    .from(i)
+    .crossJoinLateral(c)
+    .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const rows = imp?.rows ?? 0;
   const headers = await importHeaders(tx, input, imp?.headers);
   await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
-  const userDefined = await tx<{ source_field: string; target_field: string }[]>`
-    select source_field, target_field from import_field_mappings
-    where data_import_id = ${input.dataImportId} and is_user_defined
-      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  const f = importFieldMappings;
+  const userDefined = await tx.select({ sourceField: f.sourceField, targetField: f.targetField })
+    .from(f)
+    .where(and(eq(f.dataImportId, input.dataImportId), sql`${f.isUserDefined}`, inTenant(f, input)));
   const plan = applyUserMappings(planMapping(headers), userDefined);
   const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
-  await tx`
-    update data_imports set source_system = ${plan.sourceSystem}, updated_at = now()
-    where id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  await tx.update(i)
+    .set({ sourceSystem: plan.sourceSystem, updatedAt: sql`now()` })
+    .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const decimals = await decideDecimalMarks(tx, input, plan);
   await recordPhase(tx, input, 'field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, plan }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
-  return { rows, lastRow: imp?.last_row ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
+  return { rows, lastRow: imp?.lastRow ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
 }
 
 /**
@@ -138,52 +147,59 @@ export async function planDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promi
  * 2. data_cleansing: rows, assets, skips by reason, powered-off machines.
  * 3. asset_inventory: assets by type and host names repeated within the import.
  */
-export async function finishDiscoveryPhases(tx: Sql, input: DiscoveryInput): Promise<DiscoverySummary> {
-  const [flow] = await tx<{ plan: MappingPlan | null }[]>`
-    select crew_outputs -> 'field_mapping' -> 'plan' as plan from discovery_flows
-    where id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
-      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+export async function finishDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary> {
+  const tx = orm(client);
+  const d = discoveryFlows;
+  const r = rawImportRecords;
+  const a = assets;
+  const [flow] = await tx.select({ plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'` })
+    .from(d)
+    .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
   if (!flow?.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
   const plan = flow.plan;
   // a record skipped by an earlier run that a later plan made an asset of: the asset is the outcome
-  await tx`
-    update raw_import_records r set validation_errors = r.validation_errors - 'skip', processing_notes = null, is_valid = null
-    from assets a
-    where a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
-      and r.data_import_id = ${input.dataImportId} and r.validation_errors ? 'skip'
-      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}`;
+  await tx.update(r)
+    .set({ validationErrors: sql`${r.validationErrors} - 'skip'`, processingNotes: null, isValid: null })
+    .from(a)
+    .where(and(
+      eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId),
+      eq(r.dataImportId, input.dataImportId), sql`${r.validationErrors} ? 'skip'`, inTenant(r, input),
+    ));
   const powerKey = plan.mappings.find((m) => m.target === 'power_state' && m.targetField.startsWith('custom_attributes.'))?.targetField.slice('custom_attributes.'.length) ?? null;
-  const [t] = await tx<{ stored: number; linked: number; assets: number; templates: number; no_identity: number; neither: number; both: number; powered_off: number }[]>`
-    select count(*)::int as stored,
-      count(*) filter (where r.master_flow_id = ${input.flowId})::int as linked,
-      count(a.id)::int as assets,
-      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' = 'template')::int as templates,
-      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' = 'no_identity')::int as no_identity,
-      count(*) filter (where a.id is null and r.validation_errors ->> 'skip' is null)::int as neither,
-      count(*) filter (where a.id is not null and r.validation_errors ->> 'skip' is not null)::int as both,
-      count(*) filter (where ${powerKey}::text is not null and a.custom_attributes ->> ${powerKey}::text = 'off')::int as powered_off
-    from raw_import_records r
-    left join assets a on a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
-    where r.data_import_id = ${input.dataImportId}
-      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}`;
+  const skip = sql`${r.validationErrors} ->> 'skip'`;
+  // every raw record of the import once, with its asset of this discovery flow if any: one pass
+  const [t] = await tx.select({
+    stored: count(),
+    linked: countWhere(eq(r.masterFlowId, input.flowId)),
+    assets: count(a.id),
+    templates: countWhere(sql`${a.id} is null and ${skip} = 'template'`),
+    noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
+    neither: countWhere(sql`${a.id} is null and ${skip} is null`),
+    both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
+    poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
+  })
+    .from(r)
+    .leftJoin(a, and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId)))
+    .where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input)));
   if (t!.linked !== t!.stored || t!.neither > 0 || t!.both > 0) {
     throw new DiscoveryCountMismatchError(
       `data import ${input.dataImportId}: of ${t!.stored} raw records ${t!.linked} are linked to master flow ${input.flowId}, ` +
-        `${t!.assets} have an asset, ${t!.templates + t!.no_identity} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
+        `${t!.assets} have an asset, ${t!.templates + t!.noIdentity} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
     );
   }
   const rows = t!.stored;
-  const skipped = { templates: t!.templates, noIdentity: t!.no_identity };
+  const skipped = { templates: t!.templates, noIdentity: t!.noIdentity };
   await recordPhase(tx, input, 'data_cleansing', {
-    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: t!.powered_off,
+    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: t!.poweredOff,
   });
 
-  const byType = await tx<{ asset_type: string; n: number }[]>`
-    select asset_type::text, count(*)::int as n from assets
-    where discovery_flow_id = ${input.discoveryFlowId} and master_flow_id = ${input.flowId}
-      and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-    group by asset_type order by asset_type`;
-  const assetsByType = Object.fromEntries(byType.map((b) => [b.asset_type, b.n]));
+  const byType = await tx.select({ assetType: a.assetType, n: count() })
+    .from(a)
+    .where(and(eq(a.discoveryFlowId, input.discoveryFlowId), eq(a.masterFlowId, input.flowId), inTenant(a, input)))
+    .groupBy(a.assetType)
+    // by name, not by the enum's order: by_type is recorded and reported in that order
+    .orderBy(sql`${a.assetType}::text`);
+  const assetsByType = Object.fromEntries(byType.map((b) => [b.assetType, b.n]));
   const total = byType.reduce((s, b) => s + b.n, 0);
   const duplicateHostnames = await repeatedHostnames(tx, input);
   await recordPhase(tx, input, 'asset_inventory', {
@@ -192,9 +208,8 @@ export async function finishDiscoveryPhases(tx: Sql, input: DiscoveryInput): Pro
     duplicate_hostnames: duplicateHostnames.count,
     duplicate_examples: duplicateHostnames.examples,
   }, { discoveredAssets: { total, by_type: assetsByType } });
-  const [mappings] = await tx<{ n: number }[]>`
-    select count(*)::int as n from import_field_mappings
-    where data_import_id = ${input.dataImportId} and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}`;
+  const f = importFieldMappings;
+  const [mappings] = await tx.select({ n: count() }).from(f).where(and(eq(f.dataImportId, input.dataImportId), inTenant(f, input)));
 
   return {
     rows,
@@ -204,7 +219,7 @@ export async function finishDiscoveryPhases(tx: Sql, input: DiscoveryInput): Pro
     sourceSystem: plan.sourceSystem,
     assetsByType,
     skipped,
-    poweredOff: t!.powered_off,
+    poweredOff: t!.poweredOff,
     duplicateHostnames,
   };
 }
@@ -225,15 +240,22 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(tx: Sql, input: DiscoveryInput, configured: unknown): Promise<string[]> {
+async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<string[]> {
+  const tx = orm(client);
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
-  const keys = await tx<{ k: string }[]>`
-    select k from (
-      select raw_data from raw_import_records
-      where data_import_id = ${input.dataImportId} and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-      order by row_number limit 1000) r, jsonb_object_keys(r.raw_data) as k
-    group by k order by min(k)`;
+  const r = rawImportRecords;
+  const first = tx.select({ rawData: r.rawData })
+    .from(r)
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    .orderBy(r.rowNumber)
+    .limit(1000)
+    .as('r');
+  const k = sql<string>`k`;
+  const keys = await tx.select({ k })
+    .from(first)
+    .crossJoin(sql`jsonb_object_keys(${first.rawData}) as k`)
+    .groupBy(k)
+    .orderBy(sql`min(k)`);
   const ordered = [...listed];
   for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
   return ordered;
@@ -258,19 +280,24 @@ export interface DecimalDecision {
  * all numeric columns together when it points one way; else '.', said so. Recorded per column in
  * crew_outputs.field_mapping.decimal_marks.
  */
-async function decideDecimalMarks(tx: Sql, input: DiscoveryInput, plan: MappingPlan) {
+async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, plan: MappingPlan) {
   const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
   const marks: Record<string, DecimalMark> = {};
   const decisions: Record<string, DecimalDecision> = {};
   if (!headers.length) return { marks, decisions };
-  const rows = await tx<{ header: string; comma: number; point: number }[]>`
-    select h.header,
-      count(*) filter (where r.raw_data ->> h.header ~ ${COMMA_EVIDENCE})::int as comma,
-      count(*) filter (where r.raw_data ->> h.header ~ ${DOT_EVIDENCE})::int as point
-    from raw_import_records r cross join unnest(${headers}::text[]) as h(header)
-    where r.data_import_id = ${input.dataImportId} and r.master_flow_id = ${input.flowId}
-      and r.client_account_id = ${input.clientAccountId} and r.engagement_id = ${input.engagementId}
-    group by h.header`;
+  const r = rawImportRecords;
+  const header = sql<string>`h.header`;
+  const cell = sql`${r.rawData} ->> ${header}`;
+  // one scan of the import for every numeric column (h: the column names)
+  const rows = await orm(client).select({
+    header,
+    comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
+    point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
+  })
+    .from(r)
+    .crossJoin(sql`unnest(${sql.param(headers)}::text[]) as h(header)`)
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    .groupBy(header);
   const oneWay = (e: { comma: number; point: number }): DecimalMark | null =>
     e.comma > 0 && e.point === 0 ? ',' : e.point > 0 && e.comma === 0 ? '.' : null;
   const file = rows.reduce((t, r) => ({ comma: t.comma + r.comma, point: t.point + r.point }), { comma: 0, point: 0 });
@@ -302,18 +329,27 @@ function mappingOutput(plan: MappingPlan) {
   };
 }
 
-async function repeatedHostnames(tx: Sql, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
-  const rows = await tx<{ hostname: string; n: number; row_numbers: number[]; groups: number }[]>`
-    select min(a.hostname) as hostname, count(*)::int as n,
-      (array_agg(r.row_number order by r.row_number))[1:20] as row_numbers, (count(*) over ())::int as groups
-    from assets a join raw_import_records r on r.id = a.raw_import_record_id
-    where a.discovery_flow_id = ${input.discoveryFlowId} and a.master_flow_id = ${input.flowId}
-      and a.client_account_id = ${input.clientAccountId} and a.engagement_id = ${input.engagementId}
-      and a.hostname is not null
-    group by lower(a.hostname) having count(*) > 1
-    order by count(*) desc, lower(a.hostname) limit 20`;
+async function repeatedHostnames(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
+  const a = assets;
+  const r = rawImportRecords;
+  const name = sql`lower(${a.hostname})`;
+  // the 20 largest groups, each with its first 20 rows, and how many groups there are in all
+  const rows = await orm(client).select({
+    hostname: min(a.hostname),
+    n: count(),
+    rowNumbers: sql<number[]>`(array_agg(${r.rowNumber} order by ${r.rowNumber}))[1:20]`,
+    groups: sql`count(*) over ()`.mapWith(Number),
+  })
+    .from(a)
+    .innerJoin(r, eq(r.id, a.rawImportRecordId))
+    .where(and(eq(a.discoveryFlowId, input.discoveryFlowId), eq(a.masterFlowId, input.flowId), inTenant(a, input), isNotNull(a.hostname)))
+    .groupBy(name)
+    .having(sql`count(*) > 1`)
+    .orderBy(desc(count()), name)
+    .limit(20);
   return {
     count: rows[0]?.groups ?? 0,
-    examples: rows.map((r) => ({ hostname: r.hostname, count: r.n, rowNumbers: r.row_numbers })),
+    // never null: the rows are grouped by a host name that is not
+    examples: rows.map((g) => ({ hostname: g.hostname!, count: g.n, rowNumbers: g.rowNumbers })),
   };
 }

@@ -1,9 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import { and, between, count, eq, sql } from 'drizzle-orm';
+import { orm, unwrapped, type PgJsClient, type Sql } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
-import { column } from '../../db/queries/sql.ts';
-import { dataImports, discoveryFlows } from '../../db/schema/index.ts';
+import { column, inTenant } from '../../db/queries/sql.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { NotFoundError } from '../_shared/errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
@@ -40,8 +40,7 @@ export interface StartDiscoveryResult {
  * flow `running`, clearing an error a failed attempt left; marks the import `processing` and
  * resumes the master flow. Keyed on the master flow (discovery_flows_master_flow_id_key).
  */
-async function openDiscoveryFlow(client: Sql, input: StartDiscoveryInput): Promise<string> {
-  // Drizzle over the caller's postgres.js transaction (discovery's phases still take that transaction)
+async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput): Promise<string> {
   const tx = orm(client);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const imp = await unwrapped(lockImport(tx, tenant, input.dataImportId));
@@ -81,10 +80,10 @@ async function openDiscoveryFlow(client: Sql, input: StartDiscoveryInput): Promi
  */
 export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
   return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (tx) => {
-    const done = await completedDiscovery(tx as unknown as Sql, input);
+    const done = await completedDiscovery(tx, input);
     if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
-    const discoveryFlowId = await openDiscoveryFlow(tx as unknown as Sql, input);
-    const planned = await planDiscoveryPhases(tx as unknown as Sql, { ...input, discoveryFlowId });
+    const discoveryFlowId = await openDiscoveryFlow(tx, input);
+    const planned = await planDiscoveryPhases(tx, { ...input, discoveryFlowId });
     return { discoveryFlowId, fieldMappings: planned.fieldMappings, sourceSystem: planned.sourceSystem };
   });
 }
@@ -97,7 +96,8 @@ export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promi
 export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options: { batchSize?: number } = {}) {
   const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (tx) => {
     const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
-    if (await completedDiscovery(tx as unknown as Sql, input)) return chunkOfCompleted(tx as unknown as Sql, input, range);
+    if (await completedDiscovery(tx, input)) return chunkOfCompleted(tx, input, range);
+    // discoverRows still takes the postgres.js client type (it is being reworked on its own)
     return discoverRows(tx as unknown as Sql, input, range, options);
   });
   return { chunk: input.chunk, chunks: input.chunks, ...counts };
@@ -110,15 +110,12 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  */
 export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Promise<StartDiscoveryResult> {
   return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (tx) => {
-    const [imp] = await tx`
-      select 1 from data_imports
-      where id = ${input.dataImportId} and master_flow_id = ${input.flowId}
-        and client_account_id = ${input.clientAccountId} and engagement_id = ${input.engagementId}
-      for update`;
-    if (!imp) throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for this tenant`);
-    const done = await completedDiscovery(tx as unknown as Sql, input);
+    const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
+    const imp = await unwrapped(lockImport(orm(tx), tenant, input.dataImportId));
+    if (imp?.masterFlowId !== input.flowId) throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for this tenant`);
+    const done = await completedDiscovery(tx, input);
     if (done) return withoutSource(done);
-    const summary = await finishDiscoveryPhases(tx as unknown as Sql, input);
+    const summary = await finishDiscoveryPhases(tx, input);
     return {
       discoveryFlowId: input.discoveryFlowId,
       rows: summary.rows,
@@ -135,9 +132,10 @@ export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Prom
  */
 export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
   return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
-    const done = await completedDiscovery(tx as unknown as Sql, input);
+    const done = await completedDiscovery(tx, input);
     if (done) return withoutSource(done);
-    const discoveryFlowId = await openDiscoveryFlow(tx as unknown as Sql, input);
+    const discoveryFlowId = await openDiscoveryFlow(tx, input);
+    // runDiscovery hands its client to discoverRows, which still takes the postgres.js client type
     const summary = await runDiscovery(tx as unknown as Sql, { ...input, discoveryFlowId });
     return { discoveryFlowId, rows: summary.rows, assets: summary.assets, fieldMappings: summary.fieldMappings, phasesCompleted: summary.phasesCompleted };
   });
@@ -148,21 +146,26 @@ export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Prom
  * execution), every discovery action reads back what was recorded (counts, never rows) and writes
  * nothing, so not even a timestamp moves. Undefined while discovery is not completed.
  */
-async function completedDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
-  const [row] = await sql<{ id: string; phases_completed: string[]; source_system: string | null; rows: number; assets: number; field_mappings: number }[]>`
-    select d.id, d.phases_completed, i.source_system,
-           (select count(*)::int from raw_import_records r where r.data_import_id = i.id) as rows,
-           (select count(*)::int from assets a where a.discovery_flow_id = d.id) as assets,
-           (select count(*)::int from import_field_mappings m where m.data_import_id = i.id) as field_mappings
-    from data_imports i
-    join discovery_flows d on d.master_flow_id = i.master_flow_id and d.client_account_id = i.client_account_id and d.engagement_id = i.engagement_id
-    where i.id = ${input.dataImportId} and i.master_flow_id = ${input.flowId}
-      and i.client_account_id = ${input.clientAccountId} and i.engagement_id = ${input.engagementId}
-      and i.status = 'completed' and d.status = 'completed'`;
+async function completedDiscovery(client: PgJsClient, input: StartDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
+  const tx = orm(client);
+  const i = dataImports;
+  const d = discoveryFlows;
+  // counted by the import's and the flow's ids alone (the import is the tenant's): index-only scans
+  const [row] = await tx.select({
+    id: d.id,
+    phasesCompleted: d.phasesCompleted,
+    sourceSystem: i.sourceSystem,
+    rows: tx.$count(rawImportRecords, eq(rawImportRecords.dataImportId, i.id)),
+    assets: tx.$count(assets, eq(assets.discoveryFlowId, d.id)),
+    fieldMappings: tx.$count(importFieldMappings, eq(importFieldMappings.dataImportId, i.id)),
+  })
+    .from(i)
+    .innerJoin(d, and(eq(d.masterFlowId, i.masterFlowId), eq(d.clientAccountId, i.clientAccountId), eq(d.engagementId, i.engagementId)))
+    .where(and(eq(i.id, input.dataImportId), eq(i.masterFlowId, input.flowId), inTenant(i, input), eq(i.status, 'completed'), eq(d.status, 'completed')));
   if (!row) return undefined;
   return {
-    discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.field_mappings,
-    phasesCompleted: row.phases_completed, sourceSystem: row.source_system ?? 'unknown',
+    discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.fieldMappings,
+    phasesCompleted: row.phasesCompleted, sourceSystem: row.sourceSystem ?? 'unknown',
   };
 }
 
@@ -171,11 +174,13 @@ function withoutSource({ sourceSystem: _, ...result }: StartDiscoveryResult & { 
 }
 
 /** A chunk of a completed discovery: its counts as recorded, nothing written. */
-async function chunkOfCompleted(sql: Sql, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
-  const [row] = await sql<{ rows: number; assets: number }[]>`
-    select count(*)::int as rows, count(a.id)::int as assets
-    from raw_import_records r left join assets a on a.raw_import_record_id = r.id and a.discovery_flow_id = ${input.discoveryFlowId}
-    where r.data_import_id = ${input.dataImportId} and r.row_number between ${range.fromRow} and ${range.toRow}`;
+async function chunkOfCompleted(client: PgJsClient, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
+  const r = rawImportRecords;
+  const a = assets;
+  const [row] = await orm(client).select({ rows: count(), assets: count(a.id) })
+    .from(r)
+    .leftJoin(a, and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId)))
+    .where(and(eq(r.dataImportId, input.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, input)));
   // one asset or one recorded skip per raw record: FinishDiscovery proved it when discovery completed
   return { rows: row!.rows, assets: row!.assets, skipped: row!.rows - row!.assets };
 }

@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { driverError, ormOf, type AnyDb } from '../../db/client.ts';
+import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
@@ -114,17 +114,20 @@ export function checkKeyTenant(input: StoreImportInput): void {
 async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult | undefined> {
   const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
   if (!identity) return undefined;
-  const { rows: [found] } = await pool.query<{ id: string; total_records: number | null; client_account_id: string; engagement_id: string }>(
-    `select id, total_records, client_account_id, engagement_id from data_imports
-     where s3_bucket = $1 and s3_key = $2 and coalesce(s3_version_id, s3_etag) = $3
-       and status in ('stored', 'linked', 'processing', 'completed')`,
-    [input.bucket, input.key, identity],
-  );
+  const d = dataImports;
+  const [found] = await unwrapped(ormOf(pool)
+    .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
+    .from(d)
+    // any tenant's: an import of this object for another tenant is refused below, not ignored
+    .where(and(
+      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sql`coalesce(${d.s3VersionId}, ${d.s3Etag}) = ${identity}`,
+      inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
+    )));
   if (!found) return undefined;
-  if (found.client_account_id !== input.clientAccountId || found.engagement_id !== input.engagementId) {
+  if (found.clientAccountId !== input.clientAccountId || found.engagementId !== input.engagementId) {
     throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
   }
-  return { dataImportId: found.id, rowCount: found.total_records ?? 0, reused: true };
+  return { dataImportId: found.id, rowCount: found.totalRecords ?? 0, reused: true };
 }
 
 async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {

@@ -169,14 +169,14 @@ export function planMapping(headers: readonly string[]): MappingPlan {
  * computed ones: an asset field by its column name (or the input it feeds), or any
  * `custom_attributes.<key>`. Targets it does not know leave the column kept as it is.
  */
-export function applyUserMappings(plan: MappingPlan, userDefined: Array<{ source_field: string; target_field: string }>): MappingPlan {
+export function applyUserMappings(plan: MappingPlan, userDefined: Array<{ sourceField: string; targetField: string }>): MappingPlan {
   if (!userDefined.length) return plan;
   const byTarget = new Map<string, Target>((Object.keys(SYNONYMS) as Target[]).map((t) => [t, t]));
   const mappings = plan.mappings.map((m) => {
-    const user = userDefined.find((u) => u.source_field === m.sourceField);
+    const user = userDefined.find((u) => u.sourceField === m.sourceField);
     if (!user) return m;
-    const target = byTarget.get(user.target_field) ?? null;
-    const custom = user.target_field.startsWith('custom_attributes.') ? user.target_field : `custom_attributes.${m.sourceField}`;
+    const target = byTarget.get(user.targetField) ?? null;
+    const custom = user.targetField.startsWith('custom_attributes.') ? user.targetField : `custom_attributes.${m.sourceField}`;
     return {
       ...m,
       target,
