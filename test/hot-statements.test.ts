@@ -135,13 +135,19 @@ describe('hot statements: the same SQL reaches the server and keeps its plan', (
     expect(onKey.some((n) => /row_number >= .*row_number <= /.test(n['Index Cond'] ?? ''))).toBe(true);
   });
 
-  it('discovery: one INSERT … SELECT FROM jsonb_to_recordset … ON CONFLICT per page, arbitrated by the raw record key', async () => {
+  it('discovery: a first run COPYs each page; a re-run sends one INSERT … SELECT FROM jsonb_to_recordset … ON CONFLICT per page, arbitrated by the raw record key', async () => {
     const input = { ...tenant, dataImportId: ids.small, flowId: ids.smallFlow };
     await linkRecords(database.current.sql, { ...input, rowCount: ROWS.small });
     const { discoveryFlowId } = await planDiscovery(database.current.sql, input);
     ids.discoveryFlowId = discoveryFlowId;
-    const statements = await recorded(() =>
-      discoverChunk(recorder, { ...input, discoveryFlowId, fromRow: 1, chunkRows: ROWS.small, chunk: 0, chunks: 1 }, { batchSize: 100 }));
+    const chunk = { ...input, discoveryFlowId, fromRow: 1, chunkRows: ROWS.small, chunk: 0, chunks: 1 };
+    const first = await recorded(() => discoverChunk(recorder, chunk, { batchSize: 100 }));
+    const copies = first.filter((s) => /^\s*copy\s+"?assets"?\s*\(/i.test(s.query));
+    expect(copies).toHaveLength(ROWS.small / 100);
+    expect(copies[0]!.query).toMatch(/from stdin$/);
+    expect(first.filter((s) => /^\s*(insert|update|delete)/i.test(s.query) && /"?assets"?/.test(s.query.slice(0, 40)))).toEqual([]);
+
+    const statements = await recorded(() => discoverChunk(recorder, chunk, { batchSize: 100 }));
     const writes = statements.filter((s) => /^\s*insert\s+into\s+"?assets"?/i.test(s.query));
     expect(writes).toHaveLength(ROWS.small / 100);
     for (const w of writes) {
@@ -152,7 +158,7 @@ describe('hot statements: the same SQL reaches the server and keeps its plan', (
       const page = w.params.find((p) => typeof p === 'string' && p.startsWith('[')) as string;
       expect(JSON.parse(page)).toHaveLength(100);
     }
-    expect(statements.filter((s) => /^\s*(insert|update|delete)/i.test(s.query) && /"?assets"?/.test(s.query.slice(0, 40)))).toHaveLength(writes.length);
+    expect(statements.filter((s) => /^\s*(insert|update|delete|copy)/i.test(s.query) && /"?assets"?/.test(s.query.slice(0, 40)))).toHaveLength(writes.length);
 
     const plan = await planOf(writes[0]!);
     expect(plan[0]).toMatchObject({ 'Node Type': 'ModifyTable', Operation: 'Insert', 'Relation Name': 'assets' });
