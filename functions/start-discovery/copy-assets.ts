@@ -55,13 +55,14 @@ export interface CopyMeta {
 }
 
 /**
- * Inserts one page of new assets with COPY, in the caller's transaction, under a savepoint.
+ * Inserts one page of new assets with COPY, in the caller's transaction, under a savepoint;
+ * `sent` is called once the rows are on the wire.
  * Returns false, with the savepoint rolled back and nothing written, when the server refused the
  * COPY: the caller then writes the page with the upsert, which either succeeds (a concurrent run
  * of the same rows got there first: its assets are updated in place) or fails with the server's
  * own error for the value at fault.
  */
-export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: CopyMeta): Promise<boolean> {
+export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: CopyMeta, sent: () => void = () => {}): Promise<boolean> {
   if (!rows.length) return true;
   const prefix = [scope.clientAccountId, scope.engagementId, scope.flowId, scope.discoveryFlowId,
     meta.filename, meta.sourceSystem, 'file_import', meta.now, meta.now, 'discovered'].map(field).join('\t');
@@ -74,7 +75,7 @@ export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: 
     text += '\n';
   }
   try {
-    await (tx as unknown as TransactionSql).savepoint((sp) => copy(sp as unknown as Sql, text));
+    await (tx as unknown as TransactionSql).savepoint((sp) => copy(sp as unknown as Sql, text, sent));
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === 'COPY_IN_PROGRESS') throw err;
@@ -88,7 +89,7 @@ export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: 
  * outcome is read from the statement after it: that one fails when the COPY failed, because the
  * transaction is then aborted (up to the savepoint).
  */
-async function copy(sql: Sql, text: string): Promise<void> {
+async function copy(sql: Sql, text: string, sent: () => void): Promise<void> {
   const stream = await sql.unsafe(COPY_ASSETS).writable();
   stream.on('error', () => {}); // a refusal while still writing: the next statement reports it
   // postgres.js accepts the next statement once the Writable has called its final (CopyDone sent)
@@ -99,6 +100,7 @@ async function copy(sql: Sql, text: string): Promise<void> {
   });
   stream.end(text);
   await finalSent;
+  sent(); // the rows are on the wire: the caller may go on while the server inserts them
   await sql`select 1`;
 }
 

@@ -29,7 +29,7 @@ export interface ChunkCounts {
  * COPY the same rows fails with TransientError, and its retry updates them in place).
  */
 export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
-  const batchSize = options.batchSize ?? 5000;
+  const batchSize = options.batchSize ?? 2500;
   const d = discoveryFlows;
   const [flow] = await unwrapped(orm(tx)
     .select({
@@ -66,7 +66,12 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
       counts.skipped += skips.length;
       if (writing) counts.assets += await writing;
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
-      writing = inFlight(writePage(tx, input, assets, skips, meta));
+      let sent!: () => void;
+      const onWire = new Promise<void>((resolve) => { sent = resolve; });
+      writing = inFlight(writePage(tx, input, assets, skips, meta, sent));
+      // Node's next page waits until this one is on the wire: a statement is only sent when Node
+      // yields, and a COPY takes two round trips (savepoint, CopyIn) before its data goes
+      await Promise.race([onWire, writing.then(() => {}, () => {})]);
     }
     if (writing) counts.assets += await writing;
   } finally {
@@ -108,9 +113,14 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 }
 
 async function writePage(tx: Sql, input: DiscoveryInput, assets: AssetRow[], skips: Array<{ id: string; reason: string; code: string }>,
-  meta: CopyMeta & { fresh: boolean }): Promise<number> {
-  const copied = meta.fresh && (await copyAssets(tx, input, assets, meta));
-  const written = copied ? assets.length : await upsertAssets(tx, input, assets, meta);
+  meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
+  const copied = meta.fresh && (await copyAssets(tx, input, assets, meta, sent));
+  let written = assets.length;
+  if (!copied) {
+    const upsert = upsertAssets(tx, input, assets, meta);
+    setImmediate(sent);
+    written = await upsert;
+  }
   await markSkipped(tx, input, skips);
   return written;
 }

@@ -7,6 +7,7 @@
  * is V8's heap sizing, which levels off; the process starts near 150 MB).
  *   npx tsx test/bench/discovery.bench.ts [--rows 100000]     (default 10000, or BENCH_ROWS)
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jsonb, type Sql } from '../../db/client.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, type ChunkCounts, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
@@ -114,6 +115,33 @@ async function serialPages(tx: Sql, input: Awaited<ReturnType<typeof seed>>, row
   return written;
 }
 
+/**
+ * `work` in a transaction, with the CPU time it took on each side: this process (Node) and the
+ * server process of its connection (read from /proc, so only for a server on this machine).
+ */
+async function withCpu<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Promise<{ result: T; nodeMs: number; serverMs: number | null }> {
+  return sql.begin(async (tx) => {
+    const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    const serverTicks = () => {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms
+      } catch {
+        return null;
+      }
+    };
+    const server0 = serverTicks();
+    const node0 = process.cpuUsage();
+    const result = await work(tx as unknown as Sql);
+    const node = process.cpuUsage(node0);
+    const server1 = serverTicks();
+    return { result, nodeMs: (node.user + node.system) / 1000, serverMs: server0 === null || server1 === null ? null : server1 - server0 };
+  }) as Promise<{ result: T; nodeMs: number; serverMs: number | null }>;
+}
+
+const cpuNote = (c: { nodeMs: number; serverMs: number | null }, rows: number) =>
+  `Node ${Math.round((c.nodeMs * 1000) / rows)} µs, PostgreSQL ${c.serverMs === null ? '?' : Math.round((c.serverMs * 1000) / rows)} µs`;
+
 /** Runs the benchmark on its own migrated database; returns one row per measurement. */
 export async function run(opts: { rows: number }): Promise<BenchRow[]> {
   const db = await benchDatabase('discovery');
@@ -124,11 +152,11 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     await db.sql`analyze`;
     for (const i of [reference, input]) await db.sql.begin((tx) => planDiscoveryPhases(tx as unknown as Sql, i));
     const range = { fromRow: 1, toRow: opts.rows };
-    const before = await withPeakRss(() => timed(() => db.sql.begin((tx) => serialPages(tx as unknown as Sql, reference, opts.rows)) as Promise<number>));
+    const before = await withPeakRss(() => timed(() => withCpu(db.sql, (tx) => serialPages(tx, reference, opts.rows))));
     const out: BenchRow[] = [];
     for (const name of ['discovery of one chunk, first run (RVTools vInfo, 30 columns)', 'discovery of one chunk, re-run (updates)']) {
       const { result, peakRssMb } = await withPeakRss(() =>
-        timed(() => db.sql.begin((tx) => discoverRows(tx as unknown as Sql, input, range)) as Promise<ChunkCounts>));
+        timed(() => withCpu(db.sql, (tx) => discoverRows(tx, input, range))));
       const first = name.includes('first');
       out.push({
         name,
@@ -139,7 +167,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         ...(first ? { reference: `pages one at a time, JSON upsert (before): ${before.result.seconds.toFixed(2)} s, ${Math.round(opts.rows / before.result.seconds)} rows/s, ${before.peakRssMb} MB`, ratio: before.result.seconds / result.seconds } : {}),
         target: first ? `≥ ${SPEEDUP_TARGET}× the reference's rows/s, peak RSS ≤ ${MAX_RSS_MB} MB` : `peak RSS ≤ ${MAX_RSS_MB} MB`,
         ok: peakRssMb <= MAX_RSS_MB && (!first || before.result.seconds / result.seconds >= SPEEDUP_TARGET),
-        note: `${result.result.assets} assets, ${result.result.skipped} skipped`,
+        note: `${result.result.result.assets} assets, ${result.result.result.skipped} skipped; CPU per row: ${cpuNote(result.result, opts.rows)}` +
+          (first ? `; reference: ${cpuNote(before.result.result, opts.rows)}` : ''),
       });
     }
     const summary = await withPeakRss(() => timed(() => db.sql.begin((tx) => finishDiscoveryPhases(tx as unknown as Sql, input)) as Promise<DiscoverySummary>));
