@@ -37,12 +37,14 @@ export function encodeS3EventKey(key: string): string {
  * file's size on disk.
  */
 export async function untilStored(client: S3Client, bucket: string, key: string, length: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // 2 s, and a second more per 50 MB (a file of gigabytes is still being written)
+  const waitMs = 2_000 + Math.ceil(length / 50e6) * 1_000;
+  for (const start = Date.now(); Date.now() - start < waitMs;) {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     if (head.ContentLength === length) return;
     await sleep(10);
   }
-  throw new Error(`s3rver has not finished writing ${key} (${length} bytes) after 2 s`);
+  throw new Error(`s3rver has not finished writing ${key} (${length} bytes) after ${waitMs / 1000} s`);
 }
 
 /**
@@ -62,8 +64,12 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
     bucket,
     client,
     async upload(key, file) {
+      // listening from the start (the event may come before the upload call returns); the 30 s
+      // to wait for it count from the end of the upload, which takes as long as the file is large
+      let arm = () => {};
       const notified = new Promise<S3Event>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key}`)), 30_000);
+        let timer: NodeJS.Timeout | undefined;
+        arm = () => { timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key} within 30 s of its upload`)), 30_000); };
         const listener = (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
           const record = event.Records?.[0];
           if (!record || !record.eventName.startsWith('ObjectCreated:') || record.s3.object.key !== key) return;
@@ -77,6 +83,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       notified.catch(() => {});
       await new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
       await untilStored(client, bucket, key, statSync(file).size);
+      arm();
       return notified;
     },
     subscribe(listener) {
