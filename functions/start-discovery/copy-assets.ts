@@ -55,25 +55,31 @@ export interface CopyMeta {
 }
 
 /**
- * Inserts one page of new assets with COPY, in the caller's transaction, under a savepoint;
- * `sent` is called once the rows are on the wire.
- * Returns false, with the savepoint rolled back and nothing written, when the server refused the
- * COPY: the caller then writes the page with the upsert, which either succeeds (a concurrent run
- * of the same rows got there first: its assets are updated in place) or fails with the server's
- * own error for the value at fault.
+ * A page of new assets in COPY's text format, or null when a value would make the server refuse
+ * the COPY (an integer out of range): that page is upserted, and the server names the value.
  */
-export async function copyAssets(tx: Sql, scope: Scope, rows: AssetRow[], meta: CopyMeta, sent: () => void = () => {}): Promise<boolean> {
-  if (!rows.length) return true;
+export function encodeAssets(scope: Scope, rows: AssetRow[], meta: CopyMeta): string | null {
   const prefix = [scope.clientAccountId, scope.engagementId, scope.flowId, scope.discoveryFlowId,
     meta.filename, meta.sourceSystem, 'file_import', meta.now, meta.now, 'discovered'].map(field).join('\t');
   let text = '';
   for (const r of rows) {
-    // an integer column PostgreSQL would refuse: the upsert says which value
-    if (r.cpu_cores !== null && !(Number.isInteger(r.cpu_cores) && Math.abs(r.cpu_cores) <= 2 ** 31 - 1)) return false;
+    if (r.cpu_cores !== null && !(Number.isInteger(r.cpu_cores) && Math.abs(r.cpu_cores) <= 2 ** 31 - 1)) return null;
     text += prefix;
     for (const [, value] of ROW) text += `\t${field(value(r))}`;
     text += '\n';
   }
+  return text;
+}
+
+/**
+ * Inserts a page of new assets (encodeAssets' text) with COPY, in the caller's transaction, under
+ * a savepoint; `sent` is called once the rows are on the wire. Returns false, with the savepoint
+ * rolled back and nothing written, when the server refused the COPY: the caller then writes the
+ * page with the upsert, which either succeeds (a concurrent run of the same rows got there first:
+ * its assets are updated in place) or fails with the server's own error for the value at fault.
+ */
+export async function copyAssets(tx: Sql, text: string, sent: () => void = () => {}): Promise<boolean> {
+  if (!text) return true;
   try {
     await (tx as unknown as TransactionSql).savepoint((sp) => copy(sp as unknown as Sql, text, sent));
     return true;

@@ -7,7 +7,7 @@ import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { NotFoundError } from '../_shared/errors.ts';
-import { copyAssets, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
+import { copyAssets, encodeAssets, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
 import { markSkipped, upsertAssets, type AssetRow } from './write-discovery.ts';
 
@@ -62,13 +62,15 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   try {
     for (let k = 0; k < pages.length; k++) {
       const { assets, skips } = normalisePage(compiled, page);
+      // encoded here, while the server still writes the page before
+      const encoded = meta.fresh ? encodeAssets(input, assets, meta) : null;
       counts.rows += page.length;
       counts.skipped += skips.length;
       if (writing) counts.assets += await writing;
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
-      writing = inFlight(writePage(tx, input, assets, skips, meta, sent));
+      writing = inFlight(writePage(tx, input, { assets, skips, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes two round trips (savepoint, CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
@@ -112,9 +114,11 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
   return { assets, skips };
 }
 
-async function writePage(tx: Sql, input: DiscoveryInput, assets: AssetRow[], skips: Array<{ id: string; reason: string; code: string }>,
-  meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
-  const copied = meta.fresh && (await copyAssets(tx, input, assets, meta, sent));
+/** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
+async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
+  meta: CopyMeta, sent: () => void): Promise<number> {
+  const { assets, skips, encoded } = page;
+  const copied = encoded !== null && (await copyAssets(tx, encoded, sent));
   let written = assets.length;
   if (!copied) {
     const upsert = upsertAssets(tx, input, assets, meta);
