@@ -2,8 +2,8 @@
  * The first discovery of a row range writes its assets with COPY: the same columns and values as
  * upsertAssets' INSERT … ON CONFLICT, without PostgreSQL parsing every page as one JSON document
  * first (the profile's largest server-side cost after the keys' checks). COPY cannot say ON
- * CONFLICT, so it is only used where no asset of the range exists yet; a range discovered again
- * takes the upsert, and so does a page whose COPY the server refused.
+ * CONFLICT, so it is only used where no asset of the range exists yet, under the range's lock; a
+ * range discovered again takes the upsert.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,7 +12,8 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { orm, unwrapped, type Sql } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { assets, rawImportRecords } from '../../db/schema/index.ts';
-import type { TransactionSql } from 'postgres';
+import postgres from 'postgres';
+import { TransientError } from '../_shared/errors.ts';
 import type { Scope, AssetRow } from './write-discovery.ts';
 
 type Value = string | number | boolean | null | undefined | object;
@@ -72,42 +73,46 @@ export function encodeAssets(scope: Scope, rows: AssetRow[], meta: CopyMeta): st
 }
 
 /**
- * Inserts a page of new assets (encodeAssets' text) with COPY, in the caller's transaction, under
- * a savepoint; `sent` is called once the rows are on the wire. Returns false, with the savepoint
- * rolled back and nothing written, when the server refused the COPY: the caller then writes the
- * page with the upsert, which either succeeds (a concurrent run of the same rows got there first:
- * its assets are updated in place) or fails with the server's own error for the value at fault.
+ * Inserts a page of new assets (encodeAssets' text) with COPY, in the caller's transaction; `sent`
+ * is called once the rows are on the wire. The caller holds the range's lock and saw no asset in
+ * it, so the server has no reason to refuse; if it does (a run over an overlapping range of
+ * another chunk size got there first), the attempt fails with TransientError and its retry, which
+ * then finds assets in the range, upserts them.
+ *
+ * postgres.js (3.4) never settles a COPY that the server refuses after its last row arrived (the
+ * stream's end waits for a CommandComplete that never comes), so the outcome is read from the
+ * statement after it, which fails when the COPY did (the transaction is then aborted). The
+ * server's own message is lost with it.
  */
-export async function copyAssets(tx: Sql, text: string, sent: () => void = () => {}): Promise<boolean> {
-  if (!text) return true;
-  try {
-    await (tx as unknown as TransactionSql).savepoint((sp) => copy(sp as unknown as Sql, text, sent));
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'COPY_IN_PROGRESS') throw err;
-    return false;
-  }
-}
-
-/**
- * One COPY of `text`. postgres.js (3.4) never settles a COPY that the server refuses after its
- * last row arrived (the stream's end waits for a CommandComplete that never comes), so the
- * outcome is read from the statement after it: that one fails when the COPY failed, because the
- * transaction is then aborted (up to the savepoint).
- */
-async function copy(sql: Sql, text: string, sent: () => void): Promise<void> {
-  const stream = await sql.unsafe(COPY_ASSETS).writable();
-  stream.on('error', () => {}); // a refusal while still writing: the next statement reports it
+export async function copyAssets(tx: Sql, scope: Scope, text: string, sent: () => void = () => {}): Promise<void> {
+  if (!text) return;
+  const stream = await tx.unsafe(COPY_ASSETS).writable();
+  let ended = false;
+  let failure: unknown;
+  stream.on('error', (err) => { failure = err; }); // refused while still writing, or the connection lost
   // postgres.js accepts the next statement once the Writable has called its final (CopyDone sent)
   const finalSent = new Promise<void>((resolve) => {
     const final = stream._final!.bind(stream);
-    stream._final = (callback) => { final(callback); resolve(); };
+    stream._final = (callback) => { ended = true; final(callback); resolve(); };
     stream.once('close', resolve);
   });
   stream.end(text);
   await finalSent;
-  sent(); // the rows are on the wire: the caller may go on while the server inserts them
-  await sql`select 1`;
+  try {
+    // a stream that closed before its end: nothing more is sent on that connection
+    if (!ended) throw failure ?? new Error('the COPY of assets ended before its data was sent');
+    sent(); // the rows are on the wire: the caller may go on while the server inserts them
+    await tx`select 1`;
+  } catch (err) {
+    if (!(err instanceof postgres.PostgresError)) throw err;
+    throw new TransientError(`discovery of data import ${scope.dataImportId}: the server refused the COPY of a page of assets ` +
+      `(${err.code === '25P02' ? 'the driver does not report its reason' : err.message}); retried, the range's existing assets are upserted`);
+  }
+}
+
+/** Serialises the runs of one row range of an import (a first run COPYs, which cannot say ON CONFLICT). */
+export async function lockRange(tx: Sql, scope: Scope, range: { fromRow: number; toRow: number }): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`discover:${scope.dataImportId}:${range.fromRow}:${range.toRow}`}, 0))`;
 }
 
 /** Whether any raw record of the range already has an asset (then its writes are upserts). */

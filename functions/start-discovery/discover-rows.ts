@@ -7,7 +7,7 @@ import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { NotFoundError } from '../_shared/errors.ts';
-import { copyAssets, encodeAssets, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
+import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
 import { markSkipped, upsertAssets, type AssetRow } from './write-discovery.ts';
 
@@ -47,6 +47,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   const compiled = compilePlan(plan, marks);
   const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
   // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
+  await lockRange(tx, input, range);
   const fresh = !(await rangeHasAssets(tx, input, range));
   const meta = { filename: flow.filename, sourceSystem: plan.sourceSystem, now: fresh ? await transactionNow(tx) : '', fresh };
   // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
@@ -118,9 +119,9 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
   meta: CopyMeta, sent: () => void): Promise<number> {
   const { assets, skips, encoded } = page;
-  const copied = encoded !== null && (await copyAssets(tx, encoded, sent));
   let written = assets.length;
-  if (!copied) {
+  if (encoded !== null) await copyAssets(tx, input, encoded, sent);
+  else {
     const upsert = upsertAssets(tx, input, assets, meta);
     setImmediate(sent);
     written = await upsert;

@@ -55,7 +55,7 @@ describe('assets written by COPY (first run) and by the upsert (re-run)', () => 
     expect(again.every((a) => a.updated_at !== null)).toBe(true);
   });
 
-  it('two first runs of the same rows at once: the later COPY is refused by the key, and that page is upserted instead', async () => {
+  it('two first runs of the same rows at once: the second waits for the first, then finds its assets and upserts them', async () => {
     const tenant = await world.tenant();
     const body = `${Array.from({ length: 300 }, (_, i) => JSON.stringify({ hostname: `host-${i}`, cpu_cores: i % 16 })).join('\n')}\n`;
     const { record } = await world.drop(tenant, 'race.ndjson', body);
@@ -70,8 +70,7 @@ describe('assets written by COPY (first run) and by the upsert (re-run)', () => 
       dataImportId: state.id, flowId: state.master_flow_id!, discoveryFlowId: state.discovery_id!,
     };
     const range = { fromRow: 1, toRow: 300 };
-    // the first run has copied every page but not committed; the second then finds no asset
-    // either, copies, waits on the first's keys, and is refused once the first commits
+    // the first run has copied every page but not committed; the second waits on the range's lock
     let second: Promise<unknown> | undefined;
     const first = world.sql.begin(async (tx) => {
       const counts = await discoverRows(tx as unknown as Sql, input, range, { batchSize: 50 });
@@ -86,5 +85,14 @@ describe('assets written by COPY (first run) and by the upsert (re-run)', () => 
     // the second run's upsert touched every asset (COPY leaves updated_at empty)
     expect(after.every((a) => a.updated_at !== null)).toBe(true);
     expect(comparable(after)).toEqual(before);
+  });
+
+  it('a value the COPY could not hold goes through the upsert, which fails with the server naming it', async () => {
+    const tenant = await world.tenant();
+    const { record } = await world.drop(tenant, 'huge-cpu.ndjson', `${JSON.stringify({ hostname: 'big01', cpu_cores: 3_000_000_000 })}\n`);
+    expect(record.status).toBe('FAILED');
+    const state = (await importState(world.sql, tenant))!;
+    expect(state.status).toBe('failed');
+    expect(state.error_message).toMatch(/out of range for type integer/);
   });
 });

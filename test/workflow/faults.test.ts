@@ -27,7 +27,8 @@ const MAIN: Record<Exclude<TaskState, 'MarkFailed'>, Fault['match']> = {
   LinkChunk: /update "?raw_import_records"? set "?master_flow_id"?/i,
   FinishLink: /update "?data_imports"? set\s+"?status"? = case/i,
   PlanDiscovery: /update "?data_imports"? set "?source_system"?/i,
-  DiscoverChunk: /insert into "?assets"?/i,
+  // a first run COPYs its pages, a re-run upserts them
+  DiscoverChunk: /^\s*(copy "?assets"?\s*\(|insert into "?assets"?)/i,
   FinishDiscovery: /update "?discovery_flows"? set/i,
   ValidateIntegrity: /update "?data_imports"? set "?status"? = /i,
 };
