@@ -90,7 +90,11 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       const tenant = await createTenant(db.sql, `bench-large-${process.pid}-${rows}`);
       const invocations: Array<{ state: string; ms: number }> = [];
       const onEvent = (e: ProgressEvent) => {
-        if (e.type === 'StateExited' && e.state && tasks.has(e.state) && e.durationMs !== undefined) invocations.push({ state: e.state, ms: e.durationMs });
+        if (e.type === 'StateExited' && e.state && tasks.has(e.state) && e.durationMs !== undefined) {
+          invocations.push({ state: e.state, ms: e.durationMs });
+          // a long run by hand shows where it is (stderr: the table stays on stdout)
+          if (process.env.BENCH_PROGRESS) console.error(`${new Date().toISOString()} ${e.state}${e.index !== undefined ? ` #${e.index}` : ''} ${(e.durationMs / 1000).toFixed(1)} s, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`);
+        }
       };
       const workflow = new LocalWorkflow({ store: new ExecutionStore(join(dir, 'executions')), onEvent });
       const { seconds, result: record } = await timed(async () => {
