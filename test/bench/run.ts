@@ -17,6 +17,10 @@ import { parseArgs } from 'node:util';
 import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
 import { formatTable, type BenchRow } from './report.ts';
 
+// A step's core called outside its handler gets a 60 s budget (statement_timeout 45 s); the
+// benchmarks call the cores with their Lambda's: StoreImport's and StartDiscovery's 15 minutes.
+process.env.FLOWLINK_STEP_BUDGET_MS ??= String(15 * 60_000);
+
 interface Suite {
   name: string;
   module: string;
