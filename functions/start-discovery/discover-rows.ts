@@ -73,7 +73,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
       writing = inFlight(writePage(tx, input, { assets, skips, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
-      // yields, and a COPY takes two round trips (savepoint, CopyIn) before its data goes
+      // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
     }
     if (writing) counts.assets += await writing;
