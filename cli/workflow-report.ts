@@ -44,7 +44,7 @@ const MAP_OF_CHUNK: Record<string, string> = Object.fromEntries(Object.entries(C
 const QUIET = new Set(['ChunkSettings', 'ChunkLimit', 'CheckChunks', 'Done']);
 
 /**
- * One line per chunk as it ends (`StartDiscovery chunk 7/20 ✓ 100,000 rows  812 ms`), in the order
+ * One line per chunk as it ends (`StartDiscovery chunk 7/20 ✓ 50,000 rows  812 ms`), in the order
  * the chunks end; a failed chunk says which rows.
  */
 function chunkLine(e: ProgressEvent): string | null {

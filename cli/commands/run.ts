@@ -13,7 +13,7 @@ import { progressPrinter, reportExecution } from '../workflow-report.ts';
 export interface RunOptions {
   client?: string;
   engagement?: string;
-  /** Raw records per chunk of the link and discovery Maps (default: the definition's, 100,000). */
+  /** Raw records per chunk of the link and discovery Maps (default: the definition's, 50,000). */
   chunkRows?: number;
   /** Chunks each Map runs at once (default: the definition's, 4). */
   mapConcurrency?: number;
@@ -67,7 +67,7 @@ export function registerRun(program: Command) {
     .argument('[file]', 'CSV, JSON, NDJSON or XLSX inventory file (default: workflows/samples/servers.csv)')
     .option('--client <id|slug>', 'client account (default: the demo client "demo", created on first use)')
     .option('--engagement <id|slug>', 'engagement of that client (default: its only engagement; "demo-migration" for the demo)')
-    .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 100000; at most 1,000 chunks a file)', positiveInt('--chunk-rows'))
+    .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 50000; at most 1,000 chunks a file)', positiveInt('--chunk-rows'))
     .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency'))
     .action(async (file: string | undefined, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);

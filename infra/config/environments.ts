@@ -89,7 +89,8 @@ export interface EnvironmentConfig {
    * per chunk of the LinkRecords and StartDiscovery Maps (one chunk is one Lambda invocation and one
    * transaction; at most 1,000 chunks a file), and how many chunks each Map runs at once. Each
    * running chunk holds one database connection, so mapConcurrency stays within the step Lambdas'
-   * reserved concurrency (the connection budget).
+   * reserved concurrency (the connection budget). 50,000 rows keep the longest invocation (a
+   * DiscoverChunk) within 60 s even with four chunks sharing two vCPUs (README, Performance: large drops).
    */
   readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number };
   /** Stateful stack termination protection (prod only). */
@@ -192,7 +193,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     // a new account: 10 concurrent executions, nothing can be reserved
     lambda: { accountConcurrency: 10, reservedConcurrency: {}, sizes: LAMBDA_SIZES },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
-    workflow: { chunkRows: 100_000, mapConcurrency: 4 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 4 },
     terminationProtection: false,
   },
   staging: {
@@ -236,7 +237,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
     // each running chunk holds a connection: the Maps stay within the step Lambdas' reservation (5)
-    workflow: { chunkRows: 100_000, mapConcurrency: 5 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 5 },
     terminationProtection: false,
   },
   prod: {
@@ -272,7 +273,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
-    workflow: { chunkRows: 100_000, mapConcurrency: 20 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 20 },
     terminationProtection: true,
   },
 };
