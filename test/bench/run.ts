@@ -66,6 +66,7 @@ async function runInChild(module: string, opts: Record<string, unknown>, dir: st
 const only = values.only?.split(',');
 const suites = SUITES.filter((s) => !only || only.includes(s.name));
 const maxRows = values['max-rows'] === undefined ? Infinity : Number(values['max-rows']);
+if (!(maxRows > 0)) throw new Error(`--max-rows: a positive number of rows, not ${JSON.stringify(values['max-rows'])}`);
 
 let stop = async () => {};
 if (!process.env.DATABASE_URL) {
