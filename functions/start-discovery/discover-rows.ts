@@ -55,37 +55,31 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   const pages: Array<[number, number]> = [];
   for (let from = range.fromRow - 1; from < range.toRow; from += batchSize) pages.push([from, Math.min(from + batchSize, range.toRow)]);
   // The profile (README, Discovery speed): Node normalising a page and PostgreSQL writing one take
-  // about as long each, so they overlap: while the server writes page k and reads page k + 1 (asked
-  // for two pages ahead, it waits in the connection's pipeline), Node normalises page k.
-  // One connection, one transaction (postgres.js refuses a statement while a COPY's data is still
-  // being sent); at most four pages are held: memory stays flat.
-  const reads: Array<Promise<RawPage> | undefined> = [];
-  const read = (k: number) => { if (k < pages.length) reads[k] = inFlight(readPage(tx, input, pages[k]!)); };
-  read(0);
-  read(1);
+  // about as long each, so they overlap: while the server writes page k, Node normalises page k+1.
+  // One connection, one transaction, one statement at a time from here (postgres.js refuses a
+  // statement while a COPY runs); at most three pages are held: memory stays flat.
+  let page = pages.length ? await readPage(tx, input, pages[0]!) : [];
   let writing: Promise<number> | undefined;
   try {
     for (let k = 0; k < pages.length; k++) {
-      const page = await reads[k]!;
-      reads[k] = undefined;
       const { assets, skips } = normalisePage(compiled, page);
       // encoded here, while the server still writes the page before
       const encoded = meta.fresh ? encodeAssets(input, assets, meta) : null;
       counts.rows += page.length;
       counts.skipped += skips.length;
       if (writing) counts.assets += await writing;
+      page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
       writing = inFlight(writePage(tx, input, { assets, skips, encoded }, meta, sent));
-      // a statement is only sent when Node yields, and a COPY takes a round trip (CopyIn) before
-      // its data goes: the read two pages ahead is queued behind this page's rows
+      // Node's next page waits until this one is on the wire: a statement is only sent when Node
+      // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
-      read(k + 2);
     }
     if (writing) counts.assets += await writing;
   } finally {
-    // a failed statement fails every later one of the transaction: let the statements settle before it ends
-    await Promise.allSettled([writing, ...reads]);
+    // a failed statement fails every later one of the transaction: let the write settle before it ends
+    await Promise.allSettled([writing]);
   }
   return counts;
 }
@@ -96,10 +90,8 @@ function inFlight<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-type RawPage = Array<{ id: string; rawData: string }>;
-
 /** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
-async function readPage(tx: Sql, input: DiscoveryInput, [from, to]: [number, number]): Promise<RawPage> {
+async function readPage(tx: Sql, input: DiscoveryInput, [from, to]: [number, number]) {
   const r = rawImportRecords;
   return unwrapped(orm(tx).select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
     .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
@@ -112,7 +104,7 @@ async function transactionNow(tx: Sql): Promise<string> {
   return row!.now;
 }
 
-function normalisePage(compiled: ReturnType<typeof compilePlan>, page: RawPage) {
+function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string }>) {
   const assets: AssetRow[] = [];
   const skips: Array<{ id: string; reason: string; code: string }> = [];
   for (const r of page) {
