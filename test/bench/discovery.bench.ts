@@ -190,5 +190,6 @@ if (isMain(import.meta.url)) {
   const rows = Number(values.rows ?? process.env.BENCH_ROWS ?? 10_000);
   const results = await run({ rows });
   console.log(formatTable(results));
+  for (const r of results) if (r.note) console.log(`${r.name}: ${r.note}`);
   process.exit(results.every((r) => r.ok !== false) ? 0 : 1);
 }
