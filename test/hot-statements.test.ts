@@ -44,7 +44,7 @@ const RAW_FLOW_INDEX = indexOn(rawImportRecords, 'master_flow_id');
 const ASSET_KEY = keyOn(assets, 'raw_import_record_id');
 
 /** Many imports beside the two the tests work on, as in a real database: a flow's rows are few of them. */
-const ROWS = { linked: 2000, other: 60, others: 100, small: 400 };
+const ROWS = { linked: 2000, other: 60, others: 100, small: 400, skips: 2000 };
 
 let recorder: Sql;
 const sent: Sent[] = [];
@@ -165,6 +165,39 @@ describe('hot statements: the same SQL reaches the server and keeps its plan', (
     expect(plan[0]!['Conflict Arbiter Indexes']).toEqual([ASSET_KEY]);
     expect(plan.some((n) => n['Node Type'] === 'Function Scan' && n['Function Name'] === 'jsonb_to_recordset')).toBe(true);
     expect(plan.filter((n) => n['Relation Name'] === 'raw_import_records')).toEqual([]);
+  });
+
+  it("discovery: a skipped row's old asset is found by the raw record key, also when the assets' statistics predate the flow", async () => {
+    const { sql } = database.current;
+    // every 10th row has nothing to name an asset by: skipped
+    const [dataImportId] = await storedImports(sql, 1, ROWS.skips, 'skips.csv');
+    await sql`update raw_import_records set raw_data = '{"notes": "no identity"}' where data_import_id = ${dataImportId!} and row_number % 10 = 0`;
+    const input = { ...tenant, dataImportId: dataImportId!, flowId: await createMasterFlow(sql, tenant) };
+    await linkRecords(sql, { ...input, rowCount: ROWS.skips });
+    const { discoveryFlowId } = await planDiscovery(sql, input);
+    await sql`analyze assets`; // what the statistics know: none of this flow's assets
+    const chunk = { ...input, discoveryFlowId, fromRow: 1, chunkRows: ROWS.skips, chunk: 0, chunks: 1 };
+    const isDelete = (s: Sent) => /^\s*delete\s+from\s+"?assets"?/i.test(s.query.replace(/^\s*with[\s\S]*?\)\s*(?=delete)/i, ''));
+    // a first run of a range finds no asset in it (under the range's lock): nothing to remove
+    const first = await recorded(() => discoverChunk(recorder, chunk, { batchSize: 100 }));
+    expect(first.filter(isDelete)).toEqual([]);
+
+    // an asset an earlier run made from a row that is skipped now: the re-run removes it
+    await sql`
+      update assets set raw_import_record_id = (select id from raw_import_records where data_import_id = ${dataImportId!} and row_number = 1000)
+      where raw_import_record_id = (select id from raw_import_records where data_import_id = ${dataImportId!} and row_number = 999)`;
+    const again = await recorded(() => discoverChunk(recorder, chunk, { batchSize: 100 }));
+    const [left] = await sql<{ assets: number; ofSkipped: number }[]>`
+      select count(*)::int as assets, count(*) filter (where r.row_number % 10 = 0)::int as "ofSkipped"
+      from assets a join raw_import_records r on r.id = a.raw_import_record_id where a.discovery_flow_id = ${discoveryFlowId}`;
+    expect(left).toEqual({ assets: ROWS.skips * 0.9, ofSkipped: 0 });
+    const deletes = again.filter(isDelete);
+    expect(deletes).toHaveLength(ROWS.skips / 100);
+    const plan = await planOf(deletes.at(-1)!);
+    expect(seqScansOf(plan, 'assets')).toEqual([]);
+    // not every asset of the flow read to find the page's few
+    expect(plan.filter((n) => n['Relation Name'] === 'assets' && n['Index Name'] && n['Index Name'] !== ASSET_KEY && !/_pkey$/.test(n['Index Name']))).toEqual([]);
+    expect(plan.some((n) => n['Index Name'] === ASSET_KEY)).toBe(true);
   });
 
   it("integrity counts: one aggregate pass per table; a flow's raw records read through its indexes", async () => {

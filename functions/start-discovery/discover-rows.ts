@@ -9,7 +9,7 @@ import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { NotFoundError } from '../_shared/errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
-import { markSkipped, upsertAssets, type AssetRow } from './write-discovery.ts';
+import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';
 
 export interface ChunkCounts {
   rows: number;
@@ -117,7 +117,7 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
 async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
-  meta: CopyMeta, sent: () => void): Promise<number> {
+  meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
   const { assets, skips, encoded } = page;
   let written = assets.length;
   if (encoded !== null) await copyAssets(tx, input, encoded, sent);
@@ -127,6 +127,8 @@ async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRo
     written = await upsert;
   }
   await markSkipped(tx, input, skips);
+  // a range's first run found no asset in it under the range's lock: none can be left to remove
+  if (!meta.fresh) await removeSkippedAssets(tx, input, skips);
   return written;
 }
 

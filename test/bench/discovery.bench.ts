@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jsonb, type Sql } from '../../db/client.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, type ChunkCounts, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
-import { markSkipped, upsertAssets, type AssetRow } from '../../functions/start-discovery/write-discovery.ts';
+import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from '../../functions/start-discovery/write-discovery.ts';
 import { parseRawData } from '../../functions/_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../../functions/_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../../functions/_shared/inventory/types.ts';
@@ -111,6 +111,7 @@ async function serialPages(tx: Sql, input: Awaited<ReturnType<typeof seed>>, row
     }
     written += await upsertAssets(tx, input, assets, { filename: 'RVTools_export_all.csv', sourceSystem: flow!.plan.sourceSystem });
     await markSkipped(tx, input, skips);
+    await removeSkippedAssets(tx, input, skips);
   }
   return written;
 }
