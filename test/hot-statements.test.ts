@@ -198,6 +198,13 @@ describe('hot statements: the same SQL reaches the server and keeps its plan', (
     // not every asset of the flow read to find the page's few
     expect(plan.filter((n) => n['Relation Name'] === 'assets' && n['Index Name'] && n['Index Name'] !== ASSET_KEY && !/_pkey$/.test(n['Index Name']))).toEqual([]);
     expect(plan.some((n) => n['Index Name'] === ASSET_KEY)).toBe(true);
+    // and the skip recorded on each raw record found by its own key, not among all the import's rows
+    const marks = again.filter((s) => /^\s*update\s+"raw_import_records"\s+set\s+"validation_errors"/i.test(s.query));
+    expect(marks).toHaveLength(ROWS.skips / 100);
+    const markPlan = await planOf(marks.at(-1)!);
+    expect(seqScansOf(markPlan, 'raw_import_records')).toEqual([]);
+    // the import's key, if used, is bounded by the page's rows
+    for (const n of markPlan.filter((n) => n['Index Name'] === RAW_ROWS_KEY)) expect(n['Index Cond']).toMatch(/row_number >= .*row_number <= /);
   });
 
   it("integrity counts: one aggregate pass per table; a flow's raw records read through its indexes", async () => {

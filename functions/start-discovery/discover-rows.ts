@@ -71,7 +71,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
-      writing = inFlight(writePage(tx, input, { assets, skips, encoded }, meta, sent));
+      writing = inFlight(writePage(tx, input, { rows: pages[k]!, assets, skips, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
@@ -116,9 +116,11 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
-async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
+async function writePage(tx: Sql, input: DiscoveryInput,
+  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
   meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
   const { assets, skips, encoded } = page;
+  const [after, last] = page.rows;
   let written = assets.length;
   if (encoded !== null) await copyAssets(tx, input, encoded, sent);
   else {
@@ -126,7 +128,7 @@ async function writePage(tx: Sql, input: DiscoveryInput, page: { assets: AssetRo
     setImmediate(sent);
     written = await upsert;
   }
-  await markSkipped(tx, input, skips);
+  await markSkipped(tx, input, skips, { fromRow: after + 1, toRow: last });
   // a range's first run found no asset in it under the range's lock: none can be left to remove
   if (!meta.fresh) await removeSkippedAssets(tx, input, skips);
   return written;

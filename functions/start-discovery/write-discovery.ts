@@ -6,7 +6,7 @@
  * query builder (its insert().select() wants every column), hence Drizzle's `sql` with schema
  * references.
  */
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { TransactionSql } from 'postgres';
 import { orm, type Sql, type Tx } from '../../db/client.ts';
@@ -120,16 +120,20 @@ export async function upsertAssets(client: Client, scope: Scope, rows: AssetRow[
 
 /**
  * Records why raw records gave no asset (processing_notes, is_valid false, validation_errors.skip:
- * the reason's code, which FinishDiscovery counts).
+ * the reason's code, which FinishDiscovery counts). `rows` is the page's row_number range: it bounds
+ * the scan on (data_import_id, row_number) whatever the plan, also before the import's rows have
+ * statistics (then the import's key looks cheaper than the records' own, and would read all its rows).
  */
-export async function markSkipped(client: Client, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>): Promise<void> {
+export async function markSkipped(client: Client, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>,
+  rows: { fromRow: number; toRow: number }): Promise<void> {
   if (!skipped.length) return;
   const tx = orm(client);
+  const r = rawImportRecords;
   const s = sql`jsonb_to_recordset(${jsonbParam(skipped)}) as s(id uuid, reason text, code text)`;
-  await tx.update(rawImportRecords)
+  await tx.update(r)
     .set({ processingNotes: sql`'skipped: ' || s.reason`, isValid: false, isProcessed: true, validationErrors: sql`jsonb_build_object('skip', s.code)` })
     .from(s)
-    .where(and(eq(rawImportRecords.id, sql`s.id`), eq(rawImportRecords.dataImportId, scope.dataImportId), inTenant(rawImportRecords, scope)));
+    .where(and(eq(r.id, sql`s.id`), eq(r.dataImportId, scope.dataImportId), between(r.rowNumber, rows.fromRow, rows.toRow), inTenant(r, scope)));
 }
 
 /**

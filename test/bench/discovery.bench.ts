@@ -110,7 +110,7 @@ async function serialPages(tx: Sql, input: Awaited<ReturnType<typeof seed>>, row
       else assets.push({ raw_import_record_id: r.id, ...out.asset });
     }
     written += await upsertAssets(tx, input, assets, { filename: 'RVTools_export_all.csv', sourceSystem: flow!.plan.sourceSystem });
-    await markSkipped(tx, input, skips);
+    await markSkipped(tx, input, skips, { fromRow: from + 1, toRow: from + batchSize });
     await removeSkippedAssets(tx, input, skips);
   }
   return written;
