@@ -7,8 +7,13 @@
  * is V8's heap sizing, which levels off; the process starts near 150 MB).
  *   npx tsx test/bench/discovery.bench.ts [--rows 100000]     (default 10000, or BENCH_ROWS)
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { jsonb, type Sql } from '../../db/client.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, type ChunkCounts, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from '../../functions/start-discovery/write-discovery.ts';
@@ -143,6 +148,36 @@ async function withCpu<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Promise<{ re
 const cpuNote = (c: { nodeMs: number; serverMs: number | null }, rows: number) =>
   `Node ${Math.round((c.nodeMs * 1000) / rows)} µs, PostgreSQL ${c.serverMs === null ? '?' : Math.round((c.serverMs * 1000) / rows)} µs`;
 
+/**
+ * The floor of a chunk, in the same run: the server alone doing what discovery asks of it, with no
+ * Node work between: reading the range's raw records as text, COPYing the chunk's finished assets
+ * (exported first, untimed, then removed) back into the assets table with its keys and indexes,
+ * and committing (the deferred key checks). No discovery on one connection can be faster, so
+ * reference ÷ floor is the highest ratio within reach here.
+ */
+async function serverFloor(url: string, input: Awaited<ReturnType<typeof seed>>): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const dir = mkdtempSync(join(tmpdir(), 'flowlink-bench-discovery-'));
+  const file = join(dir, 'assets.copy');
+  try {
+    const ofFlow = `from assets where discovery_flow_id = '${input.discoveryFlowId}'`;
+    await pipeline(client.query(copyTo(`copy (select * ${ofFlow}) to stdout`)), createWriteStream(file));
+    await client.query(`delete ${ofFlow}`);
+    await client.query('vacuum assets');
+    const { seconds } = await timed(async () => {
+      await client.query('begin');
+      await client.query('select sum(length(raw_data::text)) from raw_import_records where data_import_id = $1', [input.dataImportId]);
+      await pipeline(createReadStream(file), client.query(copyFrom('copy assets from stdin')));
+      await client.query('commit');
+    });
+    return seconds;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await client.end();
+  }
+}
+
 /** Runs the benchmark on its own migrated database; returns one row per measurement. */
 export async function run(opts: { rows: number }): Promise<BenchRow[]> {
   const db = await benchDatabase('discovery');
@@ -172,6 +207,16 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
           (first ? `; reference: ${cpuNote(before.result.result, opts.rows)}` : ''),
       });
     }
+    const floor = await serverFloor(db.url, input);
+    const first = out[0]!;
+    out.push({
+      name: 'the floor: the server alone (raw records read, the finished assets COPYed, committed)',
+      rows: opts.rows,
+      seconds: floor,
+      rowsPerSecond: opts.rows / floor,
+      note: `the highest ratio within reach: reference ÷ floor ${(before.result.seconds / floor).toFixed(2)}×; ` +
+        `discovery of one chunk ÷ floor ${(first.seconds! / floor).toFixed(2)}×`,
+    });
     const summary = await withPeakRss(() => timed(() => db.sql.begin((tx) => finishDiscoveryPhases(tx as unknown as Sql, input)) as Promise<DiscoverySummary>));
     out.push({
       name: 'discovery finish (the totals proved, phases recorded)',
