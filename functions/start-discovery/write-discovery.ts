@@ -137,8 +137,8 @@ export async function markSkipped(client: Client, scope: Scope, skipped: Array<{
 }
 
 /**
- * Removes the assets an earlier run of this discovery flow made from raw records now skipped.
- * They are found by the raw record key first, in a CTE the planner keeps apart: offered the
+ * Removes the assets an earlier run of this discovery flow (of this tenant) made from raw records
+ * now skipped. They are found by the raw record key first, in a CTE the planner keeps apart: offered the
  * flow's condition too, statistics taken before the flow's assets were written make the flow's
  * index look cheapest, and that reads every asset of the flow for each page's few skips.
  */
@@ -147,8 +147,10 @@ export async function removeSkippedAssets(client: Client, scope: Scope, skipped:
   const a = assets;
   await orm(client).execute(sql`
     with found as materialized (
-      select ${a.id} as id, ${a.discoveryFlowId} as discovery_flow_id from ${a}
+      select ${a.id} as id, ${a.discoveryFlowId} as discovery_flow_id, ${a.clientAccountId} as client_account_id, ${a.engagementId} as engagement_id
+      from ${a}
       where ${a.rawImportRecordId} = any(array(select jsonb_array_elements_text(${jsonbParam(skipped.map((r) => r.id))})::uuid)))
     delete from ${a} using found
-    where ${a.id} = found.id and found.discovery_flow_id = ${scope.discoveryFlowId}`);
+    where ${a.id} = found.id and found.discovery_flow_id = ${scope.discoveryFlowId}
+      and found.client_account_id = ${scope.clientAccountId} and found.engagement_id = ${scope.engagementId}`);
 }
