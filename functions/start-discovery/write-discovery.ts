@@ -138,9 +138,10 @@ export async function markSkipped(client: Client, scope: Scope, skipped: Array<{
 
 /**
  * Removes the assets an earlier run of this discovery flow (of this tenant) made from raw records
- * now skipped. They are found by the raw record key first, in a CTE the planner keeps apart: offered the
- * flow's condition too, statistics taken before the flow's assets were written make the flow's
- * index look cheapest, and that reads every asset of the flow for each page's few skips.
+ * now skipped. They are found by the raw record key alone, in a CTE the planner keeps apart, and
+ * only then kept to the flow and tenant: given the flow's condition as well, statistics taken before
+ * the flow's assets existed make the flow's index look cheapest, and it reads every asset of the
+ * flow for a page's few skips.
  */
 export async function removeSkippedAssets(client: Client, scope: Scope, skipped: Array<{ id: string }>): Promise<void> {
   if (!skipped.length) return;
