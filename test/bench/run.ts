@@ -8,6 +8,9 @@
  * Each measurement runs in a process of its own (this script with --child), so a peak RSS or a
  * heap is that benchmark's alone, not what the ones before it left behind. --max-rows skips the
  * sizes above N (the 10M integrity run spends 15 minutes seeding on a 2-vCPU machine).
+ * --repeat N measures each suite N times (each a process of its own, its data seeded afresh) and
+ * prints the median run of each row with the range of its ratio: one run of this 2-vCPU machine
+ * differs from the next by more than 5 %, the median of three by much less.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +19,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
-import { formatTable, type BenchRow } from './report.ts';
+import { formatTable, medianRows, type BenchRow } from './report.ts';
 
 // A step's core called outside its handler gets a 60 s budget (statement_timeout 45 s); the
 // benchmarks call the cores with their Lambda's: StoreImport's and StartDiscovery's 15 minutes.
@@ -43,7 +46,7 @@ const SUITES: Suite[] = [
   { name: 'bundle-size', module: './bundle-size.bench.ts', full: [{}], smoke: [{}], judgedInSmoke: true },
 ];
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' }, 'max-rows': { type: 'string' }, child: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' }, 'max-rows': { type: 'string' }, repeat: { type: 'string' }, child: { type: 'string' }, out: { type: 'string' } } });
 
 if (values.child) {
   // one measurement: --child <module> with its options as JSON in BENCH_OPTS; rows written to --out
@@ -67,6 +70,8 @@ const only = values.only?.split(',');
 const suites = SUITES.filter((s) => !only || only.includes(s.name));
 const maxRows = values['max-rows'] === undefined ? Infinity : Number(values['max-rows']);
 if (!(maxRows > 0)) throw new Error(`--max-rows: a positive number of rows, not ${JSON.stringify(values['max-rows'])}`);
+const repeat = Number(values.repeat ?? 1);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: a whole number of runs ≥ 1, not ${JSON.stringify(values.repeat)}`);
 
 let stop = async () => {};
 if (!process.env.DATABASE_URL) {
@@ -90,7 +95,10 @@ try {
       if (Number(opts.rows ?? 0) > maxRows) continue;
       console.error(`… ${suite.name} ${JSON.stringify(opts)}`);
       try {
-        for (const row of await runInChild(suite.module, { ...opts, smoke: Boolean(values.smoke) }, childDir)) {
+        const runs: BenchRow[][] = [];
+        // `run` lets a suite alternate the order of its measurements from one run to the next
+        for (let run = 0; run < repeat; run++) runs.push(await runInChild(suite.module, { ...opts, run, smoke: Boolean(values.smoke) }, childDir));
+        for (const row of medianRows(runs)) {
           if (values.smoke && !suite.judgedInSmoke && row.ok !== undefined) row.ok = undefined;
           results.push({ suite: suite.name, ...row });
         }
