@@ -2,6 +2,7 @@ import { asc, getTableName, isNotNull, isNull, sql, type SQL } from 'drizzle-orm
 import { alias } from 'drizzle-orm/pg-core';
 import { UNLINKED_REASON } from '../adoption/convert.ts';
 import type { Tx } from '../client.ts';
+import { selectRows } from '../queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, quarantinedRows, rawImportRecords } from '../schema/index.ts';
 import { bfEvidence, bfImportFlow, bfLinks, bfPending, bfRecords, bfUnresolved } from './work-tables.ts';
 
@@ -247,31 +248,28 @@ async function proximity(tx: Tx, table: string, windowSeconds: number, candidate
 
 /** Reads the plan back from the temporary tables: rows one by one, raw records per data import. */
 export async function readPlan(tx: Tx): Promise<BackfillPlan> {
-  const links: BackfillLink[] = await tx
-    .select({
-      table: bfLinks.tableName, rowId: bfLinks.rowId, flowId: bfLinks.flowId, evidence: bfLinks.evidence,
-      distanceSeconds: bfLinks.distanceSeconds, quarantineId: bfLinks.quarantineId,
-    })
-    .from(bfLinks).orderBy(asc(bfLinks.tableName), asc(bfLinks.rowId));
-  const unresolved: BackfillUnresolved[] = await tx
-    .select({ table: bfUnresolved.tableName, rowId: bfUnresolved.rowId, reason: bfUnresolved.reason })
-    .from(bfUnresolved).orderBy(asc(bfUnresolved.tableName), asc(bfUnresolved.rowId));
-  const recordLinks = await tx
-    .select({ dataImportId: sql<string>`${bfRecords.dataImportId}`, flowId: sql<string>`${bfRecords.flowId}`, records: sql<number>`${bfRecords.records}` })
-    .from(bfRecords).where(isNotNull(bfRecords.flowId)).orderBy(asc(bfRecords.dataImportId));
-  const unresolvedRecords = await tx
-    .select({
-      dataImportId: sql<string>`${bfRecords.dataImportId}`, records: sql<number>`${bfRecords.records}`,
-      reason: sql<string>`format('its data import %s has no master flow', ${bfRecords.dataImportId})`,
-    })
-    .from(bfRecords).where(isNull(bfRecords.flowId)).orderBy(asc(bfRecords.dataImportId));
+  // thousands of rows each at scale (two per orphan import): read by the driver, not mapped field by field
+  const links: BackfillLink[] = await selectRows(tx, {
+    table: bfLinks.tableName, rowId: bfLinks.rowId, flowId: bfLinks.flowId, evidence: bfLinks.evidence,
+    distanceSeconds: bfLinks.distanceSeconds, quarantineId: bfLinks.quarantineId,
+  }, sql`from ${bfLinks} order by ${bfLinks.tableName}, ${bfLinks.rowId}`);
+  const unresolved: BackfillUnresolved[] = await selectRows(tx,
+    { table: bfUnresolved.tableName, rowId: bfUnresolved.rowId, reason: bfUnresolved.reason },
+    sql`from ${bfUnresolved} order by ${bfUnresolved.tableName}, ${bfUnresolved.rowId}`);
+  const recordLinks: BackfillRecordLink[] = await selectRows(tx,
+    { dataImportId: sql<string>`${bfRecords.dataImportId}`, flowId: sql<string>`${bfRecords.flowId}`, records: sql<number>`${bfRecords.records}` },
+    sql`from ${bfRecords} where ${isNotNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`);
+  const unresolvedRecords: BackfillUnresolvedRecords[] = await selectRows(tx, {
+    dataImportId: sql<string>`${bfRecords.dataImportId}`, records: sql<number>`${bfRecords.records}`,
+    reason: sql<string>`format('its data import %s has no master flow', ${bfRecords.dataImportId})`,
+  }, sql`from ${bfRecords} where ${isNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`);
   const totals: BackfillPlan['totals'] = {};
   const bump = (t: string) => (totals[t] ??= { linked: 0, released: 0, unresolved: 0 });
   for (const l of links) bump(l.table)[l.quarantineId ? 'released' : 'linked']++;
   for (const r of recordLinks) bump('raw_import_records').linked += r.records;
   for (const u of unresolved) bump(u.table).unresolved++;
   for (const u of unresolvedRecords) bump('raw_import_records').unresolved += u.records;
-  return { links: [...links], recordLinks: [...recordLinks], unresolved: [...unresolved], unresolvedRecords: [...unresolvedRecords], totals };
+  return { links, recordLinks, unresolved, unresolvedRecords, totals };
 }
 
 /** Rows the plan links (raw records counted one by one) and rows it leaves unresolved. */

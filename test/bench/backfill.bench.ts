@@ -26,7 +26,7 @@ const RECORDS_PER_IMPORT = 100;
  * (row 1 of every import, then row 2, …) every UPDATE in heap order moved between 10k imports'
  * index pages: EXPLAIN showed 674k buffers dirtied for 1M rows where grouped by import needs 105k.
  */
-async function orphans(sql: Sql, tenant: Tenant, imports: number) {
+export async function orphans(sql: Sql, tenant: Tenant, imports: number) {
   await sql`
     insert into crewai_flow_state_extensions (client_account_id, engagement_id, flow_type, flow_name, flow_status, created_at)
     select ${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', 'bench ' || g, 'completed', timestamptz '2025-01-01' + g * interval '3 hours'
@@ -74,7 +74,7 @@ async function bareWrites(sql: Sql) {
  * leaves them, nothing cached dirty. Without it the first one wrote into a fresh table that had to
  * grow (EXPLAIN: 416k buffers read) and the later ones into the room vacuum had freed (131k).
  */
-async function compact(sql: Sql) {
+export async function compact(sql: Sql) {
   await sql`vacuum (full, analyze) raw_import_records, data_imports`;
   await sql`checkpoint`;
 }
