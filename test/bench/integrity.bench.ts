@@ -204,7 +204,7 @@ async function seedsValidation(sql: postgres.Sql, options: { withFieldMappings?:
 }
 
 /** Loads the data set; returns the number of raw records. */
-async function build(sql: postgres.Sql, rows: number, shape: Shape): Promise<number> {
+export async function build(sql: postgres.Sql, rows: number, shape: Shape): Promise<number> {
   const imports = Math.max(1, Math.round(rows / 1000));
   const flows = Math.max(1, Math.round(imports / SHAPES[shape].importsPerFlow));
   await sql.begin(async (tx) => {
