@@ -5,6 +5,8 @@ import postgres from 'postgres';
 import { connect, type DbHandle } from '../../db/client.ts';
 import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
 import { runMigrations } from '../../db/migrate.ts';
+import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
+import { startLocalS3, type LocalS3 } from '../../workflows/local-s3.ts';
 import { withDatabase } from '../support/urls.ts';
 
 /**
@@ -40,6 +42,35 @@ export async function benchDatabase(label: string): Promise<DbHandle> {
       await stopServer();
     },
   };
+}
+
+/** What the in-process workflow runs against: a scratch folder, a fresh migrated database, s3rver. */
+export interface LocalStack {
+  dir: string;
+  db: DbHandle;
+  s3: LocalS3;
+}
+
+/**
+ * Runs `work` with a local stack; the in-process handlers find its database and S3 through the
+ * environment, as Lambdas do. Afterwards the environment is restored and everything is removed.
+ */
+export async function withLocalStack<T>(label: string, work: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `flowlink-bench-${label}-`));
+  const db = await benchDatabase(label);
+  const s3 = await startLocalS3(join(dir, 's3'));
+  const saved = { DATABASE_URL: process.env.DATABASE_URL, S3_ENDPOINT: process.env.S3_ENDPOINT };
+  process.env.DATABASE_URL = db.url;
+  process.env.S3_ENDPOINT = s3.endpoint;
+  try {
+    return await work({ dir, db, s3 });
+  } finally {
+    await closeLambdaDatabase().catch(() => {});
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    await s3.stop().catch(() => {});
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Wall-clock seconds of `work`. */

@@ -12,23 +12,19 @@
  * Target: each ≤ 1.05×.
  *   npx tsx test/bench/drizzle.bench.ts [--rows 100000] [--integrity-rows 1000000] [--backfill-rows 1000000]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { runBackfill } from '../../db/backfill/index.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
-import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { TASK_STATES } from '../../workflows/definition.ts';
 import { ExecutionStore } from '../../workflows/execution-store.ts';
 import { dropFile } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow, type ProgressEvent } from '../../workflows/local-runner.ts';
-import { startLocalS3 } from '../../workflows/local-s3.ts';
 import { createTenant } from '../support/fixtures.ts';
 import { compact, orphans } from './backfill.bench.ts';
 import { build as buildIntegrityData } from './integrity.bench.ts';
-import { benchDatabase, isMain } from './bench-db.ts';
+import { benchDatabase, isMain, withLocalStack } from './bench-db.ts';
 import { ownerOf, profileClock, profiled, share as shareOf, type CpuShare } from './cpu-profile.ts';
 import { writeExport } from './local-drop.bench.ts';
 import { formatTable, type BenchRow } from './report.ts';
@@ -90,13 +86,7 @@ const UNJUDGED = new Set(['CreateMasterFlow', 'FinishLink', 'PlanDiscovery', 'Fi
 
 export async function run(opts: DrizzleBenchOptions): Promise<BenchRow[]> {
   const judged = !opts.smoke;
-  const dir = mkdtempSync(join(tmpdir(), 'flowlink-bench-drizzle-'));
-  const db = await benchDatabase('drizzle');
-  const s3 = await startLocalS3(join(dir, 's3'));
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, S3_ENDPOINT: process.env.S3_ENDPOINT };
-  process.env.DATABASE_URL = db.url;
-  process.env.S3_ENDPOINT = s3.endpoint;
-  try {
+  return withLocalStack('drizzle', async ({ dir, db, s3 }) => {
     const out: BenchRow[] = [];
     const file = join(dir, 'cmdb-export.csv');
     await writeExport(file, opts.rows);
@@ -147,13 +137,7 @@ export async function run(opts: DrizzleBenchOptions): Promise<BenchRow[]> {
       await orphanDb.close();
     }
     return out;
-  } finally {
-    await closeLambdaDatabase().catch(() => {});
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    await s3.stop().catch(() => {});
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (isMain(import.meta.url)) {

@@ -12,21 +12,18 @@
  * 20 % when the file doubles (1M vs 2M rows: the bound is the chunk, not the file); peak RSS ≤ 512 MB.
  *   npx tsx test/bench/large-drop.bench.ts [--rows 1000000] [--chunk-rows 50000]
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { TASK_STATES } from '../../workflows/definition.ts';
 import { ExecutionStore } from '../../workflows/execution-store.ts';
 import { dropFile } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow, type ProgressEvent } from '../../workflows/local-runner.ts';
-import { startLocalS3 } from '../../workflows/local-s3.ts';
 import { createTenant } from '../support/fixtures.ts';
-import { benchDatabase, isMain, timed } from './bench-db.ts';
+import { isMain, timed, withLocalStack } from './bench-db.ts';
 import { writeExport } from './local-drop.bench.ts';
 import { formatTable, type BenchRow } from './report.ts';
 
@@ -77,14 +74,8 @@ async function copyFloor(url: string, dir: string, table: string, query: string)
 
 /** Runs the benchmark on its own migrated database; one row per drop, and the doubling comparison. */
 export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlink-bench-large-'));
-  const db = await benchDatabase('large-drop');
-  const s3 = await startLocalS3(join(dir, 's3'));
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, S3_ENDPOINT: process.env.S3_ENDPOINT };
-  process.env.DATABASE_URL = db.url;
-  process.env.S3_ENDPOINT = s3.endpoint;
   const tasks = new Set<string>(TASK_STATES);
-  try {
+  return withLocalStack('large-drop', async ({ dir, db, s3 }) => {
     const drops: Drop[] = [];
     for (const rows of opts.double ? [opts.rows, 2 * opts.rows] : [opts.rows]) {
       const file = join(dir, `cmdb-export-${rows}.csv`);
@@ -165,13 +156,7 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       });
     }
     return out;
-  } finally {
-    await closeLambdaDatabase().catch(() => {});
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    await s3.stop().catch(() => {});
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (isMain(import.meta.url)) {

@@ -11,18 +11,15 @@
  * Target: the first drop of 10 000 rows in at most 5 s.
  *   npx tsx test/bench/local-drop.bench.ts [--rows 10000]     (default 10000, or BENCH_ROWS)
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { ExecutionStore } from '../../workflows/execution-store.ts';
 import { dropFile } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow, type ProgressEvent } from '../../workflows/local-runner.ts';
-import { startLocalS3 } from '../../workflows/local-s3.ts';
 import { createTenant } from '../support/fixtures.ts';
-import { benchDatabase, isMain, timed } from './bench-db.ts';
+import { isMain, timed, withLocalStack } from './bench-db.ts';
 import { formatTable, type BenchRow } from './report.ts';
 
 const TARGET_SECONDS = 5;
@@ -68,14 +65,7 @@ export async function writeExport(path: string, rows: number): Promise<void> {
 
 /** Runs the benchmark on its own migrated database; returns one row per drop. */
 export async function run(opts: { rows: number }): Promise<BenchRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlink-bench-drop-'));
-  const db = await benchDatabase('local-drop');
-  const s3 = await startLocalS3(join(dir, 's3'));
-  // the in-process handlers find their database and S3 through the environment, as Lambdas do
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, S3_ENDPOINT: process.env.S3_ENDPOINT };
-  process.env.DATABASE_URL = db.url;
-  process.env.S3_ENDPOINT = s3.endpoint;
-  try {
+  return withLocalStack('local-drop', async ({ dir, db, s3 }) => {
     const out: BenchRow[] = [];
     const store = new ExecutionStore(join(dir, 'executions'));
     for (const [n, name] of ['local drop (first: loads the handlers)', 'local drop (second file, warm)'].entries()) {
@@ -107,13 +97,7 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
       });
     }
     return out;
-  } finally {
-    await closeLambdaDatabase().catch(() => {});
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    await s3.stop().catch(() => {});
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (isMain(import.meta.url)) {
