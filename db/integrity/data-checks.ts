@@ -114,8 +114,9 @@ export async function runDataChecks(
 
 /** What a table's statements depend on, for the plan's key. */
 const shape = (table: ChildTable) => [table.name, [...table.columns].sort(), table.parent];
+// the filters are present as the statements test them (truthy), and the minutes are in the descriptions
 const scopeShape = (scope: IntegrityScope) =>
-  [scope.flowId !== null, scope.clientAccountId !== null, scope.engagementId !== null, scope.staleRunningAfterMinutes];
+  [Boolean(scope.flowId), Boolean(scope.clientAccountId), Boolean(scope.engagementId), scope.staleRunningAfterMinutes];
 
 function tablePlan(table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean, scope: IntegrityScope): TablePlan {
   const defs = tableChecks(table, parentTable, proof, parentClean, scope);
