@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../functions/_shared/errors.ts';
@@ -25,6 +25,40 @@ const GOOD = [
 ].join('\n');
 // line 3 (data row 2) has a third field: StoreImport refuses the file with the line and the row
 const BAD = 'hostname,ip_address\nweb01,10.0.0.1\nweb02,10.0.0.2,oops\nweb03,10.0.0.3\n';
+
+/**
+ * The samples in docs/examples/ are what this file's drops write, with the values that differ from
+ * run to run (ids, the execution name, hashes, timestamps) replaced by named placeholders: compared
+ * on every run, rewritten with UPDATE_EXAMPLES=1.
+ */
+const EXAMPLES = resolve(import.meta.dirname, '../../docs/examples');
+const SAMPLE = resolve(import.meta.dirname, '../../workflows/samples/servers.csv');
+
+function normalised(value: unknown, placeholders: Record<string, string | null | undefined>): unknown {
+  const pairs = Object.entries(placeholders)
+    .filter((p): p is [string, string] => typeof p[1] === 'string' && p[1] !== '')
+    .sort((a, b) => b[1].length - a[1].length);
+  const text = (s: string) => {
+    let out = s;
+    for (const [name, actual] of pairs) out = out.split(actual).join(`<${name}>`);
+    return out
+      .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
+      .replace(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, '<time>');
+  };
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string' ? text(v)
+      : Array.isArray(v) ? v.map(walk)
+        : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
+  return walk(value);
+}
+
+function matchesExample(name: string, actual: unknown) {
+  const file = join(EXAMPLES, name);
+  const json = `${JSON.stringify(actual, null, 2)}\n`;
+  if (process.env.UPDATE_EXAMPLES) writeFileSync(file, json);
+  expect(JSON.parse(readFileSync(file, 'utf8')), `${file} is stale: UPDATE_EXAMPLES=1 npx vitest run test/workflow/outcome-report.test.ts`).toEqual(actual);
+}
 
 const events = () => new LocalEventBus(join(world.dir, 'events.ndjson')).read();
 const eventsOf = (dataImportId: string) => events().filter((e) => (e.detail as { dataImportId?: string }).dataImportId === dataImportId);
@@ -133,6 +167,25 @@ describe('the outcome report and event of every drop', () => {
     expect(event!.detail).toEqual(summaryOf(report));
     expect(event!.detail).toMatchObject({ error: { name: 'InvalidImportError', line: 3, row: 2, advice: report.error!.advice } });
     bad = { tenant, report, execution: record.name, key, dataImportId: db.state.id };
+  });
+
+  it('the samples of docs/examples/ are the report of the bundled sample and the event of the bad file, as written', async () => {
+    const tenant = await world.tenant();
+    const { record, started } = await world.drop(tenant, 'servers.csv', readFileSync(SAMPLE));
+    expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
+    const report = await readReport(reportKey(started.input));
+    matchesExample('report.succeeded.json', normalised(report, {
+      client_account_id: tenant.clientAccountId, engagement_id: tenant.engagementId, execution: report.execution,
+      data_import_id: report.dataImportId, flow_id: report.flowId, discovery_flow_id: report.discoveryFlowId,
+      outcome_id: report.outcomeId, etag: report.etag, sha256: report.file?.sha256,
+    }));
+
+    const [event, ...more] = eventsOf(bad.dataImportId);
+    expect(more).toEqual([]);
+    matchesExample('event.failed.json', normalised(event, {
+      client_account_id: bad.tenant.clientAccountId, engagement_id: bad.tenant.engagementId, execution: bad.execution,
+      data_import_id: bad.dataImportId, outcome_id: bad.report.outcomeId, etag: bad.report.etag, event_id: event!.id,
+    }));
   });
 
   it('a replay rewrites the same report (same key, same content but the execution) and sends the event again with the same ids', async () => {
