@@ -5,6 +5,7 @@ import { findDiscoveryFlowOfImport } from '../../db/queries/master-flows.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows } from '../../db/schema/index.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
+import { keyBelongsTo } from '../../workflows/import-key.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface MarkFailedInput {
@@ -82,6 +83,9 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };
 
+  // an input whose key is not under its own tenant's prefix (edited by hand) records nothing: a
+  // failed import of another tenant's object would refuse that tenant's own import of it for good
+  if (!keyBelongsTo(input.key, tenant)) return { dataImportId: null, flowId: null, discoveryFlowId: null, marked: false };
   const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
   return stepTransaction(client, 'MarkFailed', key, async (sqlTx) => {
     const tx = orm(sqlTx);
