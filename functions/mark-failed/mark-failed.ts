@@ -34,8 +34,12 @@ export interface MarkFailedResult {
   marked: boolean;
 }
 
-/** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
-export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
+/**
+ * The state that failed: the first step whose result is missing from the state (in STEP_STATES
+ * order); a plan of too many chunks fails before either Map, in PlanChunks' check.
+ */
+export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] | 'PlanChunks' {
+  if (input.error.Error === 'TooManyChunksError') return 'PlanChunks';
   const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
     input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
   const index = results.findIndex((r) => r === undefined);
