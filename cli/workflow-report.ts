@@ -15,7 +15,7 @@ function stateResult(state: string, output: unknown): string {
     chunkRows?: number; chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
     plan?: { fieldMappings?: number; sourceSystem?: string };
     discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
-    markFailed?: { dataImportId?: string | null }; outcome?: { detailType?: string; summary?: ReportSummary };
+    markFailed?: { dataImportId?: string | null; marked?: boolean }; outcome?: { detailType?: string; summary?: ReportSummary };
   };
   switch (state) {
     case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
@@ -28,7 +28,11 @@ function stateResult(state: string, output: unknown): string {
     case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
     case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
-    case 'MarkFailed': return `import ${o.markFailed?.dataImportId ?? '?'} marked failed`;
+    case 'MarkFailed':
+      if (o.markFailed?.marked) return `import ${o.markFailed.dataImportId ?? '?'} marked failed`;
+      return o.markFailed?.dataImportId
+        ? `import ${o.markFailed.dataImportId} left as it was (completed: a failure never moves it back)`
+        : 'nothing to mark (no import of this object for this tenant)';
     case 'ReportSucceeded':
     case 'ReportFailed': return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
     case 'PublishSucceeded':
@@ -63,6 +67,8 @@ function chunkLine(e: ProgressEvent): string | null {
 
 /** Prints each state as it starts and ends, with its duration and rows, and each chunk of a Map as it ends. */
 export function progressPrinter(out: Out = console.log) {
+  // a caught failure exits its state too: its ✗ line stands, no ✓ follows (a retry clears it)
+  const failing = new Set<string>();
   return (e: ProgressEvent) => {
     const chunk = chunkLine(e);
     if (chunk !== null) {
@@ -73,9 +79,15 @@ export function progressPrinter(out: Out = console.log) {
     const name = (e.state ?? '').padEnd(18);
     const took = e.durationMs === undefined ? '' : `${String(e.durationMs).padStart(6)} ms  `;
     if (e.type === 'StateEntered' && e.state !== 'Failed') out(`  ▶ ${name}`);
-    else if (e.type === 'StateExited') out(`  ✓ ${name}${took}${stateResult(e.state ?? '', e.output)}`);
-    else if (e.type === 'StateFailed' && e.state !== 'Failed') out(`  ✗ ${name}${took}${e.error}: ${String(e.cause ?? '')}`);
-    else if (e.type === 'StateRetried') out(`  ↻ ${name}retry ${e.attempt ?? ''}`);
+    else if (e.type === 'StateExited') {
+      if (!failing.delete(e.state ?? '')) out(`  ✓ ${name}${took}${stateResult(e.state ?? '', e.output)}`);
+    } else if (e.type === 'StateFailed' && e.state !== 'Failed') {
+      failing.add(e.state ?? '');
+      out(`  ✗ ${name}${took}${e.error}: ${String(e.cause ?? '')}`);
+    } else if (e.type === 'StateRetried') {
+      failing.delete(e.state ?? '');
+      out(`  ↻ ${name}retry ${e.attempt ?? ''}`);
+    }
   };
 }
 
@@ -126,6 +138,13 @@ export function reportLocation(record: ExecutionRecord): { written: boolean; buc
 
 /** Prints what an execution left in the database; the command's exit code: 0 only when it succeeded. */
 export async function reportExecution(db: DbHandle, record: ExecutionRecord, out: Out = console.log): Promise<number> {
+  if (record.status === 'RUNNING') {
+    // the same object version dropped by another process at the same time: that run reports it
+    out('');
+    out(`execution       ${record.name}: running in another process (the same file content, dropped there first)`);
+    out(`report          \`flowlink report ${record.name}\` prints its outcome once it ends`);
+    return EXIT.ok;
+  }
   printSummary(await summarize(db, record), out);
   const report = reportLocation(record);
   out('');

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filesFailingWithRenamedKey } from './support/renamed-key.ts';
 
@@ -29,3 +32,21 @@ describe('a column key renamed in db/schema/ fails the type check wherever the c
     expect(failing).not.toContain('functions/trigger/trigger.ts');
   }, 300_000);
 });
+
+// tsc names files relative to the working directory: the answer must not depend on where the clone
+// (or the process) sits relative to the temporary copy
+it('names the same files whatever the working directory', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'flowlink-cwd-'));
+  const deep = join(base, 'a', 'b', 'c', 'd');
+  mkdirSync(deep, { recursive: true });
+  const cwd = process.cwd();
+  try {
+    process.chdir(deep);
+    const failing = await filesFailingWithRenamedKey('assets.ts', 'assets', 'hostname');
+    expect(failing).toEqual(expect.arrayContaining(['functions/start-discovery/write-discovery.ts']));
+    expect(failing.every((f) => !f.startsWith('..'))).toBe(true);
+  } finally {
+    process.chdir(cwd);
+    rmSync(base, { recursive: true, force: true });
+  }
+}, 300_000);

@@ -7,6 +7,34 @@ import * as z from 'zod';
 
 const id = z.uuid();
 
+/**
+ * Bounds of the chunk settings wherever they enter (CLI, trigger environment, execution input):
+ * a chunk is one Lambda invocation's work (50,000 rows take ~20 s), and a Map runs at most as many
+ * chunks at once as the functions' reserved concurrency can take.
+ */
+export const CHUNK_ROWS_MAX = 250_000;
+export const MAP_CONCURRENCY_MAX = 100;
+export const chunkSettings = z.object({
+  /** Raw records per chunk of the link and discovery Maps (the definition's default when absent). */
+  chunkRows: z.number().int().min(1).max(CHUNK_ROWS_MAX).optional(),
+  /** Chunks processed at once by each Map (the definition's default when absent). */
+  mapConcurrency: z.number().int().min(1).max(MAP_CONCURRENCY_MAX).optional(),
+});
+export type ChunkSettings = z.infer<typeof chunkSettings>;
+
+/** Why a chunk setting is refused, naming it and its bounds; null when every present one is good. */
+export function chunkSettingsProblem(settings: Record<string, unknown>): string | null {
+  const bounds = { chunkRows: CHUNK_ROWS_MAX, mapConcurrency: MAP_CONCURRENCY_MAX } as const;
+  for (const [field, max] of Object.entries(bounds)) {
+    if (!(field in settings)) continue;
+    const value = settings[field];
+    if (!chunkSettings.shape[field as keyof typeof bounds].safeParse(value).success) {
+      return `${field} must be a whole number from 1 to ${max}, not ${JSON.stringify(value)}`;
+    }
+  }
+  return null;
+}
+
 /** The execution input the trigger starts: the S3 object identity and its tenant. */
 export const executionInput = z.object({
   bucket: z.string().min(1),
@@ -17,10 +45,7 @@ export const executionInput = z.object({
   size: z.number().int().nonnegative().nullable(),
   clientAccountId: id,
   engagementId: id,
-  /** Raw records per chunk of the link and discovery Maps (the definition's default when absent). */
-  chunkRows: z.number().int().positive().optional(),
-  /** Chunks processed at once by each Map (the definition's default when absent). */
-  mapConcurrency: z.number().int().positive().optional(),
+  ...chunkSettings.shape,
 });
 export type ExecutionInput = z.infer<typeof executionInput>;
 
@@ -66,8 +91,14 @@ export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthSco
 /** The Catch's ResultPath value: Error is the thrown error's name; Cause its message (AWS: a JSON string). */
 export const caughtError = z.object({ Error: z.string(), Cause: z.string().optional().nullable() });
 
+/**
+ * The state as the failure path sees it: the execution input whatever its chunk settings (an
+ * out-of-bounds one is the failure being recorded, and must not stop its recording).
+ */
+const failedState = executionInput.extend({ chunkRows: z.unknown().optional(), mapConcurrency: z.unknown().optional() });
+
 /** MarkFailed receives the whole state: whatever the steps before the failure added. */
-export const markFailedInput = executionInput.extend({
+export const markFailedInput = failedState.extend({
   import: storeImportOutput.partial().optional(),
   flow: createMasterFlowOutput.partial().optional(),
   linkedChunks: z.object({ chunks: z.number() }).partial().optional(),
@@ -93,7 +124,7 @@ export const markFailedOutput = z.object({
 export const reportOutcomeInput = z.object({
   status: z.enum(['succeeded', 'failed']),
   execution: z.string().min(1),
-  state: executionInput.extend({
+  state: failedState.extend({
     import: storeImportOutput.partial().optional(),
     flow: createMasterFlowOutput.partial().optional(),
     link: linkRecordsOutput.partial().optional(),

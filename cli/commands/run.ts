@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { CHUNK_ROWS_MAX, MAP_CONCURRENCY_MAX } from '../../workflows/contracts.ts';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeUrl } from '../../db/database.ts';
@@ -20,10 +21,11 @@ export interface RunOptions {
 }
 
 /** A positive integer option, or a UsageError naming it. */
-export function positiveInt(flag: string) {
+export function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, not "${value}"`);
+    if (n > max) throw new UsageError(`${flag} must be at most ${max}, not "${value}"`);
     return n;
   };
 }
@@ -67,8 +69,8 @@ export function registerRun(program: Command) {
     .argument('[file]', 'CSV, JSON, NDJSON or XLSX inventory file (default: workflows/samples/servers.csv)')
     .option('--client <id|slug>', 'client account (default: the demo client "demo", created on first use)')
     .option('--engagement <id|slug>', 'engagement of that client (default: its only engagement; "demo-migration" for the demo)')
-    .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 50000; at most 1,000 chunks a file)', positiveInt('--chunk-rows'))
-    .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency'))
+    .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 50000; at most 1,000 chunks a file)', positiveInt('--chunk-rows', CHUNK_ROWS_MAX))
+    .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency', MAP_CONCURRENCY_MAX))
     .action(async (file: string | undefined, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
     });

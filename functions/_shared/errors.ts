@@ -11,6 +11,14 @@ export class InvalidImportError extends Error {
   }
 }
 
+/**
+ * The execution input carries a setting out of its bounds (an execution started by hand with an
+ * edited input): the file is not at fault. Not retried.
+ */
+export class InvalidExecutionInputError extends Error {
+  override name = 'InvalidExecutionInputError';
+}
+
 /** The integrity checks found violations for the flow. Not retried. */
 export class IntegrityViolationError extends Error {
   override name = 'IntegrityViolationError';

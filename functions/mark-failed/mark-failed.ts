@@ -5,6 +5,7 @@ import { findDiscoveryFlowOfImport } from '../../db/queries/master-flows.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows } from '../../db/schema/index.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
+import { keyBelongsTo } from '../../workflows/import-key.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface MarkFailedInput {
@@ -33,8 +34,12 @@ export interface MarkFailedResult {
   marked: boolean;
 }
 
-/** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
-export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
+/**
+ * The state that failed: the first step whose result is missing from the state (in STEP_STATES
+ * order); a plan of too many chunks fails before either Map, in PlanChunks' check.
+ */
+export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] | 'PlanChunks' {
+  if (input.error.Error === 'TooManyChunksError') return 'PlanChunks';
   const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
     input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
   const index = results.findIndex((r) => r === undefined);
@@ -82,6 +87,9 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };
 
+  // an input whose key is not under its own tenant's prefix (edited by hand) records nothing: a
+  // failed import of another tenant's object would refuse that tenant's own import of it for good
+  if (!keyBelongsTo(input.key, tenant)) return { dataImportId: null, flowId: null, discoveryFlowId: null, marked: false };
   const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
   return stepTransaction(client, 'MarkFailed', key, async (sqlTx) => {
     const tx = orm(sqlTx);

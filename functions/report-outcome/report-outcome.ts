@@ -8,7 +8,18 @@ import type { ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
   DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
 } from '../../workflows/report.ts';
+import { keyBelongsTo } from '../../workflows/import-key.ts';
+import { TenantError } from '../_shared/errors.ts';
 import { adviceFor } from './advice.ts';
+
+/**
+ * A failed run (a replay that failed) of an import the database holds as completed: the report of
+ * the run that completed it stays, and no "Import Failed" goes out, since a report never
+ * contradicts the database. Caught by the state machine on to Failed, under the run's own error.
+ */
+export class ReportKeptError extends Error {
+  override name = 'ReportKeptError';
+}
 
 export interface ReportOutcomeDeps {
   db: Db;
@@ -185,13 +196,22 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  * database, so a replay overwrites the same object with the same content but for `execution`.
  *
  * Primary course:
+ * 0. Refuse a key outside the state's tenant (TenantError: nothing written under this tenant).
  * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database, in
  *    one read-only repeatable-read transaction (one snapshot, however the reads interleave).
  * 2. PutObject under reports/ in the import bucket (never under imports/: a report starts nothing).
+ *    A failed run of a completed import writes nothing (ReportKeptError).
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
+  const { state } = input;
+  if (!keyBelongsTo(state.key, state)) {
+    throw new TenantError(`s3://${state.bucket}/${state.key} is not under imports/${state.clientAccountId}/${state.engagementId}/: no report is written for it under this tenant`);
+  }
   const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  if (report.status === 'failed' && report.importStatus === 'completed') {
+    throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
+  }
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,

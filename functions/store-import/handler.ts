@@ -20,6 +20,8 @@ export const storeImportInput = z.object({
   etag: z.string().min(1).nullish(),
   clientAccountId: z.uuid(),
   engagementId: z.uuid(),
+  /** The execution input as started (its chunk settings are checked here, at the first step: they enter with it). */
+  executionInput: z.record(z.string(), z.unknown()).optional(),
 });
 export type StoreImportEvent = z.output<typeof storeImportInput>;
 

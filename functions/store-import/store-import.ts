@@ -5,7 +5,9 @@ import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { chunkSettingsProblem } from '../../workflows/contracts.ts';
+import { keyBelongsTo } from '../../workflows/import-key.ts';
+import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
@@ -32,6 +34,8 @@ export interface StoreImportInput {
   etag?: string | null;
   clientAccountId: string;
   engagementId: string;
+  /** The execution input as started, when the state machine passes it: its chunk settings are checked first. */
+  executionInput?: Record<string, unknown> | undefined;
 }
 
 export interface StoreImportResult {
@@ -73,6 +77,9 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * is recorded `failed` with the error's file/line/byte, and the error is rethrown.
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
+  // an execution started by hand is not checked by anyone before this first step
+  const problem = input.executionInput ? chunkSettingsProblem(input.executionInput) : null;
+  if (problem) throw new InvalidExecutionInputError(`execution input of s3://${input.bucket}/${input.key}: ${problem}`);
   if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
   const { url, ssl } = tlsFromUrl(deps.databaseUrl);
   const pool = idleSafe(new pg.Pool({ connectionString: url, ssl, max: 2, application_name: 'flowlink-store-import' }));
@@ -99,8 +106,7 @@ export function idleSafe(pool: pg.Pool): pg.Pool {
  * one tenant's file into another.
  */
 export function checkKeyTenant(input: StoreImportInput): void {
-  const [prefix, client, engagement] = input.key.split('/');
-  if (prefix !== 'imports' || client !== input.clientAccountId || engagement !== input.engagementId) {
+  if (!keyBelongsTo(input.key, input)) {
     throw new TenantError(`s3://${input.bucket}/${input.key} is not under imports/${input.clientAccountId}/${input.engagementId}/: ` +
       'the key does not belong to this client and engagement');
   }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { orm, unwrapped, type Db, type Sql } from '../../db/client.ts';
 import { clientAccounts, engagements } from '../../db/schema/index.ts';
-import type { ExecutionInput } from '../../workflows/contracts.ts';
+import { chunkSettingsProblem, type ExecutionInput } from '../../workflows/contracts.ts';
+import { readImportKey, type KeyTenant } from '../../workflows/import-key.ts';
 import { InvalidImportError, TenantError } from '../_shared/errors.ts';
 import type { S3ObjectRef } from './s3-event.ts';
 
@@ -24,16 +25,17 @@ export interface Chunking {
   mapConcurrency?: number | undefined;
 }
 
-/** CHUNK_ROWS and MAP_CONCURRENCY (positive integers) from a Lambda's environment; unset ones stay unset. */
+/** CHUNK_ROWS and MAP_CONCURRENCY (within the contract's bounds) from a Lambda's environment; unset ones stay unset. */
 export function chunkingFromEnv(env: NodeJS.ProcessEnv = process.env): Chunking {
-  const read = (name: string) => {
+  const read = (name: string, field: 'chunkRows' | 'mapConcurrency') => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+    const problem = chunkSettingsProblem({ [field]: n });
+    if (problem) throw new Error(`${name}: ${problem.replace(/not .*$/, `not ${JSON.stringify(raw)}`)}`);
     return n;
   };
-  return { chunkRows: read('CHUNK_ROWS'), mapConcurrency: read('MAP_CONCURRENCY') };
+  return { chunkRows: read('CHUNK_ROWS', 'chunkRows'), mapConcurrency: read('MAP_CONCURRENCY', 'mapConcurrency') };
 }
 
 export interface StartedImport {
@@ -44,19 +46,11 @@ export interface StartedImport {
   input: ExecutionInput;
 }
 
-export const IMPORT_PREFIX = 'imports/';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** `imports/<client_account_id>/<engagement_id>/<file name>`, or InvalidImportError saying why not. */
-export function parseImportKey(key: string): { clientAccountId: string; engagementId: string; fileName: string } {
-  const parts = key.split('/');
-  const layout = `expected ${IMPORT_PREFIX}<client_account_id>/<engagement_id>/<file name>`;
-  if (parts.length !== 4 || `${parts[0]}/` !== IMPORT_PREFIX) throw new InvalidImportError(`refused s3 key "${key}": ${layout}`, { key });
-  const [, clientAccountId, engagementId, fileName] = parts as [string, string, string, string];
-  if (!UUID.test(clientAccountId)) throw new InvalidImportError(`refused s3 key "${key}": "${clientAccountId}" is not a client account id (uuid); ${layout}`, { key });
-  if (!UUID.test(engagementId)) throw new InvalidImportError(`refused s3 key "${key}": "${engagementId}" is not an engagement id (uuid); ${layout}`, { key });
-  if (!fileName.trim()) throw new InvalidImportError(`refused s3 key "${key}": no file name; ${layout}`, { key });
-  return { clientAccountId: clientAccountId.toLowerCase(), engagementId: engagementId.toLowerCase(), fileName };
+/** `imports/<client_account_id>/<engagement_id>/<file name>` (ids lower-cased), or InvalidImportError saying why not. */
+export function parseImportKey(key: string): KeyTenant {
+  const read = readImportKey(key);
+  if ('problem' in read) throw new InvalidImportError(`refused s3 key "${key}": ${read.problem}`, { key });
+  return read;
 }
 
 /**

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import ExcelJS from 'exceljs';
 import S3rver from 's3rver';
 import { createS3Client } from '../../functions/_shared/s3.ts';
 import { createTenant, type Tenant } from '../support/fixtures.ts';
@@ -24,6 +25,8 @@ const MAX_RSS_MB = 256;
 /** A quote never closed must not grow memory with the file: its peak ≤ the normal load's + this. */
 const STRAY_QUOTE_EXTRA_MB = 32;
 const MIN_RATIO = 0.5;
+/** The crafted workbook's one cell at full size: a 400 KB file that inflates to this. */
+const BIG_CELL_MB = 400;
 const TARGET_FROM_ROWS = 100_000;
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -103,6 +106,21 @@ async function writeStray(dir: string, rows: number): Promise<string> {
   return path;
 }
 
+/**
+ * A small workbook whose shared strings hold one `cellMb` MB cell (row 3, column B): what a crafted
+ * or broken workbook can do to a reader that holds the shared strings in memory.
+ */
+async function writeBigCellWorkbook(dir: string, cellMb: number): Promise<string> {
+  const path = join(dir, 'big-cell.xlsx');
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Servers');
+  ws.addRow(['hostname', 'notes']);
+  ws.addRow(['web01', 'fine']);
+  ws.addRow(['web02', 'x'.repeat(cellMb * 2 ** 20)]);
+  await wb.xlsx.writeFile(path);
+  return path;
+}
+
 /** Runs one load in a child process; returns what it printed. */
 function child(job: Record<string, unknown>): Promise<{ rows: number; seconds: number; peakRssMb: number; cpuSeconds: number; error?: string }> {
   return new Promise((done, fail) => {
@@ -141,6 +159,10 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(files.csvPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
     const strayKey = `imports/${tenant.clientAccountId}/${tenant.engagementId}/stray-quote.csv`;
     await new Upload({ client: s3, params: { Bucket: bucket, Key: strayKey, Body: createReadStream(files.strayPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
+    const cellMb = rows >= TARGET_FROM_ROWS ? BIG_CELL_MB : 32;
+    const bigCellPath = await writeBigCellWorkbook(dir, cellMb);
+    const bigCellKey = `imports/${tenant.clientAccountId}/${tenant.engagementId}/big-cell.xlsx`;
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: bigCellKey, Body: createReadStream(bigCellPath) }, partSize: 16 * 2 ** 20 }).done();
     s3.destroy();
 
     // the reference first, then the same empty table for StoreImport; no autovacuum of the first
@@ -153,6 +175,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const ours = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key, ...tenant });
     const stray = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key: strayKey, ...tenant, expectError: true });
     if (!/line 2: quote opened here is never closed/.test(stray.error ?? '')) throw new Error(`stray quote: expected the open quote to be named, got ${stray.error ?? 'success'}`);
+    const bigCell = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key: bigCellKey, ...tenant, expectError: true });
+    if (!/sheet "Servers", row 3, column B/.test(bigCell.error ?? '')) throw new Error(`big cell: expected sheet, row and column named, got ${bigCell.error ?? 'success'}`);
     const [stored] = await sql<{ n: number }[]>`
       select count(*)::int as n from raw_import_records r join data_imports d on d.id = r.data_import_id where d.s3_key = ${key}`;
     if (raw.rows !== rows || ours.rows !== rows || stored!.n !== rows) throw new Error(`rows: reference ${raw.rows}, StoreImport ${ours.rows}, stored ${stored!.n}, expected ${rows}`);
@@ -174,6 +198,12 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         reference: 'StoreImport peak RSS', ratio: stray.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
         ok: rows >= TARGET_FROM_ROWS ? stray.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
         note: `peak ${stray.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB (${(stray.peakRssMb - ours.peakRssMb).toFixed(0)} MB more); refused as "${stray.error}"`,
+      },
+      {
+        name: `StoreImport, workbook with one ${cellMb} MB cell`, rows: 2, seconds: bigCell.seconds, peakRssMb: bigCell.peakRssMb,
+        reference: 'StoreImport peak RSS', ratio: bigCell.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
+        ok: rows >= TARGET_FROM_ROWS ? bigCell.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
+        note: `peak ${bigCell.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB; refused as "${bigCell.error}"`,
       },
     ];
   } finally {

@@ -36,7 +36,8 @@ export async function filesFailingWithRenamedKey(schemaFile: string, table: stri
     writeFileSync(path, source.slice(0, start) + renamed + source.slice(end));
 
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const out = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { maxBuffer: 16 * 1024 * 1024 })
+    // tsc names files relative to its working directory: run it in the copy, whatever ours is
+    const out = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir, maxBuffer: 16 * 1024 * 1024 })
       .then((r) => r.stdout, (err: { stdout?: string }) => err.stdout ?? '');
     const files = new Set<string>();
     for (const line of out.split('\n')) {

@@ -84,5 +84,10 @@ describe('flowlink run', () => {
     const badChunk = await flowlink('run', '--chunk-rows', '0');
     expect(badChunk.code).toBe(2);
     expect(badChunk.err).toMatch(/--chunk-rows must be a positive integer, not "0"/);
+    const hugeChunk = await flowlink('run', '--chunk-rows', '3000000000');
+    expect(hugeChunk.code).toBe(2);
+    expect(hugeChunk.err).toMatch(/--chunk-rows must be at most 250000, not "3000000000"/);
+    const noConcurrency = await flowlink('run', '--map-concurrency', '0');
+    expect(noConcurrency.code).toBe(2);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +10,12 @@ import unzipper from 'unzipper';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { matchHeader } from '../../_shared/inventory/field-mapper.ts';
 import { recogniseFormat } from '../../_shared/inventory/formats.ts';
+import { DEFAULT_MAX_RECORD_SIZE } from './csv.ts';
 import { uniqueHeaders } from './headers.ts';
+import {
+  boundedSharedStrings, boundedSheet, cellOfSharedString, InflationLimit, InflationMeter, inflatedBudget, MAX_INFLATION, OversizedRow,
+  OversizedSharedString, type XlsxBounds,
+} from './xlsx-bounds.ts';
 import type { ParsedTable } from './types.ts';
 
 const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -45,13 +50,14 @@ interface OpenSheet {
  * random access takes the sheets in workbook order whatever the ZIP order, without a second pass.
  * exceljs's parsers still read every part; a sheet's rows are parsed as they are read.
  */
-export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: string }): Promise<ParsedTable> {
+export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number | undefined }): Promise<ParsedTable> {
   const dir = await mkdtemp(join(tmpdir(), 'flowlink-xlsx-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     const path = join(dir, 'workbook.xlsx');
     await pipeline(Readable.from(bytes), createWriteStream(path));
-    const workbook = await openWorkbook(path);
+    const bounds = { maxRecordSize: ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE, maxInflatedBytes: inflatedBudget((await stat(path)).size) };
+    const workbook = await openWorkbook(path, bounds).catch((err) => { throw boundsError(err, ctx); });
     const sheet = (await openSheet(workbook, 'inventory')) ?? (await openSheet(workbook, 'first'));
     if (!sheet) {
       throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 });
@@ -93,7 +99,8 @@ interface Workbook {
 }
 
 /** Reads the workbook's relations, sheet list, shared strings and styles: everything but the sheets. */
-async function openWorkbook(path: string): Promise<Workbook> {
+async function openWorkbook(path: string, bounds: XlsxBounds): Promise<Workbook> {
+  const inflation = new InflationMeter(bounds.maxInflatedBytes);
   const zip = await unzipper.Open.file(path);
   const part = (name: string) => zip.files.find((f) => f.path === name);
   const reader = new WorkbookReader(path, {
@@ -106,17 +113,57 @@ async function openWorkbook(path: string): Promise<Workbook> {
   await reader._parseRels(rels.stream());
   await reader._parseWorkbook(book.stream());
   const strings = part('xl/sharedStrings.xml');
-  if (strings) for await (const _ of reader._parseSharedStrings(strings.stream())) void _;
+  if (strings) {
+    try {
+      for await (const _ of reader._parseSharedStrings(boundedSharedStrings(strings.stream(), bounds, inflation))) void _;
+    } catch (err) {
+      if (!(err instanceof OversizedSharedString)) throw err;
+      // name the cell that holds it: the first sheet whose XML refers to that string
+      for (const sheet of sheetsOf(reader, part)) {
+        const cell = await cellOfSharedString(sheet.file.stream(), err.index);
+        if (cell) throw new OversizedRow(cell.row, cell.column, err.limit, sheet.name);
+      }
+      throw err;
+    }
+  }
   const styles = part('xl/styles.xml');
   if (styles) await reader._parseStyles(styles.stream());
-  const sheets: Workbook['sheets'] = [];
+  const sheets = sheetsOf(reader, part).map(({ name, sheetNo, file }) => ({
+    name, sheetNo, open: () => boundedSheet(file.stream(), file.path, bounds, inflation, name),
+  }));
+  return { reader, sheets };
+}
+
+type ZipEntry = { path: string; stream(): Readable };
+
+/** The workbook's sheets in workbook order, each with its ZIP entry. */
+function sheetsOf(reader: ReaderInternals, part: (name: string) => ZipEntry | undefined) {
+  const sheets: Array<{ name: string; sheetNo: string; file: ZipEntry }> = [];
   for (const sheet of reader.model?.sheets ?? []) {
     const target = reader.workbookRels?.find((r) => r.Id === sheet.rId)?.Target.replace(/^\/?(xl\/)?/, '');
     const sheetNo = target ? /^worksheets\/sheet(\d+)\.xml$/.exec(target)?.[1] : undefined;
     const file = target ? part(`xl/${target}`) : undefined;
-    if (sheetNo && file) sheets.push({ name: sheet.name, sheetNo, open: () => file.stream() });
+    if (sheetNo && file) sheets.push({ name: sheet.name, sheetNo, file });
   }
-  return { reader, sheets };
+  return sheets;
+}
+
+/** A bound the workbook broke, as the refusal the consultant reads: sheet, row and column named. */
+function boundsError(err: unknown, ctx: { file: string }): unknown {
+  const mib = (n: number) => `${Math.round(n / 1024 ** 2)} MiB`;
+  if (err instanceof OversizedRow) {
+    const where = [err.sheet ? `sheet "${err.sheet}"` : null, err.row !== null ? `row ${err.row}` : null, err.column ? `column ${err.column}` : null].filter(Boolean).join(', ');
+    return new InvalidImportError(`${ctx.file}: ${where}: the row is larger than the ${mib(err.limit)} limit for one row`, {
+      file: ctx.file, sheet: err.sheet, row: err.row, column: err.column,
+    });
+  }
+  if (err instanceof OversizedSharedString) {
+    return new InvalidImportError(`${ctx.file}: a cell's text (shared string ${err.index}) is larger than the ${mib(err.limit)} limit for one row`, { file: ctx.file });
+  }
+  if (err instanceof InflationLimit) {
+    return new InvalidImportError(`${ctx.file}: the workbook inflates to more than ${mib(err.budget)} (${MAX_INFLATION}× its size) while reading ${err.part}: refused as a compression bomb`, { file: ctx.file });
+  }
+  return err;
 }
 
 /** Looks at the sheets in workbook order and stops at the first one `mode` accepts, on its header row. */
@@ -230,6 +277,9 @@ function uniqueName(taken: string[], name: string): string {
 
 function wrap(err: unknown, ctx: { file: string }, sheet?: string): unknown {
   if (err instanceof InvalidImportError) return err;
+  if (err instanceof OversizedRow || err instanceof InflationLimit || err instanceof OversizedSharedString) {
+    return boundsError(err instanceof OversizedRow && !err.sheet ? new OversizedRow(err.row, err.column, err.limit, sheet) : err, ctx);
+  }
   // The machine's own trouble (disk full, too many files) is not the file's fault.
   if (typeof (err as { code?: unknown })?.code === 'string' && /^E[A-Z]+$/.test((err as { code: string }).code)) return err;
   const message = err instanceof Error ? err.message : String(err);
