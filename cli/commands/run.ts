@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeUrl } from '../../db/database.ts';
-import { InvalidImportError, TenantError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import { ExecutionStore } from '../../workflows/execution-store.ts';
 import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
 import { LocalWorkflow } from '../../workflows/local-runner.ts';

@@ -1,5 +1,5 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
-import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
+import { NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { ormOf, unwrapped, type AnyDb, type Queryable, type Tx } from '../client.ts';
 import { dataImports, masterFlows } from '../schema/index.ts';
 import { columnList, inTenant, jsonbParam, type Tenant } from './sql.ts';

@@ -2,7 +2,7 @@ import { orm, type Db, type Sql } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { findDiscoveryFlowOfImport, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { masterFlows } from '../../db/schema/index.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface CreateMasterFlowInput {

@@ -4,7 +4,7 @@ import { lockImport } from '../../db/queries/imports.ts';
 import { masterFlowExists, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { inTenant, isDistinctFrom } from '../../db/queries/sql.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 interface Scope {

@@ -13,7 +13,7 @@ import { orm, unwrapped, type Sql } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { assets, rawImportRecords } from '../../db/schema/index.ts';
 import postgres from 'postgres';
-import { TransientError } from '../_shared/errors.ts';
+import { TransientError } from '../../workflows/step-errors.ts';
 import type { Scope, AssetRow } from './write-discovery.ts';
 
 type Value = string | number | boolean | null | undefined | object;

@@ -6,7 +6,7 @@ import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';

@@ -6,7 +6,7 @@ import { applyUserMappings, planMapping } from '../_shared/inventory/field-mappe
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
-import { DiscoveryCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { upsertFieldMappings } from './write-discovery.ts';
 import { discoverRows } from './discover-rows.ts';
 

@@ -4,7 +4,7 @@ import { lockImport } from '../../db/queries/imports.ts';
 import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { column, inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
 

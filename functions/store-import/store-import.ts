@@ -5,7 +5,7 @@ import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';

@@ -3,7 +3,7 @@ import { orm, type Db, type Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { dataImports, discoveryFlows, masterFlows } from '../../db/schema/index.ts';
-import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
+import { IntegrityViolationError, NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 export interface ValidateIntegrityInput {

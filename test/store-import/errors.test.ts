@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { useStoreImportWorld } from './support.ts';
 
 const world = useStoreImportWorld();

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
+import { NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { markImportFailed } from '../../db/queries/imports.ts';
 import { jsonb } from '../../db/client.ts';
 import { useTestDatabase } from '../support/db.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { TransientError } from '../../functions/_shared/errors.ts';
+import { TransientError } from '../../workflows/step-errors.ts';
 import { EMPTY_ROW_REASON } from '../../functions/report-outcome/report-outcome.ts';
 import type { S3Event } from '../../functions/trigger/s3-event.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
