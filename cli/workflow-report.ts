@@ -1,7 +1,7 @@
-import type { ProgressEvent } from '../workflows/local-runner.ts';
+import type { ProgressEvent } from '../workflows/local/runner.ts';
 import type { DbHandle } from '../db/client.ts';
-import type { ExecutionRecord } from '../workflows/execution-store.ts';
-import { summarize, type RunSummary } from '../workflows/local-pipeline.ts';
+import type { ExecutionRecord } from '../workflows/local/execution-store.ts';
+import { summarize, type RunSummary } from '../workflows/local/pipeline.ts';
 import { reportKey, type ReportSummary } from '../workflows/report.ts';
 import { CHUNK_STATES } from '../workflows/definition.ts';
 import { EXIT } from './exit.ts';

@@ -7,7 +7,7 @@ import { EMPTY_ROW_REASON } from '../../functions/report-outcome/report-outcome.
 import type { S3Event } from '../../functions/trigger/s3-event.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
 import { startImport, type SfnLike } from '../../functions/trigger/trigger.ts';
-import { LocalEventBus, type BusEvent } from '../../workflows/local-events.ts';
+import { LocalEventBus, type BusEvent } from '../../workflows/local/events.ts';
 import { generatedSchemas, SCHEMA_FILES } from '../../workflows/report-schema.ts';
 import { outcomeReport, REPORT_PREFIX, reportKey, reportSummary, summaryOf, type OutcomeReport } from '../../workflows/report.ts';
 import type { Tenant } from '../support/fixtures.ts';

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import S3rver from 's3rver';
-import { createS3Client } from '../functions/_shared/s3.ts';
-import type { S3Event } from '../functions/trigger/s3-event.ts';
+import { createS3Client } from '../../functions/_shared/s3.ts';
+import type { S3Event } from '../../functions/trigger/s3-event.ts';
 
 export const LOCAL_BUCKET = 'flowlink-imports';
 

@@ -1,8 +1,8 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import { orm, type Db, type Sql, type Tx } from '../db/client.ts';
-import { column } from '../db/queries/sql.ts';
-import { clientAccounts, engagements } from '../db/schema/index.ts';
-import { TenantError } from './step-errors.ts';
+import { orm, type Db, type Sql, type Tx } from '../../db/client.ts';
+import { column } from '../../db/queries/sql.ts';
+import { clientAccounts, engagements } from '../../db/schema/index.ts';
+import { TenantError } from '../step-errors.ts';
 
 export const DEMO_CLIENT_SLUG = 'demo';
 export const DEMO_ENGAGEMENT_SLUG = 'demo-migration';

@@ -1,25 +1,25 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { connect, type DbHandle } from '../db/client.ts';
-import { inTenant } from '../db/queries/sql.ts';
-import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../db/schema/index.ts';
-import { openDatabase, type DatabaseTarget } from '../db/database.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { closeLambdaDatabase } from '../functions/_shared/database.ts';
-import { createdObjects } from '../functions/trigger/s3-event.ts';
-import { IMPORT_PREFIX, startImport, type Chunking, type StartedImport } from '../functions/trigger/trigger.ts';
+import { connect, type DbHandle } from '../../db/client.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../../db/schema/index.ts';
+import { openDatabase, type DatabaseTarget } from '../../db/database.ts';
+import { runMigrations } from '../../db/migrate.ts';
+import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
+import { createdObjects } from '../../functions/trigger/s3-event.ts';
+import { IMPORT_PREFIX, startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
 import type { ExecutionRecord } from './execution-store.ts';
-import type { LocalWorkflow } from './local-runner.ts';
-import { startLocalS3, type LocalS3 } from './local-s3.ts';
-import type { LocalTenant } from './local-tenant.ts';
+import type { LocalWorkflow } from './runner.ts';
+import { startLocalS3, type LocalS3 } from './s3.ts';
+import type { LocalTenant } from './tenant.ts';
 
 /** The bundled sample inventory `npm start` drops when no file is given. */
-export const SAMPLE_FILE = resolve(import.meta.dirname, 'samples', 'servers.csv');
+export const SAMPLE_FILE = resolve(import.meta.dirname, '..', 'samples', 'servers.csv');
 
 /** Local state: FLOWLINK_LOCAL_DIR, else the project's git-ignored .flowlink/. */
 export function localDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.FLOWLINK_LOCAL_DIR ?? resolve(import.meta.dirname, '..', '.flowlink'));
+  return resolve(env.FLOWLINK_LOCAL_DIR ?? resolve(import.meta.dirname, '..', '..', '.flowlink'));
 }
 
 export class MissingFileError extends Error {
