@@ -8,7 +8,7 @@ import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { NotFoundError } from '../../workflows/step-errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
-import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
+import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './types.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';
 
 export interface ChunkCounts {

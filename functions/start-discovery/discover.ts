@@ -9,16 +9,8 @@ import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { upsertFieldMappings } from './write-discovery.ts';
 import { discoverRows } from './discover-rows.ts';
+import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './types.ts';
 
-export { discoverRows, type ChunkCounts } from './discover-rows.ts';
-
-export interface DiscoveryInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
 
 export interface DuplicateHostname {
   hostname: string;
@@ -38,11 +30,6 @@ export interface DiscoverySummary {
   poweredOff: number;
   /** Host names carried by more than one asset of this import (how many, and the first examples). */
   duplicateHostnames: { count: number; examples: DuplicateHostname[] };
-}
-
-export interface DiscoveryOptions {
-  /** Raw records read and written per statement (keyset pages over row_number). */
-  batchSize?: number;
 }
 
 /** The phases discovery runs, in order, with their discovery_flows flag; six phases make 100 %. */
@@ -265,13 +252,6 @@ async function importHeaders(client: PgJsClient, input: DiscoveryInput, configur
 // ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts).
 const COMMA_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 '.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
 const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
-
-export interface DecimalDecision {
-  mark: DecimalMark;
-  decidedBy: 'column' | 'file' | 'default';
-  /** Cells of the column that prove a decimal comma / a decimal point. */
-  evidence: { comma: number; point: number };
-}
 
 /**
  * The decimal mark of every numeric column, from the whole import (one scan), so that an ambiguous

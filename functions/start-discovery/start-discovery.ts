@@ -6,7 +6,8 @@ import { column, inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
-import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
+import { discoverRows } from './discover-rows.ts';
+import { finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
 
 export interface StartDiscoveryInput {
   clientAccountId: string;
