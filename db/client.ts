@@ -100,7 +100,7 @@ export function orm(client: PgJsClient): Tx {
 const isPostgresJs = (client: unknown): client is Sql | postgres.TransactionSql => typeof client === 'function';
 
 /** A Drizzle database or transaction on either driver (postgres.js, or node-postgres for StoreImport's COPY). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the third parameter (the relational schema config) differs per driver
 export type AnyDb = PgDatabase<PgQueryResultHKT, Schema, any>;
 
 /** Any client a shared query helper accepts: postgres.js, a node-postgres pool or client, or Drizzle over either. */

@@ -1,5 +1,5 @@
 import { and, between, count, eq, notInArray, sql } from 'drizzle-orm';
-import { inTransaction, orm, type Db, type Sql, type Tx } from '../../db/client.ts';
+import { orm, type Db, type Sql, type Tx } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { masterFlowExists, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { inTenant, isDistinctFrom } from '../../db/queries/sql.ts';

@@ -37,7 +37,7 @@ export interface MarkFailedResult {
 export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
   const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
     input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
-  const index = results.findIndex((r) => r === undefined);
+  const index = results.indexOf(undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }
 

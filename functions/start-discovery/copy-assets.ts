@@ -5,8 +5,6 @@
  * CONFLICT, so it is only used where no asset of the range exists yet, under the range's lock; a
  * range discovered again takes the upsert.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { and, between, eq, getTableName } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { orm, unwrapped, type Sql } from '../../db/client.ts';

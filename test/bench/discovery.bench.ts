@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { jsonb, type Sql } from '../../db/client.ts';
-import { discoverRows, type ChunkCounts } from '../../functions/start-discovery/discover-rows.ts';
+import { discoverRows } from '../../functions/start-discovery/discover-rows.ts';
 import { finishDiscoveryPhases, planDiscoveryPhases, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from '../../functions/start-discovery/write-discovery.ts';
 import { parseRawData } from '../../functions/_shared/inventory/raw-data.ts';

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import { sql as dsql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError, isTransient, InvalidImportError, TenantError } from '../../workflows/step-errors.ts';

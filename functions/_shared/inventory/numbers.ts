@@ -33,7 +33,6 @@ export type DecimalMark = '.' | ',';
 
 /** Characters that group thousands besides the other mark: spaces (also no-break and narrow), apostrophes. */
 const SPACES = /[\s\u00a0\u202f]/g;
-const GROUP_OTHER = "'\u2019";
 /** A number at the start of a cell: sign, digits and separators, an exponent; the rest (a unit) is ignored. */
 const LEADING = /^[-+]?(?:\d|[.,]\d)[\d.,'\u2019]*(?:[eE][-+]?\d+)?/;
 

@@ -3,7 +3,7 @@
  * Pure: no I/O, so every rule is unit-tested without a database.
  */
 import { classifyAssetType } from './asset-type.ts';
-import { isBlank, parseCount, parseNumber, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
+import { isBlank, parseCount, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
 import {
   isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
 } from './normalise.ts';
