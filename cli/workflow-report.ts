@@ -3,6 +3,7 @@ import type { DbHandle } from '../db/client.ts';
 import type { ExecutionRecord } from '../workflows/local/execution-store.ts';
 import { summarize, type RunSummary } from '../workflows/local/pipeline.ts';
 import { reportKey, type ReportSummary } from '../workflows/report.ts';
+import type { ExecutionState } from '../workflows/contracts.ts';
 import { CHUNK_STATES } from '../workflows/definition.ts';
 import { EXIT } from './exit.ts';
 
@@ -10,13 +11,8 @@ type Out = (line: string) => void;
 
 /** What a state's output says in one phrase (ids and counts only travel, so that is all there is). */
 function stateResult(state: string, output: unknown): string {
-  const o = (output ?? {}) as {
-    import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
-    chunkRows?: number; chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
-    plan?: { fieldMappings?: number; sourceSystem?: string };
-    discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
-    markFailed?: { dataImportId?: string | null }; outcome?: { detailType?: string; summary?: ReportSummary };
-  };
+  // the execution state, with what the Pass states (PlanChunks) and the report add
+  const o = (output ?? {}) as Partial<ExecutionState> & { chunks?: { count?: number; size?: number }; outcome?: { detailType?: string; summary?: ReportSummary } };
   switch (state) {
     case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
     case 'CreateMasterFlow': return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;

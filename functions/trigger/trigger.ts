@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { orm, unwrapped, type Db, type Sql } from '../../db/client.ts';
 import { clientAccounts, engagements } from '../../db/schema/index.ts';
-import type { ExecutionInput } from '../../workflows/contracts.ts';
+import { IMPORT_PREFIX, isUuid, type ExecutionInput } from '../../workflows/contracts.ts';
 import { InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import type { S3ObjectRef } from './s3-event.ts';
 
@@ -44,17 +44,14 @@ export interface StartedImport {
   input: ExecutionInput;
 }
 
-export const IMPORT_PREFIX = 'imports/';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** `imports/<client_account_id>/<engagement_id>/<file name>`, or InvalidImportError saying why not. */
 export function parseImportKey(key: string): { clientAccountId: string; engagementId: string; fileName: string } {
   const parts = key.split('/');
   const layout = `expected ${IMPORT_PREFIX}<client_account_id>/<engagement_id>/<file name>`;
   if (parts.length !== 4 || `${parts[0]}/` !== IMPORT_PREFIX) throw new InvalidImportError(`refused s3 key "${key}": ${layout}`, { key });
   const [, clientAccountId, engagementId, fileName] = parts as [string, string, string, string];
-  if (!UUID.test(clientAccountId)) throw new InvalidImportError(`refused s3 key "${key}": "${clientAccountId}" is not a client account id (uuid); ${layout}`, { key });
-  if (!UUID.test(engagementId)) throw new InvalidImportError(`refused s3 key "${key}": "${engagementId}" is not an engagement id (uuid); ${layout}`, { key });
+  if (!isUuid(clientAccountId)) throw new InvalidImportError(`refused s3 key "${key}": "${clientAccountId}" is not a client account id (uuid); ${layout}`, { key });
+  if (!isUuid(engagementId)) throw new InvalidImportError(`refused s3 key "${key}": "${engagementId}" is not an engagement id (uuid); ${layout}`, { key });
   if (!fileName.trim()) throw new InvalidImportError(`refused s3 key "${key}": no file name; ${layout}`, { key });
   return { clientAccountId: clientAccountId.toLowerCase(), engagementId: engagementId.toLowerCase(), fileName };
 }

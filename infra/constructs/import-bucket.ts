@@ -3,9 +3,6 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageCl
 import { Construct } from 'constructs';
 import { REPORT_PREFIX } from '../../workflows/report.ts';
 
-/** The key prefix under which a drop starts an import: `imports/<client>/<engagement>/<file>`. */
-export const IMPORT_PREFIX = 'imports/';
-
 export interface ImportBucketProps {
   readonly removalPolicy: RemovalPolicy;
   readonly noncurrentVersionTransitionAfter: Duration;

@@ -8,7 +8,8 @@ import { openDatabase, type DatabaseTarget } from '../../db/database.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
-import { IMPORT_PREFIX, startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
+import { startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
+import { IMPORT_PREFIX, type ExecutionState } from '../contracts.ts';
 import type { ExecutionRecord } from './execution-store.ts';
 import type { LocalWorkflow } from './runner.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
@@ -163,7 +164,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
       .orderBy(asc(rawImportRecords.rowNumber))
       .limit(SAMPLE_ASSETS)
     : [];
-  const output = record.output as { integrity?: { ok: boolean; healthScore: number }; discovery?: { assets?: number } } | null;
+  const output = record.output as ExecutionState | null;
   return {
     execution: record.name,
     status: record.status,
@@ -177,7 +178,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     discoveryFlowId,
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,
-    integrity: output?.integrity ? { ok: output.integrity.ok, healthScore: output.integrity.healthScore } : null,
+    integrity: output?.integrity ? { ok: output.integrity.ok ?? false, healthScore: output.integrity.healthScore ?? 0 } : null,
     errorMessage: row?.errorMessage ?? null,
     sourceSystem: row?.sourceSystem ?? null,
     assetsByType: Object.fromEntries(byType.map((t) => [t.assetType ?? 'unknown', t.n])),
