@@ -1,5 +1,5 @@
 import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
-import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
+import { orm, type PgJsClient } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
@@ -8,8 +8,7 @@ import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { upsertFieldMappings } from './write-discovery.ts';
-import { discoverRows } from './discover-rows.ts';
-import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './types.ts';
+import type { DecimalDecision, DiscoveryInput } from './types.ts';
 
 
 export interface DuplicateHostname {
@@ -209,17 +208,6 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
     poweredOff: t!.poweredOff,
     duplicateHostnames,
   };
-}
-
-/**
- * All of discovery for one import inside the caller's transaction: the plan, every row as one
- * range, the end. The workflow runs the same three parts as PlanDiscovery, the StartDiscovery Map
- * and FinishDiscovery; tools and benchmarks call this.
- */
-export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
-  const planned = await planDiscoveryPhases(tx, input);
-  await discoverRows(tx, input, { fromRow: 1, toRow: planned.lastRow }, options);
-  return finishDiscoveryPhases(tx, input);
 }
 
 /**

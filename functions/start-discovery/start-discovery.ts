@@ -1,47 +1,28 @@
+import type * as z from 'zod';
 import { and, between, count, eq, sql } from 'drizzle-orm';
 import { orm, unwrapped, type PgJsClient, type Sql } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { column, inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
+import type { discoverChunkInput, planDiscoveryInput, startDiscoveryOutput } from '../../workflows/contracts.ts';
 import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 import { discoverRows } from './discover-rows.ts';
-import { finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
+import { finishDiscoveryPhases, planDiscoveryPhases } from './discover.ts';
+import type { DiscoveryInput } from './types.ts';
 
-export interface StartDiscoveryInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-}
-
-export interface DiscoveryFlowInput extends StartDiscoveryInput {
-  discoveryFlowId: string;
-}
-
-export interface DiscoverChunkInput extends DiscoveryFlowInput {
-  /** The chunk's rows: row_number fromRow .. fromRow + chunkRows - 1. */
-  fromRow: number;
-  chunkRows: number;
-  chunk: number;
-  chunks: number;
-}
-
-export interface StartDiscoveryResult {
-  discoveryFlowId: string;
-  rows: number;
-  assets: number;
-  fieldMappings: number;
-  phasesCompleted: string[];
-}
+export type PlanDiscoveryInput = Omit<z.infer<typeof planDiscoveryInput>, 'action'>;
+/** A chunk of the StartDiscovery Map: rows fromRow .. fromRow + chunkRows - 1. */
+export type DiscoverChunkInput = Omit<z.infer<typeof discoverChunkInput>, 'action'>;
+export type StartDiscoveryResult = z.infer<typeof startDiscoveryOutput>;
 
 /**
  * Locks the tenant's import (it must already be linked to this flow) and upserts its discovery
  * flow `running`, clearing an error a failed attempt left; marks the import `processing` and
  * resumes the master flow. Keyed on the master flow (discovery_flows_master_flow_id_key).
  */
-async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput): Promise<string> {
+async function openDiscoveryFlow(client: PgJsClient, input: PlanDiscoveryInput): Promise<string> {
   const tx = orm(client);
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const imp = await unwrapped(lockImport(tx, tenant, input.dataImportId));
@@ -79,7 +60,7 @@ async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput)
  *
  * Idempotency key: the master flow (one discovery flow) and (data_import_id, source_field).
  */
-export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
+export async function planDiscovery(sql: Sql, input: PlanDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
   return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (tx) => {
     const done = await completedDiscovery(tx, input);
     if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
@@ -109,7 +90,7 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  * and completes discovery's phases, in one transaction with the import locked. ValidateIntegrity
  * then completes import, discovery flow and master flow.
  */
-export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Promise<StartDiscoveryResult> {
+export async function finishDiscovery(sql: Sql, input: DiscoveryInput): Promise<StartDiscoveryResult> {
   return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (tx) => {
     const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
     const imp = await unwrapped(lockImport(orm(tx), tenant, input.dataImportId));
@@ -128,26 +109,11 @@ export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Prom
 }
 
 /**
- * All of discovery in one transaction (plan, every row, finish): what the workflow did before it
- * ran chunks; kept for tools and benchmarks.
- */
-export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
-    const done = await completedDiscovery(tx, input);
-    if (done) return withoutSource(done);
-    const discoveryFlowId = await openDiscoveryFlow(tx, input);
-    // runDiscovery hands its client to discoverRows, which still takes the postgres.js client type
-    const summary = await runDiscovery(tx as unknown as Sql, { ...input, discoveryFlowId });
-    return { discoveryFlowId, rows: summary.rows, assets: summary.assets, fieldMappings: summary.fieldMappings, phasesCompleted: summary.phasesCompleted };
-  });
-}
-
-/**
  * Never backwards: once the import and its discovery flow are completed (a replay of a finished
  * execution), every discovery action reads back what was recorded (counts, never rows) and writes
  * nothing, so not even a timestamp moves. Undefined while discovery is not completed.
  */
-async function completedDiscovery(client: PgJsClient, input: StartDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
+async function completedDiscovery(client: PgJsClient, input: PlanDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
   const tx = orm(client);
   const i = dataImports;
   const d = discoveryFlows;

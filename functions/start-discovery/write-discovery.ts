@@ -14,17 +14,13 @@ import { column, columnList, inTenant, jsonbParam, setExcluded } from '../../db/
 import { assets, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { AssetValues } from '../_shared/inventory/to-asset.ts';
 import type { FieldMapping } from '../_shared/inventory/types.ts';
+import type { DiscoveryInput } from './types.ts';
 
 /** Drizzle (a step's transaction), or the postgres.js transaction discovery's chunks still pass. */
 type Client = Sql | TransactionSql | Tx;
 
-export interface Scope {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
+/** The discovery flow's ids: what every write is scoped by. */
+export type Scope = DiscoveryInput;
 
 /** INSERT … SELECT: the table's columns and, in the same order, what each takes. */
 function insertSelect(values: Array<[PgColumn, SQL]>) {

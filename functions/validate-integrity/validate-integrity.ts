@@ -1,18 +1,14 @@
 import { and, eq, ne, notInArray, sql } from 'drizzle-orm';
+import type * as z from 'zod';
 import { orm, type Db, type Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { dataImports, discoveryFlows, masterFlows } from '../../db/schema/index.ts';
+import type { validateIntegrityInput } from '../../workflows/contracts.ts';
 import { IntegrityViolationError, NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
-export interface ValidateIntegrityInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
+export type ValidateIntegrityInput = z.infer<typeof validateIntegrityInput>;
 
 /**
  * ValidateIntegrity: the integrity checks scoped to this master flow; when clean, the import, the
