@@ -1,10 +1,9 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { NotFoundError, TenantError } from '../../workflows/step-errors.ts';
-import { ormOf, unwrapped, type AnyDb, type Queryable, type Tx } from '../client.ts';
+import { unwrapped, type AnyDb, type Tx } from '../client.ts';
 import { dataImports, masterFlows } from '../schema/index.ts';
 import { columnList, inTenant, jsonbParam, type Tenant } from './sql.ts';
 
-export type { Queryable } from '../client.ts';
 export type { Tenant } from './sql.ts';
 
 /** One S3 object version: the ETag stands in for the version where the bucket is not versioned. */
@@ -77,11 +76,10 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
  * `marked: false`.
  */
 export async function markImportFailed(
-  client: Queryable,
+  db: AnyDb,
   target: FailedImportTarget,
   failure: ImportFailure,
 ): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
-  const db = ormOf(client);
   const details = { ...failure.details, errorName: failure.errorName };
   const message = failure.message || failure.errorName;
   // merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)

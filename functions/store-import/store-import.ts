@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
+import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
@@ -10,6 +10,7 @@ import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/s
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
+import { pgOrm } from './pg.ts';
 
 /**
  * The database: a node-postgres Pool (the Lambda keeps one per container; COPY needs `pg`), or a
@@ -115,7 +116,7 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
   if (!identity) return undefined;
   const d = dataImports;
-  const [found] = await unwrapped(ormOf(pool)
+  const [found] = await unwrapped(pgOrm(pool)
     .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
     // any tenant's: an import of this object for another tenant is refused below, not ignored
@@ -139,7 +140,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   // one connection: Drizzle over it for every statement, the COPY on it too, all in its one transaction
   const client = await pool.connect();
-  const db = ormOf(client);
+  const db = pgOrm(client);
   // A connection lost while checked out is also an 'error' event on the client: unheard, it would
   // end the process. The query in flight (the COPY) fails with it anyway.
   const lost = () => {};
@@ -205,7 +206,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
       // under the object's lock again: a concurrent call for the same object either sees this failed
       // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
       if (!broken) await db.execute(sql`begin`).then(() => lockObject(db, lockKey));
-      await markImportFailed(broken ? pool : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
+      await markImportFailed(broken ? pgOrm(pool) : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
         details: { file, ...err.details },
