@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { fileNameOf } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
@@ -21,8 +21,6 @@ export interface ReportOutcomeResult {
   summary: ReportSummary;
 }
 
-/** The database or a transaction of it: the report only reads. */
-type Reader = Pick<Db, 'select'>;
 
 const SKIP_NOTE = 'skipped: ';
 export const EMPTY_ROW_REASON = 'empty row: every value blank (not stored)';
@@ -30,7 +28,7 @@ const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.is
 const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The import of this object version: by the id the state carries, else by the S3 object (tenant-scoped). */
-async function findImport(db: Reader, state: ExecutionState) {
+async function findImport(db: Tx, state: ExecutionState) {
   const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
   const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
   const version = state.versionId ?? state.etag;
@@ -46,7 +44,7 @@ async function findImport(db: Reader, state: ExecutionState) {
  * the integrity verdict): the import, its rows, mappings, assets and error. Nothing in it changes on
  * a replay of the same outcome but the execution name.
  */
-export async function buildReport(db: Reader, input: ReportOutcomeInput): Promise<OutcomeReport> {
+export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<OutcomeReport> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
-import { orm, type PgJsClient } from '../../db/client.ts';
+import type { Tx } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
@@ -49,12 +49,12 @@ const phasesThrough = (phase: Phase) => PHASES.slice(0, PHASES.findIndex(([p]) =
  * Records a phase on the discovery_flows row (flag, current_phase, phases_completed, a summary under
  * crew_outputs.<phase>, progress_percentage). The same values each time: a re-run rewrites them.
  */
-async function recordPhase(client: PgJsClient, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
+async function recordPhase(tx: Tx, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
   extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
   const done = phasesThrough(phase);
   const flag = PHASES.find(([p]) => p === phase)![1];
   const d = discoveryFlows;
-  await orm(client).update(d)
+  await tx.update(d)
     .set({
       [flag]: true,
       currentPhase: phase,
@@ -90,8 +90,7 @@ export interface PlannedDiscovery {
  *    synonym, fuzzy, unmapped → custom attribute; a mapping a user defined wins), upsert
  *    import_field_mappings, set data_imports.source_system, keep the plan.
  */
-export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<PlannedDiscovery> {
-  const tx = orm(client);
+export async function planDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promise<PlannedDiscovery> {
   const i = dataImports;
   const r = rawImportRecords;
   // the import's linked records, counted beside it (a lateral subquery correlated on i.id)
@@ -133,8 +132,7 @@ export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryIn
  * 2. data_cleansing: rows, assets, skips by reason, powered-off machines.
  * 3. asset_inventory: assets by type and host names repeated within the import.
  */
-export async function finishDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary> {
-  const tx = orm(client);
+export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promise<DiscoverySummary> {
   const d = discoveryFlows;
   const r = rawImportRecords;
   const a = assets;
@@ -215,8 +213,7 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<string[]> {
-  const tx = orm(client);
+async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown): Promise<string[]> {
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
   const first = tx.select({ rawData: r.rawData })
@@ -248,7 +245,7 @@ const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\
  * all numeric columns together when it points one way; else '.', said so. Recorded per column in
  * crew_outputs.field_mapping.decimal_marks.
  */
-async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, plan: MappingPlan) {
+async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPlan) {
   const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
   const marks: Record<string, DecimalMark> = {};
   const decisions: Record<string, DecimalDecision> = {};
@@ -257,7 +254,7 @@ async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, pla
   const header = sql<string>`h.header`;
   const cell = sql`${r.rawData} ->> ${header}`;
   // one scan of the import for every numeric column (h: the column names)
-  const rows = await orm(client).select({
+  const rows = await tx.select({
     header,
     comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
     point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
@@ -297,12 +294,12 @@ function mappingOutput(plan: MappingPlan) {
   };
 }
 
-async function repeatedHostnames(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
+async function repeatedHostnames(tx: Tx, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
   const a = assets;
   const r = rawImportRecords;
   const name = sql`lower(${a.hostname})`;
   // the 20 largest groups, each with its first 20 rows, and how many groups there are in all
-  const rows = await orm(client).select({
+  const rows = await tx.select({
     hostname: min(a.hostname),
     n: count(),
     rowNumbers: sql<number[]>`(array_agg(${r.rowNumber} order by ${r.rowNumber}))[1:20]`,
