@@ -2,7 +2,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
-import { fileNameOf } from '../../db/queries/imports.ts';
+import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
@@ -31,11 +31,10 @@ const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 async function findImport(db: Tx, state: ExecutionState) {
   const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
   const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
-  const version = state.versionId ?? state.etag;
   const [row] = await db.select().from(dataImports).where(and(tenant, id
     ? eq(dataImports.id, id)
     : and(eq(dataImports.s3Bucket, state.bucket), eq(dataImports.s3Key, state.key),
-      sql`trim(both '"' from coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})) = trim(both '"' from ${version}::text)`)));
+      sameObjectVersion(state))));
   return row ?? null;
 }
 

@@ -3,7 +3,7 @@ import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
-import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
+import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
@@ -113,15 +113,15 @@ export function checkKeyTenant(input: StoreImportInput): void {
  * or expired since then does not fail (and never marks failed) an import that was done with it.
  */
 async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult | undefined> {
-  const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
-  if (!identity) return undefined;
+  const version = { versionId: input.versionId ?? null, etag: input.etag ? unquote(input.etag) : null };
+  if (!version.versionId && !version.etag) return undefined;
   const d = dataImports;
   const [found] = await unwrapped(pgOrm(pool)
     .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
     // any tenant's: an import of this object for another tenant is refused below, not ignored
     .where(and(
-      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sql`coalesce(${d.s3VersionId}, ${d.s3Etag}) = ${identity}`,
+      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'),
       inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
     )));
   if (!found) return undefined;
@@ -241,7 +241,7 @@ async function findImport(db: AnyDb, object: ObjectVersion) {
     .where(and(
       eq(dataImports.s3Bucket, object.bucket),
       eq(dataImports.s3Key, object.key),
-      sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag}) = ${object.versionId ?? object.etag}`,
+      sameObjectVersion(object, 'exact'),
     ));
   return row;
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { connect, type DbHandle } from '../../db/client.ts';
+import { sameObjectVersion } from '../../db/queries/imports.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../../db/schema/index.ts';
 import { openDatabase, type DatabaseTarget } from '../../db/database.ts';
@@ -143,7 +144,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     .leftJoin(discoveryFlows, eq(discoveryFlows.masterFlowId, i.masterFlowId))
     .where(and(
       eq(i.s3Bucket, input.bucket), eq(i.s3Key, input.key),
-      sql`trim(both '"' from coalesce(${i.s3VersionId}, ${i.s3Etag})) = coalesce(${input.versionId}::text, ${input.etag}::text)`,
+      sameObjectVersion(input),
       inTenant(i, input),
     ));
   const discoveryFlowId = row?.discoveryFlowId ?? null;
