@@ -34,13 +34,12 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
     });
     const blocking = report.checks.filter((c) => c.count > 0 && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
     if (blocking.length) {
-      const failing = blocking;
-      const critical = failing.filter((c) => c.severity === 'critical');
-      const named = (critical.length ? critical : failing).map((c) => `${c.id} (${c.count})`).join(', ');
+      const critical = blocking.filter((c) => c.severity === 'critical');
+      const named = (critical.length ? critical : blocking).map((c) => `${c.id} (${c.count})`).join(', ');
       throw new IntegrityViolationError(`integrity checks failed for master flow ${input.flowId}: ${named || 'see report'}`, {
         flowId: input.flowId,
         healthScore: report.healthScore,
-        checks: failing.map(({ id, severity, table, count, sampleIds }) => ({ id, severity, table, count, sampleIds: sampleIds.slice(0, 10) })),
+        checks: blocking.map(({ id, severity, table, count, sampleIds }) => ({ id, severity, table, count, sampleIds: sampleIds.slice(0, 10) })),
       });
     }
 

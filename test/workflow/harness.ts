@@ -24,16 +24,17 @@ export interface Dropped {
 }
 
 /**
+ * The chunk size the workflow tests run with: FLOWLINK_TEST_CHUNK_ROWS (e.g. 10: the 25-row sample
+ * in 3 chunks) runs the whole suite chunked; otherwise the definition's default (one chunk).
+ */
+export const TEST_CHUNK_ROWS = process.env.FLOWLINK_TEST_CHUNK_ROWS ? Number(process.env.FLOWLINK_TEST_CHUNK_ROWS) : undefined;
+
+/**
  * A test file's local pipeline: a fresh database, s3rver in a temporary folder, an execution store
  * there too, and the environment the in-process Lambda handlers read (DATABASE_URL, S3_ENDPOINT).
  * `drop` uploads a file under a tenant's prefix, passes s3rver's event to the trigger core and
  * waits for the execution.
  */
-/**
- * The chunk size the workflow tests run with: FLOWLINK_TEST_CHUNK_ROWS (e.g. 10: the 25-row sample
- * in 3 chunks) runs the whole suite chunked; otherwise the definition's default (one chunk).
- */
-export const TEST_CHUNK_ROWS = process.env.FLOWLINK_TEST_CHUNK_ROWS ? Number(process.env.FLOWLINK_TEST_CHUNK_ROWS) : undefined;
 
 export function useWorkflowWorld(chunking: Chunking = { chunkRows: TEST_CHUNK_ROWS }) {
   const database = useTestDatabase();

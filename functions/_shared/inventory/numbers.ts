@@ -90,16 +90,6 @@ export function decimalEvidence(value: unknown): DecimalMark | null {
   return null;
 }
 
-/** True when a cell reads as two different numbers depending on the decimal mark ("1,234", "1.234"). */
-export function isAmbiguousNumber(value: unknown): boolean {
-  if (typeof value === 'number') return false;
-  const s = numberPart(value);
-  if (s === null) return false;
-  const dot = readWith(s, '.');
-  const comma = readWith(s, ',');
-  return dot !== null && comma !== null && dot !== comma;
-}
-
 /**
  * A number from a cell, or null: the one number parser of every path (counts, sizes, the unit
  * guess). Thousands may be grouped by ',', '.', spaces or apostrophes; the decimal mark is '.' or
