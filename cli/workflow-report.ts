@@ -1,8 +1,9 @@
-import type { ProgressEvent } from '../workflows/local-runner.ts';
+import type { ProgressEvent } from '../workflows/local/runner.ts';
 import type { DbHandle } from '../db/client.ts';
-import type { ExecutionRecord } from '../workflows/execution-store.ts';
-import { summarize, type RunSummary } from '../workflows/local-pipeline.ts';
+import type { ExecutionRecord } from '../workflows/local/execution-store.ts';
+import { summarize, type RunSummary } from '../workflows/local/pipeline.ts';
 import { reportKey, type ReportSummary } from '../workflows/report.ts';
+import type { ExecutionState } from '../workflows/contracts.ts';
 import { CHUNK_STATES } from '../workflows/definition.ts';
 import { EXIT } from './exit.ts';
 
@@ -10,13 +11,8 @@ type Out = (line: string) => void;
 
 /** What a state's output says in one phrase (ids and counts only travel, so that is all there is). */
 function stateResult(state: string, output: unknown): string {
-  const o = (output ?? {}) as {
-    import?: { rowCount?: number; reused?: boolean }; flow?: { flowId?: string; reused?: boolean }; link?: { linkedCount?: number };
-    chunkRows?: number; chunks?: { count?: number; size?: number }; linkedChunks?: { chunks?: number }; discoveredChunks?: { chunks?: number };
-    plan?: { fieldMappings?: number; sourceSystem?: string };
-    discovery?: { rows?: number; assets?: number; phasesCompleted?: string[] }; integrity?: { healthScore?: number };
-    markFailed?: { dataImportId?: string | null; marked?: boolean }; outcome?: { detailType?: string; summary?: ReportSummary };
-  };
+  // the execution state, with what the Pass states (PlanChunks) and the report add
+  const o = (output ?? {}) as Partial<ExecutionState> & { chunks?: { count?: number; size?: number }; outcome?: { detailType?: string; summary?: ReportSummary } };
   switch (state) {
     case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
     case 'CreateMasterFlow': return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;
@@ -27,7 +23,7 @@ function stateResult(state: string, output: unknown): string {
     case 'StartDiscovery': return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
     case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
-    case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
+    case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${Number(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
     case 'MarkFailed':
       if (o.markFailed?.marked) return `import ${o.markFailed.dataImportId ?? '?'} marked failed`;
       return o.markFailed?.dataImportId

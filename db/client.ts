@@ -1,9 +1,7 @@
-import { DrizzleQueryError, is } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle, PostgresJsDatabase, type PostgresJsQueryResultHKT } from 'drizzle-orm/postgres-js';
 import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
-import { PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type pg from 'pg';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
 import { tlsFromUrl } from './tls.ts';
@@ -100,27 +98,8 @@ export function orm(client: PgJsClient): Tx {
 const isPostgresJs = (client: unknown): client is Sql | postgres.TransactionSql => typeof client === 'function';
 
 /** A Drizzle database or transaction on either driver (postgres.js, or node-postgres for StoreImport's COPY). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the third parameter (the relational schema config) differs per driver
 export type AnyDb = PgDatabase<PgQueryResultHKT, Schema, any>;
-
-/** Any client a shared query helper accepts: postgres.js, a node-postgres pool or client, or Drizzle over either. */
-export type Queryable = Sql | postgres.TransactionSql | pg.Pool | pg.PoolClient | AnyDb;
-
-/**
- * Drizzle over the given client: the postgres.js wrapping of orm(), or drizzle-orm/node-postgres
- * over a pool or a checked-out client (its queries then run on that one connection, inside
- * whatever transaction it holds).
- */
-export function ormOf(client: Queryable): AnyDb {
-  if (is(client, PgDatabase)) return client as AnyDb;
-  if (isPostgresJs(client)) return orm(client) as unknown as AnyDb;
-  let db = ORMS.get(client);
-  if (!db) {
-    db = drizzleNodePg(client as pg.Pool, { schema }) as unknown as Tx;
-    ORMS.set(client, db);
-  }
-  return db as unknown as AnyDb;
-}
 
 /**
  * A jsonb query parameter for raw `sql` on a client that Drizzle wraps. Drizzle replaces the

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { adoptLegacyDatabase, type AdoptionOptions, type AdoptionSummary } from './adoption/index.ts';
+import { MIGRATIONS_FOLDER, readJournal } from './migrations-folder.ts';
 import { tlsFromUrl } from './tls.ts';
 
-export const MIGRATIONS_FOLDER = resolve(import.meta.dirname, 'migrations');
 /** pg_advisory_lock key: serialises every migrate/adopt run on one database. */
 export const MIGRATION_LOCK_KEY = 7_346_112_901;
 
@@ -18,12 +16,6 @@ export interface MigrationState {
   tag: string;
   when: number;
   applied: boolean;
-}
-
-interface Journal { entries: { idx: number; tag: string; when: number }[] }
-
-export function readJournal(folder = MIGRATIONS_FOLDER): Journal['entries'] {
-  return (JSON.parse(readFileSync(resolve(folder, 'meta', '_journal.json'), 'utf8')) as Journal).entries;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseStartError, freePort, startLocalPostgres } from '../db/local-postgres.ts';
-import { migrationStatus, readJournal, runMigrations } from '../db/migrate.ts';
+import { migrationStatus, runMigrations } from '../db/migrate.ts';
+import { readJournal } from '../db/migrations-folder.ts';
 import { runFlowlink } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 

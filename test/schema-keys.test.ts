@@ -14,16 +14,16 @@ describe('a column key renamed in db/schema/ fails the type check wherever the c
     {
       column: 'rawImportRecords.masterFlowId', file: 'discovery.ts', table: 'rawImportRecords', key: 'masterFlowId',
       users: [
-        'db/backfill/index.ts', 'db/backfill/plan.ts', 'functions/link-records/link-records.ts', 'workflows/local-pipeline.ts',
+        'db/backfill/index.ts', 'db/backfill/plan.ts', 'functions/link-records/link-records.ts', 'workflows/local/pipeline.ts',
       ],
     },
     {
       column: 'assets.hostname', file: 'assets.ts', table: 'assets', key: 'hostname',
-      users: ['functions/start-discovery/write-discovery.ts', 'workflows/local-pipeline.ts'],
+      users: ['functions/start-discovery/write-discovery.ts', 'workflows/local/pipeline.ts'],
     },
     {
       column: 'dataImports.s3Etag', file: 'discovery.ts', table: 'dataImports', key: 's3Etag',
-      users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts', 'workflows/local-pipeline.ts'],
+      users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts', 'workflows/local/pipeline.ts'],
     },
   ])('$column', async ({ file, table, key, users }) => {
     const failing = await filesFailingWithRenamedKey(file, table, key);

@@ -7,6 +7,12 @@ import * as z from 'zod';
 
 const id = z.uuid();
 
+/** True for a uuid as the contract accepts it (the one check behind every id typed by hand: CLI options, S3 keys, scopes). */
+export const isUuid = (value: string): boolean => id.safeParse(value).success;
+
+/** The key prefix under which a drop starts an import: `imports/<client_account_id>/<engagement_id>/<file name>`. */
+export const IMPORT_PREFIX = 'imports/';
+
 /**
  * Bounds of the chunk settings wherever they enter (CLI, trigger environment, execution input):
  * a chunk is one Lambda invocation's work (50,000 rows take ~20 s), and a Map runs at most as many
@@ -91,24 +97,6 @@ export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthSco
 /** The Catch's ResultPath value: Error is the thrown error's name; Cause its message (AWS: a JSON string). */
 export const caughtError = z.object({ Error: z.string(), Cause: z.string().optional().nullable() });
 
-/**
- * The state as the failure path sees it: the execution input whatever its chunk settings (an
- * out-of-bounds one is the failure being recorded, and must not stop its recording).
- */
-const failedState = executionInput.extend({ chunkRows: z.unknown().optional(), mapConcurrency: z.unknown().optional() });
-
-/** MarkFailed receives the whole state: whatever the steps before the failure added. */
-export const markFailedInput = failedState.extend({
-  import: storeImportOutput.partial().optional(),
-  flow: createMasterFlowOutput.partial().optional(),
-  linkedChunks: z.object({ chunks: z.number() }).partial().optional(),
-  link: linkRecordsOutput.partial().optional(),
-  plan: planDiscoveryOutput.partial().optional(),
-  discoveredChunks: z.object({ chunks: z.number() }).partial().optional(),
-  discovery: startDiscoveryOutput.partial().optional(),
-  integrity: validateIntegrityOutput.partial().optional(),
-  error: caughtError,
-});
 export const markFailedOutput = z.object({
   dataImportId: id.nullable(),
   flowId: id.nullable(),
@@ -118,20 +106,38 @@ export const markFailedOutput = z.object({
 });
 
 /**
+ * The execution's state after any step: its input, and each step's result under the step's
+ * ResultPath (import-workflow.asl.json) once that step has run, the Catch's error on the failure path.
+ */
+export const executionState = executionInput.extend({
+  // whatever the input held: an out-of-bounds setting is the failure being recorded, and must not
+  // stop its recording (StoreImport refuses it, naming it)
+  chunkRows: z.unknown().optional(),
+  mapConcurrency: z.unknown().optional(),
+  import: storeImportOutput.partial().optional(),
+  flow: createMasterFlowOutput.partial().optional(),
+  linkedChunks: z.object({ chunks: z.number() }).partial().optional(),
+  link: linkRecordsOutput.partial().optional(),
+  plan: planDiscoveryOutput.partial().optional(),
+  discoveredChunks: z.object({ chunks: z.number() }).partial().optional(),
+  discovery: startDiscoveryOutput.partial().optional(),
+  integrity: validateIntegrityOutput.partial().optional(),
+  error: caughtError.optional(),
+  markFailed: markFailedOutput.partial().optional(),
+});
+export type ExecutionState = z.infer<typeof executionState>;
+
+/** MarkFailed receives the whole state: whatever the steps before the failure added, and the error. */
+export const markFailedInput = executionState.extend({ error: caughtError });
+export type MarkFailedInput = z.infer<typeof markFailedInput>;
+
+/**
  * ReportSucceeded / ReportFailed (functions/report-outcome): the outcome, the execution's name
  * (`$$.Execution.Name`) and the whole state as it stands at the end of either path.
  */
 export const reportOutcomeInput = z.object({
   status: z.enum(['succeeded', 'failed']),
   execution: z.string().min(1),
-  state: failedState.extend({
-    import: storeImportOutput.partial().optional(),
-    flow: createMasterFlowOutput.partial().optional(),
-    link: linkRecordsOutput.partial().optional(),
-    discovery: startDiscoveryOutput.partial().optional(),
-    integrity: validateIntegrityOutput.partial().optional(),
-    error: caughtError.optional(),
-    markFailed: markFailedOutput.partial().optional(),
-  }),
+  state: executionState,
 });
 export type ReportOutcomeInput = z.infer<typeof reportOutcomeInput>;

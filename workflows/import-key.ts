@@ -1,9 +1,4 @@
-import * as z from 'zod';
-
-/** Where a drop starts an import: `imports/<client_account_id>/<engagement_id>/<file name>`. */
-export const IMPORT_PREFIX = 'imports/';
-
-const uuid = z.uuid();
+import { IMPORT_PREFIX, isUuid } from './contracts.ts';
 
 export interface KeyTenant {
   clientAccountId: string;
@@ -20,8 +15,8 @@ export function readImportKey(key: string): KeyTenant | { problem: string } {
   const layout = `expected ${IMPORT_PREFIX}<client_account_id>/<engagement_id>/<file name>`;
   if (parts.length !== 4 || `${parts[0]}/` !== IMPORT_PREFIX) return { problem: layout };
   const [, clientAccountId, engagementId, fileName] = parts as [string, string, string, string];
-  if (!uuid.safeParse(clientAccountId.toLowerCase()).success) return { problem: `"${clientAccountId}" is not a client account id (uuid); ${layout}` };
-  if (!uuid.safeParse(engagementId.toLowerCase()).success) return { problem: `"${engagementId}" is not an engagement id (uuid); ${layout}` };
+  if (!isUuid(clientAccountId.toLowerCase())) return { problem: `"${clientAccountId}" is not a client account id (uuid); ${layout}` };
+  if (!isUuid(engagementId.toLowerCase())) return { problem: `"${engagementId}" is not an engagement id (uuid); ${layout}` };
   if (!fileName.trim()) return { problem: `no file name; ${layout}` };
   return { clientAccountId: clientAccountId.toLowerCase(), engagementId: engagementId.toLowerCase(), fileName };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { BackfillUndoError, planCounts, runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
+import { isUuid } from '../../workflows/contracts.ts';
 import { withDatabase } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
 
@@ -12,7 +13,6 @@ interface BackfillCliOptions {
   windowAssets: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** "2h", "90m", "45s" or plain seconds → seconds. */
 export function parseWindow(flag: string, value: string): number {
@@ -33,14 +33,14 @@ export function registerBackfill(program: Command) {
     .action(async (opts: BackfillCliOptions) => {
       if (opts.undo !== undefined) {
         if (opts.apply) throw new UsageError('--undo and --apply cannot be combined');
-        if (!UUID.test(opts.undo)) throw new UsageError(`--undo must be a run id (uuid), got "${opts.undo}"`);
+        if (!isUuid(opts.undo)) throw new UsageError(`--undo must be a run id (uuid), got "${opts.undo}"`);
         const undone = await withDatabase(({ sql }) => undoBackfill(sql, opts.undo!)).catch((err: unknown) => {
           throw err instanceof BackfillUndoError ? new UsageError(err.message) : err;
         });
         console.log(opts.json ? JSON.stringify({ runId: opts.undo, ...undone }) : `run ${opts.undo} undone: ${undone.restored} rows restored, ${undone.requarantined} back in quarantine`);
         return;
       }
-      if (opts.client !== undefined && !UUID.test(opts.client)) throw new UsageError(`--client must be a uuid, got "${opts.client}"`);
+      if (opts.client !== undefined && !isUuid(opts.client)) throw new UsageError(`--client must be a uuid, got "${opts.client}"`);
       const options = {
         apply: Boolean(opts.apply),
         clientAccountId: opts.client,

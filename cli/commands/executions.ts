@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CHUNK_STATES } from '../../workflows/definition.ts';
-import { ExecutionDoesNotExist, ExecutionStore, type ExecutionRecord } from '../../workflows/execution-store.ts';
-import { localDir, openLocalEnvironment } from '../../workflows/local-pipeline.ts';
-import { ExecutionNotRedrivable, LocalWorkflow } from '../../workflows/local-runner.ts';
+import { ExecutionDoesNotExist, ExecutionStore, type ExecutionRecord } from '../../workflows/local/execution-store.ts';
+import { localDir, openLocalEnvironment } from '../../workflows/local/pipeline.ts';
+import { ExecutionNotRedrivable, LocalWorkflow } from '../../workflows/local/runner.ts';
 import { UsageError } from '../exit.ts';
 import { progressPrinter, reportExecution } from '../workflow-report.ts';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { integrityHistory, IntegrityScopeError, runIntegrityCheck, type IntegrityReport, type IntegrityRun } from '../../db/integrity/index.ts';
+import { isUuid } from '../../workflows/contracts.ts';
 import { withDatabase } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
 
@@ -33,7 +34,7 @@ export function registerIntegrity(program: Command) {
       const options = { flowId: opts.flow, clientAccountId: opts.client, engagementId: opts.engagement, staleRunningAfterMinutes, store: opts.store, deep: opts.deep };
       // validate the scope before starting a database
       for (const [flag, value] of [['--flow', opts.flow], ['--client', opts.client], ['--engagement', opts.engagement]] as const) {
-        if (value !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+        if (value !== undefined && !isUuid(value)) {
           throw new UsageError(`${flag} must be a uuid, got "${value}"`);
         }
       }

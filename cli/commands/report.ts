@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { ExecutionDoesNotExist, ExecutionStore } from '../../workflows/execution-store.ts';
-import { localDir } from '../../workflows/local-pipeline.ts';
-import { startLocalS3 } from '../../workflows/local-s3.ts';
+import { ExecutionDoesNotExist, ExecutionStore } from '../../workflows/local/execution-store.ts';
+import { localDir } from '../../workflows/local/pipeline.ts';
+import { startLocalS3 } from '../../workflows/local/s3.ts';
 import { outcomeReport, reportKey, type OutcomeReport } from '../../workflows/report.ts';
 import { EXIT, UsageError } from '../exit.ts';
 

@@ -3,11 +3,11 @@ import { CHUNK_ROWS_MAX, MAP_CONCURRENCY_MAX } from '../../workflows/contracts.t
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeUrl } from '../../db/database.ts';
-import { InvalidImportError, TenantError } from '../../functions/_shared/errors.ts';
-import { ExecutionStore } from '../../workflows/execution-store.ts';
-import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
-import { LocalWorkflow } from '../../workflows/local-runner.ts';
-import { resolveLocalTenant } from '../../workflows/local-tenant.ts';
+import { InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
+import { ExecutionStore } from '../../workflows/local/execution-store.ts';
+import { dropFile, localDir, MissingFileError, openLocalEnvironment, SAMPLE_FILE } from '../../workflows/local/pipeline.ts';
+import { LocalWorkflow } from '../../workflows/local/runner.ts';
+import { resolveLocalTenant } from '../../workflows/local/tenant.ts';
 import { UsageError } from '../exit.ts';
 import { progressPrinter, reportExecution } from '../workflow-report.ts';
 

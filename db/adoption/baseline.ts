@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type postgres from 'postgres';
-import { MIGRATIONS_FOLDER, readJournal } from '../migrate.ts';
+import { MIGRATIONS_FOLDER, readJournal } from '../migrations-folder.ts';
 
 /**
  * The migrations whose schema adoption builds by itself. Later migrations are applied by the

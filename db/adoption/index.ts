@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { MIGRATIONS_FOLDER } from '../migrate.ts';
+import { MIGRATIONS_FOLDER } from '../migrations-folder.ts';
 import { baselineStatements, stampBaseline } from './baseline.ts';
 import { ADOPTED_TABLES, classifyStatements, insertConverted, insertQuarantine, recordChangesStatements } from './convert.ts';
 

@@ -1,4 +1,4 @@
-import { asc, getTableName, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { getTableName, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { UNLINKED_REASON } from '../adoption/convert.ts';
 import type { Tx } from '../client.ts';

@@ -1,7 +1,6 @@
-import { getTableName, sql, type Query, type SQL } from 'drizzle-orm';
-import type { Tx } from '../client.ts';
+import { getTableName, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { Memo, render, runRendered } from '../queries/rendered.ts';
+import type { Tx } from '../client.ts';
 import { dataImports, masterFlows, rawImportRecords } from '../schema/index.ts';
 import { KNOWN_FLOW_TYPES, LINK, MASTER_TABLE, UNLINKED_IMPORT_STATES, type Catalog, type ChildTable } from './catalog.ts';
 import type { TableProof } from './proofs.ts';
@@ -16,36 +15,17 @@ const c = (name: string) => sql`c.${sql.identifier(name)}`;
 const p = (name: string) => sql`p.${sql.identifier(name)}`;
 const cLink = c(LINK.masterFlowId);
 
-/**
- * The values of a scope, as placeholders: the statements are built and rendered once per table
- * and scope shape (`Memo`), then run with `values(scope)`.
- */
-const $ = {
-  flowId: sql.placeholder('flowId'),
-  clientAccountId: sql.placeholder('clientAccountId'),
-  engagementId: sql.placeholder('engagementId'),
-  staleMinutes: sql.placeholder('staleMinutes'),
-  limit: sql.placeholder('limit'),
-};
-const values = (scope: IntegrityScope, sampleLimit: number) => ({
-  flowId: scope.flowId, clientAccountId: scope.clientAccountId, engagementId: scope.engagementId,
-  staleMinutes: scope.staleRunningAfterMinutes, limit: sampleLimit,
-});
-
-/** One table's checks and statements, for one scope shape. */
+/** One table's checks and statements, for one scope. */
 interface TablePlan {
   defs: DataCheck[];
   /** The checks counted in the aggregate pass, in its column order (c0, c1, …). */
   counted: DataCheck[];
   /** The pass reads only the rows that can fail: the table's rows are counted apart (`countRows`). */
   narrowed: boolean;
-  aggregate: Query;
-  exactCount: Query;
+  aggregate: SQL;
+  exactCount: SQL;
   from: Fragment;
 }
-
-const plans = new Memo<TablePlan>(128);
-const samples = new Memo<Query>(512);
 
 /** One data check of one table: its counting predicate over the aliases c (child), p (parent), m (master). */
 interface DataCheck {
@@ -84,15 +64,13 @@ export async function runDataChecks(
   const tables: Record<string, TableCounts> = {};
   const checks: CheckResult[] = [];
   // catalog order puts every parent before its children: a child's tenant proof needs its parent's count
-  const run = values(scope, sampleLimit);
   for (const table of catalog.tables) {
     const parentTable = table.parent ? catalog.tables.find((t) => t.name === table.parent!.table) : undefined;
     const parentClean = parentTable ? tables[parentTable.name]?.crossTenant === 0 : false;
     const proof = proofs?.get(table.name) ?? null;
-    const key = JSON.stringify([shape(table), parentTable && shape(parentTable), proof, parentClean, scopeShape(scope)]);
-    const plan = plans.get(key, () => tablePlan(table, parentTable, proof, parentClean, scope));
-    const [agg] = await runRendered<Record<string, string>>(db, plan.aggregate, run);
-    const rows = plan.narrowed ? await countRows(db, table, scope, plan.exactCount, run) : { rows: Number(agg!.rows), estimated: false };
+    const plan = tablePlan(table, parentTable, proof, parentClean, scope);
+    const [agg] = await db.execute<Record<string, string>>(plan.aggregate);
+    const rows = plan.narrowed ? await countRows(db, table, scope, plan.exactCount) : { rows: Number(agg!.rows), estimated: false };
     const counts: TableCounts = { rows: rows.rows, nullMasterFlowId: 0, danglingMasterFlowId: 0, inconsistent: 0, crossTenant: 0 };
     if (rows.estimated) counts.rowsEstimated = true;
     for (const d of plan.defs) {
@@ -100,7 +78,7 @@ export async function runDataChecks(
       const count = i < 0 ? 0 : Number(agg![`c${i}`]);
       if (d.counts) counts[d.counts] = count;
       const sampleIds = count > 0 && sampleLimit > 0
-        ? await sample(db, samples.get(`${key}|${d.id}`, () => sampleQuery(sql`select ${rowId(table)} as id ${plan.from} and ${d.where}`)), run)
+        ? await sample(db, sql`select ${rowId(table)} as id ${plan.from} and ${d.where}`, sampleLimit)
         : [];
       const result: CheckResult = { id: d.id, severity: d.severity, table: table.name, count, sampleIds, description: d.description, kind: 'data' };
       if (d.provenBy) result.provenBy = d.provenBy;
@@ -112,21 +90,15 @@ export async function runDataChecks(
   return { tables, masterFlowRows: master.rows, checks: [...checks, ...master.checks] };
 }
 
-/** What a table's statements depend on, for the plan's key. */
-const shape = (table: ChildTable) => [table.name, [...table.columns].sort(), table.parent];
-// the filters are present as the statements test them (truthy), and the minutes are in the descriptions
-const scopeShape = (scope: IntegrityScope) =>
-  [Boolean(scope.flowId), Boolean(scope.clientAccountId), Boolean(scope.engagementId), scope.staleRunningAfterMinutes];
-
 function tablePlan(table: ChildTable, parentTable: ChildTable | undefined, proof: TableProof | null, parentClean: boolean, scope: IntegrityScope): TablePlan {
   const defs = tableChecks(table, parentTable, proof, parentClean, scope);
   const from = fromClause(table, scope);
   const counted = defs.filter((d) => !d.provenBy || d.narrow);
   const narrows = counted.every((d) => d.narrow) ? counted.map((d) => d.narrow!) : null;
-  const aggregate = render(sql`
+  const aggregate = sql`
     select count(*) as rows ${sql.join(counted.map((d, i) => sql`, count(*) filter (where ${d.where}) as ${sql.identifier(`c${i}`)}`))}
-    ${from} ${narrows ? sql`and (${sql.join(narrows, sql` or `)})` : sql``}`);
-  return { defs, counted, narrowed: narrows !== null, aggregate, exactCount: render(sql`select count(*) as rows ${from}`), from };
+    ${from} ${narrows ? sql`and (${sql.join(narrows, sql` or `)})` : sql``}`;
+  return { defs, counted, narrowed: narrows !== null, aggregate, exactCount: sql`select count(*) as rows ${from}`, from };
 }
 
 /**
@@ -134,7 +106,7 @@ function tablePlan(table: ChildTable, parentTable: ChildTable | undefined, proof
  * table, else the planner's estimate (pg_class.reltuples, kept by autovacuum), marked as such.
  */
 async function countRows(
-  db: Tx, table: ChildTable, scope: IntegrityScope, exactCount: Query, run: Record<string, unknown>,
+  db: Tx, table: ChildTable, scope: IntegrityScope, exactCount: SQL,
 ): Promise<{ rows: number; estimated: boolean }> {
   if (!scope.flowId && !scope.clientAccountId && !scope.engagementId) {
     const [stats] = await db.execute<{ estimate: number }>(sql`
@@ -142,7 +114,7 @@ async function countRows(
     const estimate = stats?.estimate ?? -1;
     if (estimate >= EXACT_COUNT_BELOW) return { rows: Math.round(estimate), estimated: true };
   }
-  const [exact] = await runRendered<{ rows: string }>(db, exactCount, run);
+  const [exact] = await db.execute<{ rows: string }>(exactCount);
   return { rows: Number(exact!.rows), estimated: false };
 }
 
@@ -158,7 +130,7 @@ function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, pro
   const abandonedImport = (col: (name: string) => Fragment, columns: Set<string>) => {
     if (!columns.has(dataImports.createdAt.name) || !columns.has(dataImports.s3Key.name)) return null;
     return sql`(${col(LINK.importStatus)}::text in ('pending', 'stored') and (${col(dataImports.s3Key.name)} is null
-      or ${col(dataImports.createdAt.name)} < now() - make_interval(mins => ${$.staleMinutes})))`;
+      or ${col(dataImports.createdAt.name)} < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})))`;
   };
   if (t === getTableName(dataImports) && table.columns.has(LINK.importStatus)) {
     linkOptional = sql`${c(LINK.importStatus)}::text = any(${unlinked})`;
@@ -236,13 +208,11 @@ function fromClause(table: ChildTable, scope: IntegrityScope): Fragment {
   if (scope.flowId) {
     // A flow's rows: those pointing at it, and those whose parent does (an unlinked raw record of its import).
     filters.push(parent
-      ? sql`(${cLink} = ${$.flowId} or ${c(parent.column)} = any(array(select ${sql.identifier(LINK.id)} from ${sql.identifier(parent.table)} where ${sql.identifier(LINK.masterFlowId)} = ${$.flowId})))`
-      : sql`${cLink} = ${$.flowId}`);
+      ? sql`(${cLink} = ${scope.flowId} or ${c(parent.column)} = any(array(select ${sql.identifier(LINK.id)} from ${sql.identifier(parent.table)} where ${sql.identifier(LINK.masterFlowId)} = ${scope.flowId})))`
+      : sql`${cLink} = ${scope.flowId}`);
   }
-  for (const [name, value, placeholder] of [
-    [LINK.clientAccountId, scope.clientAccountId, $.clientAccountId], [LINK.engagementId, scope.engagementId, $.engagementId],
-  ] as const) {
-    if (value) filters.push(table.columns.has(name) ? sql`${c(name)} = ${placeholder}` : sql`m.${sql.identifier(name)} = ${placeholder}`);
+  for (const [name, value] of [[LINK.clientAccountId, scope.clientAccountId], [LINK.engagementId, scope.engagementId]] as const) {
+    if (value) filters.push(table.columns.has(name) ? sql`${c(name)} = ${value}` : sql`m.${sql.identifier(name)} = ${value}`);
   }
   return sql`from ${sql.identifier(table.name)} c ${parentJoin}
     left join ${fromMaster} on ${m.flowId} = ${cLink}
@@ -251,17 +221,15 @@ function fromClause(table: ChildTable, scope: IntegrityScope): Fragment {
 
 interface MasterPlan {
   defs: DataCheck[];
-  aggregate: Query;
+  aggregate: SQL;
   from: Fragment;
 }
 
-const masterPlans = new Memo<MasterPlan>(16);
-
 function masterPlan(scope: IntegrityScope): MasterPlan {
   const filters: Fragment[] = [sql`true`];
-  if (scope.flowId) filters.push(sql`${m.flowId} = ${$.flowId}`);
-  if (scope.clientAccountId) filters.push(sql`${m.clientAccountId} = ${$.clientAccountId}`);
-  if (scope.engagementId) filters.push(sql`${m.engagementId} = ${$.engagementId}`);
+  if (scope.flowId) filters.push(sql`${m.flowId} = ${scope.flowId}`);
+  if (scope.clientAccountId) filters.push(sql`${m.clientAccountId} = ${scope.clientAccountId}`);
+  if (scope.engagementId) filters.push(sql`${m.engagementId} = ${scope.engagementId}`);
   const from = sql`from ${fromMaster} where ${sql.join(filters, sql` and `)}`;
   const defs: DataCheck[] = [
     {
@@ -273,36 +241,32 @@ function masterPlan(scope: IntegrityScope): MasterPlan {
       id: `stuck_running.${MASTER_TABLE}`, severity: 'warning',
       description: `master flows running for more than ${scope.staleRunningAfterMinutes} minutes without an update`,
       where: sql`${m.flowStatus}::text = 'running'
-        and coalesce(${m.updatedAt}, ${m.createdAt}) < now() - make_interval(mins => ${$.staleMinutes})`,
+        and coalesce(${m.updatedAt}, ${m.createdAt}) < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})`,
     },
   ];
-  const aggregate = render(sql`
-    select count(*) as rows ${sql.join(defs.map((d, i) => sql`, count(*) filter (where ${d.where}) as ${sql.identifier(`c${i}`)}`))} ${from}`);
+  const aggregate = sql`
+    select count(*) as rows ${sql.join(defs.map((d, i) => sql`, count(*) filter (where ${d.where}) as ${sql.identifier(`c${i}`)}`))} ${from}`;
   return { defs, aggregate, from };
 }
 
 async function masterChecks(db: Tx, scope: IntegrityScope, sampleLimit: number) {
-  const key = JSON.stringify(scopeShape(scope));
-  const plan = masterPlans.get(key, () => masterPlan(scope));
-  const run = values(scope, sampleLimit);
-  const [agg] = await runRendered<Record<string, string>>(db, plan.aggregate, run);
+  const plan = masterPlan(scope);
+  const [agg] = await db.execute<Record<string, string>>(plan.aggregate);
   const checks: CheckResult[] = [];
   for (const [i, d] of plan.defs.entries()) {
     const count = Number(agg![`c${i}`]);
     const sampleIds = count > 0 && sampleLimit > 0
-      ? await sample(db, samples.get(`${MASTER_TABLE}|${key}|${d.id}`, () => sampleQuery(sql`select ${m.flowId} as id ${plan.from} and ${d.where}`)), run)
+      ? await sample(db, sql`select ${m.flowId} as id ${plan.from} and ${d.where}`, sampleLimit)
       : [];
     checks.push({ id: d.id, severity: d.severity, table: MASTER_TABLE, count, sampleIds, description: d.description, kind: 'data' });
   }
   return { rows: Number(agg!.rows), checks };
 }
 
-const sampleQuery = (query: Fragment) => render(sql`select id::text as id from (${query} limit ${$.limit}) s`);
-
-/** Up to `limit` ids of the rows a sample query selects, sorted so reports are stable. */
-async function sample(db: Tx, query: Query, run: Record<string, unknown>): Promise<string[]> {
-  const rows = await runRendered<{ id: string }>(db, query, run);
-  return rows.map((r) => r.id).sort();
+/** Up to `limit` ids of the rows `query` selects, sorted so reports are stable. */
+async function sample(db: Tx, query: Fragment, limit: number): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(sql`select id::text as id from (${query} limit ${limit}) s`);
+  return [...rows].map((r) => r.id).sort();
 }
 
 /** A table without an id column (possible on an adopted database) is sampled by its ctid. */

@@ -7,6 +7,7 @@ import { storeRun } from './history.ts';
 import { runSchemaChecks } from './schema-checks.ts';
 import { healthScore, isOk } from './score.ts';
 import type { IntegrityOptions, IntegrityReport, IntegrityScope } from './types.ts';
+import { isUuid } from '../../workflows/contracts.ts';
 
 export type * from './types.ts';
 export { integrityHistory, type IntegrityRun } from './history.ts';
@@ -14,7 +15,6 @@ export { healthScore, isOk, MAX_SCORE_WITH_CRITICAL } from './score.ts';
 
 export const DEFAULT_STALE_RUNNING_AFTER_MINUTES = 120;
 export const MAX_SAMPLE_IDS = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A scope value that cannot be a flow, client or engagement id. */
 export class IntegrityScopeError extends Error {
@@ -79,7 +79,7 @@ async function check(db: Tx, options: IntegrityOptions): Promise<IntegrityReport
 function toScope(options: IntegrityOptions): IntegrityScope {
   for (const key of ['flowId', 'clientAccountId', 'engagementId'] as const) {
     const value = options[key];
-    if (value !== undefined && !UUID.test(value)) throw new IntegrityScopeError(`${key} must be a uuid, got "${value}"`);
+    if (value !== undefined && !isUuid(value)) throw new IntegrityScopeError(`${key} must be a uuid, got "${value}"`);
   }
   const minutes = options.staleRunningAfterMinutes ?? DEFAULT_STALE_RUNNING_AFTER_MINUTES;
   if (!Number.isFinite(minutes) || minutes < 0) throw new IntegrityScopeError(`staleRunningAfterMinutes must be a number ≥ 0, got ${minutes}`);

@@ -1,10 +1,9 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
-import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
-import { ormOf, unwrapped, type AnyDb, type Queryable, type Tx } from '../client.ts';
+import { and, eq, notInArray, sql, type SQL } from 'drizzle-orm';
+import { NotFoundError, TenantError } from '../../workflows/step-errors.ts';
+import { unwrapped, type AnyDb, type Tx } from '../client.ts';
 import { dataImports, masterFlows } from '../schema/index.ts';
 import { columnList, inTenant, jsonbParam, type Tenant } from './sql.ts';
 
-export type { Queryable } from '../client.ts';
 export type { Tenant } from './sql.ts';
 
 /** One S3 object version: the ETag stands in for the version where the bucket is not versioned. */
@@ -26,6 +25,18 @@ export interface ImportFailure {
   message: string;
   /** Where: file, line, byte, row, field, and anything else worth keeping. */
   details?: Record<string, unknown>;
+}
+
+/**
+ * The import row of one S3 object version: by its version id, or on an unversioned bucket its ETag.
+ * `exact` compares as the unique key data_imports_s3_object_key does (and can use it), for an
+ * identity this system wrote (ETags stored bare); otherwise S3's quotes around an ETag are ignored
+ * on both sides (a row adopted from the legacy database, an execution started by hand).
+ */
+export function sameObjectVersion(object: { versionId?: string | null; etag?: string | null }, match: 'exact' | 'ignoring quotes' = 'ignoring quotes'): SQL {
+  const stored = sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})`;
+  if (match === 'exact') return sql`${stored} = ${object.versionId ?? object.etag}`;
+  return sql`trim(both '"' from ${stored}) = trim(both '"' from coalesce(${object.versionId ?? null}::text, ${object.etag ?? null}::text))`;
 }
 
 /** The last segment of an S3 key: the file name. */
@@ -55,7 +66,7 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
     .where(and(
       eq(dataImports.s3Bucket, object.bucket),
       eq(dataImports.s3Key, object.key),
-      sql`trim(both '"' from coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})) = trim(both '"' from coalesce(${object.versionId}::text, ${object.etag}::text))`,
+      sameObjectVersion(object),
       inTenant(dataImports, tenant),
     ));
   return row;
@@ -77,11 +88,10 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
  * `marked: false`.
  */
 export async function markImportFailed(
-  client: Queryable,
+  db: AnyDb,
   target: FailedImportTarget,
   failure: ImportFailure,
 ): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
-  const db = ormOf(client);
   const details = { ...failure.details, errorName: failure.errorName };
   const message = failure.message || failure.errorName;
   // merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
@@ -132,7 +142,7 @@ export async function markImportFailed(
     mine: sql<boolean>`${dataImports.clientAccountId} = ${target.clientAccountId} and ${dataImports.engagementId} = ${target.engagementId}`,
   }).from(dataImports)
     .where(and(eq(dataImports.s3Bucket, target.bucket), eq(dataImports.s3Key, target.key),
-      sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag}) = ${target.versionId ?? target.etag}`));
+      sameObjectVersion(target, 'exact')));
   if (!final?.mine) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
   return { dataImportId: final.dataImportId, flowId: final.flowId, marked: false };
 }

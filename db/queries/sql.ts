@@ -42,9 +42,9 @@ const DRIVER_EXACT = new Set(['PgText', 'PgUUID', 'PgInteger', 'PgDoublePrecisio
 
 /**
  * `select <fields> <rest>` typed as the builder's `tx.select(fields)` would be, its rows read by the
- * driver under the fields' keys (`"row_id" as "rowId"`), for reads of thousands of rows: Drizzle
- * maps each field of each row (about 2 µs a row), 6 % of the backfill's dry run at 1M records
- * (test/bench/drizzle.bench.ts). Columns only of types the driver returns as Drizzle would; an
+ * driver under the fields' keys (`"row_id" as "rowId"`), for reads of thousands of rows without
+ * Drizzle's mapping of each field of each row (test/bench/drizzle.bench.ts measures it). Columns
+ * only of types the driver returns as Drizzle would; an
  * `sql<T>` field's T is the caller's word, as in a builder select.
  */
 export async function selectRows<F extends Record<string, AnyPgColumn | SQL>>(

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { doublePrecision, foreignKey, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, tenant, underMasterFlow, updatedAt } from './columns.ts';
 import { discoveryFlows, rawImportRecords } from './discovery.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { driverError, type Db } from '../../db/client.ts';
-import { TransientError } from './errors.ts';
+import { TransientError } from '../../workflows/step-errors.ts';
 
 /**
  * A step's time bounds, all derived from one setting: the step's budget, which is its Lambda's

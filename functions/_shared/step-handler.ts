@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { DbHandle } from '../../db/client.ts';
 import { closeLambdaDatabase, lambdaDatabase } from './database.ts';
-import { classifyError } from './errors.ts';
+import { classifyError } from '../../workflows/step-errors.ts';
 import { budgetOf, setConnectionLossHandler, setCurrentBounds, stepBounds, withDeadline } from './step-bounds.ts';
 
 /**

@@ -1,15 +1,13 @@
+import type * as z from 'zod';
 import { orm, type Db, type Sql } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { findDiscoveryFlowOfImport, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { masterFlows } from '../../db/schema/index.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import type { createMasterFlowInput } from '../../workflows/contracts.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
-export interface CreateMasterFlowInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-}
+export type CreateMasterFlowInput = z.infer<typeof createMasterFlowInput>;
 
 /**
  * CreateMasterFlow: the import's discovery master flow, exactly one per import.

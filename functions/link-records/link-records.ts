@@ -1,39 +1,21 @@
 import { and, between, count, eq, notInArray, sql } from 'drizzle-orm';
-import { inTransaction, orm, type Db, type Sql, type Tx } from '../../db/client.ts';
+import type * as z from 'zod';
+import { orm, type Db, type Sql, type Tx } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { masterFlowExists, resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { inTenant, isDistinctFrom } from '../../db/queries/sql.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import type { chunkOutput, finishLinkInput, linkChunkInput } from '../../workflows/contracts.ts';
+import { IntegrityViolationError, LinkCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
-interface Scope {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-}
-
-export interface LinkChunkInput extends Scope {
-  /** The chunk's rows: row_number fromRow .. fromRow + chunkRows - 1. */
-  fromRow: number;
-  chunkRows: number;
-  /** Its place in the Map (0-based) and the Map's size, echoed for progress. */
-  chunk: number;
-  chunks: number;
-}
-
-export interface ChunkResult {
-  chunk: number;
-  chunks: number;
-  /** Raw records of the chunk's range (all of them linked). */
-  rows: number;
-}
-
-export interface FinishLinkInput extends Scope {
-  /** Rows StoreImport stored: the count the link must reach. */
-  rowCount: number;
-}
+/** A chunk of the LinkRecords Map: rows fromRow .. fromRow + chunkRows - 1, chunk `chunk` (0-based) of `chunks`. */
+export type LinkChunkInput = Omit<z.infer<typeof linkChunkInput>, 'action'>;
+/** FinishLink: `rowCount` is what StoreImport stored, the count the link must reach. */
+export type FinishLinkInput = Omit<z.infer<typeof finishLinkInput>, 'action'>;
+/** `rows`: raw records of the chunk's range (all of them linked). */
+export type ChunkResult = z.infer<typeof chunkOutput>;
+type Scope = Pick<LinkChunkInput, 'clientAccountId' | 'engagementId' | 'dataImportId' | 'flowId'>;
 
 /**
  * The import carries the flow before any raw record does (the records' link key references the
@@ -150,10 +132,4 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
     await resumeMasterFlow(tx, input.flowId, tenant);
     return { linkedCount: linked };
   });
-}
-
-/** The whole import as one chunk, then FinishLink (benchmarks and tools; the workflow runs the Map). */
-export async function linkRecords(sql: Sql | Db, input: FinishLinkInput): Promise<{ linkedCount: number }> {
-  await linkChunk(sql, { ...input, fromRow: 1, chunkRows: Math.max(input.rowCount, 1), chunk: 0, chunks: 1 });
-  return finishLink(sql, input);
 }

@@ -1,38 +1,18 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
+import type * as z from 'zod';
 import { orm, type Db, type Sql } from '../../db/client.ts';
 import { findImportOfObject, markImportFailed } from '../../db/queries/imports.ts';
 import { findDiscoveryFlowOfImport } from '../../db/queries/master-flows.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows } from '../../db/schema/index.ts';
+import type { markFailedOutput, MarkFailedInput } from '../../workflows/contracts.ts';
 import { STEP_STATES } from '../../workflows/definition.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
+import { parseCause } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
-export interface MarkFailedInput {
-  bucket: string;
-  key: string;
-  versionId: string | null;
-  etag: string | null;
-  clientAccountId: string;
-  engagementId: string;
-  import?: { dataImportId?: string; rowCount?: number } | undefined;
-  flow?: { flowId?: string } | undefined;
-  linkedChunks?: unknown;
-  link?: unknown;
-  plan?: { discoveryFlowId?: string } | undefined;
-  discoveredChunks?: unknown;
-  discovery?: { discoveryFlowId?: string } | undefined;
-  integrity?: unknown;
-  error: { Error: string; Cause?: string | null | undefined };
-}
-
-export interface MarkFailedResult {
-  dataImportId: string | null;
-  flowId: string | null;
-  discoveryFlowId: string | null;
-  /** False when the import was already completed: a failure never moves it (or its flows) back. */
-  marked: boolean;
-}
+/** `marked` is false when the import was already completed: a failure never moves it (or its flows) back. */
+export type MarkFailedResult = z.infer<typeof markFailedOutput>;
 
 /**
  * The state that failed: the first step whose result is missing from the state (in STEP_STATES
@@ -42,23 +22,8 @@ export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number]
   if (input.error.Error === 'TooManyChunksError') return 'PlanChunks';
   const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
     input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
-  const index = results.findIndex((r) => r === undefined);
+  const index = results.indexOf(undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
-}
-
-/**
- * On AWS the Cause of a Lambda error is the JSON `{errorType, errorMessage, trace}`; locally it is
- * the message itself. Returns the message and whatever structured detail came with it.
- */
-function readCause(error: MarkFailedInput['error']): { message: string; cause: unknown } {
-  const raw = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(raw) as { errorMessage?: string };
-    if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return { message: parsed.errorMessage, cause: parsed };
-  } catch {
-    // a plain message
-  }
-  return { message: raw || error.Error, cause: raw || null };
 }
 
 /**
@@ -82,7 +47,9 @@ function readCause(error: MarkFailedInput['error']): { message: string; cause: u
  */
 export async function markFailed(client: Sql | Db, input: MarkFailedInput): Promise<MarkFailedResult> {
   const step = failedStep(input);
-  const { message, cause } = readCause(input.error);
+  const parsed = parseCause(input.error.Cause);
+  const message = parsed.message ?? input.error.Error;
+  const cause = parsed.detail;
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const failure = { errorName: input.error.Error, message, details: { step, cause } };
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };

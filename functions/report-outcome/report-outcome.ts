@@ -1,15 +1,15 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { Db } from '../../db/client.ts';
-import { fileNameOf } from '../../db/queries/imports.ts';
+import type { Db, Tx } from '../../db/client.ts';
+import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
-import type { ReportOutcomeInput } from '../../workflows/contracts.ts';
+import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
   DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
 } from '../../workflows/report.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
-import { TenantError } from '../_shared/errors.ts';
+import { parseCause, TenantError } from '../../workflows/step-errors.ts';
 import { adviceFor } from './advice.ts';
 
 /**
@@ -31,9 +31,6 @@ export interface ReportOutcomeResult {
   summary: ReportSummary;
 }
 
-type State = ReportOutcomeInput['state'];
-/** The database or a transaction of it: the report only reads. */
-type Reader = Pick<Db, 'select'>;
 
 const SKIP_NOTE = 'skipped: ';
 export const EMPTY_ROW_REASON = 'empty row: every value blank (not stored)';
@@ -41,27 +38,14 @@ const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.is
 const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The import of this object version: by the id the state carries, else by the S3 object (tenant-scoped). */
-async function findImport(db: Reader, state: State) {
+async function findImport(db: Tx, state: ExecutionState) {
   const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
   const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
-  const version = state.versionId ?? state.etag;
   const [row] = await db.select().from(dataImports).where(and(tenant, id
     ? eq(dataImports.id, id)
     : and(eq(dataImports.s3Bucket, state.bucket), eq(dataImports.s3Key, state.key),
-      sql`trim(both '"' from coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag})) = trim(both '"' from ${version}::text)`)));
+      sameObjectVersion(state))));
   return row ?? null;
-}
-
-/** The message of a Catch's Cause: on AWS the JSON `{errorType, errorMessage}`, locally the message. */
-function causeMessage(cause: string | null | undefined): string | null {
-  if (!cause) return null;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // a plain message
-  }
-  return cause;
 }
 
 /**
@@ -69,7 +53,7 @@ function causeMessage(cause: string | null | undefined): string | null {
  * the integrity verdict): the import, its rows, mappings, assets and error. Nothing in it changes on
  * a replay of the same outcome but the execution name.
  */
-export async function buildReport(db: Reader, input: ReportOutcomeInput): Promise<OutcomeReport> {
+export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<OutcomeReport> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
@@ -125,7 +109,7 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
       const base = {
         name,
         step: asText(details.step),
-        message: imp?.errorMessage ?? causeMessage(state.error?.Cause) ?? name,
+        message: imp?.errorMessage ?? parseCause(state.error?.Cause).message ?? name,
         file: asText(details.file) ?? fileNameOf(state.key),
         line: asInt(details.line),
         byte: asInt(details.byte),

@@ -5,15 +5,14 @@
  * CONFLICT, so it is only used where no asset of the range exists yet, under the range's lock; a
  * range discovered again takes the upsert.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { and, between, eq, getTableName } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import type { TransactionSql } from 'postgres';
+import type { Sql, Tx } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { assets, rawImportRecords } from '../../db/schema/index.ts';
 import postgres from 'postgres';
-import { TransientError } from '../_shared/errors.ts';
+import { TransientError } from '../../workflows/step-errors.ts';
 import type { Scope, AssetRow } from './write-discovery.ts';
 
 type Value = string | number | boolean | null | undefined | object;
@@ -84,7 +83,7 @@ export function encodeAssets(scope: Scope, rows: AssetRow[], meta: CopyMeta): st
  * statement after it, which fails when the COPY did (the transaction is then aborted). The
  * server's own message is lost with it.
  */
-export async function copyAssets(tx: Sql, scope: Scope, text: string, sent: () => void = () => {}): Promise<void> {
+export async function copyAssets(tx: Sql | TransactionSql, scope: Scope, text: string, sent: () => void = () => {}): Promise<void> {
   if (!text) return;
   const stream = await tx.unsafe(COPY_ASSETS).writable();
   let ended = false;
@@ -111,16 +110,16 @@ export async function copyAssets(tx: Sql, scope: Scope, text: string, sent: () =
 }
 
 /** Serialises the runs of one row range of an import (a first run COPYs, which cannot say ON CONFLICT). */
-export async function lockRange(tx: Sql, scope: Scope, range: { fromRow: number; toRow: number }): Promise<void> {
+export async function lockRange(tx: Sql | TransactionSql, scope: Scope, range: { fromRow: number; toRow: number }): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`discover:${scope.dataImportId}:${range.fromRow}:${range.toRow}`}, 0))`;
 }
 
 /** Whether any raw record of the range already has an asset (then its writes are upserts). */
-export async function rangeHasAssets(tx: Sql, scope: Scope, range: { fromRow: number; toRow: number }): Promise<boolean> {
+export async function rangeHasAssets(tx: Tx, scope: Scope, range: { fromRow: number; toRow: number }): Promise<boolean> {
   const r = rawImportRecords;
-  const found = await unwrapped(orm(tx).select({ id: a.id }).from(r)
+  const found = await tx.select({ id: a.id }).from(r)
     .innerJoin(a, eq(a.rawImportRecordId, r.id))
     .where(and(eq(r.dataImportId, scope.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, scope)))
-    .limit(1));
+    .limit(1);
   return found.length > 0;
 }

@@ -1,14 +1,15 @@
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
-import { orm, unwrapped, type Sql } from '../../db/client.ts';
+import type { TransactionSql } from 'postgres';
+import { orm, unwrapped, type Sql, type Tx } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows, dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
-import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
+import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './types.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';
 
 export interface ChunkCounts {
@@ -28,10 +29,12 @@ export interface ChunkCounts {
  * range run again, at once, or after a crash leaves the same rows (a run that loses the race to
  * COPY the same rows fails with TransientError, and its retry updates them in place).
  */
-export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
+export async function discoverRows(sqlTx: Sql | TransactionSql, input: DiscoveryInput, range: { fromRow: number; toRow: number }, options: DiscoveryOptions = {}): Promise<ChunkCounts> {
   const batchSize = options.batchSize ?? 2500;
+  // the driver's transaction for the COPY and the range lock, Drizzle over it for everything else
+  const tx = orm(sqlTx);
   const d = discoveryFlows;
-  const [flow] = await unwrapped(orm(tx)
+  const [flow] = await unwrapped(tx
     .select({
       plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'`,
       decisions: sql<Record<string, DecimalDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'decimal_marks'`,
@@ -47,14 +50,14 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   const compiled = compilePlan(plan, marks);
   const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
   // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
-  await lockRange(tx, input, range);
+  await lockRange(sqlTx, input, range);
   const fresh = !(await rangeHasAssets(tx, input, range));
   const meta = { filename: flow.filename, sourceSystem: plan.sourceSystem, now: fresh ? await transactionNow(tx) : '', fresh };
   // Pages are ranges of row_number (dense from 1, as StoreImport writes them): a bounded range
   // keeps the plan on (data_import_id, row_number) even before the new rows have statistics.
   const pages: Array<[number, number]> = [];
   for (let from = range.fromRow - 1; from < range.toRow; from += batchSize) pages.push([from, Math.min(from + batchSize, range.toRow)]);
-  // The profile (README, Discovery speed): Node normalising a page and PostgreSQL writing one take
+  // Node normalising a page and PostgreSQL writing one take
   // about as long each, so they overlap: while the server writes page k, Node normalises page k+1.
   // One connection, one transaction, one statement at a time from here (postgres.js refuses a
   // statement while a COPY runs); at most three pages are held: memory stays flat.
@@ -71,7 +74,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
-      writing = inFlight(writePage(tx, input, { rows: pages[k]!, assets, skips, encoded }, meta, sent));
+      writing = inFlight(writePage(sqlTx, tx, input, { rows: pages[k]!, assets, skips, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
@@ -91,16 +94,16 @@ function inFlight<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
-async function readPage(tx: Sql, input: DiscoveryInput, [from, to]: [number, number]) {
+async function readPage(tx: Tx, input: DiscoveryInput, [from, to]: [number, number]) {
   const r = rawImportRecords;
-  return unwrapped(orm(tx).select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
+  return unwrapped(tx.select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
     .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .orderBy(r.rowNumber));
 }
 
 /** The transaction's now() as text, what an INSERT's now() would write (COPY takes values, not expressions). */
-async function transactionNow(tx: Sql): Promise<string> {
-  const [row] = await unwrapped(orm(tx).execute<{ now: string }>(sql`select now()::text as now`));
+async function transactionNow(tx: Tx): Promise<string> {
+  const [row] = await unwrapped(tx.execute<{ now: string }>(sql`select now()::text as now`));
   return row!.now;
 }
 
@@ -116,13 +119,13 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
-async function writePage(tx: Sql, input: DiscoveryInput,
+async function writePage(sqlTx: Sql | TransactionSql, tx: Tx, input: DiscoveryInput,
   page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
   meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
   const { assets, skips, encoded } = page;
   const [after, last] = page.rows;
   let written = assets.length;
-  if (encoded !== null) await copyAssets(tx, input, encoded, sent);
+  if (encoded !== null) await copyAssets(sqlTx, input, encoded, sent);
   else {
     const upsert = upsertAssets(tx, input, assets, meta);
     setImmediate(sent);

@@ -1,24 +1,15 @@
 import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
-import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
+import type { Tx } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
 import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
-import { DiscoveryCountMismatchError, NotFoundError } from '../_shared/errors.ts';
+import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
 import { upsertFieldMappings } from './write-discovery.ts';
-import { discoverRows } from './discover-rows.ts';
+import type { DecimalDecision, DiscoveryInput } from './types.ts';
 
-export { discoverRows, type ChunkCounts } from './discover-rows.ts';
-
-export interface DiscoveryInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
 
 export interface DuplicateHostname {
   hostname: string;
@@ -40,11 +31,6 @@ export interface DiscoverySummary {
   duplicateHostnames: { count: number; examples: DuplicateHostname[] };
 }
 
-export interface DiscoveryOptions {
-  /** Raw records read and written per statement (keyset pages over row_number). */
-  batchSize?: number;
-}
-
 /** The phases discovery runs, in order, with their discovery_flows flag; six phases make 100 %. */
 const PHASES = [
   ['data_validation', 'dataValidationCompleted'],
@@ -63,12 +49,12 @@ const phasesThrough = (phase: Phase) => PHASES.slice(0, PHASES.findIndex(([p]) =
  * Records a phase on the discovery_flows row (flag, current_phase, phases_completed, a summary under
  * crew_outputs.<phase>, progress_percentage). The same values each time: a re-run rewrites them.
  */
-async function recordPhase(client: PgJsClient, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
+async function recordPhase(tx: Tx, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
   extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
   const done = phasesThrough(phase);
   const flag = PHASES.find(([p]) => p === phase)![1];
   const d = discoveryFlows;
-  await orm(client).update(d)
+  await tx.update(d)
     .set({
       [flag]: true,
       currentPhase: phase,
@@ -104,8 +90,7 @@ export interface PlannedDiscovery {
  *    synonym, fuzzy, unmapped → custom attribute; a mapping a user defined wins), upsert
  *    import_field_mappings, set data_imports.source_system, keep the plan.
  */
-export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<PlannedDiscovery> {
-  const tx = orm(client);
+export async function planDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promise<PlannedDiscovery> {
   const i = dataImports;
   const r = rawImportRecords;
   // the import's linked records, counted beside it (a lateral subquery correlated on i.id)
@@ -147,8 +132,7 @@ export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryIn
  * 2. data_cleansing: rows, assets, skips by reason, powered-off machines.
  * 3. asset_inventory: assets by type and host names repeated within the import.
  */
-export async function finishDiscoveryPhases(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary> {
-  const tx = orm(client);
+export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promise<DiscoverySummary> {
   const d = discoveryFlows;
   const r = rawImportRecords;
   const a = assets;
@@ -225,23 +209,11 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
 }
 
 /**
- * All of discovery for one import inside the caller's transaction: the plan, every row as one
- * range, the end. The workflow runs the same three parts as PlanDiscovery, the StartDiscovery Map
- * and FinishDiscovery; tools and benchmarks call this.
- */
-export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
-  const planned = await planDiscoveryPhases(tx, input);
-  await discoverRows(tx, input, { fromRow: 1, toRow: planned.lastRow }, options);
-  return finishDiscoveryPhases(tx, input);
-}
-
-/**
  * The import's column names: import_config.headers, the union over every row that StoreImport
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<string[]> {
-  const tx = orm(client);
+async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown): Promise<string[]> {
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
   const first = tx.select({ rawData: r.rawData })
@@ -266,13 +238,6 @@ async function importHeaders(client: PgJsClient, input: DiscoveryInput, configur
 const COMMA_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 '.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
 const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
 
-export interface DecimalDecision {
-  mark: DecimalMark;
-  decidedBy: 'column' | 'file' | 'default';
-  /** Cells of the column that prove a decimal comma / a decimal point. */
-  evidence: { comma: number; point: number };
-}
-
 /**
  * The decimal mark of every numeric column, from the whole import (one scan), so that an ambiguous
  * cell ("1,234": one mark, three digits) means what its column means: the column's own unambiguous
@@ -280,7 +245,7 @@ export interface DecimalDecision {
  * all numeric columns together when it points one way; else '.', said so. Recorded per column in
  * crew_outputs.field_mapping.decimal_marks.
  */
-async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, plan: MappingPlan) {
+async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPlan) {
   const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
   const marks: Record<string, DecimalMark> = {};
   const decisions: Record<string, DecimalDecision> = {};
@@ -289,7 +254,7 @@ async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, pla
   const header = sql<string>`h.header`;
   const cell = sql`${r.rawData} ->> ${header}`;
   // one scan of the import for every numeric column (h: the column names)
-  const rows = await orm(client).select({
+  const rows = await tx.select({
     header,
     comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
     point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
@@ -329,12 +294,12 @@ function mappingOutput(plan: MappingPlan) {
   };
 }
 
-async function repeatedHostnames(client: PgJsClient, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
+async function repeatedHostnames(tx: Tx, input: DiscoveryInput): Promise<DiscoverySummary['duplicateHostnames']> {
   const a = assets;
   const r = rawImportRecords;
   const name = sql`lower(${a.hostname})`;
   // the 20 largest groups, each with its first 20 rows, and how many groups there are in all
-  const rows = await orm(client).select({
+  const rows = await tx.select({
     hostname: min(a.hostname),
     n: count(),
     rowNumbers: sql<number[]>`(array_agg(${r.rowNumber} order by ${r.rowNumber}))[1:20]`,

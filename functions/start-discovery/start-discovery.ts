@@ -1,55 +1,36 @@
+import type * as z from 'zod';
 import { and, between, count, eq, sql } from 'drizzle-orm';
-import { orm, unwrapped, type PgJsClient, type Sql } from '../../db/client.ts';
+import { orm, type Sql, type Tx } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
 import { column, inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
-import { NotFoundError } from '../_shared/errors.ts';
+import type { discoverChunkInput, planDiscoveryInput, startDiscoveryOutput } from '../../workflows/contracts.ts';
+import { NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
-import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, runDiscovery } from './discover.ts';
+import { discoverRows } from './discover-rows.ts';
+import { finishDiscoveryPhases, planDiscoveryPhases } from './discover.ts';
+import type { DiscoveryInput } from './types.ts';
 
-export interface StartDiscoveryInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-}
-
-export interface DiscoveryFlowInput extends StartDiscoveryInput {
-  discoveryFlowId: string;
-}
-
-export interface DiscoverChunkInput extends DiscoveryFlowInput {
-  /** The chunk's rows: row_number fromRow .. fromRow + chunkRows - 1. */
-  fromRow: number;
-  chunkRows: number;
-  chunk: number;
-  chunks: number;
-}
-
-export interface StartDiscoveryResult {
-  discoveryFlowId: string;
-  rows: number;
-  assets: number;
-  fieldMappings: number;
-  phasesCompleted: string[];
-}
+export type PlanDiscoveryInput = Omit<z.infer<typeof planDiscoveryInput>, 'action'>;
+/** A chunk of the StartDiscovery Map: rows fromRow .. fromRow + chunkRows - 1. */
+export type DiscoverChunkInput = Omit<z.infer<typeof discoverChunkInput>, 'action'>;
+export type StartDiscoveryResult = z.infer<typeof startDiscoveryOutput>;
 
 /**
  * Locks the tenant's import (it must already be linked to this flow) and upserts its discovery
  * flow `running`, clearing an error a failed attempt left; marks the import `processing` and
  * resumes the master flow. Keyed on the master flow (discovery_flows_master_flow_id_key).
  */
-async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput): Promise<string> {
-  const tx = orm(client);
+async function openDiscoveryFlow(tx: Tx, input: PlanDiscoveryInput): Promise<string> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  const imp = await unwrapped(lockImport(tx, tenant, input.dataImportId));
+  const imp = await lockImport(tx, tenant, input.dataImportId);
   if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
   if (imp.masterFlowId !== input.flowId) {
     throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} (LinkRecords has not run)`);
   }
   const d = discoveryFlows;
-  const [flow] = await unwrapped(tx.insert(d)
+  const [flow] = await tx.insert(d)
     .values({ ...tenant, masterFlowId: input.flowId, dataImportId: input.dataImportId, flowName: `Discovery: ${imp.filename}`, status: 'running' })
     .onConflictDoUpdate({
       target: d.masterFlowId,
@@ -60,15 +41,15 @@ async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput)
       },
       setWhere: and(eq(d.clientAccountId, sql`excluded.${column(d.clientAccountId)}`), eq(d.engagementId, sql`excluded.${column(d.engagementId)}`)),
     })
-    .returning({ id: d.id }));
+    .returning({ id: d.id });
   if (!flow) throw new NotFoundError(`master flow ${input.flowId} has a discovery flow of another tenant`);
-  await unwrapped(tx.update(dataImports)
+  await tx.update(dataImports)
     .set({
       status: sql`case when ${dataImports.status} = 'completed' then ${dataImports.status} else 'processing' end`,
       errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
     })
-    .where(eq(dataImports.id, input.dataImportId)));
-  await unwrapped(resumeMasterFlow(tx, input.flowId, tenant));
+    .where(eq(dataImports.id, input.dataImportId));
+  await resumeMasterFlow(tx, input.flowId, tenant);
   return flow.id;
 }
 
@@ -78,8 +59,9 @@ async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput)
  *
  * Idempotency key: the master flow (one discovery flow) and (data_import_id, source_field).
  */
-export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
-  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (tx) => {
+export async function planDiscovery(sql: Sql, input: PlanDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
+  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const done = await completedDiscovery(tx, input);
     if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
     const discoveryFlowId = await openDiscoveryFlow(tx, input);
@@ -94,11 +76,12 @@ export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promi
  * run twice, at once, or redriven after a crash leaves the same rows.
  */
 export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options: { batchSize?: number } = {}) {
-  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (tx) => {
+  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (sqlTx) => {
     const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
+    const tx = orm(sqlTx);
     if (await completedDiscovery(tx, input)) return chunkOfCompleted(tx, input, range);
-    // discoverRows still takes the postgres.js client type (it is being reworked on its own)
-    return discoverRows(tx as unknown as Sql, input, range, options);
+    // the driver's transaction itself: discoverRows COPYs a first run's assets
+    return discoverRows(sqlTx, input, range, options);
   });
   return { chunk: input.chunk, chunks: input.chunks, ...counts };
 }
@@ -108,10 +91,11 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  * and completes discovery's phases, in one transaction with the import locked. ValidateIntegrity
  * then completes import, discovery flow and master flow.
  */
-export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (tx) => {
+export async function finishDiscovery(sql: Sql, input: DiscoveryInput): Promise<StartDiscoveryResult> {
+  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (sqlTx) => {
+    const tx = orm(sqlTx);
     const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-    const imp = await unwrapped(lockImport(orm(tx), tenant, input.dataImportId));
+    const imp = await lockImport(tx, tenant, input.dataImportId);
     if (imp?.masterFlowId !== input.flowId) throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for this tenant`);
     const done = await completedDiscovery(tx, input);
     if (done) return withoutSource(done);
@@ -127,27 +111,11 @@ export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Prom
 }
 
 /**
- * All of discovery in one transaction (plan, every row, finish): what the workflow did before it
- * ran chunks; kept for tools and benchmarks.
- */
-export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
-    const done = await completedDiscovery(tx, input);
-    if (done) return withoutSource(done);
-    const discoveryFlowId = await openDiscoveryFlow(tx, input);
-    // runDiscovery hands its client to discoverRows, which still takes the postgres.js client type
-    const summary = await runDiscovery(tx as unknown as Sql, { ...input, discoveryFlowId });
-    return { discoveryFlowId, rows: summary.rows, assets: summary.assets, fieldMappings: summary.fieldMappings, phasesCompleted: summary.phasesCompleted };
-  });
-}
-
-/**
  * Never backwards: once the import and its discovery flow are completed (a replay of a finished
  * execution), every discovery action reads back what was recorded (counts, never rows) and writes
  * nothing, so not even a timestamp moves. Undefined while discovery is not completed.
  */
-async function completedDiscovery(client: PgJsClient, input: StartDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
-  const tx = orm(client);
+async function completedDiscovery(tx: Tx, input: PlanDiscoveryInput): Promise<(StartDiscoveryResult & { sourceSystem: string }) | undefined> {
   const i = dataImports;
   const d = discoveryFlows;
   // counted by the import's and the flow's ids alone (the import is the tenant's): index-only scans
@@ -174,10 +142,10 @@ function withoutSource({ sourceSystem: _, ...result }: StartDiscoveryResult & { 
 }
 
 /** A chunk of a completed discovery: its counts as recorded, nothing written. */
-async function chunkOfCompleted(client: PgJsClient, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
+async function chunkOfCompleted(tx: Tx, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
   const r = rawImportRecords;
   const a = assets;
-  const [row] = await orm(client).select({ rows: count(), assets: count(a.id) })
+  const [row] = await tx.select({ rows: count(), assets: count(a.id) })
     .from(r)
     .leftJoin(a, and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId)))
     .where(and(eq(r.dataImportId, input.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, input)));

@@ -8,23 +8,16 @@
  */
 import { and, between, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { TransactionSql } from 'postgres';
-import { orm, type Sql, type Tx } from '../../db/client.ts';
+import type { Tx } from '../../db/client.ts';
 import { column, columnList, inTenant, jsonbParam, setExcluded } from '../../db/queries/sql.ts';
 import { assets, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { AssetValues } from '../_shared/inventory/to-asset.ts';
 import type { FieldMapping } from '../_shared/inventory/types.ts';
+import type { DiscoveryInput } from './types.ts';
 
-/** Drizzle (a step's transaction), or the postgres.js transaction discovery's chunks still pass. */
-type Client = Sql | TransactionSql | Tx;
 
-export interface Scope {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
+/** The discovery flow's ids: what every write is scoped by. */
+export type Scope = DiscoveryInput;
 
 /** INSERT … SELECT: the table's columns and, in the same order, what each takes. */
 function insertSelect(values: Array<[PgColumn, SQL]>) {
@@ -35,8 +28,7 @@ function insertSelect(values: Array<[PgColumn, SQL]>) {
  * Upserts the field mappings of an import under its master flow, keyed (data_import_id,
  * source_field). A mapping a user defined is never overwritten.
  */
-export async function upsertFieldMappings(client: Client, scope: Scope, mappings: FieldMapping[]): Promise<number> {
-  const tx = orm(client);
+export async function upsertFieldMappings(tx: Tx, scope: Scope, mappings: FieldMapping[]): Promise<number> {
   const rows = mappings.map((m) => ({
     source_field: m.sourceField,
     target_field: m.targetField,
@@ -77,9 +69,8 @@ export interface AssetRow extends AssetValues {
  * Inserts or updates the assets of one batch, one per raw record (assets_raw_import_record_id_key):
  * a re-run rewrites the same rows and keeps their first discovery time.
  */
-export async function upsertAssets(client: Client, scope: Scope, rows: AssetRow[], meta: { filename: string; sourceSystem: string }): Promise<number> {
+export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta: { filename: string; sourceSystem: string }): Promise<number> {
   if (!rows.length) return 0;
-  const tx = orm(client);
   const a = assets;
   const { columns, select } = insertSelect([
     [a.clientAccountId, sql`${scope.clientAccountId}`],
@@ -124,10 +115,9 @@ export async function upsertAssets(client: Client, scope: Scope, rows: AssetRow[
  * the scan on (data_import_id, row_number) whatever the plan, also before the import's rows have
  * statistics (then the import's key looks cheaper than the records' own, and would read all its rows).
  */
-export async function markSkipped(client: Client, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>,
+export async function markSkipped(tx: Tx, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>,
   rows: { fromRow: number; toRow: number }): Promise<void> {
   if (!skipped.length) return;
-  const tx = orm(client);
   const r = rawImportRecords;
   const s = sql`jsonb_to_recordset(${jsonbParam(skipped)}) as s(id uuid, reason text, code text)`;
   await tx.update(r)
@@ -143,10 +133,10 @@ export async function markSkipped(client: Client, scope: Scope, skipped: Array<{
  * the flow's assets existed make the flow's index look cheapest, and it reads every asset of the
  * flow for a page's few skips.
  */
-export async function removeSkippedAssets(client: Client, scope: Scope, skipped: Array<{ id: string }>): Promise<void> {
+export async function removeSkippedAssets(tx: Tx, scope: Scope, skipped: Array<{ id: string }>): Promise<void> {
   if (!skipped.length) return;
   const a = assets;
-  await orm(client).execute(sql`
+  await tx.execute(sql`
     with found as materialized (
       select ${a.id} as id, ${a.discoveryFlowId} as discovery_flow_id, ${a.clientAccountId} as client_account_id, ${a.engagementId} as engagement_id
       from ${a}

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { getTableName } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
 import { rawImportRecords } from '../../db/schema/index.ts';
-import { InvalidImportError } from '../_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 
 /**
  * Rows go to COPY in chunks of about this many characters: large enough for few writes, small

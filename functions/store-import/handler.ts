@@ -7,7 +7,7 @@ import pg from 'pg';
 import * as z from 'zod';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
-import { classifyError } from '../_shared/errors.ts';
+import { classifyError } from '../../workflows/step-errors.ts';
 import { createS3Client } from '../_shared/s3.ts';
 import { budgetOf, setCurrentBounds, stepBounds, withDeadline } from '../_shared/step-bounds.ts';
 import { idleSafe, storeImport, type StoreImportResult } from './store-import.ts';

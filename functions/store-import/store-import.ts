@@ -1,17 +1,18 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
+import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
-import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
+import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import { chunkSettingsProblem } from '../../workflows/contracts.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
-import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
+import { pgOrm } from './pg.ts';
 
 /**
  * The database: a node-postgres Pool (the Lambda keeps one per container; COPY needs `pg`), or a
@@ -118,15 +119,15 @@ export function checkKeyTenant(input: StoreImportInput): void {
  * or expired since then does not fail (and never marks failed) an import that was done with it.
  */
 async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult | undefined> {
-  const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
-  if (!identity) return undefined;
+  const version = { versionId: input.versionId ?? null, etag: input.etag ? unquote(input.etag) : null };
+  if (!version.versionId && !version.etag) return undefined;
   const d = dataImports;
-  const [found] = await unwrapped(ormOf(pool)
+  const [found] = await unwrapped(pgOrm(pool)
     .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
     // any tenant's: an import of this object for another tenant is refused below, not ignored
     .where(and(
-      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sql`coalesce(${d.s3VersionId}, ${d.s3Etag}) = ${identity}`,
+      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'),
       inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
     )));
   if (!found) return undefined;
@@ -145,7 +146,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   // one connection: Drizzle over it for every statement, the COPY on it too, all in its one transaction
   const client = await pool.connect();
-  const db = ormOf(client);
+  const db = pgOrm(client);
   // A connection lost while checked out is also an 'error' event on the client: unheard, it would
   // end the process. The query in flight (the COPY) fails with it anyway.
   const lost = () => {};
@@ -211,7 +212,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
       // under the object's lock again: a concurrent call for the same object either sees this failed
       // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
       if (!broken) await db.execute(sql`begin`).then(() => lockObject(db, lockKey));
-      await markImportFailed(broken ? pool : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
+      await markImportFailed(broken ? pgOrm(pool) : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
         details: { file, ...err.details },
@@ -246,7 +247,7 @@ async function findImport(db: AnyDb, object: ObjectVersion) {
     .where(and(
       eq(dataImports.s3Bucket, object.bucket),
       eq(dataImports.s3Key, object.key),
-      sql`coalesce(${dataImports.s3VersionId}, ${dataImports.s3Etag}) = ${object.versionId ?? object.etag}`,
+      sameObjectVersion(object, 'exact'),
     ));
   return row;
 }

@@ -4,7 +4,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { lambdaDatabase } from '../_shared/database.ts';
-import { classifyError, InvalidImportError, TenantError } from '../_shared/errors.ts';
+import { classifyError, InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import { createdObjects, s3EventSchema, type S3Event } from './s3-event.ts';
 import { chunkingFromEnv, startImport, type SfnLike, type StartedImport } from './trigger.ts';
 

@@ -4,7 +4,7 @@ import { orm, unwrapped, type Db, type Sql } from '../../db/client.ts';
 import { clientAccounts, engagements } from '../../db/schema/index.ts';
 import { chunkSettingsProblem, type ExecutionInput } from '../../workflows/contracts.ts';
 import { readImportKey, type KeyTenant } from '../../workflows/import-key.ts';
-import { InvalidImportError, TenantError } from '../_shared/errors.ts';
+import { InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import type { S3ObjectRef } from './s3-event.ts';
 
 /** The one Step Functions call the trigger makes: @aws-sdk/client-sfn on AWS, the local runner locally. */

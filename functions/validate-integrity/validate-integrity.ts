@@ -1,20 +1,16 @@
 import { and, eq, ne, notInArray, sql } from 'drizzle-orm';
+import type * as z from 'zod';
 import { orm, type Db, type Sql } from '../../db/client.ts';
 import { runIntegrityCheck } from '../../db/integrity/index.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { dataImports, discoveryFlows, masterFlows } from '../../db/schema/index.ts';
-import { IntegrityViolationError, NotFoundError } from '../_shared/errors.ts';
+import type { validateIntegrityInput } from '../../workflows/contracts.ts';
+import { IntegrityViolationError, NotFoundError } from '../../workflows/step-errors.ts';
 import { stepTransaction } from '../_shared/step-bounds.ts';
 
 const STUCK_RUNNING = 'stuck_running.';
 
-export interface ValidateIntegrityInput {
-  clientAccountId: string;
-  engagementId: string;
-  dataImportId: string;
-  flowId: string;
-  discoveryFlowId: string;
-}
+export type ValidateIntegrityInput = z.infer<typeof validateIntegrityInput>;
 
 /**
  * ValidateIntegrity: the integrity checks scoped to this master flow; when clean, the import, the
@@ -43,13 +39,12 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
     const blocking = report.checks.filter((c) => c.count > 0 && !c.id.startsWith(STUCK_RUNNING)
       && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
     if (blocking.length) {
-      const failing = blocking;
-      const critical = failing.filter((c) => c.severity === 'critical');
-      const named = (critical.length ? critical : failing).map((c) => `${c.id} (${c.count})`).join(', ');
+      const critical = blocking.filter((c) => c.severity === 'critical');
+      const named = (critical.length ? critical : blocking).map((c) => `${c.id} (${c.count})`).join(', ');
       throw new IntegrityViolationError(`integrity checks failed for master flow ${input.flowId}: ${named || 'see report'}`, {
         flowId: input.flowId,
         healthScore: report.healthScore,
-        checks: failing.map(({ id, severity, table, count, sampleIds }) => ({ id, severity, table, count, sampleIds: sampleIds.slice(0, 10) })),
+        checks: blocking.map(({ id, severity, table, count, sampleIds }) => ({ id, severity, table, count, sampleIds: sampleIds.slice(0, 10) })),
       });
     }
 

@@ -3,8 +3,6 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageCl
 import { Construct } from 'constructs';
 import { REPORT_PREFIX } from '../../workflows/report.ts';
 
-export { IMPORT_PREFIX } from '../../workflows/import-key.ts';
-
 export interface ImportBucketProps {
   readonly removalPolicy: RemovalPolicy;
   readonly noncurrentVersionTransitionAfter: Duration;

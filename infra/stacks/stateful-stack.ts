@@ -149,7 +149,7 @@ export class StatefulStack extends Stack {
     const share = (name: SharedParameter, value: string) =>
       new StringParameter(this, `Shared-${name}`, { parameterName: parameterName(config.stage, name), stringValue: value, description: `flowlink ${config.stage}: ${name}` });
     share('vpc-id', this.vpc.vpcId);
-    this.vpc.isolatedSubnets.forEach((subnet, i) => share(`isolated-subnet-${i}`, subnet.subnetId));
+    for (const [i, subnet] of this.vpc.isolatedSubnets.entries()) share(`isolated-subnet-${i}`, subnet.subnetId);
     share('database-clients-security-group-id', this.databaseClients.securityGroupId);
     share('database-secret-arn', this.databaseSecret.secretArn);
     share('database-endpoint', this.database.dbInstanceEndpointAddress);

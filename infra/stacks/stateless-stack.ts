@@ -12,7 +12,6 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig, FunctionId } from '../config/environments.ts';
 import { PROJECT_ROOT } from '../constructs/bundling.ts';
 import { FlowlinkFunction, type FlowlinkFunctionProps } from '../constructs/flowlink-function.ts';
-import { IMPORT_PREFIX } from '../constructs/import-bucket.ts';
 import { ImportStateMachine } from '../constructs/import-state-machine.ts';
 import { IntegrityCheckSchedule } from '../constructs/integrity-check-schedule.ts';
 import { MigrationsTrigger } from '../constructs/migrations-trigger.ts';
@@ -22,6 +21,7 @@ import { DATABASE_NAME, parameterName, proxyName, type SharedParameter } from '.
 /** Where the Node.js Lambda runtimes keep Amazon's CA certificates, the RDS ones included. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
+import { IMPORT_PREFIX } from '../../workflows/contracts.ts';
 
 /** The workflow definition deployed by default. */
 export const WORKFLOW_DEFINITION_FILE = resolve(PROJECT_ROOT, 'workflows', 'import-workflow.asl.json');

@@ -6,7 +6,7 @@ import { connect, type DbHandle } from '../../db/client.ts';
 import { freePort, startLocalPostgres } from '../../db/local-postgres.ts';
 import { runMigrations } from '../../db/migrate.ts';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
-import { startLocalS3, type LocalS3 } from '../../workflows/local-s3.ts';
+import { startLocalS3, type LocalS3 } from '../../workflows/local/s3.ts';
 import { withDatabase } from '../support/urls.ts';
 
 /**

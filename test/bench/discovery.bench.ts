@@ -14,8 +14,9 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { jsonb, type Sql } from '../../db/client.ts';
-import { discoverRows, finishDiscoveryPhases, planDiscoveryPhases, type ChunkCounts, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
+import { jsonb, orm, type Sql } from '../../db/client.ts';
+import { discoverRows } from '../../functions/start-discovery/discover-rows.ts';
+import { finishDiscoveryPhases, planDiscoveryPhases, type DiscoverySummary } from '../../functions/start-discovery/discover.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from '../../functions/start-discovery/write-discovery.ts';
 import { parseRawData } from '../../functions/_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../../functions/_shared/inventory/to-asset.ts';
@@ -114,9 +115,9 @@ async function serialPages(tx: Sql, input: Awaited<ReturnType<typeof seed>>, row
       if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
       else assets.push({ raw_import_record_id: r.id, ...out.asset });
     }
-    written += await upsertAssets(tx, input, assets, { filename: 'RVTools_export_all.csv', sourceSystem: flow!.plan.sourceSystem });
-    await markSkipped(tx, input, skips, { fromRow: from + 1, toRow: from + batchSize });
-    await removeSkippedAssets(tx, input, skips);
+    written += await upsertAssets(orm(tx), input, assets, { filename: 'RVTools_export_all.csv', sourceSystem: flow!.plan.sourceSystem });
+    await markSkipped(orm(tx), input, skips, { fromRow: from + 1, toRow: from + batchSize });
+    await removeSkippedAssets(orm(tx), input, skips);
   }
   return written;
 }
@@ -186,7 +187,7 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const reference = await seed(db.sql, opts.rows);
     const input = await seed(db.sql, opts.rows);
     await db.sql`analyze`;
-    for (const i of [reference, input]) await db.sql.begin((tx) => planDiscoveryPhases(tx as unknown as Sql, i));
+    for (const i of [reference, input]) await db.sql.begin((tx) => planDiscoveryPhases(orm(tx), i));
     const range = { fromRow: 1, toRow: opts.rows };
     const before = await withPeakRss(() => timed(() => withCpu(db.sql, (tx) => serialPages(tx, reference, opts.rows))));
     const out: BenchRow[] = [];
@@ -217,7 +218,7 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
       note: `the highest ratio within reach: reference ÷ floor ${(before.result.seconds / floor).toFixed(2)}×; ` +
         `discovery of one chunk ÷ floor ${(first.seconds! / floor).toFixed(2)}×`,
     });
-    const summary = await withPeakRss(() => timed(() => db.sql.begin((tx) => finishDiscoveryPhases(tx as unknown as Sql, input)) as Promise<DiscoverySummary>));
+    const summary = await withPeakRss(() => timed(() => db.sql.begin((tx) => finishDiscoveryPhases(orm(tx), input)) as Promise<DiscoverySummary>));
     out.push({
       name: 'discovery finish (the totals proved, phases recorded)',
       rows: opts.rows,

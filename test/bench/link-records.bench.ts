@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Sql } from '../../db/client.ts';
-import { linkRecords } from '../../functions/link-records/link-records.ts';
+import { linkRecords } from '../support/whole-import.ts';
 import { createMasterFlow, createTenant, type Tenant } from '../support/fixtures.ts';
 import { benchDatabase, isMain, timed } from './bench-db.ts';
 import { formatTable, type BenchRow } from './report.ts';

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { connect, type DbHandle, type Sql } from '../../db/client.ts';
-import { runDiscovery } from '../../functions/start-discovery/discover.ts';
+import { runDiscovery } from '../support/whole-import.ts';
 import { validateIntegrity } from '../../functions/validate-integrity/validate-integrity.ts';
 import { benchDatabase, isMain, timed } from './bench-db.ts';
 import { seed } from './discovery.bench.ts';

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createS3Client } from '../../functions/_shared/s3.ts';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { storeImport } from '../../functions/store-import/store-import.ts';
 
 interface Job {

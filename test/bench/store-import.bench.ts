@@ -79,7 +79,7 @@ async function writeFiles(dir: string, rows: number, reference: { dataImportId: 
       const values = inventoryRow(i);
       csvChunk += `${values.map(csvField).join(',')}\r\n`;
       const obj: Record<string, string> = {};
-      HEADERS.forEach((h, c) => (obj[h] = values[c]!));
+      for (const [c, h] of HEADERS.entries()) obj[h] = values[c]!;
       copyChunk += `${prefix}${i}\t${JSON.stringify(obj).replaceAll('\\', '\\\\')}\n`;
     }
     await write(csv, csvChunk);

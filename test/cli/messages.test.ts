@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { progressPrinter, reportExecution } from '../../cli/workflow-report.ts';
 import type { DbHandle } from '../../db/client.ts';
 import { adviceFor } from '../../functions/report-outcome/advice.ts';
-import { failedStep, type MarkFailedInput } from '../../functions/mark-failed/mark-failed.ts';
-import type { ExecutionRecord } from '../../workflows/execution-store.ts';
-import type { ProgressEvent } from '../../workflows/local-runner.ts';
+import { failedStep } from '../../functions/mark-failed/mark-failed.ts';
+import type { MarkFailedInput } from '../../workflows/contracts.ts';
+import type { ExecutionRecord } from '../../workflows/local/execution-store.ts';
+import type { ProgressEvent } from '../../workflows/local/runner.ts';
 
 const ev = (e: Partial<ProgressEvent>): ProgressEvent => ({ execution: 'x', at: '', type: 'StateEntered', ...e }) as ProgressEvent;
 

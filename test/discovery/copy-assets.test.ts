@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.ts';
-import { discoverRows } from '../../functions/start-discovery/discover.ts';
+import { discoverRows } from '../../functions/start-discovery/discover-rows.ts';
 import { importState, useWorkflowWorld } from '../workflow/harness.ts';
 
 const world = useWorkflowWorld();

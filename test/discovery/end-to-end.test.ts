@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.ts';
-import { runDiscovery } from '../../functions/start-discovery/discover.ts';
+import { runDiscovery } from '../support/whole-import.ts';
 import type { Tenant } from '../support/fixtures.ts';
 import { importState, tenantSnapshot, useWorkflowWorld } from '../workflow/harness.ts';
 import { EXPECTED, type ExpectedFile } from './expected.ts';

@@ -11,7 +11,7 @@ import { planMapping } from '../../functions/_shared/inventory/field-mapper.ts';
 import { parseIps } from '../../functions/_shared/inventory/normalise.ts';
 import { decimalEvidence, parseNumber, toGb, type DecimalMark, type SizeUnit } from '../../functions/_shared/inventory/numbers.ts';
 import { compilePlan, toAsset, type AssetValues } from '../../functions/_shared/inventory/to-asset.ts';
-import type { RunSummary } from '../../workflows/local-pipeline.ts';
+import type { RunSummary } from '../../workflows/local/pipeline.ts';
 
 /** The asset one row of a file with these headers gives. */
 function assetOf(headers: string[], values: string[], decimals?: Record<string, DecimalMark>): AssetValues {

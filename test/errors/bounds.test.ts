@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeLambdaDatabase, lambdaDatabase, resolveDatabaseUrl } from '../../functions/_shared/database.ts';
-import { classifyError } from '../../functions/_shared/errors.ts';
+import { classifyError } from '../../workflows/step-errors.ts';
 import { attemptName, setCurrentBounds, stepBounds } from '../../functions/_shared/step-bounds.ts';
 import { finishLink, linkChunk } from '../../functions/link-records/link-records.ts';
 import { useTestDatabase } from '../support/db.ts';

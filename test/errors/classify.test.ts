@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import { sql as dsql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, isTransient, InvalidImportError, TenantError } from '../../functions/_shared/errors.ts';
+import { classifyError, isTransient, InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { useTestDatabase } from '../support/db.ts';
 

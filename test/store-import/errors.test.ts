@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { useStoreImportWorld } from './support.ts';
 
 const world = useStoreImportWorld();
@@ -7,7 +7,6 @@ const world = useStoreImportWorld();
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 1)]);
 const latin1 = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,Mal'), Buffer.from([0xe9]), Buffer.from('\n')]);
-const withNul = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb'), Buffer.from([0]), Buffer.from('2,Rome\n')]);
 
 interface Case {
   name: string;

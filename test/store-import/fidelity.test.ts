@@ -5,7 +5,7 @@
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { copyRawRecords } from '../../functions/store-import/copy-rows.ts';
 import { openTable } from '../../functions/store-import/formats/index.ts';
 import { useStoreImportWorld } from './support.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError, NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { storeImport } from '../../functions/store-import/store-import.ts';
 import { createTenant } from '../support/fixtures.ts';
 import { useStoreImportWorld } from './support.ts';

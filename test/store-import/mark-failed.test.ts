@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
+import { NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { markImportFailed } from '../../db/queries/imports.ts';
-import { jsonb } from '../../db/client.ts';
+import { jsonb, orm } from '../../db/client.ts';
+import { pgOrm } from '../../functions/store-import/pg.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createMasterFlow, createTenant, type Tenant } from '../support/fixtures.ts';
 
@@ -41,7 +42,7 @@ describe('markImportFailed', () => {
   it('marks an import and its master flow failed through postgres.js, and again changes nothing', async () => {
     const flowId = await createMasterFlow(database.current.sql, tenant);
     const id = await storedImport('a.csv', flowId);
-    const out = await markImportFailed(database.current.sql, { dataImportId: id, ...tenant }, failure);
+    const out = await markImportFailed(orm(database.current.sql), { dataImportId: id, ...tenant }, failure);
     expect(out).toEqual({ dataImportId: id, flowId, marked: true });
     const first = await state(id);
     expect(first).toMatchObject({
@@ -50,14 +51,14 @@ describe('markImportFailed', () => {
       flow_status: 'failed', flow_error: 'orphans found', flow_details: { errorName: 'IntegrityViolationError', file: 'x.csv', row: 7 },
       records: 1,
     });
-    await markImportFailed(database.current.sql, { dataImportId: id, ...tenant }, failure);
+    await markImportFailed(orm(database.current.sql), { dataImportId: id, ...tenant }, failure);
     expect(await state(id)).toEqual(first);
   });
 
   it('marks a created but not yet linked master flow named by flowId, through node-postgres and by S3 identity', async () => {
     const flowId = await createMasterFlow(database.current.sql, tenant);
     const id = await storedImport('b.csv');
-    const out = await markImportFailed(pool, { bucket: 'imports', key: 'b.csv', etag: 'etag-1', flowId, ...tenant }, failure);
+    const out = await markImportFailed(pgOrm(pool), { bucket: 'imports', key: 'b.csv', etag: 'etag-1', flowId, ...tenant }, failure);
     expect(out).toEqual({ dataImportId: id, flowId, marked: true });
     const [flow] = await database.current.sql`select flow_status, jsonb_typeof(error_details) as t from crewai_flow_state_extensions where flow_id = ${flowId}`;
     expect(flow).toEqual({ flow_status: 'failed', t: 'object' });
@@ -66,8 +67,8 @@ describe('markImportFailed', () => {
 
   it('creates the failed import of an object that never got one, once', async () => {
     const target = { bucket: 'imports', key: 'imports/c/e/never.csv', versionId: 'v1', ...tenant };
-    const a = await markImportFailed(pool, target, { errorName: 'InvalidImportError', message: 'never.csv: the file is empty (0 bytes)' });
-    const b = await markImportFailed(database.current.sql, target, { errorName: 'InvalidImportError', message: 'never.csv: the file is empty (0 bytes)' });
+    const a = await markImportFailed(pgOrm(pool), target, { errorName: 'InvalidImportError', message: 'never.csv: the file is empty (0 bytes)' });
+    const b = await markImportFailed(orm(database.current.sql), target, { errorName: 'InvalidImportError', message: 'never.csv: the file is empty (0 bytes)' });
     expect(b).toEqual(a);
     const rows = await database.current.sql`select filename, status, s3_version_id, master_flow_id from data_imports where s3_key = ${target.key}`;
     expect(rows).toEqual([{ filename: 'never.csv', status: 'failed', s3_version_id: 'v1', master_flow_id: null }]);
@@ -83,8 +84,8 @@ describe('markImportFailed', () => {
       await sql`update data_imports set status = ${importStatus}, completed_at = now() where id = ${id}`;
       const rows = () => sql`select to_jsonb(d) as d, to_jsonb(f) as f from data_imports d join crewai_flow_state_extensions f on f.flow_id = d.master_flow_id where d.id = ${id}`;
       const before = await rows();
-      const byId = await markImportFailed(sql, { dataImportId: id, ...tenant }, failure);
-      const byObject = await markImportFailed(pool, { bucket: 'imports', key, etag: 'etag-1', ...tenant }, failure);
+      const byId = await markImportFailed(orm(sql), { dataImportId: id, ...tenant }, failure);
+      const byObject = await markImportFailed(pgOrm(pool), { bucket: 'imports', key, etag: 'etag-1', ...tenant }, failure);
       if (importStatus === 'completed') {
         expect(byId).toEqual({ dataImportId: id, flowId, marked: false });
         expect(byObject).toEqual({ dataImportId: id, flowId, marked: false });
@@ -102,8 +103,8 @@ describe('markImportFailed', () => {
   it('stays within the tenant', async () => {
     const id = await storedImport('d.csv');
     const other = await createTenant(database.current.sql);
-    await expect(markImportFailed(pool, { dataImportId: id, ...other }, failure)).rejects.toThrow(NotFoundError);
-    await expect(markImportFailed(pool, { bucket: 'imports', key: 'd.csv', etag: 'etag-1', ...other }, failure)).rejects.toThrow(TenantError);
+    await expect(markImportFailed(pgOrm(pool), { dataImportId: id, ...other }, failure)).rejects.toThrow(NotFoundError);
+    await expect(markImportFailed(pgOrm(pool), { bucket: 'imports', key: 'd.csv', etag: 'etag-1', ...other }, failure)).rejects.toThrow(TenantError);
     expect(await state(id)).toMatchObject({ status: 'stored', error_message: null });
   });
 });

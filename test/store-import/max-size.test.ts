@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { maxObjectBytes } from '../../functions/store-import/handler.ts';
 import { storeImport } from '../../functions/store-import/store-import.ts';
 import { useStoreImportWorld } from './support.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { createS3Client } from '../../functions/_shared/s3.ts';
-import { untilStored } from '../../workflows/local-s3.ts';
+import { untilStored } from '../../workflows/local/s3.ts';
 
 export interface LocalS3 {
   endpoint: string;

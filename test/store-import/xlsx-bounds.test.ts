@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { InvalidImportError } from '../../functions/_shared/errors.ts';
+import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { openTable } from '../../functions/store-import/formats/index.ts';
 import { boundedSheet, InflationLimit, InflationMeter } from '../../functions/store-import/formats/xlsx-bounds.ts';
 

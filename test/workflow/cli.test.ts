@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
+import { SAMPLE_FILE } from '../../workflows/local/pipeline.ts';
 import { runFlowlink } from '../support/cli.ts';
 import { useTestDatabase } from '../support/db.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { TASK_STATES, type TaskState } from '../../workflows/definition.ts';
-import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
+import { SAMPLE_FILE } from '../../workflows/local/pipeline.ts';
 import { startFaultProxy, type Fault, type FaultKind, type FaultProxy } from '../support/fault-proxy.ts';
 import { importState, tenantSnapshot, useWorkflowWorld, type TenantSnapshot } from './harness.ts';
 

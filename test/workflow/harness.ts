@@ -7,10 +7,10 @@ import type { Sql } from '../../db/client.ts';
 import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
 import { createdObjects } from '../../functions/trigger/s3-event.ts';
 import { startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
-import { ExecutionStore, type ExecutionRecord } from '../../workflows/execution-store.ts';
-import { importKey } from '../../workflows/local-pipeline.ts';
-import { LocalWorkflow, type LocalRunnerOptions } from '../../workflows/local-runner.ts';
-import { startLocalS3, type LocalS3 } from '../../workflows/local-s3.ts';
+import { ExecutionStore, type ExecutionRecord } from '../../workflows/local/execution-store.ts';
+import { importKey } from '../../workflows/local/pipeline.ts';
+import { LocalWorkflow, type LocalRunnerOptions } from '../../workflows/local/runner.ts';
+import { startLocalS3, type LocalS3 } from '../../workflows/local/s3.ts';
 import { LOCAL_TASK_STATES } from '../../workflows/definition.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { createTenant, type Tenant } from '../support/fixtures.ts';
@@ -24,16 +24,17 @@ export interface Dropped {
 }
 
 /**
+ * The chunk size the workflow tests run with: FLOWLINK_TEST_CHUNK_ROWS (e.g. 10: the 25-row sample
+ * in 3 chunks) runs the whole suite chunked; otherwise the definition's default (one chunk).
+ */
+export const TEST_CHUNK_ROWS = process.env.FLOWLINK_TEST_CHUNK_ROWS ? Number(process.env.FLOWLINK_TEST_CHUNK_ROWS) : undefined;
+
+/**
  * A test file's local pipeline: a fresh database, s3rver in a temporary folder, an execution store
  * there too, and the environment the in-process Lambda handlers read (DATABASE_URL, S3_ENDPOINT).
  * `drop` uploads a file under a tenant's prefix, passes s3rver's event to the trigger core and
  * waits for the execution.
  */
-/**
- * The chunk size the workflow tests run with: FLOWLINK_TEST_CHUNK_ROWS (e.g. 10: the 25-row sample
- * in 3 chunks) runs the whole suite chunked; otherwise the definition's default (one chunk).
- */
-export const TEST_CHUNK_ROWS = process.env.FLOWLINK_TEST_CHUNK_ROWS ? Number(process.env.FLOWLINK_TEST_CHUNK_ROWS) : undefined;
 
 export function useWorkflowWorld(chunking: Chunking = { chunkRows: TEST_CHUNK_ROWS }) {
   const database = useTestDatabase();

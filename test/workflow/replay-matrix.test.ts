@@ -1,7 +1,7 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
+import { SAMPLE_FILE } from '../../workflows/local/pipeline.ts';
 import type { Tenant } from '../support/fixtures.ts';
 import { tenantRows, useWorkflowWorld } from './harness.ts';
 

@@ -5,8 +5,8 @@ import type { Sql } from '../../db/client.ts';
 import { linkChunk } from '../../functions/link-records/link-records.ts';
 import { discoverChunk } from '../../functions/start-discovery/start-discovery.ts';
 import { CHUNK_STATES, STEP_STATES, type StepState, type TaskState } from '../../workflows/definition.ts';
-import type { RecordedEvent } from '../../workflows/execution-store.ts';
-import { SAMPLE_FILE } from '../../workflows/local-pipeline.ts';
+import type { RecordedEvent } from '../../workflows/local/execution-store.ts';
+import { SAMPLE_FILE } from '../../workflows/local/pipeline.ts';
 import type { Tenant } from '../support/fixtures.ts';
 import { importState, tenantSnapshot, useWorkflowWorld, type TenantSnapshot } from './harness.ts';
 

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createdObjects, decodeS3Key, s3EventSchema } from '../../functions/trigger/s3-event.ts';
 import { executionName, parseImportKey, startImport, type SfnLike } from '../../functions/trigger/trigger.ts';
-import { encodeS3EventKey } from '../../workflows/local-s3.ts';
+import { encodeS3EventKey } from '../../workflows/local/s3.ts';
 import { createTenant } from '../support/fixtures.ts';
 import { useWorkflowWorld } from './harness.ts';
 

@@ -33,7 +33,6 @@ export type DecimalMark = '.' | ',';
 
 /** Characters that group thousands besides the other mark: spaces (also no-break and narrow), apostrophes. */
 const SPACES = /[\s\u00a0\u202f]/g;
-const GROUP_OTHER = "'\u2019";
 /** A number at the start of a cell: sign, digits and separators, an exponent; the rest (a unit) is ignored. */
 const LEADING = /^[-+]?(?:\d|[.,]\d)[\d.,'\u2019]*(?:[eE][-+]?\d+)?/;
 
@@ -89,16 +88,6 @@ export function decimalEvidence(value: unknown): DecimalMark | null {
   if (comma === null) return '.';
   if (dot === null) return ',';
   return null;
-}
-
-/** True when a cell reads as two different numbers depending on the decimal mark ("1,234", "1.234"). */
-export function isAmbiguousNumber(value: unknown): boolean {
-  if (typeof value === 'number') return false;
-  const s = numberPart(value);
-  if (s === null) return false;
-  const dot = readWith(s, '.');
-  const comma = readWith(s, ',');
-  return dot !== null && comma !== null && dot !== comma;
 }
 
 /**

@@ -3,7 +3,7 @@
  * Pure: no I/O, so every rule is unit-tested without a database.
  */
 import { classifyAssetType } from './asset-type.ts';
-import { isBlank, parseCount, parseNumber, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
+import { isBlank, parseCount, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
 import {
   isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
 } from './normalise.ts';
@@ -102,7 +102,6 @@ function attribute(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? value : text(value);
 }
 
-/** Maps and normalises one row. Templates and rows with nothing to name an asset by are skipped with a reason. */
 /** A target's first non-blank value as trimmed text. */
 function textOf(cp: CompiledPlan, row: Row, target: Target): string | null {
   return text(first(cp, row, target)?.value);
@@ -113,7 +112,10 @@ function countOf(cp: CompiledPlan, row: Row, target: Target): number | null {
   return hit ? parseCount(hit.value, hit.source.decimal) : null;
 }
 
-// No closures per row: a closure made per row costs an allocation, and under tsx a name set on it.
+/**
+ * Maps and normalises one row. Templates and rows with nothing to name an asset by are skipped with
+ * a reason. Called once per row, so it makes no closures.
+ */
 export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
 
   if (parseBoolean(first(cp, row, 'template')?.value) === true) {

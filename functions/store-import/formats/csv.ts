@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { InvalidImportError } from '../../_shared/errors.ts';
+import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import type { TextChunk } from './decode.ts';
 import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable, ReadContext } from './types.ts';

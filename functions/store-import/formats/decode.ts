@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { InvalidImportError } from '../../_shared/errors.ts';
+import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import type { TextEncoding } from './detect.ts';
 
 /** Text as it flows to the readers: validated UTF-8 bytes (csv-parse and the JSON tokenizer read bytes fastest), or decoded UTF-16. */

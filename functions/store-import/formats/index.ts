@@ -1,4 +1,4 @@
-import { InvalidImportError } from '../../_shared/errors.ts';
+import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { readCsv } from './csv.ts';
 import { decodeText, LineCounter, type TextChunk } from './decode.ts';
 import { detectContainer, SNIFF_BYTES } from './detect.ts';

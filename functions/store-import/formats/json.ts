@@ -1,6 +1,6 @@
 import Tokenizer from '@streamparser/json/tokenizer.js';
 import TokenParser from '@streamparser/json/tokenparser.js';
-import { InvalidImportError } from '../../_shared/errors.ts';
+import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { LineCounter, type TextChunk } from './decode.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 

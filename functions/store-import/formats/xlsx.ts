@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type ExcelJS from 'exceljs';
 import WorkbookReader from 'exceljs/lib/stream/xlsx/workbook-reader.js';
 import unzipper from 'unzipper';
-import { InvalidImportError } from '../../_shared/errors.ts';
+import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { matchHeader } from '../../_shared/inventory/field-mapper.ts';
 import { recogniseFormat } from '../../_shared/inventory/formats.ts';
 import { DEFAULT_MAX_RECORD_SIZE } from './csv.ts';

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { SfnLike } from '../functions/trigger/trigger.ts';
-import { executionInput, type ExecutionInput } from './contracts.ts';
+import type { SfnLike } from '../../functions/trigger/trigger.ts';
+import { executionInput, type ExecutionInput } from '../contracts.ts';
 import { join } from 'node:path';
 import {
   LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf,
   type LocalTaskState, type StepFunction,
-} from './definition.ts';
+} from '../definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
-import { LocalEventBus } from './local-events.ts';
+import { LocalEventBus } from './events.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -101,13 +101,13 @@ function lambdaContext(state: string, budgetMs: number): Context {
  */
 async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => number): Promise<Record<LocalTaskState, TaskFn>> {
   const modules = await Promise.all([
-    import('../functions/store-import/handler.ts'),
-    import('../functions/create-master-flow/handler.ts'),
-    import('../functions/link-records/handler.ts'),
-    import('../functions/start-discovery/handler.ts'),
-    import('../functions/validate-integrity/handler.ts'),
-    import('../functions/mark-failed/handler.ts'),
-    import('../functions/report-outcome/handler.ts'),
+    import('../../functions/store-import/handler.ts'),
+    import('../../functions/create-master-flow/handler.ts'),
+    import('../../functions/link-records/handler.ts'),
+    import('../../functions/start-discovery/handler.ts'),
+    import('../../functions/validate-integrity/handler.ts'),
+    import('../../functions/mark-failed/handler.ts'),
+    import('../../functions/report-outcome/handler.ts'),
   ]);
   const [report] = modules.splice(STEP_FUNCTIONS.length, 1) as [{ handler: unknown }];
   const handlers = Object.fromEntries(STEP_FUNCTIONS.map((fn, i) => [fn, modules[i]!.handler])) as Record<StepFunction, unknown>;

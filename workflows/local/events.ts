@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as z from 'zod';
-import { EVENT_SOURCE } from './report.ts';
+import { EVENT_SOURCE } from '../report.ts';
 
 /** The Parameters of an `arn:aws:states:::events:putEvents` Task. */
 const putEventsInput = z.object({

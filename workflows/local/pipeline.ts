@@ -1,26 +1,27 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { connect, type DbHandle } from '../db/client.ts';
-import { inTenant } from '../db/queries/sql.ts';
-import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../db/schema/index.ts';
-import { openDatabase, type DatabaseTarget } from '../db/database.ts';
-import { runMigrations } from '../db/migrate.ts';
-import { closeLambdaDatabase } from '../functions/_shared/database.ts';
-import { createdObjects } from '../functions/trigger/s3-event.ts';
-import { startImport, type Chunking, type StartedImport } from '../functions/trigger/trigger.ts';
-import { IMPORT_PREFIX } from './import-key.ts';
+import { connect, type DbHandle } from '../../db/client.ts';
+import { sameObjectVersion } from '../../db/queries/imports.ts';
+import { inTenant } from '../../db/queries/sql.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../../db/schema/index.ts';
+import { openDatabase, type DatabaseTarget } from '../../db/database.ts';
+import { runMigrations } from '../../db/migrate.ts';
+import { closeLambdaDatabase } from '../../functions/_shared/database.ts';
+import { createdObjects } from '../../functions/trigger/s3-event.ts';
+import { startImport, type Chunking, type StartedImport } from '../../functions/trigger/trigger.ts';
+import { IMPORT_PREFIX, type ExecutionState } from '../contracts.ts';
 import type { ExecutionRecord } from './execution-store.ts';
-import type { LocalWorkflow } from './local-runner.ts';
-import { startLocalS3, type LocalS3 } from './local-s3.ts';
-import type { LocalTenant } from './local-tenant.ts';
+import type { LocalWorkflow } from './runner.ts';
+import { startLocalS3, type LocalS3 } from './s3.ts';
+import type { LocalTenant } from './tenant.ts';
 
 /** The bundled sample inventory `npm start` drops when no file is given. */
-export const SAMPLE_FILE = resolve(import.meta.dirname, 'samples', 'servers.csv');
+export const SAMPLE_FILE = resolve(import.meta.dirname, '..', 'samples', 'servers.csv');
 
 /** Local state: FLOWLINK_LOCAL_DIR, else the project's git-ignored .flowlink/. */
 export function localDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.FLOWLINK_LOCAL_DIR ?? resolve(import.meta.dirname, '..', '.flowlink'));
+  return resolve(env.FLOWLINK_LOCAL_DIR ?? resolve(import.meta.dirname, '..', '..', '.flowlink'));
 }
 
 export class MissingFileError extends Error {
@@ -143,7 +144,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     .leftJoin(discoveryFlows, eq(discoveryFlows.masterFlowId, i.masterFlowId))
     .where(and(
       eq(i.s3Bucket, input.bucket), eq(i.s3Key, input.key),
-      sql`trim(both '"' from coalesce(${i.s3VersionId}, ${i.s3Etag})) = coalesce(${input.versionId}::text, ${input.etag}::text)`,
+      sameObjectVersion(input),
       inTenant(i, input),
     ));
   const discoveryFlowId = row?.discoveryFlowId ?? null;
@@ -164,7 +165,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
       .orderBy(asc(rawImportRecords.rowNumber))
       .limit(SAMPLE_ASSETS)
     : [];
-  const output = record.output as { integrity?: { ok: boolean; healthScore: number }; discovery?: { assets?: number } } | null;
+  const output = record.output as ExecutionState | null;
   return {
     execution: record.name,
     status: record.status,
@@ -178,7 +179,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     discoveryFlowId,
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,
-    integrity: output?.integrity ? { ok: output.integrity.ok, healthScore: output.integrity.healthScore } : null,
+    integrity: output?.integrity ? { ok: output.integrity.ok ?? false, healthScore: output.integrity.healthScore ?? 0 } : null,
     errorMessage: row?.errorMessage ?? null,
     sourceSystem: row?.sourceSystem ?? null,
     assetsByType: Object.fromEntries(byType.map((t) => [t.assetType ?? 'unknown', t.n])),

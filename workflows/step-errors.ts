@@ -53,6 +53,22 @@ export class TransientError extends Error {
 }
 
 /**
+ * A Catch's Cause: on AWS the Lambda error as JSON `{errorType, errorMessage, trace}`, locally the
+ * message itself. Returns the message (null when there is none) and the detail that came with it
+ * (the parsed JSON, else the text).
+ */
+export function parseCause(cause: string | null | undefined): { message: string | null; detail: unknown } {
+  if (!cause) return { message: null, detail: null };
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown } | null;
+    if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return { message: parsed.errorMessage, detail: parsed };
+  } catch {
+    // a plain message
+  }
+  return { message: cause, detail: cause };
+}
+
+/**
  * SQLSTATEs worth another attempt (https://www.postgresql.org/docs/current/errcodes-appendix.html):
  * the whole class 08 (connection exception), serialization failure and deadlock, too many
  * connections, the server shutting down or starting up (57P01-57P03), and lock_not_available

@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ExecutionInput } from './contracts.ts';
+import type { ExecutionInput } from '../contracts.ts';
 
 /** Where local executions are kept (git-ignored with the rest of .flowlink/). */
-export const LOCAL_EXECUTIONS_DIR = resolve(import.meta.dirname, '..', '.flowlink', 'executions');
+export const LOCAL_EXECUTIONS_DIR = resolve(import.meta.dirname, '..', '..', '.flowlink', 'executions');
 
 /** As on AWS. ABORTED: stopped (StopExecution); TIMED_OUT: the definition's TimeoutSeconds elapsed. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';

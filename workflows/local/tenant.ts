@@ -1,8 +1,9 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import { orm, type Db, type Sql, type Tx } from '../db/client.ts';
-import { column } from '../db/queries/sql.ts';
-import { clientAccounts, engagements } from '../db/schema/index.ts';
-import { TenantError } from '../functions/_shared/errors.ts';
+import { orm, type Db, type Sql, type Tx } from '../../db/client.ts';
+import { column } from '../../db/queries/sql.ts';
+import { clientAccounts, engagements } from '../../db/schema/index.ts';
+import { isUuid } from '../contracts.ts';
+import { TenantError } from '../step-errors.ts';
 
 export const DEMO_CLIENT_SLUG = 'demo';
 export const DEMO_ENGAGEMENT_SLUG = 'demo-migration';
@@ -14,7 +15,6 @@ export interface LocalTenant {
   engagementName: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The tenant a local drop goes to. With neither option, the demo client `demo` and its engagement
@@ -25,12 +25,12 @@ export async function resolveLocalTenant(client: Sql | Db, options: { client?: s
   const db = orm(client);
   if (!options.client && !options.engagement) return ensureDemoTenant(db);
   if (!options.client) throw new TenantError('--engagement needs --client (an engagement belongs to a client)');
-  const byClient = UUID.test(options.client) ? eq(clientAccounts.id, options.client) : eq(clientAccounts.slug, options.client);
+  const byClient = isUuid(options.client) ? eq(clientAccounts.id, options.client) : eq(clientAccounts.slug, options.client);
   const [account] = await db.select({ id: clientAccounts.id, name: clientAccounts.name }).from(clientAccounts).where(byClient);
   if (!account) throw new TenantError(`unknown client "${options.client}" (give a client account id or slug)`);
 
   if (options.engagement) {
-    const byEngagement = UUID.test(options.engagement) ? eq(engagements.id, options.engagement) : eq(engagements.slug, options.engagement);
+    const byEngagement = isUuid(options.engagement) ? eq(engagements.id, options.engagement) : eq(engagements.slug, options.engagement);
     const found = await db.select({ id: engagements.id, name: engagements.name, clientAccountId: engagements.clientAccountId })
       .from(engagements).where(byEngagement).orderBy(sql`${eq(engagements.clientAccountId, account.id)} desc`);
     const own = found.find((e) => e.clientAccountId === account.id);

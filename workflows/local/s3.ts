@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import S3rver from 's3rver';
-import { createS3Client } from '../functions/_shared/s3.ts';
-import type { S3Event } from '../functions/trigger/s3-event.ts';
+import { createS3Client } from '../../functions/_shared/s3.ts';
+import type { S3Event } from '../../functions/trigger/s3-event.ts';
 
 export const LOCAL_BUCKET = 'flowlink-imports';
 
@@ -72,7 +72,7 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
         arm = () => { timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key} within 30 s of its upload`)), 30_000); };
         const listener = (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
           const record = event.Records?.[0];
-          if (!record || !record.eventName.startsWith('ObjectCreated:') || record.s3.object.key !== key) return;
+          if (!record?.eventName.startsWith('ObjectCreated:') || record.s3.object.key !== key) return;
           clearTimeout(timer);
           events.off('event', listener);
           // s3rver leaves the key as it is; AWS URL-encodes it, and the trigger decodes it
