@@ -10,6 +10,7 @@ import {
 } from './definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
 import { LocalEventBus } from './local-events.ts';
+import { localLambdas, type LocalLambdas } from './local-lambdas.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -45,6 +46,11 @@ export interface LocalRunnerOptions {
    * and derives its database bounds from. Default: the Task's TimeoutSeconds in the definition.
    */
   stepBudgetMs?: number;
+  /**
+   * The Lambda service the Task states invoke: containers per function and reserved concurrency
+   * (default: the process's, no reservations). Share one between workflows to share the limits.
+   */
+  lambdas?: LocalLambdas;
 }
 
 /** What a hook may do to the execution it runs in. */
@@ -114,6 +120,12 @@ async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => numb
     ReportFailed: call('ReportFailed', 'ReportOutcome', report.handler),
     ...Object.fromEntries(PUBLISH_STATES.map((state) => [state, (input: unknown) => bus.putEvents(input)])),
   } as Record<LocalTaskState, TaskFn>;
+}
+
+/** The Lambda function a Task state invokes (none for the putEvents states). */
+function lambdaOf(state: LocalTaskState): string | undefined {
+  if ((PUBLISH_STATES as readonly string[]).includes(state)) return undefined;
+  return state in TASK_FUNCTIONS ? TASK_FUNCTIONS[state as keyof typeof TASK_FUNCTIONS] : 'ReportOutcome';
 }
 
 /**
@@ -231,11 +243,14 @@ export class LocalWorkflow implements SfnLike {
     const tasks = taskStatesOf(this.definition as never);
     this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? Number(tasks[state]?.TimeoutSeconds ?? 60) * 1000);
     const defaults = await this.tasks;
+    const lambdas = this.options.lambdas ?? localLambdas;
     return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
+      const fn = lambdaOf(state);
       const run = async (input: unknown) => {
         this.options.beforeStep?.(state, input);
-        const output = await task(input);
+        // a Lambda Task runs in one of its function's containers, within the function's reserved concurrency
+        const output = fn ? await lambdas.invoke(fn, () => task(input)) : await task(input);
         await this.options.afterStep?.(state, input, output, control);
         return output;
       };
