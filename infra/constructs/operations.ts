@@ -68,8 +68,8 @@ export interface OperationsProps {
    */
   readonly pinnedSessionsExpected?: number;
   /**
-   * Functions whose errors the state machine retries and, when retries run out, records through
-   * MarkFailed and the failed execution: their errors page through ExecutionsFailed, not one by one.
+   * Functions whose errors and throttles the state machine retries and, when retries run out,
+   * records through MarkFailed and the failed execution: they page through ExecutionsFailed, not one by one.
    */
   readonly retriedByWorkflow?: readonly string[];
   /** What happens to the alarm topic's key when it leaves the stack (a throwaway stage deletes it). */
@@ -163,7 +163,9 @@ export class Operations extends Construct {
     missing.addInsufficientDataAction(new SnsAction(this.topic));
     const retried = new Set(props.retriedByWorkflow ?? []);
     for (const [name, fn] of Object.entries(props.functions)) {
-      if (!retried.has(name)) this.alarm(`${name}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda reported errors.`);
+      // a step's throttles are expected while imports run at once (they share its reservation) and are retried
+      if (retried.has(name)) continue;
+      this.alarm(`${name}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda reported errors.`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda was throttled: its reserved concurrency or the account's is exhausted.`);
     }
 

@@ -301,7 +301,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(find('AWS/States', 'ExecutionsTimedOut')).toHaveLength(1);
     expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
     expect(find('AWS/Lambda', 'Errors')).toHaveLength(Object.keys(stateless.functions).length - retried.length);
-    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length);
+    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length - retried.length);
     expect(find('AWS/States', 'ExecutionsAborted')).toHaveLength(1);
     expect(find('AWS/States', 'ExecutionThrottled')).toHaveLength(1);
     for (const metric of ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'DatabaseConnectionsCurrentlySessionPinned']) {
