@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -106,8 +106,9 @@ export class StatefulStack extends Stack {
     const proxyGroup = new SecurityGroup(this, 'ProxySecurityGroup', { vpc: this.vpc, description: 'flowlink RDS Proxy', allowAllOutbound: false });
 
     const secret = new DatabaseSecret(this, 'DatabaseSecret', { username: 'flowlink' });
-    // the database's password lives as long as the database (a retained instance keeps its credentials)
-    secret.applyRemovalPolicy(config.database.removalPolicy);
+    // the password lives as long as the database: kept with a retained instance and with the
+    // snapshot a removed one leaves (a secret has no snapshot), deleted only with a destroyed one
+    secret.applyRemovalPolicy(config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
     const engine = DatabaseInstanceEngine.postgres({
       version: PostgresEngineVersion.of(config.database.postgresFullVersion, config.database.postgresMajorVersion),
     });
