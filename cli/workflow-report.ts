@@ -41,7 +41,7 @@ function stateResult(state: string, output: unknown): string {
 const MAP_OF_CHUNK: Record<string, string> = Object.fromEntries(Object.entries(CHUNK_STATES).map(([map, task]) => [task, map]));
 
 /** States that do no work of their own worth a line. */
-const QUIET = new Set(['ChunkSettings', 'ChunkLimit', 'CheckChunks', 'Done']);
+const QUIET = new Set(['ChunkSettings', 'ChunkLimit', 'CheckChunks', 'CheckLinked', 'LinkedAll', 'CheckDiscovered', 'DiscoveredAll', 'Done']);
 
 /**
  * One line per chunk as it ends (`StartDiscovery chunk 7/20 ✓ 50,000 rows  812 ms`), in the order

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { connect, type DbHandle } from '../../db/client.ts';
+import { allContainers, type Container, currentContainer, inInvocation } from './container.ts';
 
 const secretSchema = z.object({
   username: z.string(),
@@ -33,7 +34,8 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env, s
   return url.toString();
 }
 
-let shared: Promise<DbHandle> | undefined;
+const DB = 'database';
+const held = (container: Container) => container.get(DB) as Promise<DbHandle> | undefined;
 
 /**
  * The container's one connection (max 1: a Lambda handles one event at a time), opened on first
@@ -41,26 +43,31 @@ let shared: Promise<DbHandle> | undefined;
  * invocation tries again instead of failing for the container's lifetime.
  */
 export function lambdaDatabase(resolve: () => Promise<string> = () => resolveDatabaseUrl()): Promise<DbHandle> {
+  const container = currentContainer();
+  const shared = held(container);
   if (shared) return shared;
   // unprepared statements: nothing of the session left for the RDS Proxy to pin (test/bench: prepare-statements)
   const opening = resolve().then((url) => connect(url, { max: 1, prepare: false, application: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-lambda' }));
-  shared = opening;
+  container.set(DB, opening);
   opening.catch(() => {
-    if (shared === opening) shared = undefined;
+    if (held(container) === opening) container.delete(DB);
   });
   return opening;
 }
 
 /**
- * Closes the container's connection (local runs and tests end their process cleanly with it).
- * `timeout: 0` destroys it at once, abandoning what it still waits for (a step past its deadline).
+ * Closes the container's connection; called outside any invocation, every container's (local runs
+ * and tests end their process cleanly with it). `timeout: 0` destroys it at once, abandoning what
+ * it still waits for (a step past its deadline).
  */
 export async function closeLambdaDatabase(options: { timeout?: number } = {}): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  const handle = await current.catch(() => undefined);
-  if (!handle) return;
-  if (options.timeout === 0) await handle.sql.end({ timeout: 0 });
-  else await handle.close();
+  const targets = inInvocation() ? [currentContainer()] : allContainers();
+  await Promise.all(targets.map(async (container) => {
+    const opening = held(container);
+    container.delete(DB);
+    const handle = await opening?.catch(() => undefined);
+    if (!handle) return;
+    if (options.timeout === 0) await handle.sql.end({ timeout: 0 });
+    else await handle.close();
+  }));
 }

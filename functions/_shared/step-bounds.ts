@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { driverError, type Db } from '../../db/client.ts';
 import { TransientError } from '../../workflows/step-errors.ts';
+import { currentContainer } from './container.ts';
 
 /**
  * A step's time bounds, all derived from one setting: the step's budget, which is its Lambda's
@@ -93,14 +94,16 @@ export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, s
  * Bounds for the step running now. Each handler invocation sets them (from its context) when it
  * starts; a core called without a handler (tests, the CLI) gets the default budget from the call.
  */
-let current: { bounds: StepBounds; startedAt: number | null } = {
-  bounds: stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000), startedAt: null,
-};
-export const currentBounds = (): StepBounds => current.bounds;
+type Running = { bounds: StepBounds; startedAt: number | null };
+const BOUNDS = 'step-bounds';
+const processDefault: Running = { bounds: stepBounds(Number(process.env.FLOWLINK_STEP_BUDGET_MS) || 60_000), startedAt: null };
+// per container: concurrent local invocations (chunks) each keep their own
+const current = (): Running => (currentContainer().get(BOUNDS) as Running | undefined) ?? processDefault;
+export const currentBounds = (): StepBounds => current().bounds;
 /** When the running attempt's deadline passes (epoch ms). */
-const deadlineAt = (): number => (current.startedAt ?? Date.now()) + current.bounds.deadlineMs;
+const deadlineAt = (): number => (current().startedAt ?? Date.now()) + current().bounds.deadlineMs;
 export function setCurrentBounds(bounds: StepBounds, startedAt = Date.now()): void {
-  current = { bounds, startedAt };
+  currentContainer().set(BOUNDS, { bounds, startedAt } satisfies Running);
 }
 
 /**
@@ -132,10 +135,11 @@ export async function withDeadline<T>(step: string, bounds: StepBounds, abandon:
  * reach of any catch: the process ends (porsager/postgres#1154, #1208). A destroyed client refuses
  * the ROLLBACK instead of writing it.
  */
-let onConnectionLoss: (() => Promise<void>) | null = null;
+const CONNECTION_LOSS = 'connection-loss';
 export function setConnectionLossHandler(handler: (() => Promise<void>) | null): void {
-  onConnectionLoss = handler;
+  currentContainer().set(CONNECTION_LOSS, handler);
 }
+const onConnectionLoss = () => currentContainer().get(CONNECTION_LOSS) as (() => Promise<void>) | null | undefined;
 const isConnectionLoss = (err: unknown) => /^CONNECTION_(CLOSED|DESTROYED|ENDED)$/.test(String((err as { code?: unknown })?.code));
 
 /**
@@ -151,7 +155,8 @@ export function stepTransaction<T>(client: Sql | Db, step: string, key: string, 
       return await work(tx);
     } catch (err) {
       const cause = driverError(err);
-      if (isConnectionLoss(cause) && onConnectionLoss) await onConnectionLoss().catch(() => {});
+      const handler = onConnectionLoss();
+      if (isConnectionLoss(cause) && handler) await handler().catch(() => {});
       throw cause;
     }
   }) as Promise<T>;

@@ -20,8 +20,10 @@ export type MarkFailedResult = z.infer<typeof markFailedOutput>;
  */
 export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] | 'PlanChunks' {
   if (input.error.Error === 'TooManyChunksError') return 'PlanChunks';
-  const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
-    input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
+  // a Map's result counts only with its chunk count: a failed chunk leaves the chunks' errors there instead
+  const chunks = (map: unknown) => (map as { chunks?: number } | undefined)?.chunks;
+  const results = [input.import?.dataImportId, input.flow?.flowId, chunks(input.linkedChunks), input.link, input.plan?.discoveryFlowId,
+    chunks(input.discoveredChunks), input.discovery?.discoveryFlowId, input.integrity];
   const index = results.indexOf(undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }

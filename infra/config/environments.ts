@@ -41,6 +41,8 @@ export interface EnvironmentConfig {
     readonly maxConnections: number;
     /** The RDS Proxy's share of max_connections (MaxConnectionsPercent); the rest is for direct clients. */
     readonly proxyMaxConnectionsPercent: number;
+    /** Performance Insights (top SQL and waits; 7 days at no charge). */
+    readonly performanceInsights: boolean;
   };
   readonly importBucket: {
     readonly removalPolicy: RemovalPolicy;
@@ -179,6 +181,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       removalPolicy: RemovalPolicy.DESTROY,
       maxConnections: 80,
       proxyMaxConnectionsPercent: 75,
+      performanceInsights: false,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.DESTROY,
@@ -212,6 +215,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       removalPolicy: RemovalPolicy.SNAPSHOT,
       maxConnections: 190,
       proxyMaxConnectionsPercent: 75,
+      performanceInsights: false,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.RETAIN,
@@ -256,6 +260,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       removalPolicy: RemovalPolicy.RETAIN,
       maxConnections: 850,
       proxyMaxConnectionsPercent: 75,
+      performanceInsights: true,
     },
     importBucket: {
       removalPolicy: RemovalPolicy.RETAIN,

@@ -13,6 +13,11 @@ export interface ImportStateMachineProps {
   readonly functions: Record<string, IFunction>;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * The execution log group's name. Under /aws/vendedlogs/ it needs no entry in the account's
+   * CloudWatch Logs resource policy (5,120 characters, shared by every state machine of the account).
+   */
+  readonly logGroupName?: string;
 }
 
 /** The `${Name}` placeholders of an ASL text, sorted. */
@@ -29,8 +34,8 @@ export function aslPlaceholders(definition: string): string[] {
  * 2. Standard workflow with execution logging (ALL, with execution data) and X-Ray tracing.
  * 3. The role may invoke exactly the listed functions (their unqualified ARNs, as the ASL names them).
  * 4. The distributed Map states (LinkRecords, StartDiscovery) run their chunks as child executions
- *    of this state machine: it may start executions of itself, describe and stop them, and manage
- *    the EventBridge rule Step Functions uses to wait for them.
+ *    of this state machine: it may start executions of itself, describe and stop them, and redrive
+ *    the failed children of a Map Run when the parent is redriven.
  *
  * @example
  * new ImportStateMachine(this, 'ImportWorkflow', { definitionFile, functions: { StoreImportFunctionArn: storeImport }, logRetention, logRemovalPolicy });
@@ -46,7 +51,7 @@ export class ImportStateMachine extends Construct {
     if (wanted.join() !== given.join()) {
       throw new Error(`${props.definitionFile} has placeholders [${wanted.join(', ')}] but functions were given for [${given.join(', ')}]`);
     }
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    const logGroup = new LogGroup(this, 'Logs', { logGroupName: props.logGroupName, retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(definition),
@@ -83,10 +88,8 @@ export class ImportStateMachine extends Construct {
         new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
         // a Map Run's child executions are named <state machine>/<map run label>:<execution>
         new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions(':*'), executions('/*')] }),
-        new PolicyStatement({
-          actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-          resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
-        }),
+        // a parent's redrive redrives its Map Run's unsuccessful children (as CDK's DistributedMap grants)
+        new PolicyStatement({ actions: ['states:RedriveExecution'], resources: [executions('/*')] }),
       ],
     });
     // cdk-nag names the resource as the template has it: region and account literal, the name a GetAtt
@@ -94,7 +97,7 @@ export class ImportStateMachine extends Construct {
     for (const pattern of [':*', '/*']) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${name}${pattern}]`,
-        reason: 'The distributed Maps describe and stop the executions of this state machine only: its own and their child executions ' +
+        reason: 'The distributed Maps describe, stop and redrive the executions of this state machine only: its own and their child executions ' +
           '(named <state machine>/<map run>:<execution>), whose names are not known in advance.',
       });
     }

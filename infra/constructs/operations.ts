@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -62,8 +62,18 @@ export interface OperationsProps {
   readonly alarmEmail?: string;
   readonly dashboardName?: string;
   /** The PostgreSQL instance and its RDS Proxy, by name (they live in the stateful stack). */
-  /** Sessions the proxy may pin without an alarm: the proxied functions that take advisory locks (StoreImport's reservation). */
+  /**
+   * Sessions the proxy may pin without an alarm: every proxied step container (each pins its one
+   * session: the fence's set_config, StoreImport's advisory lock), so their connection budget.
+   */
   readonly pinnedSessionsExpected?: number;
+  /**
+   * Functions whose errors and throttles the state machine retries and, when retries run out,
+   * records through MarkFailed and the failed execution: they page through ExecutionsFailed, not one by one.
+   */
+  readonly retriedByWorkflow?: readonly string[];
+  /** What happens to the alarm topic's key when it leaves the stack (a throwaway stage deletes it). */
+  readonly keyRemovalPolicy?: RemovalPolicy;
   readonly database: {
     readonly instanceIdentifier: string;
     readonly proxyName: string;
@@ -91,7 +101,13 @@ export class Operations extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'flowlink alarm topic' });
+    const destroyKey = props.keyRemovalPolicy === RemovalPolicy.DESTROY;
+    const key = new Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: 'flowlink alarm topic',
+      removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.RETAIN,
+      ...(destroyKey ? { pendingWindow: Duration.days(7) } : {}),
+    });
     // CloudWatch publishes alarm notifications to the encrypted topic: this account's alarms only
     // (no confused deputy: another account's alarm cannot use the key through the service)
     key.addToResourcePolicy(
@@ -106,6 +122,19 @@ export class Operations extends Construct {
       }),
     );
     this.topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'flowlink alarms' });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default (same-account
+    // publishers): CloudWatch publishes as the service, so only the topic policy can let it in
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:cloudwatch:${Stack.of(this).region}:${Stack.of(this).account}:alarm:*` },
+        },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const fiveMinutes = Duration.minutes(5);
@@ -122,15 +151,20 @@ export class Operations extends Construct {
     this.alarm('IntegrityCriticalViolations', critical, 'The integrity check found critical violations (orphaned or wrongly linked rows).', {
       treatMissingData: TreatMissingData.IGNORE,
     });
-    // Every daily check publishes HealthScore: two UTC days without one (the partial current day
-    // alone never counts) means the check stopped running.
-    this.alarm('IntegrityCheckMissing', flowlinkMetric(FLOWLINK_METRICS.healthScore, 'SampleCount', Duration.days(1)), 'No integrity check has published a HealthScore for a whole day: see the integrity-check Lambda and its schedule.', {
+    // Every daily check publishes HealthScore. Two UTC days without one means the check stopped
+    // running: the alarm goes from OK to INSUFFICIENT_DATA, which notifies. A new alarm starts in
+    // INSUFFICIENT_DATA without a notification, so a fresh deploy does not page before the first check.
+    const missing = this.alarm('IntegrityCheckMissing', flowlinkMetric(FLOWLINK_METRICS.healthScore, 'SampleCount', Duration.days(1)), 'No integrity check has published a HealthScore for two days (INSUFFICIENT_DATA after OK): see the integrity-check Lambda and its schedule.', {
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 2,
-      treatMissingData: TreatMissingData.BREACHING,
+      treatMissingData: TreatMissingData.MISSING,
     });
+    missing.addInsufficientDataAction(new SnsAction(this.topic));
+    const retried = new Set(props.retriedByWorkflow ?? []);
     for (const [name, fn] of Object.entries(props.functions)) {
+      // a step's throttles are expected while imports run at once (they share its reservation) and are retried
+      if (retried.has(name)) continue;
       this.alarm(`${name}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda reported errors.`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }), `The ${name} Lambda was throttled: its reserved concurrency or the account's is exhausted.`);
     }
@@ -149,8 +183,10 @@ export class Operations extends Construct {
       threshold: Math.floor(db.maxConnections * 0.9),
       evaluationPeriods: 2,
     });
-    // pinned sessions are expected only from StoreImport (its advisory lock); more than its reservation means something else pins
-    this.alarm('ProxySessionsPinned', rds('DatabaseConnectionsCurrentlySessionPinned', { ProxyName: db.proxyName }, 'Maximum'), 'RDS Proxy sessions are pinned beyond what StoreImport explains: a client sets session state through the proxy.', {
+    // each proxied step container pins its session (set_config in every step transaction: RDS Proxy
+    // pins on setting parameters); more than the containers that may exist means a leak or an
+    // operator's session. Summed: the proxy publishes the metric per proxy host.
+    this.alarm('ProxySessionsPinned', rds('DatabaseConnectionsCurrentlySessionPinned', { ProxyName: db.proxyName }, 'Sum'), 'RDS Proxy holds more pinned sessions than the proxied step containers explain: a leaked session or one opened by hand through the proxy.', {
       threshold: props.pinnedSessionsExpected ?? 0,
       evaluationPeriods: 3,
     });
@@ -238,7 +274,7 @@ export class Operations extends Construct {
     metric: IMetric,
     description: string,
     options: Partial<Pick<AlarmProps, 'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'>> = {},
-  ): void {
+  ): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold: 0,
@@ -250,5 +286,6 @@ export class Operations extends Construct {
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }

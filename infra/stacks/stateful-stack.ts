@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -19,6 +19,7 @@ import {
   DatabaseInstanceEngine,
   type DatabaseProxy,
   DatabaseSecret,
+  ParameterGroup,
   PostgresEngineVersion,
   StorageType,
 } from 'aws-cdk-lib/aws-rds';
@@ -105,10 +106,25 @@ export class StatefulStack extends Stack {
     const proxyGroup = new SecurityGroup(this, 'ProxySecurityGroup', { vpc: this.vpc, description: 'flowlink RDS Proxy', allowAllOutbound: false });
 
     const secret = new DatabaseSecret(this, 'DatabaseSecret', { username: 'flowlink' });
+    // the password lives as long as the database: kept with a retained instance and with the
+    // snapshot a removed one leaves (a secret has no snapshot), deleted only with a destroyed one
+    secret.applyRemovalPolicy(config.database.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    const engine = DatabaseInstanceEngine.postgres({
+      version: PostgresEngineVersion.of(config.database.postgresFullVersion, config.database.postgresMajorVersion),
+    });
+    // a group of our own from the start: moving off the default group later needs a reboot
+    const parameterGroup = new ParameterGroup(this, 'DatabaseParameters', {
+      engine,
+      description: `flowlink ${config.stage} PostgreSQL`,
+      // slow statements reach the exported postgresql log
+      parameters: { log_min_duration_statement: '5000' },
+    });
     this.database = new DatabaseInstance(this, 'Database', {
-      engine: DatabaseInstanceEngine.postgres({
-        version: PostgresEngineVersion.of(config.database.postgresFullVersion, config.database.postgresMajorVersion),
-      }),
+      engine,
+      parameterGroup,
+      cloudwatchLogsExports: ['postgresql'],
+      cloudwatchLogsRetention: config.logs.retention,
+      enablePerformanceInsights: config.database.performanceInsights,
       // pinned: a minor upgrade is a reviewed change of the config, not a maintenance-window surprise
       autoMinorVersionUpgrade: false,
       instanceType: new InstanceType(config.database.instanceType),
@@ -172,6 +188,18 @@ export class StatefulStack extends Stack {
       Validations.of(notifications).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'CDK-owned handler that configures the bucket notification once per deploy: AWS-maintained logging policy.',
+      });
+    }
+    // the CDK's singleton behind cloudwatchLogsRetention, which sets the retention of the exported postgresql log
+    const logRetention = this.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
+    if (logRetention) {
+      Validations.of(logRetention).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK-owned handler that sets the RDS log group's retention once per deploy: AWS-maintained logging policy.",
+      });
+      Validations.of(logRetention).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: "CDK-owned handler: logs:PutRetentionPolicy/DeleteRetentionPolicy on the log group RDS creates, whose name is not known before the instance exists.",
       });
     }
     Validations.of(secret).acknowledge({

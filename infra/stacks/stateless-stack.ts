@@ -9,6 +9,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { connectionBudget } from '../config/capacity.ts';
 import type { EnvironmentConfig, FunctionId } from '../config/environments.ts';
 import { PROJECT_ROOT } from '../constructs/bundling.ts';
 import { FlowlinkFunction, type FlowlinkFunctionProps } from '../constructs/flowlink-function.ts';
@@ -85,8 +86,10 @@ export class StatelessStack extends Stack {
     const storeImport = step('StoreImport', 'store-import', 'Workflow step: streams the dropped file into data_imports + raw_import_records', {
       environment: { ...viaProxy, MAX_OBJECT_BYTES: String(config.maxImportObjectBytes) },
     });
-    // HeadObject and GetObject of any version under imports/, nothing else (no listing, no bucket reads)
+    // HeadObject and GetObject of any version under imports/, nothing else (no bucket reads)
     storeImport.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${importBucketArn}/${IMPORT_PREFIX}*`] }));
+    // listing imports/ only: without s3:ListBucket, HeadObject of a missing key is 403, not the 404 read as "does not exist"
+    storeImport.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [importBucketArn], conditions: { StringLike: { 's3:prefix': [`${IMPORT_PREFIX}*`] } } }));
     const createMasterFlow = step('CreateMasterFlow', 'create-master-flow', "Workflow step: creates the import's discovery master flow");
     const linkRecords = step('LinkRecords', 'link-records', 'Workflow step: links the import and its raw records to the master flow');
     const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases');
@@ -107,6 +110,7 @@ export class StatelessStack extends Stack {
       },
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
+      logGroupName: `/aws/vendedlogs/states/flowlink-${config.stage}-import`,
     });
     const stateMachine = this.importWorkflow.stateMachine;
     new OutcomeReporting(this, 'OutcomeReporting', {
@@ -189,8 +193,12 @@ export class StatelessStack extends Stack {
       deadLetterQueues: { TriggerDeadLetterQueue: triggerDeadLetters, ScheduleDeadLetterQueue: scheduleDeadLetters },
       alarmEmail: config.alarms.email,
       dashboardName: `flowlink-${config.stage}`,
-      // StoreImport's transaction-scoped advisory lock pins its proxy session for the container's life
-      pinnedSessionsExpected: config.lambda.reservedConcurrency.StoreImport ?? config.lambda.accountConcurrency,
+      // every proxied step container pins its session (docs/operations/aws-checks.md: RDS Proxy pinning)
+      pinnedSessionsExpected: connectionBudget(config).proxyClients,
+      // their failures end in MarkFailed and a failed execution; ReportOutcome's are caught (the
+      // outcome never changes), so its own Errors alarm is what tells of a missing report
+      retriedByWorkflow: ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'],
+      keyRemovalPolicy: config.logs.removalPolicy,
       database: {
         instanceIdentifier: read('database-instance-id'),
         proxyName: proxyName(config.stage),

@@ -114,6 +114,7 @@ describe('physical names: unique across the three stages, each carrying its stag
     'AWS::StepFunctions::StateMachine': 'StateMachineName',
     'Custom::S3BucketNotifications': null,
     'Custom::Trigger': null,
+    'Custom::LogRetention': null,
   };
 
   /** A name as CloudFormation resolves it, or undefined when it is generated from another resource. */
@@ -394,11 +395,13 @@ describe('alarms read the metrics the code publishes, and the metrics published 
     expect(wanted.filter((k) => !alarmed.has(k))).toEqual([]);
   });
 
-  it.each(STAGES)('%s: an integrity check that stops running alarms (missing data breaches), and a day without one clears nothing', (stage) => {
+  it.each(STAGES)('%s: an integrity check that stops running notifies (INSUFFICIENT_DATA after OK), and a day without one clears nothing', (stage) => {
     const [, stateless] = stacksOf(stage);
     const integrity = ofType(stateless!.template, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties!.Namespace === 'Flowlink');
     const missingCheck = integrity.filter(([, a]) => a.Properties!.MetricName === 'HealthScore');
-    expect(missingCheck.map(([, a]) => a.Properties!.TreatMissingData)).toEqual(['breaching']);
+    // missing, not breaching: a fresh deploy starts in INSUFFICIENT_DATA without paging; a check that stops moves it there and notifies
+    expect(missingCheck.map(([, a]) => a.Properties!.TreatMissingData)).toEqual(['missing']);
+    expect(missingCheck[0]![1].Properties!.InsufficientDataActions).toHaveLength(1);
     expect(integrity.filter(([, a]) => a.Properties!.TreatMissingData === 'notBreaching').map(([id]) => id)).toEqual([]);
   });
 });

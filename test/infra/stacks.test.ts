@@ -152,7 +152,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const storeImport = JSON.stringify(policyOf('StoreImport'));
     expect(storeImport).toContain('/imports/*');
     const s3Actions = policyOf('StoreImport').flatMap((st) => asArray<string>(st.Action)).filter((a) => a.startsWith('s3:'));
-    expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
     expect(storeImport).toContain('secretsmanager:GetSecretValue');
     expect(JSON.stringify(policyOf('LinkRecords'))).not.toContain('s3:');
     const trigger = policyOf('Trigger').find((s) => asArray(s.Action).includes('states:StartExecution'));
@@ -190,7 +190,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it('runs LinkRecords and StartDiscovery as distributed Maps of Standard child executions, which the role may start, describe and stop', () => {
+  it('runs LinkRecords and StartDiscovery as distributed Maps of Standard child executions, which the role may start, describe, stop and redrive', () => {
     const { stateless$, stateless } = synthStage(stage);
     const definition = JSON.parse(readDefinitionText());
     for (const map of ['LinkRecords', 'StartDiscovery']) {
@@ -209,8 +209,10 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const describe = statements.find((s) => asArray(s.Action).includes('states:DescribeExecution'));
     expect(asArray(describe.Action)).toContain('states:StopExecution');
     expect(JSON.stringify(describe.Resource)).toContain(`"Fn::GetAtt":["${smId}","Name"]`);
-    const rule = statements.find((s) => asArray(s.Action).includes('events:PutRule'));
-    expect(JSON.stringify(rule.Resource)).toContain('rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    const redrive = statements.find((s) => asArray(s.Action).includes('states:RedriveExecution'));
+    expect(JSON.stringify(redrive.Resource)).toContain(`"Fn::GetAtt":["${smId}","Name"]`);
+    // no .sync integration: the EventBridge rule of startExecution.sync is not needed
+    expect(statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => ['events:PutRule', 'events:PutTargets', 'events:DescribeRule'].includes(a))).toEqual([]);
     // the trigger passes the environment's chunking into every execution's input
     const trigger = resourcesOf(stateless$)[logicalId(stateless, stateless.functions.Trigger!)]!;
     expect(trigger.Properties.Environment.Variables).toMatchObject({
@@ -286,25 +288,27 @@ describe.each(STAGES)('the %s environment', (stage) => {
     for (const s of schedules) expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(stateless, stateless.functions.IntegrityCheck!), 'Arn'] });
   });
 
-  it('alarms to the SNS topic on failed executions, dead letters, critical integrity violations and every Lambda error', () => {
+  it('alarms to the SNS topic on failed executions, dead letters, critical integrity violations and the errors no execution reports', () => {
     const { stateless$, stateless } = synthStage(stage);
     const alarms = ofType(stateless$, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const topic = logicalId(stateless, stateless.operations.topic);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+    // the workflow steps' errors are retried, then reported by the failed execution (ExecutionsFailed)
+    const retried = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'];
     const find = (namespace: string, metric: string) => alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric);
 
     expect(find('AWS/States', 'ExecutionsFailed')).toHaveLength(1);
     expect(find('AWS/States', 'ExecutionsTimedOut')).toHaveLength(1);
     expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
-    expect(find('AWS/Lambda', 'Errors')).toHaveLength(Object.keys(stateless.functions).length);
-    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length);
+    expect(find('AWS/Lambda', 'Errors')).toHaveLength(Object.keys(stateless.functions).length - retried.length);
+    expect(find('AWS/Lambda', 'Throttles')).toHaveLength(Object.keys(stateless.functions).length - retried.length);
     expect(find('AWS/States', 'ExecutionsAborted')).toHaveLength(1);
     expect(find('AWS/States', 'ExecutionThrottled')).toHaveLength(1);
     for (const metric of ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'DatabaseConnectionsCurrentlySessionPinned']) {
       expect(find('AWS/RDS', metric), metric).toHaveLength(1);
     }
     expect(find('AWS/RDS', 'DatabaseConnectionsCurrentlySessionPinned')[0].Dimensions).toEqual([{ Name: 'ProxyName', Value: `flowlink-${stage}-proxy` }]);
-    expect(find('Flowlink', 'HealthScore')).toMatchObject([{ Statistic: 'SampleCount', TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 }]);
+    expect(find('Flowlink', 'HealthScore')).toMatchObject([{ Statistic: 'SampleCount', TreatMissingData: 'missing', ComparisonOperator: 'LessThanThreshold', Threshold: 1 }]);
     // the alarm topic's key serves only this account's CloudWatch alarms
     const [[, key]] = ofType(stateless$, 'AWS::KMS::Key') as [[string, Resource]];
     const cloudwatch = key.Properties.KeyPolicy.Statement.find((st: any) => st.Principal?.Service === 'cloudwatch.amazonaws.com');

@@ -10,6 +10,7 @@ import {
 } from '../definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
 import { LocalEventBus } from './events.ts';
+import { localLambdas, type LocalLambdas } from './lambdas.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -50,6 +51,17 @@ export interface LocalRunnerOptions {
    * JSON by hand: false starts it as given, so tests see what the definition makes of it.
    */
   validateInput?: boolean;
+  /**
+   * The Lambda service the Task states invoke: containers per function and reserved concurrency
+   * (default: the process's, no reservations). Share one between workflows to share the limits.
+   */
+  lambdas?: LocalLambdas;
+  /**
+   * Runs each distributed Map as AWS reports it: a chunk that fails stays inside its child
+   * execution, and the Map fails with States.ExceedToleratedFailureThreshold (the Maps tolerate no
+   * failure). Default: the chunk's own error reaches the Map, as an inline Map reports it.
+   */
+  distributedMaps?: boolean;
 }
 
 /** What a hook may do to the execution it runs in. */
@@ -121,6 +133,40 @@ async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => numb
   } as Record<LocalTaskState, TaskFn>;
 }
 
+/** The Lambda function a Task state invokes (none for the putEvents states). */
+function lambdaOf(state: LocalTaskState): string | undefined {
+  if ((PUBLISH_STATES as readonly string[]).includes(state)) return undefined;
+  return state in TASK_FUNCTIONS ? TASK_FUNCTIONS[state as keyof typeof TASK_FUNCTIONS] : 'ReportOutcome';
+}
+
+/** What a distributed Map Run reports when a child execution failed and no failure is tolerated. */
+export const MAP_RUN_FAILED = { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The specified tolerated failure threshold was exceeded' } as const;
+
+/**
+ * The definition with each distributed Map's processor wrapped so that a failed child surfaces as
+ * a Map Run does on AWS: the child's error stays in the child (its events), and the Map fails with
+ * MAP_RUN_FAILED, whatever the child's error was.
+ */
+export function distributedAsOnAws(definition: ReturnType<typeof loadDefinition>): ReturnType<typeof loadDefinition> {
+  const copy = structuredClone(definition) as { States: Record<string, Record<string, any>> };
+  for (const [name, state] of Object.entries(copy.States)) {
+    if (state.Type !== 'Map' || state.ItemProcessor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
+    const { ProcessorConfig, ...processor } = state.ItemProcessor;
+    state.ItemProcessor = {
+      ProcessorConfig,
+      StartAt: `${name}Child`,
+      States: {
+        [`${name}Child`]: {
+          Type: 'Parallel', Branches: [processor], OutputPath: '$[0]', End: true,
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: `${name}MapRunFailed` }],
+        },
+        [`${name}MapRunFailed`]: { Type: 'Fail', ...MAP_RUN_FAILED },
+      },
+    };
+  }
+  return copy as unknown as ReturnType<typeof loadDefinition>;
+}
+
 /**
  * The definition cut down to what a redrive runs: StartAt moves to the failed state, and the states
  * no longer reachable from it are dropped (the local validator refuses unreachable states).
@@ -152,13 +198,15 @@ export function definitionFrom(definition: ReturnType<typeof loadDefinition>, st
 export class LocalWorkflow implements SfnLike {
   readonly stateMachineArn = STATE_MACHINE_ARN;
   readonly store: ExecutionStore;
-  private readonly definition = loadDefinition(localSubstitutions());
+  private readonly source = loadDefinition(localSubstitutions());
+  private readonly definition: ReturnType<typeof loadDefinition>;
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
   readonly events: LocalEventBus;
   private tasks?: Promise<Record<LocalTaskState, TaskFn>>;
 
   constructor(private readonly options: LocalRunnerOptions = {}) {
     this.store = options.store ?? new ExecutionStore();
+    this.definition = options.distributedMaps ? distributedAsOnAws(this.source) : this.source;
     this.events = new LocalEventBus(options.eventLog ?? join(this.store.dir, '..', 'events.ndjson'));
   }
 
@@ -234,14 +282,17 @@ export class LocalWorkflow implements SfnLike {
   }
 
   private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
-    const tasks = taskStatesOf(this.definition as never);
+    const tasks = taskStatesOf(this.source as never);
     this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? Number(tasks[state]?.TimeoutSeconds ?? 60) * 1000);
     const defaults = await this.tasks;
+    const lambdas = this.options.lambdas ?? localLambdas;
     return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
       const task = this.options.tasks?.[state] ?? defaults[state];
+      const fn = lambdaOf(state);
       const run = async (input: unknown) => {
         this.options.beforeStep?.(state, input);
-        const output = await task(input);
+        // a Lambda Task runs in one of its function's containers, within the function's reserved concurrency
+        const output = fn ? await lambdas.invoke(fn, () => task(input)) : await task(input);
         await this.options.afterStep?.(state, input, output, control);
         return output;
       };
