@@ -1,10 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
+import type * as z from 'zod';
 import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
+import type { storeImportInput, storeImportOutput } from '../../workflows/contracts.ts';
 import { InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
@@ -24,23 +26,8 @@ export type StoreImportDeps = {
   maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
 
-export interface StoreImportInput {
-  bucket: string;
-  key: string;
-  /** The version the event named; absent (or null) where the bucket is not versioned. */
-  versionId?: string | null;
-  /** The ETag the event named: the object must still have it (else it was overwritten since). */
-  etag?: string | null;
-  clientAccountId: string;
-  engagementId: string;
-}
-
-export interface StoreImportResult {
-  dataImportId: string;
-  rowCount: number;
-  /** True when this object version had been imported already: nothing was written. */
-  reused: boolean;
-}
+export type StoreImportInput = z.infer<typeof storeImportInput>;
+export type StoreImportResult = z.infer<typeof storeImportOutput>;
 
 interface ObjectVersion {
   bucket: string;
