@@ -23,7 +23,7 @@ describe('a column key renamed in db/schema/ fails the type check wherever the c
     },
     {
       column: 'dataImports.s3Etag', file: 'discovery.ts', table: 'dataImports', key: 's3Etag',
-      users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts', 'workflows/local/pipeline.ts'],
+      users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts'],
     },
   ])('$column', async ({ file, table, key, users }) => {
     const failing = await filesFailingWithRenamedKey(file, table, key);

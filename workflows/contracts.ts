@@ -57,6 +57,20 @@ export type ExecutionInput = z.infer<typeof executionInput>;
 
 const tenant = { clientAccountId: id, engagementId: id };
 
+/** The StoreImport task's input: the S3 object (as the trigger saw it) and its tenant. */
+export const storeImportInput = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  /** The version the event named; absent (or null) where the bucket is not versioned. */
+  versionId: z.string().min(1).nullish(),
+  /** The ETag the event named: the object must still have it (else it was overwritten since). */
+  etag: z.string().min(1).nullish(),
+  clientAccountId: id,
+  engagementId: id,
+  /** The execution input as started: its chunk settings are checked here, at the first step, since they enter with it. */
+  executionInput: z.record(z.string(), z.unknown()).optional(),
+});
+/** `reused`: this object version had been imported already, and nothing was written. */
 export const storeImportOutput = z.object({ dataImportId: id, rowCount: z.number().int().nonnegative(), reused: z.boolean() });
 
 export const createMasterFlowInput = z.object({ ...tenant, dataImportId: id });

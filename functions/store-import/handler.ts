@@ -4,26 +4,14 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
 import { Socket } from 'node:net';
 import pg from 'pg';
-import * as z from 'zod';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
+import { storeImportInput } from '../../workflows/contracts.ts';
 import { classifyError } from '../../workflows/step-errors.ts';
 import { createS3Client } from '../_shared/s3.ts';
 import { budgetOf, setCurrentBounds, stepBounds, withDeadline } from '../_shared/step-bounds.ts';
-import { idleSafe, storeImport, type StoreImportResult } from './store-import.ts';
+import { idleSafe, storeImport, type StoreImportInput, type StoreImportResult } from './store-import.ts';
 
-/** The StoreImport task's input: the S3 object (as the trigger saw it) and its tenant. */
-export const storeImportInput = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  versionId: z.string().min(1).nullish(),
-  etag: z.string().min(1).nullish(),
-  clientAccountId: z.uuid(),
-  engagementId: z.uuid(),
-  /** The execution input as started (its chunk settings are checked here, at the first step: they enter with it). */
-  executionInput: z.record(z.string(), z.unknown()).optional(),
-});
-export type StoreImportEvent = z.output<typeof storeImportInput>;
 
 // Module scope: one S3 client and one connection per container, reused across invocations.
 const s3 = createS3Client();
@@ -72,7 +60,7 @@ const maxRecordSize = Number(process.env.FLOWLINK_MAX_RECORD_BYTES) || undefined
 const metrics = new Metrics({ namespace: 'Flowlink', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
 
 /** Step Functions task StoreImport: stores the dropped file as one import and its raw records. */
-export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context>()
+export const handler = middy<StoreImportInput, StoreImportResult, Error, Context>()
   .use(parser({ schema: storeImportInput }))
   .handler(async (input, context) => {
     const bounds = stepBounds(budgetOf(context));

@@ -1,11 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
+import type * as z from 'zod';
 import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { chunkSettingsProblem } from '../../workflows/contracts.ts';
+import { chunkSettingsProblem, type storeImportInput, type storeImportOutput } from '../../workflows/contracts.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
 import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
@@ -26,25 +27,8 @@ export type StoreImportDeps = {
   maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
 
-export interface StoreImportInput {
-  bucket: string;
-  key: string;
-  /** The version the event named; absent (or null) where the bucket is not versioned. */
-  versionId?: string | null;
-  /** The ETag the event named: the object must still have it (else it was overwritten since). */
-  etag?: string | null;
-  clientAccountId: string;
-  engagementId: string;
-  /** The execution input as started, when the state machine passes it: its chunk settings are checked first. */
-  executionInput?: Record<string, unknown> | undefined;
-}
-
-export interface StoreImportResult {
-  dataImportId: string;
-  rowCount: number;
-  /** True when this object version had been imported already: nothing was written. */
-  reused: boolean;
-}
+export type StoreImportInput = z.infer<typeof storeImportInput>;
+export type StoreImportResult = z.infer<typeof storeImportOutput>;
 
 interface ObjectVersion {
   bucket: string;

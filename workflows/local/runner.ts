@@ -148,6 +148,7 @@ export const MAP_RUN_FAILED = { Error: 'States.ExceedToleratedFailureThreshold',
  * MAP_RUN_FAILED, whatever the child's error was.
  */
 export function distributedAsOnAws(definition: ReturnType<typeof loadDefinition>): ReturnType<typeof loadDefinition> {
+  // biome-ignore lint/suspicious/noExplicitAny: ASL states are free-form JSON, rewritten in place here
   const copy = structuredClone(definition) as { States: Record<string, Record<string, any>> };
   for (const [name, state] of Object.entries(copy.States)) {
     if (state.Type !== 'Map' || state.ItemProcessor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
