@@ -9,7 +9,7 @@ import { tlsFromUrl } from '../../db/tls.ts';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
 import { classifyError } from '../_shared/errors.ts';
 import { createS3Client } from '../_shared/s3.ts';
-import { budgetOf, setCurrentBounds, stepBounds, withDeadline } from '../_shared/step-bounds.ts';
+import { invocationBounds, setCurrentBounds, withDeadline } from '../_shared/step-bounds.ts';
 import { idleSafe, storeImport, type StoreImportResult } from './store-import.ts';
 
 /** The StoreImport task's input: the S3 object (as the trigger saw it) and its tenant. */
@@ -73,7 +73,7 @@ const metrics = new Metrics({ namespace: 'Flowlink', serviceName: process.env.PO
 export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context>()
   .use(parser({ schema: storeImportInput }))
   .handler(async (input, context) => {
-    const bounds = stepBounds(budgetOf(context));
+    const bounds = invocationBounds('StoreImport', input, context);
     setCurrentBounds(bounds);
     try {
       const db = await database();
