@@ -120,7 +120,7 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
         byte: asInt(details.byte),
         row: asInt(details.row),
       };
-      return { ...base, advice: adviceFor(base) };
+      return { ...base, advice: adviceFor({ ...base, reason: asText(details.reason) }) };
     })()
     : null;
 
