@@ -125,12 +125,15 @@ export const STEP_TASKS: Readonly<Record<string, StepTask>> = Object.fromEntries
     Object.entries((contract as LambdaContract).tasks ?? {}).map(([state, task]) => [state, { ...task, state, lambda: lambda as WorkflowLambdaId }])),
 );
 
+/** The Task states that invoke `lambda` (none for a Lambda outside the workflow). */
+export const tasksOf = (lambda: LambdaId): StepTask[] => Object.values(STEP_TASKS).filter((t) => t.lambda === lambda);
+
 /**
- * The Task a Lambda's invocation serves: the one whose `action` the input carries (or the only one).
- * Undefined for a Lambda outside the workflow.
+ * The Task a Lambda's invocation serves: the only one, or the one whose `action` the input
+ * carries. Undefined when the input does not say (the two outcome reports) or outside the workflow.
  */
 export function taskOf(lambda: LambdaId, input: unknown): StepTask | undefined {
   const action = (input as { action?: unknown } | null | undefined)?.action;
-  const tasks = Object.values(STEP_TASKS).filter((t) => t.lambda === lambda);
-  return tasks.length === 1 ? tasks[0] : tasks.find((t) => t.action === action);
+  const tasks = tasksOf(lambda);
+  return tasks.length === 1 ? tasks[0] : tasks.find((t) => t.action !== undefined && t.action === action);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { driverError, type Db } from '../../db/client.ts';
-import { STEP_TASKS, taskOf, type LambdaId, type TaskContract } from '../../workflows/steps.ts';
+import { STEP_TASKS, taskOf, tasksOf, type LambdaId, type TaskContract } from '../../workflows/steps.ts';
 import { TransientError } from './errors.ts';
 
 /**
@@ -59,7 +59,8 @@ export function stepBudgetMs(remainingMs: number, task: Pick<TaskContract, 'time
  * remaining time and the TimeoutSeconds of the Task the input belongs to (stepBudgetMs).
  */
 export function invocationBounds(lambda: LambdaId, input: unknown, context: { getRemainingTimeInMillis?: () => number } | undefined): StepBounds {
-  const task = taskOf(lambda, input);
+  // when the input does not say which Task it serves, the shortest of the Lambda's Tasks bounds it
+  const task = taskOf(lambda, input) ?? tasksOf(lambda).sort((a, b) => a.timeoutS - b.timeoutS)[0];
   return stepBounds(stepBudgetMs(budgetOf(context), task), { oneLongStatement: task?.oneLongStatement });
 }
 

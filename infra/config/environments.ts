@@ -133,7 +133,7 @@ const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as 
 
 /** The same reservation for each workflow step Lambda. */
 function steps(n: number): Partial<Record<FunctionId, number>> {
-  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
+  return Object.fromEntries(LAMBDA_IDS.filter((id) => 'tasks' in LAMBDAS[id]).map((id) => [id, n]));
 }
 
 export const environments: Record<Stage, EnvironmentConfig> = {
