@@ -34,8 +34,8 @@ export function stepBounds(budgetMs: number, options: { oneLongStatement?: boole
   return {
     budgetMs: budget,
     lockTimeoutMs,
-    // a statement that is the whole step may use the whole budget: the server still cancels it
-    // before the client's deadline, so the failure names the statement, not a lost connection
+    // a statement that is the whole step may run until shortly before the deadline: the server
+    // still cancels it first, so the failure names the statement, not a closed connection
     statementTimeoutMs: options.oneLongStatement ? deadlineMs - lockTimeoutMs : Math.floor(budget * 0.75),
     idleInTransactionMs: Math.min(Math.floor(budget * 0.25), 60_000),
     deadlineMs,
@@ -69,7 +69,6 @@ export function budgetOf(context: { getRemainingTimeInMillis?: () => number } | 
   const remaining = context?.getRemainingTimeInMillis?.();
   return remaining && Number.isFinite(remaining) && remaining > 0 ? remaining : fallbackMs;
 }
-
 
 /**
  * The name an attempt of `step` carries for `key` (an import id, or a hash of the S3 object) while
