@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { LAMBDA_IDS, LAMBDAS, STEP_TASKS, type LambdaContract, type WorkflowLambdaId } from './steps.ts';
 
 /** The ASL file: the only definition of the import workflow, deployed by the CDK and run locally. */
 export const DEFINITION_FILE = resolve(import.meta.dirname, 'import-workflow.asl.json');
 
-/** The Lambdas the workflow invokes: each one's Task states share its `${...}` placeholder. */
-export const STEP_FUNCTIONS = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'] as const;
-export type StepFunction = (typeof STEP_FUNCTIONS)[number];
+/** The Lambdas of the workflow's steps (the outcome report aside): each one's Task states share its `${...}` placeholder. */
+export type StepFunction = Exclude<WorkflowLambdaId, 'ReportOutcome'>;
+export const STEP_FUNCTIONS = LAMBDA_IDS.filter((id): id is StepFunction => 'tasks' in LAMBDAS[id] && id !== 'ReportOutcome');
 
 /**
  * The top-level states that do work, in execution order (MarkFailed is the failure path, not part
@@ -19,19 +20,11 @@ export type StepState = (typeof STEP_STATES)[number];
 /** The Map states and the Task each runs per chunk. */
 export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk' } as const;
 
-/** Every Task state (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
-export const TASK_FUNCTIONS = {
-  StoreImport: 'StoreImport',
-  CreateMasterFlow: 'CreateMasterFlow',
-  LinkChunk: 'LinkRecords',
-  FinishLink: 'LinkRecords',
-  PlanDiscovery: 'StartDiscovery',
-  DiscoverChunk: 'StartDiscovery',
-  FinishDiscovery: 'StartDiscovery',
-  ValidateIntegrity: 'ValidateIntegrity',
-  MarkFailed: 'MarkFailed',
-} as const satisfies Record<string, StepFunction>;
-export type TaskState = keyof typeof TASK_FUNCTIONS;
+/** Every Task state of the steps (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
+export const TASK_FUNCTIONS = Object.fromEntries(
+  Object.values(STEP_TASKS).filter((t) => t.lambda !== 'ReportOutcome').map((t) => [t.state, t.lambda]),
+) as Record<TaskState, StepFunction>;
+export type TaskState = { [K in StepFunction]: keyof (typeof LAMBDAS)[K]['tasks'] & string }[StepFunction];
 export const TASK_STATES = Object.keys(TASK_FUNCTIONS) as TaskState[];
 
 /** The states a redrive can continue from: the steps and MarkFailed. */
@@ -49,15 +42,9 @@ export type LocalTaskState = TaskState | OutcomeState;
 export const LOCAL_TASK_STATES: readonly LocalTaskState[] = [...TASK_STATES, ...OUTCOME_STATES];
 
 /** The `${...}` placeholder of each Lambda's Task Resource: the CDK's definitionSubstitutions keys. */
-export const PLACEHOLDERS = {
-  StoreImport: 'StoreImportFunctionArn',
-  CreateMasterFlow: 'CreateMasterFlowFunctionArn',
-  LinkRecords: 'LinkRecordsFunctionArn',
-  StartDiscovery: 'StartDiscoveryFunctionArn',
-  ValidateIntegrity: 'ValidateIntegrityFunctionArn',
-  MarkFailed: 'MarkFailedFunctionArn',
-  ReportOutcome: 'ReportOutcomeFunctionArn',
-} as const satisfies Record<StepFunction | 'ReportOutcome', string>;
+export const PLACEHOLDERS = Object.fromEntries(
+  LAMBDA_IDS.flatMap((id) => { const c: LambdaContract = LAMBDAS[id]; return c.placeholder ? [[id, c.placeholder]] : []; }),
+) as { readonly [K in WorkflowLambdaId]: (typeof LAMBDAS)[K]['placeholder'] };
 
 /** Every Task state of a definition, the ones nested in Map/Parallel states included. */
 export function taskStatesOf(definition: { States: Record<string, Record<string, unknown>> }): Record<string, Record<string, unknown>> {

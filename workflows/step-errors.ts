@@ -3,10 +3,23 @@
  * (locally and on AWS alike), so each name is part of the workflow's contract.
  */
 
+/**
+ * Why a file is refused, as a code: the outcome report chooses its advice from it (never from the
+ * message text, which carries the file's name), and it is stored with the import (error_details.reason).
+ */
+export type InvalidImportReason =
+  | 'encoding' // bytes not valid in the file's encoding
+  | 'field-count' // a row with more or fewer fields than the header
+  | 'unclosed-quote' // a quoted value never closed, or a quote where none may be
+  | 'no-data' // no header, or a header and no rows
+  | 'not-inventory' // not a text inventory at all (an image, an archive, NUL characters)
+  | 'invalid-json' // JSON that does not parse, or is not objects
+  | 'other';
+
 /** The dropped file cannot be imported as it is (encoding, format, structure). Not retried. */
 export class InvalidImportError extends Error {
   override name = 'InvalidImportError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(message: string, readonly details: Record<string, unknown> = {}, readonly reason: InvalidImportReason = 'other') {
     super(message);
   }
 }

@@ -1,23 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { driverError, type Db } from '../../db/client.ts';
+import { STEP_TASKS, taskOf, tasksOf, type LambdaId, type TaskContract } from '../../workflows/steps.ts';
 import { TransientError } from '../../workflows/step-errors.ts';
 import { currentContainer } from './container.ts';
 
 /**
- * A step's time bounds, all derived from one setting: the step's budget, which is its Lambda's
- * timeout (read from the invocation's remaining time when it starts; locally the Task's
- * TimeoutSeconds, or the runner's override in tests). They nest, innermost first:
+ * A step's time bounds, all derived from one setting: the step's budget (stepBudgetMs: the smaller
+ * of its Lambda's remaining time and its Task's TimeoutSeconds). They nest, innermost first:
  *
  * - `lockTimeoutMs` (PostgreSQL lock_timeout): a statement never queues long behind another
  *   transaction; it fails with 55P03, which is retried.
- * - `statementTimeoutMs` (statement_timeout): the server cancels a statement that runs too long.
+ * - `statementTimeoutMs` (statement_timeout): the server cancels a statement that runs too long;
+ *   for a step whose work is one long statement (StoreImport's COPY), just under the deadline.
  * - `idleInTransactionMs` (idle_in_transaction_session_timeout): the server ends a session whose
  *   client went away in the middle of a transaction (a Lambda that timed out or lost its network),
  *   which releases that attempt's locks.
  * - `deadlineMs`: the handler stops waiting, closes its connection and throws TransientError (a
  *   network black hole answers nothing, so no server-side bound can end the wait).
- * - the budget itself: the Lambda's timeout; then the Task's TimeoutSeconds.
+ * - the budget itself.
  */
 export interface StepBounds {
   budgetMs: number;
@@ -27,15 +28,41 @@ export interface StepBounds {
   deadlineMs: number;
 }
 
-export function stepBounds(budgetMs: number): StepBounds {
+export function stepBounds(budgetMs: number, options: { oneLongStatement?: boolean } = {}): StepBounds {
   const budget = Math.max(Math.floor(budgetMs), 1_000);
+  const lockTimeoutMs = Math.min(Math.floor(budget * 0.1), 10_000);
+  const deadlineMs = Math.floor(budget * 0.9);
   return {
     budgetMs: budget,
-    lockTimeoutMs: Math.min(Math.floor(budget * 0.1), 10_000),
-    statementTimeoutMs: Math.floor(budget * 0.75),
+    lockTimeoutMs,
+    // a statement that is the whole step may run until shortly before the deadline: the server
+    // still cancels it first, so the failure names the statement, not a closed connection
+    statementTimeoutMs: options.oneLongStatement ? deadlineMs - lockTimeoutMs : Math.floor(budget * 0.75),
     idleInTransactionMs: Math.min(Math.floor(budget * 0.25), 60_000),
-    deadlineMs: Math.floor(budget * 0.9),
+    deadlineMs,
   };
+}
+
+/**
+ * The budget rule: a step's budget is the smaller of its Lambda's remaining time and its Task's
+ * TimeoutSeconds (`task`: its entry in workflows/steps.ts). Why the Task's: when the Task times out
+ * first, the state machine's States.Timeout retry starts while the first attempt's Lambda runs on,
+ * and the retry's fence ends that attempt only once its deadline has passed. A deadline set from a
+ * longer Lambda timeout would outlive the Task, and the retry would queue behind the attempt it
+ * replaces (lock_timeout, 55P03) until it failed.
+ */
+export function stepBudgetMs(remainingMs: number, task: Pick<TaskContract, 'timeoutS'> | undefined): number {
+  return task ? Math.min(remainingMs, task.timeoutS * 1000) : remainingMs;
+}
+
+/**
+ * The bounds of one invocation of `lambda` for `input`: its budget is the smaller of the Lambda's
+ * remaining time and the TimeoutSeconds of the Task the input belongs to (stepBudgetMs).
+ */
+export function invocationBounds(lambda: LambdaId, input: unknown, context: { getRemainingTimeInMillis?: () => number } | undefined): StepBounds {
+  // when the input does not say which Task it serves, the shortest of the Lambda's Tasks bounds it
+  const task = taskOf(lambda, input) ?? tasksOf(lambda).sort((a, b) => a.timeoutS - b.timeoutS)[0];
+  return stepBounds(stepBudgetMs(budgetOf(context), task), { oneLongStatement: task?.oneLongStatement });
 }
 
 /** The budget of an invocation: the Lambda's remaining time when it starts (its timeout, give or take the cold start). */
@@ -44,18 +71,14 @@ export function budgetOf(context: { getRemainingTimeInMillis?: () => number } | 
   return remaining && Number.isFinite(remaining) && remaining > 0 ? remaining : fallbackMs;
 }
 
-/** Short step codes: an application_name holds at most 63 bytes. */
-const CODES: Record<string, string> = {
-  StoreImport: 'SI', CreateMasterFlow: 'CMF', LinkRecords: 'LR', StartDiscovery: 'SD', ValidateIntegrity: 'VI', MarkFailed: 'MF',
-};
-
 /**
  * The name an attempt of `step` carries for `key` (an import id, or a hash of the S3 object) while
  * its transaction runs, before its deadline is appended: how a later attempt finds it.
  */
 export function attemptName(step: string, key: string): string {
   const id = /^[0-9a-f-]{36}$/.test(key) ? key : createHash('sha256').update(key).digest('hex').slice(0, 32);
-  return `fl:${CODES[step] ?? step.slice(0, 8)}:${id}`;
+  // short step codes (workflows/steps.ts): an application_name holds at most 63 bytes
+  return `fl:${STEP_TASKS[step]?.code ?? step.slice(0, 8)}:${id}`;
 }
 
 /**

@@ -1,13 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { lambdaDatabase } from '../_shared/database.ts';
+import { logger } from '../_shared/powertools.ts';
 import { runBackfillFunction } from './backfill.ts';
-
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
 
 /** Manual invocation: `{}` is a dry run; `{ "apply": true }`; `{ "undoRunId": "<uuid>" }`. */
 export const backfillInput = z.strictObject({

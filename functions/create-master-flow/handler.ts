@@ -3,4 +3,4 @@ import { stepHandler } from '../_shared/step-handler.ts';
 import { createMasterFlow } from './create-master-flow.ts';
 
 /** Step Functions task CreateMasterFlow. */
-export const handler = stepHandler(createMasterFlowInput, ({ sql }, input) => createMasterFlow(sql, input));
+export const handler = stepHandler('CreateMasterFlow', createMasterFlowInput, ({ sql }, input) => createMasterFlow(sql, input));

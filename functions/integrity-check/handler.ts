@@ -1,17 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { lambdaDatabase } from '../_shared/database.ts';
-import { INTEGRITY_METRICS, runScheduledIntegrityCheck, type MetricsPort } from './integrity-check.ts';
-
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink';
-const logger = new Logger({ serviceName });
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? INTEGRITY_METRICS.namespace, serviceName });
+import { logger, metrics } from '../_shared/powertools.ts';
+import { runScheduledIntegrityCheck, type MetricsPort } from './integrity-check.ts';
 
 /** The scheduler's payload: nothing (the daily check), `{ deep: true }` (the weekly one), or an override of the stuck-flow age. */
 const inputSchema = z.preprocess(

@@ -1,19 +1,17 @@
 import type { Sql } from '../../db/client.ts';
 import { runIntegrityCheck, type IntegrityReport } from '../../db/integrity/index.ts';
+import { METRICS } from '../../workflows/metrics.ts';
 
 /**
- * The metrics the scheduled check publishes (namespace Flowlink, dimension `service` from
- * POWERTOOLS_SERVICE_NAME): one per check, named by the check id (`dangling_link.assets`, unit
- * Count), and these summaries.
+ * The metrics the scheduled check publishes (workflows/metrics.ts: namespace, dimension `service`
+ * from POWERTOOLS_SERVICE_NAME): one per check, named by the check id (`dangling_link.assets`,
+ * unit Count), and these summaries.
  */
 export const INTEGRITY_METRICS = {
-  namespace: 'Flowlink',
-  /** 0..100 (Percent); never 100 while a critical check fails. */
-  healthScore: 'HealthScore',
-  /** Sum of the counts of the critical checks (Count): the alarm fires above 0. */
-  criticalViolations: 'CriticalViolations',
-  /** Number of checks with a count above 0, any severity but info (Count). */
-  failingChecks: 'FailingChecks',
+  namespace: METRICS.namespace,
+  healthScore: METRICS.healthScore,
+  criticalViolations: METRICS.criticalViolations,
+  failingChecks: METRICS.failingChecks,
 } as const;
 
 export type MetricUnitName = 'Count' | 'Percent' | 'Milliseconds';

@@ -1,13 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
+import { logger } from '../_shared/powertools.ts';
 import { runMigrationsFunction } from './migrations.ts';
-
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
 
 /** The CDK trigger's event (anything, usually empty) or a manual `{ "adoptLegacy": true }`. */
 export const migrationsInput = z.preprocess(

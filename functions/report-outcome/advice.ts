@@ -1,29 +1,28 @@
+import type { InvalidImportReason } from '../../workflows/step-errors.ts';
+
 /**
- * One sentence the person who dropped the file can act on, by the error's name and what it says.
- * They have neither the database nor the Step Functions console: the sentence says whether the file
- * must change, and how, or whom to ask.
+ * One sentence the person who dropped the file can act on, chosen by the error's name and, for a
+ * refused file, its reason code (InvalidImportError.reason, stored with the import). They have
+ * neither the database nor the Step Functions console: the sentence says whether the file must
+ * change, and how, or whom to ask.
  */
-export function adviceFor(error: { name: string; message: string; line: number | null; row: number | null; file: string | null }): string {
+export function adviceFor(error: { name: string; reason?: string | null; line: number | null; row: number | null; file: string | null }): string {
   const where = [error.line !== null ? `line ${error.line}` : null, error.row !== null ? `data row ${error.row}` : null].filter(Boolean).join(', ');
   const at = where ? ` at ${where}` : '';
   const file = error.file ?? 'the file';
   const reupload = 'then upload it again under imports/ (a new upload is a new import)';
-  const m = error.message;
   switch (error.name) {
     case 'InvalidImportError':
-      if (/not valid utf-|encoding|byte order mark|in the middle of a .* character|UTF-16/i.test(m)) {
-        return `Save ${file} as UTF-8 (in Excel: "CSV UTF-8"); the bytes${at} are not valid in its encoding; ${reupload}.`;
+      switch (error.reason as InvalidImportReason | null | undefined) {
+        case 'encoding': return `Save ${file} as UTF-8 (in Excel: "CSV UTF-8"); the bytes${at} are not valid in its encoding; ${reupload}.`;
+        case 'field-count':
+          return `Fix ${file}${at}: that row has a different number of columns than the header (often an unquoted delimiter or a missing quote); ${reupload}.`;
+        case 'unclosed-quote': return `Fix ${file}${at}: a quoted value is not closed; ${reupload}.`;
+        case 'no-data': return `${file} has no data rows to import: export the inventory again with its header and rows, ${reupload}.`;
+        case 'not-inventory': return `${file} is not an inventory export flowlink reads: export it as CSV (UTF-8), JSON or XLSX, ${reupload}.`;
+        case 'invalid-json': return `Fix the JSON of ${file}${at} (an array of objects, or one object per line), ${reupload}.`;
+        default: return `Fix ${file}${at} as the message says, ${reupload}.`;
       }
-      if (/fields but the header has/i.test(m)) {
-        return `Fix ${file}${at}: that row has a different number of columns than the header (often an unquoted delimiter or a missing quote); ${reupload}.`;
-      }
-      if (/quote/i.test(m)) return `Fix ${file}${at}: a quoted value is not closed; ${reupload}.`;
-      if (/empty|no data|no records|no header/i.test(m)) return `${file} has no data rows to import: export the inventory again with its header and rows, ${reupload}.`;
-      if (/not a CSV or JSON|NUL character|not a text file/i.test(m)) {
-        return `${file} is not an inventory export flowlink reads: export it as CSV (UTF-8), JSON or XLSX, ${reupload}.`;
-      }
-      if (/JSON/i.test(m)) return `Fix the JSON of ${file}${at} (an array of objects, or one object per line), ${reupload}.`;
-      return `Fix ${file}${at} as the message says, ${reupload}.`;
     case 'InvalidExecutionInputError':
       return `Nothing to change in ${file}: the execution was started with a setting out of its bounds (the message names it); the platform team can start it again with the environment's settings.`;
     case 'TooManyChunksError':

@@ -12,4 +12,4 @@ let s3: S3Client | undefined;
  * and returns the summary the next state puts on EventBridge. S3 and database failures come back
  * as TransientError, which the states retry.
  */
-export const handler = stepHandler(reportOutcomeInput, ({ db }, input) => reportOutcome({ db, s3: (s3 ??= createS3Client()) }, input));
+export const handler = stepHandler('ReportOutcome', reportOutcomeInput, ({ db }, input) => reportOutcome({ db, s3: (s3 ??= createS3Client()) }, input));

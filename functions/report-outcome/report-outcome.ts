@@ -115,7 +115,7 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
         byte: asInt(details.byte),
         row: asInt(details.row),
       };
-      return { ...base, advice: adviceFor(base) };
+      return { ...base, advice: adviceFor({ ...base, reason: asText(details.reason) }) };
     })()
     : null;
 

@@ -45,11 +45,11 @@ export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<
       const json = JSON.stringify(row);
       // PostgreSQL's jsonb cannot hold U+0000; say which row instead of failing the COPY.
       if (json.includes('\\u0000') && NUL_ESCAPE.test(json)) {
-        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a NUL character (\\u0000), which cannot be stored`, { file: target.file, row: count });
+        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a NUL character (\\u0000), which cannot be stored`, { file: target.file, row: count }, 'not-inventory');
       }
       // Nor a lone UTF-16 surrogate (the JSON readers name its line and byte; this catches any other reader's).
       if (json.includes('\\ud') && SURROGATE_ESCAPE.test(json)) {
-        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored`, { file: target.file, row: count });
+        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored`, { file: target.file, row: count }, 'encoding');
       }
       // COPY text format: JSON has no raw tabs or line breaks, only backslashes need doubling.
       chunk += `${prefix}${count}\t${json.includes('\\') ? json.replaceAll('\\', '\\\\') : json}\n`;

@@ -1,15 +1,18 @@
 import middy from '@middy/core';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
 import { Socket } from 'node:net';
 import pg from 'pg';
 import { tlsFromUrl } from '../../db/tls.ts';
+import { METRICS } from '../../workflows/metrics.ts';
 import { resolveDatabaseUrl } from '../_shared/database.ts';
 import { storeImportInput } from '../../workflows/contracts.ts';
 import { classifyError } from '../../workflows/step-errors.ts';
+import { loggedStep, logger, metrics } from '../_shared/powertools.ts';
 import { createS3Client } from '../_shared/s3.ts';
-import { budgetOf, setCurrentBounds, stepBounds, withDeadline } from '../_shared/step-bounds.ts';
+import { invocationBounds, setCurrentBounds, withDeadline } from '../_shared/step-bounds.ts';
 import { idleSafe, storeImport, type StoreImportInput, type StoreImportResult } from './store-import.ts';
 
 
@@ -52,28 +55,27 @@ function abandonPool(): void {
   void old?.then((p) => p.end()).catch(() => {});
 }
 
-// RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
-// handler in-process and keep their terminal free of EMF lines.
 /** FLOWLINK_MAX_RECORD_BYTES: the largest CSV row read (default 8 MiB, room for a 5 MB cell). */
 const maxRecordSize = Number(process.env.FLOWLINK_MAX_RECORD_BYTES) || undefined;
 
-const metrics = new Metrics({ namespace: 'Flowlink', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'flowlink' });
-
 /** Step Functions task StoreImport: stores the dropped file as one import and its raw records. */
 export const handler = middy<StoreImportInput, StoreImportResult, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(parser({ schema: storeImportInput }))
-  .handler(async (input, context) => {
-    const bounds = stepBounds(budgetOf(context));
+  .handler((input, context) => loggedStep('StoreImport', input, async () => {
+    const bounds = invocationBounds('StoreImport', input, context);
     setCurrentBounds(bounds);
     try {
       const db = await database();
       const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport({ s3, pool: db, maxRecordSize, maxObjectBytes: maxObjectBytes() }, input));
+      // RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
+      // handler in-process and keep their terminal free of EMF lines.
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {
-        metrics.addMetric('RowsStored', MetricUnit.Count, result.rowCount);
+        metrics.addMetric(METRICS.rowsStored, MetricUnit.Count, result.rowCount);
         metrics.publishStoredMetrics();
       }
       return result;
     } catch (err) {
       throw classifyError(err);
     }
-  });
+  }));

@@ -199,7 +199,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
       await markImportFailed(broken ? pgOrm(pool) : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
         errorName: err.name,
         message: err.message,
-        details: { file, ...err.details },
+        details: { file, ...err.details, reason: err.reason },
       }).finally(() => (broken ? undefined : db.execute(sql`commit`)));
     }
     throw err;

@@ -1,14 +1,14 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { lambdaDatabase } from '../_shared/database.ts';
+import { logger } from '../_shared/powertools.ts';
 import { classifyError, InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import { createdObjects, s3EventSchema, type S3Event } from './s3-event.ts';
 import { chunkingFromEnv, startImport, type SfnLike, type StartedImport } from './trigger.ts';
 
-const logger = new Logger({ serviceName: 'flowlink-trigger' });
 const client = new SFNClient({});
 const sfn: SfnLike = { startExecution: (input) => client.send(new StartExecutionCommand(input)) };
 
@@ -17,6 +17,7 @@ const sfn: SfnLike = { startExecution: (input) => client.send(new StartExecution
  * version. Refused keys and tenants are logged and dropped: retrying cannot make them valid.
  */
 export const handler = middy<S3Event, { started: StartedImport[]; refused: string[] }, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(parser({ schema: s3EventSchema }))
   .handler(async (event) => {
     const stateMachineArn = process.env.STATE_MACHINE_ARN;

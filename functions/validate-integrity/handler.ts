@@ -3,4 +3,4 @@ import { stepHandler } from '../_shared/step-handler.ts';
 import { validateIntegrity } from './validate-integrity.ts';
 
 /** Step Functions task ValidateIntegrity. */
-export const handler = stepHandler(validateIntegrityInput, ({ sql }, input) => validateIntegrity(sql, input));
+export const handler = stepHandler('ValidateIntegrity', validateIntegrityInput, ({ sql }, input) => validateIntegrity(sql, input));

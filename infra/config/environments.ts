@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LAMBDA_IDS, LAMBDAS, type LambdaId } from '../../workflows/steps.ts';
 
 /** The environments flowlink deploys to; `cdk deploy -c stage=<stage>` picks one. */
 export const STAGES = ['dev', 'staging', 'prod'] as const;
@@ -99,21 +100,9 @@ export interface EnvironmentConfig {
   readonly terminationProtection: boolean;
 }
 
-/** Every Lambda of an environment, by its construct id in the stateless stack. */
-export const FUNCTION_IDS = [
-  'StoreImport',
-  'CreateMasterFlow',
-  'LinkRecords',
-  'StartDiscovery',
-  'ValidateIntegrity',
-  'MarkFailed',
-  'ReportOutcome',
-  'Trigger',
-  'Backfill',
-  'IntegrityCheck',
-  'Migrations',
-] as const;
-export type FunctionId = (typeof FUNCTION_IDS)[number];
+/** Every Lambda of an environment, by its construct id in the stateless stack (workflows/steps.ts). */
+export const FUNCTION_IDS: readonly LambdaId[] = LAMBDA_IDS;
+export type FunctionId = LambdaId;
 
 /** The functions that connect to PostgreSQL directly (advisory locks, long sessions); the others go through the RDS Proxy. */
 export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'IntegrityCheck', 'Migrations'];
@@ -127,41 +116,26 @@ export interface LambdaSize {
   readonly ephemeralStorageMiB?: number;
 }
 
-const ONE_VCPU_MIB = 1769;
 /** The largest object StoreImport accepts: 1 GiB (≈ 7M CSV rows of 150 bytes, ~150 s at the benchmarked 47k rows/s). */
 const MAX_IMPORT_OBJECT_BYTES = 1024 ** 3;
 
 /**
- * Sizes from the measured need (README: Performance and Lambda sizes). The same in every
+ * Sizes from the step contract (workflows/steps.ts, where each is justified). The same in every
  * environment: the work per import does not depend on the stage.
  */
-export const LAMBDA_SIZES: Record<FunctionId, LambdaSize> = {
-  // CPU-bound parse + COPY, 47–49k rows/s on one core: 1M rows ≈ 21 s; workbooks are spooled to /tmp whole
-  StoreImport: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15), ephemeralStorageMiB: Math.ceil(MAX_IMPORT_OBJECT_BYTES / 1024 ** 2) + 512 },
-  CreateMasterFlow: { memoryMiB: 512, timeout: Duration.minutes(1) },
-  // one set-based UPDATE: the database works, the Lambda waits (1M records: 26 s)
-  LinkRecords: { memoryMiB: 512, timeout: Duration.minutes(5) },
-  // CPU-bound normalisation, ~10k rows/s on one core, RSS flat at ~290 MB: 1M rows ≈ 100 s at 1769 MB
-  // (≈ 350 s at 512 MB, a third of a vCPU); 15 min leaves room for ~8M rows
-  StartDiscovery: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15) },
-  ValidateIntegrity: { memoryMiB: 512, timeout: Duration.minutes(5) },
-  MarkFailed: { memoryMiB: 512, timeout: Duration.minutes(1) },
-  // reads the import's counts and mappings (indexed, one transaction) and writes one small JSON object
-  ReportOutcome: { memoryMiB: 512, timeout: Duration.minutes(1) },
-  Trigger: { memoryMiB: 512, timeout: Duration.seconds(30) },
-  // set-based plan and two UPDATEs (1M records: 24.5 s); the database works
-  Backfill: { memoryMiB: 1024, timeout: Duration.minutes(15) },
-  // the daily check reads the catalog and indexes (0.02 s at 1M); the weekly deep one every row (4.3 s at 10M)
-  IntegrityCheck: { memoryMiB: 1024, timeout: Duration.minutes(15) },
-  Migrations: { memoryMiB: 512, timeout: Duration.minutes(15) },
-};
+export const LAMBDA_SIZES = Object.fromEntries(LAMBDA_IDS.map((id) => [id, {
+  memoryMiB: LAMBDAS[id].memoryMiB,
+  timeout: Duration.seconds(LAMBDAS[id].timeoutS),
+  // StoreImport spools workbooks to /tmp whole
+  ...(id === 'StoreImport' ? { ephemeralStorageMiB: Math.ceil(MAX_IMPORT_OBJECT_BYTES / 1024 ** 2) + 512 } : {}),
+}])) as Record<FunctionId, LambdaSize>;
 
 const EU_WEST_1_AZS = ['eu-west-1a', 'eu-west-1b'] as const;
 const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as const;
 
 /** The same reservation for each workflow step Lambda. */
 function steps(n: number): Partial<Record<FunctionId, number>> {
-  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
+  return Object.fromEntries(LAMBDA_IDS.filter((id) => 'tasks' in LAMBDAS[id]).map((id) => [id, n]));
 }
 
 export const environments: Record<Stage, EnvironmentConfig> = {

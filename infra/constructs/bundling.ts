@@ -1,24 +1,13 @@
 import { resolve } from 'node:path';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LAMBDA_IDS, LAMBDAS, type LambdaId } from '../../workflows/steps.ts';
 
 /** The repository root: NodejsFunction's projectRoot and the base of every entry path. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** Every Lambda of the product, each at `functions/<name>/handler.ts` exporting `handler`. */
-export const LAMBDA_NAMES = [
-  'trigger',
-  'store-import',
-  'create-master-flow',
-  'link-records',
-  'start-discovery',
-  'validate-integrity',
-  'mark-failed',
-  'report-outcome',
-  'migrations',
-  'backfill',
-  'integrity-check',
-] as const;
-export type LambdaName = (typeof LAMBDA_NAMES)[number];
+/** Every Lambda of the product, each at `functions/<name>/handler.ts` exporting `handler` (workflows/steps.ts). */
+export const LAMBDA_NAMES = LAMBDA_IDS.map((id) => LAMBDAS[id].folder);
+export type LambdaName = (typeof LAMBDAS)[LambdaId]['folder'];
 
 /** Path of a Lambda's entry point under `root`. */
 export function handlerEntry(name: LambdaName, root = PROJECT_ROOT): string {

@@ -6,6 +6,7 @@ import { type ICommandHooks, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodej
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS } from '../../workflows/metrics.ts';
 import { cdkBundling, handlerEntry, type LambdaName, PROJECT_ROOT } from './bundling.ts';
 
 /** Where a function runs and how long its logs live. */
@@ -63,8 +64,8 @@ export class FlowlinkFunction extends NodejsFunction {
       deadLetterQueue: props.deadLetterQueue,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'flowlink',
-        POWERTOOLS_METRICS_NAMESPACE: 'Flowlink',
+        POWERTOOLS_SERVICE_NAME: METRICS.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         ...props.environment,
       },
     });

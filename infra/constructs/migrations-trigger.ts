@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
+import { LAMBDAS } from '../../workflows/steps.ts';
 import { FlowlinkFunction, type FlowlinkFunctionProps } from './flowlink-function.ts';
 
 /** Where the bundled SQL migrations sit in the Lambda package (the env MIGRATIONS_FOLDER). */
@@ -34,7 +35,7 @@ export class MigrationsTrigger extends Construct {
     const { executeBefore, ...functionProps } = props;
     this.function = new FlowlinkFunction(this, 'Function', {
       ...functionProps,
-      name: 'migrations',
+      name: LAMBDAS.Migrations.folder,
       description: 'Applies pending PostgreSQL migrations (run by a CDK trigger on deploy)',
       timeout: props.timeout ?? Duration.minutes(15),
       environment: { ...props.environment, MIGRATIONS_FOLDER: LAMBDA_MIGRATIONS_FOLDER },

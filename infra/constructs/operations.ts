@@ -22,23 +22,16 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS } from '../../workflows/metrics.ts';
 
-/**
- * The custom metrics the Lambdas publish with Powertools Metrics (EMF): namespace and the `service`
- * dimension Powertools adds from POWERTOOLS_SERVICE_NAME.
- */
+/** The custom metrics the Lambdas publish (workflows/metrics.ts), as the alarms key their series. */
 export const FLOWLINK_METRICS = {
-  namespace: 'Flowlink',
-  dimensions: { service: 'flowlink' },
-  // the integrity names are INTEGRITY_METRICS of functions/integrity-check (a test keeps them equal)
-  /** integrity-check: the health score of the full check (0-100). */
-  healthScore: 'HealthScore',
-  /** integrity-check: the sum of the counts of the critical checks. */
-  criticalViolations: 'CriticalViolations',
-  /** integrity-check: how many checks (not info) found something. */
-  failingChecks: 'FailingChecks',
-  /** store-import: rows stored by one import (Count). */
-  rowsStored: 'RowsStored',
+  namespace: METRICS.namespace,
+  dimensions: { service: METRICS.serviceName },
+  healthScore: METRICS.healthScore,
+  criticalViolations: METRICS.criticalViolations,
+  failingChecks: METRICS.failingChecks,
+  rowsStored: METRICS.rowsStored,
 } as const;
 
 function flowlinkMetric(metricName: string, statistic: string, period: Duration): Metric {

@@ -23,6 +23,8 @@ import { DATABASE_NAME, parameterName, proxyName, type SharedParameter } from '.
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
 import { IMPORT_PREFIX } from '../../workflows/contracts.ts';
+import { PLACEHOLDERS } from '../../workflows/definition.ts';
+import { LAMBDAS } from '../../workflows/steps.ts';
 
 /** The workflow definition deployed by default. */
 export const WORKFLOW_DEFINITION_FILE = resolve(PROJECT_ROOT, 'workflows', 'import-workflow.asl.json');
@@ -80,34 +82,30 @@ export class StatelessStack extends Stack {
     const direct = { ...viaProxy, DB_HOST: read('database-endpoint') };
 
     const importBucket = Bucket.fromBucketArn(this, 'ImportBucket', importBucketArn);
-    const step = (fnId: FunctionId & string, name: FlowlinkFunctionProps['name'], description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
-      new FlowlinkFunction(this, fnId, { ...base(fnId), name, description, environment: viaProxy, ...extra });
+    const step = (fnId: FunctionId, description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
+      new FlowlinkFunction(this, fnId, { ...base(fnId), name: LAMBDAS[fnId].folder, description, environment: viaProxy, ...extra });
 
-    const storeImport = step('StoreImport', 'store-import', 'Workflow step: streams the dropped file into data_imports + raw_import_records', {
+    const storeImport = step('StoreImport', 'Workflow step: streams the dropped file into data_imports + raw_import_records', {
       environment: { ...viaProxy, MAX_OBJECT_BYTES: String(config.maxImportObjectBytes) },
     });
     // HeadObject and GetObject of any version under imports/, nothing else (no bucket reads)
     storeImport.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${importBucketArn}/${IMPORT_PREFIX}*`] }));
     // listing imports/ only: without s3:ListBucket, HeadObject of a missing key is 403, not the 404 read as "does not exist"
     storeImport.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [importBucketArn], conditions: { StringLike: { 's3:prefix': [`${IMPORT_PREFIX}*`] } } }));
-    const createMasterFlow = step('CreateMasterFlow', 'create-master-flow', "Workflow step: creates the import's discovery master flow");
-    const linkRecords = step('LinkRecords', 'link-records', 'Workflow step: links the import and its raw records to the master flow');
-    const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases');
-    const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it");
-    const markFailed = step('MarkFailed', 'mark-failed', 'Workflow step: records the failure on the import and its master flow');
-    const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
+    const createMasterFlow = step('CreateMasterFlow', "Workflow step: creates the import's discovery master flow");
+    const linkRecords = step('LinkRecords', 'Workflow step: links the import and its raw records to the master flow');
+    const startDiscovery = step('StartDiscovery', 'Workflow step: creates the discovery flow and runs its phases');
+    const validateIntegrity = step('ValidateIntegrity', "Workflow step: checks the flow's integrity, completes it");
+    const markFailed = step('MarkFailed', 'Workflow step: records the failure on the import and its master flow');
+    const reportOutcome = step('ReportOutcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
 
     this.importWorkflow = new ImportStateMachine(this, 'ImportWorkflow', {
       definitionFile: props.definitionFile ?? WORKFLOW_DEFINITION_FILE,
-      functions: {
-        StoreImportFunctionArn: storeImport,
-        CreateMasterFlowFunctionArn: createMasterFlow,
-        LinkRecordsFunctionArn: linkRecords,
-        StartDiscoveryFunctionArn: startDiscovery,
-        ValidateIntegrityFunctionArn: validateIntegrity,
-        MarkFailedFunctionArn: markFailed,
-        ReportOutcomeFunctionArn: reportOutcome,
-      },
+      // each Lambda under its placeholder in the ASL (workflows/steps.ts)
+      functions: Object.fromEntries(Object.entries({
+        StoreImport: storeImport, CreateMasterFlow: createMasterFlow, LinkRecords: linkRecords, StartDiscovery: startDiscovery,
+        ValidateIntegrity: validateIntegrity, MarkFailed: markFailed, ReportOutcome: reportOutcome,
+      } satisfies Record<keyof typeof PLACEHOLDERS, FlowlinkFunction>).map(([id, fn]) => [PLACEHOLDERS[id as keyof typeof PLACEHOLDERS], fn])),
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
       logGroupName: `/aws/vendedlogs/states/flowlink-${config.stage}-import`,
@@ -120,7 +118,7 @@ export class StatelessStack extends Stack {
     const triggerDeadLetters = deadLetterQueue(this, 'TriggerDeadLetterQueue');
     const trigger = new FlowlinkFunction(this, 'Trigger', {
       ...base('Trigger'),
-      name: 'trigger',
+      name: LAMBDAS.Trigger.folder,
       description: 'Starts one import execution per uploaded object version',
       environment: {
         ...viaProxy,
@@ -145,13 +143,13 @@ export class StatelessStack extends Stack {
 
     const backfill = new FlowlinkFunction(this, 'Backfill', {
       ...base('Backfill'),
-      name: 'backfill',
+      name: LAMBDAS.Backfill.folder,
       description: 'Links orphaned rows to their master flows; invoke manually, dry run unless {"apply": true}',
       environment: direct,
     });
     const integrityCheck = new FlowlinkFunction(this, 'IntegrityCheck', {
       ...base('IntegrityCheck'),
-      name: 'integrity-check',
+      name: LAMBDAS.IntegrityCheck.folder,
       description: 'Full integrity check; publishes one metric per check, HealthScore and CriticalViolations',
       environment: direct,
     });

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { environments, STAGES, type Stage } from '../../infra/config/environments.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { LAMBDAS, STEP_TASKS } from '../../workflows/steps.ts';
 import { synthStage } from './synth.ts';
 
 /**
@@ -230,6 +231,20 @@ describe("every Task's TimeoutSeconds within its Lambda's timeout", () => {
       else if (task.TimeoutSeconds > lambdaTimeout) problems.push(`${name}: TimeoutSeconds ${task.TimeoutSeconds} > Lambda ${fnId} timeout ${lambdaTimeout} s`);
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the deployed Lambdas and Tasks are the step contract (workflows/steps.ts)', () => {
+  it.each(STAGES)('%s', (stage) => {
+    const [, stateless] = stacksOf(stage);
+    const [[, sm]] = ofType(stateless!.template, 'AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    const substitutions = sm.Properties!.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+    const tasks = Object.values(STEP_TASKS);
+    const deployed = Object.fromEntries(tasks.map((t) => {
+      const fn = stateless!.template.Resources[substitutions[LAMBDAS[t.lambda].placeholder]!['Fn::GetAtt'][0]]!;
+      return [t.state, { memoryMiB: fn.Properties!.MemorySize, lambdaTimeoutS: fn.Properties!.Timeout }];
+    }));
+    expect(deployed).toEqual(Object.fromEntries(tasks.map((t) => [t.state, { memoryMiB: LAMBDAS[t.lambda].memoryMiB, lambdaTimeoutS: LAMBDAS[t.lambda].timeoutS }])));
   });
 });
 

@@ -2,16 +2,25 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDefinition, localSubstitutions, TASK_FUNCTIONS, TASK_STATES, taskStatesOf } from '../../workflows/definition.ts';
+import { LAMBDAS, STEP_TASKS, type LambdaId, type RetryClass } from '../../workflows/steps.ts';
 
 const definition = loadDefinition(localSubstitutions());
 /** Every Task state, the chunk Tasks inside the Maps included. */
 const tasks = taskStatesOf(definition as never);
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number };
-const FUNCTION_OF: Record<string, string> = {
-  StoreImport: 'functions/store-import/store-import.ts', CreateMasterFlow: 'functions/create-master-flow/create-master-flow.ts',
-  LinkRecords: 'functions/link-records/link-records.ts', StartDiscovery: 'functions/start-discovery/start-discovery.ts',
-  ValidateIntegrity: 'functions/validate-integrity/validate-integrity.ts', MarkFailed: 'functions/mark-failed/mark-failed.ts',
-};
+/** A step Lambda's core: functions/<folder>/<folder>.ts (workflows/steps.ts). */
+const coreOf = (lambda: LambdaId) => `functions/${LAMBDAS[lambda].folder}/${LAMBDAS[lambda].folder}.ts`;
+const readCore = (lambda: LambdaId) => readFileSync(resolve(import.meta.dirname, '..', '..', coreOf(lambda)), 'utf8');
+
+/** The retry class (workflows/steps.ts) the ASL Retry array of a Task has. */
+function retryClassOf(retry: Retrier[]): RetryClass | string {
+  const transient = retry.find((r) => r.ErrorEquals.includes('TransientError'));
+  const timeout = retry.find((r) => r.ErrorEquals.includes('States.Timeout'));
+  if (!transient) return 'none';
+  if (!timeout) return 'transient';
+  if (timeout === transient) return 'outcome';
+  return timeout.ErrorEquals.length === 1 && timeout.MaxAttempts === 1 ? 'fenced-timeout' : 'other';
+}
 
 describe('the Retry arrays', () => {
   it('every Task retries TransientError (what classifyError makes of connection loss, contention and throttling)', () => {
@@ -29,7 +38,7 @@ describe('the Retry arrays', () => {
       expect(timeout, state).toHaveLength(1);
       expect(timeout[0]!.ErrorEquals, state).toEqual(['States.Timeout']);
       expect(timeout[0]!.MaxAttempts, state).toBe(1);
-      const core = readFileSync(resolve(import.meta.dirname, '..', '..', FUNCTION_OF[TASK_FUNCTIONS[state]]!), 'utf8');
+      const core = readCore(TASK_FUNCTIONS[state]);
       expect(core, `${state} runs its transaction through the fence`).toMatch(/stepTransaction\(|FENCE_SQL/);
     }
     const retried = TASK_STATES.filter((s) => ((tasks[s]!.Retry ?? []) as Retrier[]).some((r) => r.ErrorEquals.includes('States.Timeout')));
@@ -52,6 +61,32 @@ describe('the Retry arrays', () => {
       expect(throttle[0]!.ErrorEquals, state).toEqual(['Lambda.TooManyRequestsException']);
       expect(budget(throttle[0]!), state).toBeGreaterThanOrEqual(3600);
       expect(budget(throttle[0]!), state).toBeLessThan(executionTimeout);
+    }
+  });
+});
+
+describe('the ASL matches the step contract (workflows/steps.ts)', () => {
+  const lambdaTasks = Object.entries(tasks).filter(([, t]) => String(t.Resource).startsWith('arn:aws:lambda:'));
+
+  it('every Lambda Task of the ASL is in the registry, and every registry Task in the ASL', () => {
+    expect(lambdaTasks.map(([name]) => name).sort()).toEqual(Object.keys(STEP_TASKS).sort());
+  });
+
+  it("each Task invokes its registry Lambda, with the registry's TimeoutSeconds and retry class, within the Lambda's timeout", () => {
+    const asl = Object.fromEntries(lambdaTasks.map(([name, t]) => [name, {
+      lambda: /:function:flowlink-(\w+)$/.exec(String(t.Resource))?.[1],
+      timeoutS: t.TimeoutSeconds,
+      retry: retryClassOf((t.Retry ?? []) as Retrier[]),
+    }]));
+    const registry = Object.fromEntries(Object.values(STEP_TASKS).map((t) => [t.state, { lambda: t.lambda, timeoutS: t.timeoutS, retry: t.retry }]));
+    expect(asl).toEqual(registry);
+    for (const t of Object.values(STEP_TASKS)) expect(t.timeoutS, t.state).toBeLessThanOrEqual(LAMBDAS[t.lambda].timeoutS);
+  });
+
+  it('a Task retried on States.Timeout is fenced, and a fenced Task runs its transaction through the fence', () => {
+    for (const t of Object.values(STEP_TASKS)) {
+      if (t.retry === 'fenced-timeout') expect(t.fenced, t.state).toBe(true);
+      if (t.fenced) expect(readCore(t.lambda), `${t.state} runs its transaction through the fence`).toMatch(/stepTransaction\(|FENCE_SQL/);
     }
   });
 });

@@ -5,12 +5,13 @@ import type { SfnLike } from '../../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from '../contracts.ts';
 import { join } from 'node:path';
 import {
-  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf,
+  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES,
   type LocalTaskState, type StepFunction,
 } from '../definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
 import { LocalEventBus } from './events.ts';
 import { localLambdas, type LocalLambdas } from './lambdas.ts';
+import { LAMBDAS, STEP_TASKS } from '../steps.ts';
 
 /** A Task state's work: receives the post-Parameters payload, returns the result (like a Lambda ARN task). */
 export type TaskFn = (input: unknown) => Promise<unknown>;
@@ -42,8 +43,8 @@ export interface LocalRunnerOptions {
   /** Runs before a Task's handler is called (tests use it to tell a fault proxy which step is talking). */
   beforeStep?: (state: LocalTaskState, input: unknown) => void;
   /**
-   * Each step's budget in ms, what its handler reads as the Lambda's remaining time (its timeout)
-   * and derives its database bounds from. Default: the Task's TimeoutSeconds in the definition.
+   * What each step's handler reads as its Lambda's remaining time, in ms (it bounds itself by the
+   * smaller of this and its Task's TimeoutSeconds). Default: the Lambda's timeout (workflows/steps.ts).
    */
   stepBudgetMs?: number;
   /**
@@ -283,8 +284,8 @@ export class LocalWorkflow implements SfnLike {
   }
 
   private async taskHandlers(control: ExecutionControl): Promise<LocalHandlers> {
-    const tasks = taskStatesOf(this.source as never);
-    this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? Number(tasks[state]?.TimeoutSeconds ?? 60) * 1000);
+    // as on AWS, a handler sees its Lambda's timeout as its remaining time and bounds itself by its Task's (workflows/steps.ts)
+    this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? LAMBDAS[STEP_TASKS[state]!.lambda].timeoutS * 1000);
     const defaults = await this.tasks;
     const lambdas = this.options.lambdas ?? localLambdas;
     return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {

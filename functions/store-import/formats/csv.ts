@@ -109,9 +109,9 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     } finally {
       await feeding;
     }
-    if (!headers) throw new InvalidImportError(`${ctx.file}: the file has no header line and no data`, { file: ctx.file });
+    if (!headers) throw new InvalidImportError(`${ctx.file}: the file has no header line and no data`, { file: ctx.file }, 'no-data');
     if (row === 0) {
-      throw new InvalidImportError(`${ctx.file}: line ${headerLine}: the file has a header line but no data rows`, { file: ctx.file, line: headerLine });
+      throw new InvalidImportError(`${ctx.file}: line ${headerLine}: the file has a header line but no data rows`, { file: ctx.file, line: headerLine }, 'no-data');
     }
   }
 }
@@ -127,21 +127,21 @@ function csvError(err: CsvError, ctx: ReadContext, lastRecordLine: number, maxRe
       : `the record reached the ${mib(maxRecordSize)} limit at line ${e.lines}`;
     return new InvalidImportError(
       `${ctx.file}: line ${start}: quote opened here is never closed (row ${row}; ${where}); close the quote, or double the quotes inside the value ("")`,
-      { file: ctx.file, line: start, row, errorCode: err.code },
+      { file: ctx.file, line: start, row, errorCode: err.code }, 'unclosed-quote',
     );
   }
   if (err.code === 'CSV_MAX_RECORD_SIZE') {
     return new InvalidImportError(`${ctx.file}: line ${start}: row ${row} is larger than the ${mib(maxRecordSize)} limit for one row`, {
       file: ctx.file, line: start, row, errorCode: err.code,
-    });
+    }, 'other');
   }
   if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
     const got = e.record?.length;
     const expected = /expect (\d+)/.exec(err.message)?.[1];
     return new InvalidImportError(
       `${ctx.file}: line ${e.lines}: row ${row} has ${got} fields but the header has ${expected}; fix the row (a missing or extra delimiter, or an unquoted value containing one)`,
-      { file: ctx.file, line: e.lines, row, errorCode: err.code },
+      { file: ctx.file, line: e.lines, row, errorCode: err.code }, 'field-count',
     );
   }
-  return new InvalidImportError(`${ctx.file}: line ${e.lines}: ${err.message}`, { file: ctx.file, line: e.lines, row, errorCode: err.code });
+  return new InvalidImportError(`${ctx.file}: line ${e.lines}: ${err.message}`, { file: ctx.file, line: e.lines, row, errorCode: err.code }, /QUOTE/.test(String(err.code)) ? 'unclosed-quote' : 'other');
 }

@@ -63,7 +63,7 @@ export async function* decodeText(
       const byte = offset + (typeof text === 'string' ? nul * 2 : nul);
       throw new InvalidImportError(`${file}: line ${lines.line(before)}, byte ${byte}: a NUL character; this is not a text file of the kind expected`, {
         file, line: lines.line(before), byte,
-      });
+      }, 'not-inventory');
     }
     lines.add(text);
     offset += cut;
@@ -73,7 +73,7 @@ export async function* decodeText(
   if (pending.length > 0) {
     throw new InvalidImportError(`${file}: line ${lines.line()}, byte ${offset}: the file ends in the middle of a ${encoding} character (${hex(pending)})`, {
       file, line: lines.line(), byte: offset,
-    });
+    }, 'encoding');
   }
 }
 
@@ -124,7 +124,7 @@ function invalidBytes(buf: Buffer, offset: number, options: { encoding: TextEnco
   return new InvalidImportError(
     `${options.file}: line ${line}, byte ${byte}: bytes ${hex(bad)} are not valid ${options.encoding}. ` +
       `Save the file as UTF-8 (or UTF-16 with a byte order mark).`,
-    { file: options.file, line, byte },
+    { file: options.file, line, byte }, 'encoding',
   );
 }
 

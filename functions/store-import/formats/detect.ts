@@ -7,7 +7,7 @@ export type Container =
   | { kind: 'empty' }
   | { kind: 'text'; encoding: TextEncoding; bomLength: number }
   | { kind: 'zip' }
-  | { kind: 'binary'; what: string; byte: number };
+  | { kind: 'binary'; what: string; byte: number; reason: 'encoding' | 'not-inventory' };
 
 // Formats people drop by mistake, by their leading bytes. ZIP is a container of its own: xlsx lives in it.
 const MAGIC: readonly { bytes: readonly number[]; what: string }[] = [
@@ -35,7 +35,7 @@ export function detectContainer(head: Uint8Array): Container {
   if (startsWith(head, [0xfe, 0xff])) return { kind: 'text', encoding: 'utf-16be', bomLength: 2 };
   if (startsWith(head, ZIP)) return { kind: 'zip' };
   const magic = MAGIC.find((m) => startsWith(head, m.bytes));
-  if (magic) return { kind: 'binary', what: magic.what, byte: 0 };
+  if (magic) return { kind: 'binary', what: magic.what, byte: 0, reason: 'not-inventory' };
   const nul = head.indexOf(0);
   if (nul !== -1) {
     // ASCII text in UTF-16 has a NUL in every other byte; say so rather than just "binary".
@@ -43,7 +43,9 @@ export function detectContainer(head: Uint8Array): Container {
     const oddNuls = countNuls(head, 1);
     const half = Math.floor(head.length / 2);
     const utf16 = Math.max(evenNuls, oddNuls) > half * 0.4 && Math.min(evenNuls, oddNuls) < half * 0.05;
-    return { kind: 'binary', what: utf16 ? 'UTF-16 text without a byte order mark (save it as UTF-8, or as UTF-16 with BOM)' : 'binary data (it contains NUL bytes)', byte: nul };
+    return utf16
+      ? { kind: 'binary', what: 'UTF-16 text without a byte order mark (save it as UTF-8, or as UTF-16 with BOM)', byte: nul, reason: 'encoding' }
+      : { kind: 'binary', what: 'binary data (it contains NUL bytes)', byte: nul, reason: 'not-inventory' };
   }
   return { kind: 'text', encoding: 'utf-8', bomLength: 0 };
 }

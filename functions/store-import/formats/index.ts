@@ -45,9 +45,9 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
   const container = detectContainer(head);
   switch (container.kind) {
     case 'empty':
-      throw new InvalidImportError(`${ctx.file}: the file is empty (0 bytes)`, { file: ctx.file, byte: 0 });
+      throw new InvalidImportError(`${ctx.file}: the file is empty (0 bytes)`, { file: ctx.file, byte: 0 }, 'no-data');
     case 'binary':
-      throw new InvalidImportError(`${ctx.file}: byte ${container.byte}: this is ${container.what}, not a CSV or JSON inventory`, { file: ctx.file, byte: container.byte });
+      throw new InvalidImportError(`${ctx.file}: byte ${container.byte}: this is ${container.what}, not a CSV or JSON inventory`, { file: ctx.file, byte: container.byte }, container.reason);
     case 'zip':
       return readXlsx(rest(0), ctx);
     case 'text':
@@ -71,7 +71,7 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
   }
   const first = sample.trimStart()[0];
   if (first === undefined) {
-    throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`, { file: ctx.file, line: lines.line() });
+    throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`, { file: ctx.file, line: lines.line() }, container.bomLength ? 'encoding' : 'no-data');
   }
   const all: AsyncIterable<TextChunk> = {
     async *[Symbol.asyncIterator]() {
@@ -107,7 +107,7 @@ function sameRules(table: ParsedTable, ctx: { file: string }): ParsedTable {
         rows++;
         yield Object.getPrototypeOf(row) === null ? row : Object.assign(Object.create(null) as Record<string, unknown>, row);
       }
-      if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no data rows, only empty ones`, { file: ctx.file });
+      if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no data rows, only empty ones`, { file: ctx.file }, 'no-data');
     },
   };
   return table;

@@ -72,7 +72,7 @@ const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an a
 const loneSurrogate = (file: string, line: number, byte: number | undefined) =>
   new InvalidImportError(
     `${file}: line ${line}${byte === undefined ? '' : `, byte ${byte}`}: a string with a lone surrogate (a \\uD800–\\uDFFF escape without its pair), which is not text and cannot be stored`,
-    { file, line, ...(byte === undefined ? {} : { byte }) },
+    { file, line, ...(byte === undefined ? {} : { byte }) }, 'invalid-json',
   );
 
 function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTable) => AsyncIterable<Row>): ParsedTable {
@@ -109,7 +109,7 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
     };
     parser.onValue = ({ value }) => {
       element++;
-      if (!isRow(value)) badElement ??= new InvalidImportError(`${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`, { file: ctx.file, row: element });
+      if (!isRow(value)) badElement ??= new InvalidImportError(`${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`, { file: ctx.file, row: element }, 'invalid-json');
       else pending.push(value);
     };
     const lines = new LineCounter();
@@ -134,9 +134,9 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       tokenizer.end();
       if (!parser.isEnded) parser.end(); // a complete document has ended it already
     } catch (err) {
-      throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the JSON ends before the array is closed (${(err as Error).message})`, { file: ctx.file, line: lines.line() });
+      throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the JSON ends before the array is closed (${(err as Error).message})`, { file: ctx.file, line: lines.line() }, 'invalid-json');
     }
-    if (element === 0) throw new InvalidImportError(`${ctx.file}: line 1: the JSON array is empty: no records to import`, { file: ctx.file, line: 1 });
+    if (element === 0) throw new InvalidImportError(`${ctx.file}: line 1: the JSON array is empty: no records to import`, { file: ctx.file, line: 1 }, 'no-data');
 
     function surrogateError(byte: number, chunk: TextChunk): InvalidImportError {
       const inChunk = (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk).subarray(0, Math.max(0, byte - bytesBefore));
@@ -150,9 +150,9 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       const byte = position ? Number(position[1]) : lastOffset;
       const inChunk = (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk).subarray(0, Math.max(0, byte - bytesBefore));
       const line = lines.line(inChunk);
-      if (ctx.encoding !== 'utf-8') return new InvalidImportError(`${ctx.file}: line ${line}: invalid JSON: ${message}`, { file: ctx.file, line });
+      if (ctx.encoding !== 'utf-8') return new InvalidImportError(`${ctx.file}: line ${line}: invalid JSON: ${message}`, { file: ctx.file, line }, 'invalid-json');
       const fileByte = byte + (ctx.startByte ?? 0); // the tokenizer counts UTF-8 bytes from the text's start
-      return new InvalidImportError(`${ctx.file}: line ${line}, byte ${fileByte}: invalid JSON: ${message}`, { file: ctx.file, line, byte: fileByte });
+      return new InvalidImportError(`${ctx.file}: line ${line}, byte ${fileByte}: invalid JSON: ${message}`, { file: ctx.file, line, byte: fileByte }, 'invalid-json');
     }
   });
 }
@@ -179,10 +179,10 @@ export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): Pa
         throw new InvalidImportError(
           `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` +
             (line === 1 ? ' (a JSON file must be an array of objects, or one object per line)' : ''),
-          { file: ctx.file, line },
+          { file: ctx.file, line }, 'invalid-json',
         );
       }
-      if (!isRow(value)) throw new InvalidImportError(`${ctx.file}: line ${line}: ${describe(value)}, not an object`, { file: ctx.file, line });
+      if (!isRow(value)) throw new InvalidImportError(`${ctx.file}: line ${line}: ${describe(value)}, not an object`, { file: ctx.file, line }, 'invalid-json');
       if (source.includes('\\u')) {
         const at = loneSurrogateAt(source);
         if (at !== -1) throw loneSurrogate(ctx.file, line, byte === undefined ? undefined : byte + Buffer.byteLength(source.slice(0, at)));
@@ -191,7 +191,7 @@ export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): Pa
       keys.add(value);
       yield value;
     }
-    if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no records`, { file: ctx.file });
+    if (rows === 0) throw new InvalidImportError(`${ctx.file}: the file has no records`, { file: ctx.file }, 'no-data');
   });
 }
 

@@ -60,7 +60,7 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
     const workbook = await openWorkbook(path, bounds).catch((err) => { throw boundsError(err, ctx); });
     const sheet = (await openSheet(workbook, 'inventory')) ?? (await openSheet(workbook, 'first'));
     if (!sheet) {
-      throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 });
+      throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 }, 'other');
     }
     const { headers, renames } = uniqueHeaders(sheet.rawHeaders);
     const details: Record<string, unknown> = { sheet: sheet.name, sheet_choice: sheet.choice, sheets_skipped: sheet.skipped, header_row: sheet.headerRowNumber };
@@ -226,7 +226,7 @@ async function* dataRows(sheet: OpenSheet, headers: string[], details: Record<st
     if (rows === 0) {
       throw new InvalidImportError(`${ctx.file}: sheet "${sheet.name}": row ${sheet.headerRowNumber}: the sheet has a header row but no data rows`, {
         file: ctx.file, sheet: sheet.name, row: sheet.headerRowNumber,
-      });
+      }, 'no-data');
     }
   } catch (err) {
     throw wrap(err, ctx, sheet.name);
@@ -283,5 +283,5 @@ function wrap(err: unknown, ctx: { file: string }, sheet?: string): unknown {
   // The machine's own trouble (disk full, too many files) is not the file's fault.
   if (typeof (err as { code?: unknown })?.code === 'string' && /^E[A-Z]+$/.test((err as { code: string }).code)) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new InvalidImportError(`${ctx.file}: ${sheet ? `sheet "${sheet}": ` : ''}not a readable .xlsx workbook (${message})`, { file: ctx.file, byte: 0, sheet });
+  return new InvalidImportError(`${ctx.file}: ${sheet ? `sheet "${sheet}": ` : ''}not a readable .xlsx workbook (${message})`, { file: ctx.file, byte: 0, sheet }, 'other');
 }
