@@ -28,7 +28,7 @@ type ForeignKeyRow = {
  *
  * What no catalog can show: rows written while a session ran with session_replication_role =
  * replica (a restore with --disable-triggers, a logical replication subscriber). `deep` checks scan
- * regardless; the README says when to run them.
+ * regardless; docs/operations/integrity.md says when to run them.
  */
 export async function readProofs(db: Tx, catalog: Catalog): Promise<Map<string, TableProof>> {
   const names = catalog.tables.map((t) => t.name);

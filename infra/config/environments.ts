@@ -82,7 +82,7 @@ export interface EnvironmentConfig {
      * None in an account at the new-account quota.
      */
     readonly reservedConcurrency: Partial<Record<FunctionId, number>>;
-    /** Memory and timeout per function, from measured need (README: Lambda sizes). */
+    /** Memory and timeout per function, from measured need (docs/operations/deploy.md: Lambda sizes). */
     readonly sizes: Record<FunctionId, LambdaSize>;
   };
   /** StoreImport refuses a larger object before reading it; its /tmp is sized to spool one. */
@@ -93,7 +93,7 @@ export interface EnvironmentConfig {
    * transaction; at most 1,000 chunks a file), and how many chunks each Map runs at once. Each
    * running chunk holds one database connection, so mapConcurrency stays within the step Lambdas'
    * reserved concurrency (the connection budget). 50,000 rows keep the longest invocation (a
-   * DiscoverChunk) within 60 s even with four chunks sharing two vCPUs (README, Performance: large drops).
+   * DiscoverChunk) within 60 s even with four chunks sharing two vCPUs (docs/performance.md: large drops).
    */
   readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number };
   /** Stateful stack termination protection (prod only). */

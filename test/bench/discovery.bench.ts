@@ -94,7 +94,7 @@ export async function seed(sql: Sql, rows: number) {
 
 /**
  * The reference, measured in the same run on a copy of the same data: discovery of the rows as it
- * was before the chunk work was made faster (README, Discovery speed): one page at a time (read,
+ * was before the chunk work was made faster (docs/performance.md): one page at a time (read,
  * normalise, then write), every page written by the JSON upsert.
  */
 async function serialPages(tx: Sql, input: Awaited<ReturnType<typeof seed>>, rows: number, batchSize = 5000): Promise<number> {

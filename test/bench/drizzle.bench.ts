@@ -5,7 +5,7 @@
  * (test/hot-statements.test.ts), so that time is all Drizzle can add to a step, and
  * `ratio` = the step's time ÷ (its time − Drizzle's) bounds what Drizzle moves any benchmark
  * ratio of that step, measured in the same run. Wall-clock comparisons of before and after cannot
- * show 5 % on this machine (README, "Data access through Drizzle"); this can.
+ * show 5 % on this machine (docs/architecture/data-access.md); this can.
  * Measured: a CMDB export dropped end to end through the local state machine (Map concurrency 1,
  * so the states' time windows do not overlap; four chunks), by Task state; the daily integrity
  * check and the backfill's dry run and --apply, each on its own benchmark's data and size.

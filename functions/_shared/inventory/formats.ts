@@ -1,6 +1,6 @@
 /**
  * The inventory formats recognised by their header signature, with every known column mapped
- * exactly. Sources (checked against public material, see README "Discovery"):
+ * exactly. Sources (checked against public material, see docs/discovery.md):
  * - RVTools vInfo, GUI names and database-style names (vInfoVMName …): RVTools exports and
  *   public converters that translate one into the other;
  * - AWS Migration Hub import template: docs.aws.amazon.com/application-discovery/latest/userguide/discovery-import.html;
