@@ -12,15 +12,42 @@ const DELIMITERS = [',', ';', '\t'] as const;
 export const DEFAULT_MAX_RECORD_SIZE = 8 * 1024 * 1024;
 const mib = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${bytes}-byte`);
 const SEP_LINE = /^sep=(.)(\r\n|\n|\r|$)/i;
+/** Windows PowerShell 5.1's Export-Csv first line: `#TYPE <.NET type of the objects>`. */
+const TYPE_LINE = /^#TYPE ([^\r\n]*)(\r\n|\n|\r|$)/;
+
+/**
+ * The lines tools write before a CSV header: PowerShell 5.1's `#TYPE …` (PowerCLI and Hyper-V
+ * Get-VM | Export-Csv), Excel's `sep=;`. How many there are and what they say (recorded).
+ */
+export function detectPreamble(sample: string): { lines: number; text: string; typeLine: string | null; sep: string | null } {
+  let rest = sample;
+  let lines = 0;
+  let typeLine: string | null = null;
+  let sep: string | null = null;
+  const type = TYPE_LINE.exec(rest);
+  if (type) {
+    typeLine = type[1]!.trim();
+    rest = rest.slice(type[0].length);
+    lines++;
+  }
+  const sepLine = SEP_LINE.exec(rest);
+  if (sepLine) {
+    sep = sepLine[1]!;
+    rest = rest.slice(sepLine[0].length);
+    lines++;
+  }
+  return { lines, text: rest, typeLine, sep };
+}
 
 /**
  * The delimiter a CSV sample uses: Excel's `sep=` first line when present; otherwise the candidate
  * (`,` `;` tab) that splits the header into the most columns while keeping the following rows at
  * the header's width. Each candidate is tried with csv-parse itself, so quoted delimiters count right.
  */
-export function detectDelimiter(sample: string): { delimiter: string; sepLine: boolean } {
-  const sep = SEP_LINE.exec(sample);
-  if (sep) return { delimiter: sep[1]!, sepLine: true };
+export function detectDelimiter(whole: string): { delimiter: string; sepLine: boolean } {
+  const preamble = detectPreamble(whole);
+  if (preamble.sep) return { delimiter: preamble.sep, sepLine: true };
+  const sample = preamble.text;
   const lastBreak = Math.max(sample.lastIndexOf('\n'), sample.lastIndexOf('\r'));
   const complete = lastBreak > 0 ? sample.slice(0, lastBreak) : sample;
   let best: { delimiter: string; score: number } = { delimiter: ',', score: 0 };
@@ -49,6 +76,7 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
 export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
   const maxRecordSize = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   const { delimiter, sepLine } = detectDelimiter(sample);
+  const preamble = detectPreamble(sample);
   const table: ParsedTable = {
     format: 'csv',
     encoding: ctx.encoding,
@@ -56,13 +84,13 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     delimiter,
     headers: [],
     headerRenames: [],
-    details: { sepLine },
+    details: { sepLine, ...(preamble.typeLine === null ? {} : { preamble: `#TYPE ${preamble.typeLine}` }) },
     rows: rows(),
   };
   return table;
 
   async function* rows(): AsyncGenerator<Record<string, unknown>> {
-    let lastRecordLine = sepLine ? 1 : 0;
+    let lastRecordLine = preamble.lines;
     const parser = parse({
       delimiter,
       // every line ending wherever it occurs (files concatenated from several tools mix them);
@@ -72,7 +100,7 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
       max_record_size: maxRecordSize,
       relax_quotes: true,
       skip_empty_lines: true,
-      from_line: sepLine ? 2 : 1,
+      from_line: preamble.lines + 1,
       on_record: (record: string[], context) => {
         lastRecordLine = context.lines;
         return record;
