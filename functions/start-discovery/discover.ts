@@ -3,7 +3,9 @@ import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
-import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import { decideSizeUnit, sizeKindOf, type UnitDecision } from '../_shared/inventory/column-units.ts';
+import { unitInHeader, type DecimalMark } from '../_shared/inventory/numbers.ts';
+import { flattenedKeys } from '../_shared/inventory/record-view.ts';
 import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { DiscoveryCountMismatchError, NotFoundError } from '../_shared/errors.ts';
@@ -118,20 +120,22 @@ export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryIn
     .crossJoinLateral(c)
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const rows = imp?.rows ?? 0;
-  const headers = await importHeaders(tx, input, imp?.headers);
+  const { headers, paths } = await importHeaders(tx, input, imp?.headers);
   await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
   const f = importFieldMappings;
   const userDefined = await tx.select({ sourceField: f.sourceField, targetField: f.targetField })
     .from(f)
     .where(and(eq(f.dataImportId, input.dataImportId), sql`${f.isUserDefined}`, inTenant(f, input)));
-  const plan = applyUserMappings(planMapping(headers), userDefined);
+  const plan = applyUserMappings(planMapping(headers, paths), userDefined);
   const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
   await tx.update(i)
     .set({ sourceSystem: plan.sourceSystem, updatedAt: sql`now()` })
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const decimals = await decideDecimalMarks(tx, input, plan);
-  await recordPhase(tx, input, 'field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, plan }, {
+  await recordPhase(tx, input, 'field_mapping', {
+    ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, size_units: decimals.units, plan,
+  }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
   return { rows, lastRow: imp?.lastRow ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
@@ -240,7 +244,7 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<string[]> {
+async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<{ headers: string[]; paths: Set<string> }> {
   const tx = orm(client);
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
@@ -258,13 +262,31 @@ async function importHeaders(client: PgJsClient, input: DiscoveryInput, configur
     .orderBy(sql`min(k)`);
   const ordered = [...listed];
   for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
-  return ordered;
+  // nested JSON values, by their paths (record-view.ts): only records that hold an object or array
+  const nested = await tx.select({ rawData: r.rawData })
+    .from(r)
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input),
+      sql`jsonb_path_exists(${r.rawData}, '$.* ? (@.type() == "object" || @.type() == "array")')`))
+    .orderBy(r.rowNumber)
+    .limit(200);
+  const paths = new Set<string>();
+  for (const k of flattenedKeys(nested.map((n) => n.rawData as Record<string, unknown>))) {
+    if (ordered.includes(k)) continue;
+    ordered.push(k);
+    paths.add(k);
+  }
+  return { headers: ordered, paths };
 }
 
 // A cell only a decimal comma reads ("1,5", "1.234,5", "1.234.567") or only a decimal point
-// ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts).
-const COMMA_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 '.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
-const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
+// ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts),
+// which removes every space first (no-break and narrow ones too: "2 048,5"), as SPACES_SQL does here.
+const COMMA_EVIDENCE = String.raw`^[-+]?[0-9][0-9'.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
+const DOT_EVIDENCE = String.raw`^[-+]?[0-9][0-9',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
+const SPACES_SQL = String.raw`[[:space:]\u00a0\u202f]`;
+// A unitless number under each decimal mark (apostrophes group digits too), for the size statistics.
+const DOT_NUMBER = String.raw`^[-+]?[0-9][0-9,']*(\.[0-9]+)?$`;
+const COMMA_NUMBER = String.raw`^[-+]?[0-9][0-9.']*(,[0-9]+)?$`;
 
 export interface DecimalDecision {
   mark: DecimalMark;
@@ -284,15 +306,25 @@ async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, pla
   const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
   const marks: Record<string, DecimalMark> = {};
   const decisions: Record<string, DecimalDecision> = {};
-  if (!headers.length) return { marks, decisions };
+  if (!headers.length) return { marks, decisions, units: {} as Record<string, UnitDecision> };
   const r = rawImportRecords;
   const header = sql<string>`h.header`;
-  const cell = sql`${r.rawData} ->> ${header}`;
+  const cell = sql`regexp_replace(${r.rawData} ->> ${header}, ${SPACES_SQL}, '', 'g')`;
+  const dotValue = sql`case when ${cell} ~ ${DOT_NUMBER} then nullif(regexp_replace(${cell}, '[,'']', '', 'g')::numeric, 0) end`;
+  const commaValue = sql`case when ${cell} ~ ${COMMA_NUMBER} then nullif(replace(regexp_replace(${cell}, '[.'']', '', 'g'), ',', '.')::numeric, 0) end`;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   // one scan of the import for every numeric column (h: the column names)
   const rows = await orm(client).select({
     header,
     comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
     point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
+    // the magnitude of the unitless positive cells, read either way (size units: column-units.ts)
+    dotCells: sql<number>`count(${dotValue})`.mapWith(Number),
+    dotMedian: sql`percentile_cont(0.5) within group (order by ${dotValue})`.mapWith(num),
+    dotMax: sql`max(${dotValue})`.mapWith(num),
+    commaCells: sql<number>`count(${commaValue})`.mapWith(Number),
+    commaMedian: sql`percentile_cont(0.5) within group (order by ${commaValue})`.mapWith(num),
+    commaMax: sql`max(${commaValue})`.mapWith(num),
   })
     .from(r)
     .crossJoin(sql`unnest(${sql.param(headers)}::text[]) as h(header)`)
@@ -314,7 +346,19 @@ async function decideDecimalMarks(client: PgJsClient, input: DiscoveryInput, pla
     marks[header] = decision.mark;
     decisions[header] = decision;
   }
-  return { marks, decisions };
+  // the unit of each size column neither its header nor its format states, from its magnitude
+  const units: Record<string, UnitDecision> = {};
+  for (const m of plan.mappings) {
+    const kind = sizeKindOf(m.target);
+    if (!kind || m.unit || m.unitColumn || unitInHeader(m.sourceField) || units[m.sourceField]) continue;
+    const r = rows.find((x) => x.header === m.sourceField);
+    const comma = marks[m.sourceField] === ',';
+    const stats = !r ? { cells: 0, median: null, max: null }
+      : comma ? { cells: r.commaCells, median: r.commaMedian as number | null, max: r.commaMax as number | null }
+        : { cells: r.dotCells, median: r.dotMedian as number | null, max: r.dotMax as number | null };
+    units[m.sourceField] = decideSizeUnit(kind, stats);
+  }
+  return { marks, decisions, units };
 }
 
 function mappingOutput(plan: MappingPlan) {

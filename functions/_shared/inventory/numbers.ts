@@ -119,6 +119,11 @@ export function parseNumber(value: unknown, decimal: DecimalMark = '.'): number 
   return decimal === ',' ? comma : dot;
 }
 
+/** A unit named by a whole cell ("GB", "MiB", "bytes"), or null. */
+export function unitWord(value: unknown): SizeUnit | null {
+  return typeof value === 'string' ? (UNIT_WORDS[value.trim().toLowerCase()] ?? null) : null;
+}
+
 /** The unit a cell states after its number ("16 GB", "1,5TB", "512 MiB"), if any. */
 export function unitInCell(value: unknown): SizeUnit | null {
   if (typeof value !== 'string') return null;
