@@ -2,7 +2,9 @@ import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
 import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
+import { applyCorrections, headerSetId, type Correction } from '../_shared/inventory/corrections.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
+import { correctionsFor } from '../../db/queries/mapping-corrections.ts';
 import { decideSizeUnit, sizeKindOf, type UnitDecision } from '../_shared/inventory/column-units.ts';
 import { unitInHeader, type DecimalMark } from '../_shared/inventory/numbers.ts';
 import { flattenedKeys } from '../_shared/inventory/record-view.ts';
@@ -127,18 +129,46 @@ export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryIn
   const userDefined = await tx.select({ sourceField: f.sourceField, targetField: f.targetField })
     .from(f)
     .where(and(eq(f.dataImportId, input.dataImportId), sql`${f.isUserDefined}`, inTenant(f, input)));
-  const plan = applyUserMappings(planMapping(headers, paths), userDefined);
+  const corrections = await correctionsToApply(tx, input, Array.isArray(imp?.headers) ? (imp.headers as string[]) : headers);
+  const plan = applyCorrections(applyUserMappings(planMapping(headers, paths), userDefined), corrections.applied, corrections.header_set_id);
   const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
   await tx.update(i)
     .set({ sourceSystem: plan.sourceSystem, updatedAt: sql`now()` })
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const decimals = await decideDecimalMarks(tx, input, plan);
   await recordPhase(tx, input, 'field_mapping', {
-    ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, size_units: decimals.units, plan,
+    ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, size_units: decimals.units, corrections, plan,
   }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
   return { rows, lastRow: imp?.lastRow ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
+}
+
+export interface CorrectionsRecord {
+  header_set_id: string;
+  applied: Correction[];
+  /** Corrections set after this import was first planned: a replay keeps its mapping, and says so. */
+  not_applied: Correction[];
+}
+
+/**
+ * The consultant's corrections this planning applies: those of the import's header set when the
+ * import is planned for the first time; on a replay (a plan is already recorded), the ones it was
+ * planned with, so a finished import's mapping never changes silently; corrections set since are
+ * recorded as not applied (a new drop of the file applies them).
+ */
+async function correctionsToApply(client: PgJsClient, input: DiscoveryInput, headers: readonly string[]): Promise<CorrectionsRecord> {
+  const setId = headerSetId(headers);
+  const current = await correctionsFor(client, input, setId);
+  const d = discoveryFlows;
+  const [prior] = await orm(client).select({
+    planned: sql<boolean>`${d.crewOutputs} -> 'field_mapping' ? 'plan'`,
+    recorded: sql<CorrectionsRecord | null>`${d.crewOutputs} -> 'field_mapping' -> 'corrections'`,
+  }).from(d).where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
+  if (!prior?.planned) return { header_set_id: setId, applied: current, not_applied: [] };
+  const applied = prior.recorded?.applied ?? [];
+  const same = (a: Correction, b: Correction) => a.sourceField === b.sourceField && a.targetField === b.targetField && a.unit === b.unit;
+  return { header_set_id: setId, applied, not_applied: current.filter((c) => !applied.some((a) => same(a, c))) };
 }
 
 /**
