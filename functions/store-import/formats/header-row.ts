@@ -39,9 +39,9 @@ export function headerScore(cells: readonly string[]): { score: number; fields: 
  */
 export function findHeaderRow(rows: ReadonlyArray<readonly string[]>): { index: number; fields: string[] } | null {
   let best: { index: number; fields: string[]; score: number } | null = null;
-  rows.forEach((cells, index) => {
-    const { score, fields } = headerScore(cells);
+  for (let index = 0; index < rows.length; index++) {
+    const { score, fields } = headerScore(rows[index]!);
     if (fields.length >= 2 && (!best || score > best.score)) best = { index, fields, score };
-  });
+  }
   return best ? { index: best.index, fields: best.fields } : null;
 }
