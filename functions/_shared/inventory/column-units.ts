@@ -25,10 +25,15 @@ export interface UnitDecision {
 /** The statistics of a column's cells read with its decimal mark (cells with a unit of their own, blanks and zeros left out). */
 export function sizeStats(values: Iterable<unknown>, mark: DecimalMark = '.'): SizeStats {
   const numbers: number[] = [];
-  for (const v of values) {
-    if (unitInCell(v) !== null) continue;
-    const n = parseNumber(v, mark);
-    if (n !== null && n > 0) numbers.push(n);
+  for (const value of values) {
+    // a path through an array (disks[].size) holds one size per element: the row's size is their sum
+    let n: number | null = null;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (unitInCell(v) !== null) continue;
+      const part = parseNumber(v, mark);
+      if (part !== null && part > 0) n = (n ?? 0) + part;
+    }
+    if (n !== null) numbers.push(n);
   }
   if (!numbers.length) return { cells: 0, median: null, max: null };
   numbers.sort((a, b) => a - b);

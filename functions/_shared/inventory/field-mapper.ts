@@ -14,10 +14,11 @@ import type { FieldMapping, MappingPlan, MatchType, Target } from './types.ts';
 export const SYNONYMS: Record<Target, string[]> = {
   name: ['name', 'server name', 'asset name', 'ci name', 'computer name', 'machine name', 'vm name', 'display name', 'server',
     'asset', 'device name', 'system name', 'vm', 'virtual machine', 'ci', 'node'],
-  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer'],
+  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer',
+    'dns host name', 'computer name dns'],
   fqdn: ['fqdn', 'fully qualified domain name', 'dns fqdn', 'full dns name'],
   ip_address: ['ip', 'ip address', 'ip addresses', 'ipv4', 'ipv4 address', 'primary ip', 'primary ip address', 'ips', 'management ip',
-    'ip addr', 'ip adresse', 'ip list'],
+    'ip addr', 'ip adresse', 'ip list', 'network ip', 'private ip', 'private ip address', 'private ips', 'internal ip', 'ipv4 addresses'],
   mac_address: ['mac', 'mac address', 'mac addresses'],
   operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'betriebssystem', 'os description'],
   // the family ("Linux", "Windows") stands in for a blank OS name
@@ -102,10 +103,23 @@ function measureOf(header: string, target: Target): string | null {
   return `"${m[0]}" measures something about ${target}, not ${target} itself`;
 }
 
-/** The best generic match of one header, or null (a header that measures rather than states a quantity: see MEASURE). */
+/**
+ * The best generic match of one header, or null (a header that measures rather than states a
+ * quantity: see MEASURE). A path into nested JSON ("networkInterfaces[].networkIP",
+ * "storageProfile.osDisk.diskSizeGb") is matched as a whole, else by its last name, else by its
+ * last two.
+ */
 export function matchHeader(header: string): Match | null {
-  const match = matchWords(header);
-  return match && measureOf(header, match.target) ? null : match;
+  const candidates = [header];
+  if (/[.[]/.test(header) && /^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$-]*(\[\])?)+$/.test(header)) {
+    const names = header.split('.').map((n) => n.replace(/\[\]$/, ''));
+    candidates.push(names[names.length - 1]!, names.slice(-2).join(' '));
+  }
+  for (const candidate of candidates) {
+    const match = matchWords(candidate);
+    if (match) return measureOf(candidate, match.target) ? null : match;
+  }
+  return null;
 }
 
 function matchWords(header: string): Match | null {

@@ -137,7 +137,9 @@ export function unitInCell(value: unknown): SizeUnit | null {
  */
 export function unitInHeader(header: string): SizeUnit | null {
   // camelCase boundary ("SizeInMB", "MemoryGiB") or a separator before the unit
+  // camelCase JSON names write the unit as a word too: "diskSizeGb", "memoryMb" (Azure, Google APIs)
   const m = /(?:^|[^A-Za-z]|(?<=[a-z]))(TiB|TB|GiB|GB|MiB|MB|KiB|KB|Bytes)(?![a-z])/.exec(header)
+    ?? /(?<=[a-z])(Tb|Gb|Mb|Kb)(?![a-z])/.exec(header)
     ?? /(?:^|[^a-z])(tib|tb|gib|gb|mib|mb|kib|kb|bytes)(?:[^a-z]|$)/i.exec(header);
   return m ? (UNIT_WORDS[m[1]!.toLowerCase()] ?? null) : null;
 }

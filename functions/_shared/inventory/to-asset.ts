@@ -97,8 +97,14 @@ function size(cp: CompiledPlan, row: Row, target: Target): number | null {
   for (const source of cp.sources[target] ?? []) {
     if (!Object.hasOwn(row, source.header) || isBlank(row[source.header])) continue;
     const rowUnit = source.unitColumn ? unitWord(row[source.unitColumn]) : null;
-    const gb = toGb(row[source.header], rowUnit ?? source.unit, 'GB', source.decimal);
-    if (gb !== null && gb > 0) return gb;
+    const cells = row[source.header];
+    // a path through an array (disks[].diskSizeGb) holds one size per element: their sum
+    let gb: number | null = null;
+    for (const cell of Array.isArray(cells) ? cells : [cells]) {
+      const part = toGb(cell, rowUnit ?? source.unit, 'GB', source.decimal);
+      if (part !== null && part > 0) gb = Math.round(((gb ?? 0) + part) * 1000) / 1000;
+    }
+    if (gb !== null) return gb;
   }
   return null;
 }

@@ -163,7 +163,22 @@ export const VSPHERE_CLIENT: InventoryFormat = {
   matches: (k) => count(k, 'guestmem', 'hostmem', 'hostcpu', 'provisionedspace', 'usedspace') >= 3,
 };
 
+export const PROXMOX_RESOURCES: InventoryFormat = {
+  id: 'proxmox_cluster_resources',
+  label: 'Proxmox VE cluster resources',
+  rowsAreMachines: true,
+  columns: [
+    // maxcpu/maxmem/maxdisk are what the guest is given; cpu/mem/disk what it uses now
+    c('name', 'name'), c('node', 'virtualization_host'), c('status', 'power_state'), c('maxcpu', 'cpu_cores'),
+    c('maxmem', 'memory_gb', { unit: 'B' }), c('maxdisk', 'storage_gb', { unit: 'B' }), c('vmid', 'external_id'), c('template', 'template'),
+    x('mem', 'memory_used_bytes'), x('disk', 'disk_used_bytes'), x('cpu', 'cpu_usage'), x('type', 'guest_type'), x('id', 'resource_id'),
+    x('uptime', 'uptime_seconds'), x('pool', 'pool'), x('tags', 'tags'),
+  ],
+  matches: (k) => k.has('vmid') && count(k, 'maxmem', 'maxcpu', 'maxdisk', 'node') >= 3,
+};
+
 /** The tool profiles, most specific first. */
 export const TOOL_PROFILES: InventoryFormat[] = [
   POWERCLI_GET_VM, HYPERV_GET_VM, AWS_EC2_INSTANCES, AZURE_VM_LIST, OSQUERY_SYSTEM_INFO, SCCM_VIEWS, DEVICE42, AZURE_MIGRATE_ASSESSMENT, VSPHERE_CLIENT,
+  PROXMOX_RESOURCES,
 ];
