@@ -139,4 +139,28 @@ export const TOOLS: ToolFile[] = [
       a('CON-LEG-04', 'CON-LEG-04', '10.9.3.40', ['Windows Server', '2012 R2'], 1, 4, 60, 'server', 'development'),
     ],
   },
+  {
+    file: 'gcloud-compute-instances-list.json',
+    tool: 'gcloud compute instances list --format=json (disks[] sized as strings in GB, networkInterfaces[], labels)',
+    rows: [
+      a('web-1', 'web-1', '10.132.0.2', [null, null], null, null, 250, 'server', 'production'),
+      a('batch-2', 'batch-2', '10.132.0.3', [null, null], null, null, 10),
+    ],
+  },
+  {
+    file: 'proxmox-cluster-resources.json',
+    tool: 'Proxmox VE pvesh get /cluster/resources --output-format json (maxmem/maxdisk in bytes; mem/disk are usage)',
+    rows: [
+      a('web01', 'web01', null, [null, null], 4, 8, 32),
+      a('db01', 'db01', null, [null, null], 8, 16, 100),
+    ],
+  },
+  {
+    file: 'ad-get-adcomputer.csv',
+    tool: 'Get-ADComputer -Properties * | Export-Csv (PowerShell 5.1: #TYPE line; DNSHostName is the FQDN)',
+    rows: [
+      a('WEB01', 'WEB01', '10.1.1.5', ['Windows Server 2019 Standard', '10.0 (17763)'], null, null, null),
+      a('FS02', 'FS02', '10.1.1.6', ['Windows Server 2016 Datacenter', '10.0 (14393)'], null, null, null),
+    ],
+  },
 ];
