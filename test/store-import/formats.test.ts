@@ -166,6 +166,13 @@ describe('StoreImport formats', () => {
     expect(imp.import_config).toMatchObject({ headers: ['Name', 'NumCpu', 'MemoryGB'], preamble: '#TYPE VMware.VimAutomation.ViCore.Impl.V1.VM.UniversalVirtualMachineImpl' });
   });
 
+  it('starts a CSV at its header when a title, notes and a group-header row come first (a sheet saved as CSV)', async () => {
+    const body = 'Contoso server list;;;;\r\nNotes: as of March;;;;\r\n;;;;\r\nIdentity;;Sizing;;\r\nServer;IP;CPU;RAM;Disk\r\nweb01;10.0.0.1;4;16 GB;100 GB\r\n';
+    const { imp, data } = await importFile('titled.csv', body);
+    expect(data).toEqual([{ Server: 'web01', IP: '10.0.0.1', CPU: '4', RAM: '16 GB', Disk: '100 GB' }]);
+    expect(imp.import_config).toMatchObject({ delimiter: ';', lines_above_header: 4, header_line: 5 });
+  });
+
   it('finds the records of one JSON object by their path (aws ec2 describe-instances), raw records kept whole', async () => {
     const instance = (id: string) => ({ InstanceId: id, Tags: [{ Key: 'Name', Value: `vm-${id}` }], State: { Name: 'running' } });
     const body = JSON.stringify({ Reservations: [{ Instances: [instance('i-1'), instance('i-2')], OwnerId: '1' }, { Instances: [instance('i-3')] }] }, null, 2);

@@ -4,6 +4,7 @@ import { CsvError, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import type { TextChunk } from './decode.ts';
+import { findHeaderRow, HEADER_SCAN_ROWS, headerScore } from './header-row.ts';
 import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
@@ -68,6 +69,31 @@ export function detectDelimiter(whole: string): { delimiter: string; sepLine: bo
 }
 
 /**
+ * How many physical lines come before the header when the first record is not it: a title, notes,
+ * a merged group-header row above the real header, as a workbook made by people is saved as CSV.
+ * The header is the most header-like of the sample's first records (findHeaderRow); the first
+ * record stays the header unless a later one names more inventory fields.
+ */
+export function linesAboveHeader(sample: string, delimiter: string): { lines: number } {
+  const lastBreak = Math.max(sample.lastIndexOf('\n'), sample.lastIndexOf('\r'));
+  const complete = lastBreak > 0 ? sample.slice(0, lastBreak + 1) : sample;
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    records = parseSync(complete, {
+      delimiter, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: HEADER_SCAN_ROWS, info: true,
+    }) as Array<{ record: string[]; info: { lines: number } }>;
+  } catch {
+    return { lines: 0 };
+  }
+  const found = findHeaderRow(records.map((r) => r.record));
+  if (!found || found.index === 0) return { lines: 0 };
+  const first = headerScore(records[0]!.record);
+  if (first.fields.length >= found.fields.length) return { lines: 0 };
+  // the record before the header ends on this line: the header starts after it (blank lines are skipped)
+  return { lines: records[found.index - 1]!.info.lines };
+}
+
+/**
  * Reads delimited text with csv-parse: the first record is the header, every other non-empty line
  * a data row of exactly the header's width (a wider or narrower row is an error naming its line:
  * guessing which value belongs where would corrupt the import). Quoted fields may hold delimiters,
@@ -77,6 +103,9 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
   const maxRecordSize = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   const { delimiter, sepLine } = detectDelimiter(sample);
   const preamble = detectPreamble(sample);
+  // a title, notes or a group-header row above the header (a sheet saved as CSV): start at the header
+  const above = linesAboveHeader(preamble.text, delimiter);
+  if (above.lines > 0) preamble.lines += above.lines;
   const table: ParsedTable = {
     format: 'csv',
     encoding: ctx.encoding,
@@ -84,7 +113,11 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     delimiter,
     headers: [],
     headerRenames: [],
-    details: { sepLine, ...(preamble.typeLine === null ? {} : { preamble: `#TYPE ${preamble.typeLine}` }) },
+    details: {
+      sepLine,
+      ...(preamble.typeLine === null ? {} : { preamble: `#TYPE ${preamble.typeLine}` }),
+      ...(above.lines > 0 ? { lines_above_header: above.lines, header_line: preamble.lines + 1 } : {}),
+    },
     rows: rows(),
   };
   return table;
