@@ -93,6 +93,7 @@ describe('pure rules of the readers', () => {
     expect(findRecords({ count: 2, value: [{ name: 'x', tags: [{ k: 1 }, { k: 2 }, { k: 3 }] }, { name: 'y' }] })!.path).toBe('value[]');
     expect(findRecords({ hostname: 'a', cpu: 2 })).toMatchObject({ path: '$' });
     expect(findRecords({ servers: [] })).toBeNull();
+    expect(findRecords({ web01: { os: 'a' }, db01: { os: 'b' } })).toMatchObject({ path: '$.*', keyField: 'name', records: [{ name: 'web01', os: 'a' }, { name: 'db01', os: 'b' }] });
   });
 
   it('finds the header below a title, notes and a merged group-header row', () => {

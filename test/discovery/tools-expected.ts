@@ -163,4 +163,12 @@ export const TOOLS: ToolFile[] = [
       a('FS02', 'FS02', '10.1.1.6', ['Windows Server 2016 Datacenter', '10.0 (14393)'], null, null, null),
     ],
   },
+  {
+    file: 'ansible-hostvars.json',
+    tool: 'Ansible facts keyed by host (hostvars / fact cache): processor_count sockets × processor_cores, vcpus are threads, memtotal_mb',
+    rows: [
+      a('web01', 'web01', '10.3.0.11', ['Ubuntu', '22.04'], 4, 7.775, null),
+      a('db01', 'db01', '10.3.0.12', ['RedHat', '8.8'], 8, 62.711, null),
+    ],
+  },
 ];

@@ -177,8 +177,32 @@ export const PROXMOX_RESOURCES: InventoryFormat = {
   matches: (k) => k.has('vmid') && count(k, 'maxmem', 'maxcpu', 'maxdisk', 'node') >= 3,
 };
 
+/** Ansible facts (`ansible -m setup`, a fact cache, hostvars): with or without the `ansible_facts.` level. */
+const ansible = (prefix: string): FormatColumn[] => [
+  c(`${prefix}ansible_hostname`, 'hostname'), c(`${prefix}ansible_fqdn`, 'fqdn'), c(`${prefix}ansible_nodename`, 'name', { priority: 1 }),
+  c(`${prefix}ansible_default_ipv4.address`, 'ip_address'), c(`${prefix}ansible_all_ipv4_addresses`, 'ip_address', { priority: 1 }),
+  c(`${prefix}ansible_default_ipv4.macaddress`, 'mac_address'),
+  c(`${prefix}ansible_distribution`, 'operating_system'), c(`${prefix}ansible_distribution_version`, 'os_version'),
+  c(`${prefix}ansible_os_family`, 'os_family', { custom: 'os_family' }),
+  // processor_count are sockets, processor_cores the cores of each, processor_vcpus the threads
+  c(`${prefix}ansible_processor_count`, 'cpu_sockets'), c(`${prefix}ansible_processor_cores`, 'cores_per_socket'),
+  x(`${prefix}ansible_processor_vcpus`, 'vcpus'), x(`${prefix}ansible_processor_nproc`, 'nproc'),
+  c(`${prefix}ansible_memtotal_mb`, 'memory_gb', { unit: 'MB' }), c(`${prefix}ansible_product_uuid`, 'external_id'),
+  c(`${prefix}ansible_system_vendor`, 'manufacturer', { custom: 'manufacturer' }), c(`${prefix}ansible_product_name`, 'model', { custom: 'model' }),
+  c(`${prefix}ansible_virtualization_role`, 'asset_type', { custom: 'virtualization_role' }),
+];
+
+export const ANSIBLE_FACTS: InventoryFormat = {
+  id: 'ansible_facts',
+  label: 'Ansible facts',
+  rowsAreMachines: true,
+  columns: [c('name', 'name'), ...ansible('ansible_facts.'), ...ansible('')],
+  matches: (k) => count(k, 'ansiblefactsansiblehostname', 'ansiblehostname', 'ansiblefactsansiblememtotalmb', 'ansiblememtotalmb',
+    'ansiblefactsansibledistribution', 'ansibledistribution') >= 2,
+};
+
 /** The tool profiles, most specific first. */
 export const TOOL_PROFILES: InventoryFormat[] = [
   POWERCLI_GET_VM, HYPERV_GET_VM, AWS_EC2_INSTANCES, AZURE_VM_LIST, OSQUERY_SYSTEM_INFO, SCCM_VIEWS, DEVICE42, AZURE_MIGRATE_ASSESSMENT, VSPHERE_CLIENT,
-  PROXMOX_RESOURCES,
+  PROXMOX_RESOURCES, ANSIBLE_FACTS,
 ];

@@ -15,6 +15,8 @@ const KNOWN_PATHS: string[][] = [
 export interface RecordPath {
   /** The path as recorded in import_config.record_path: `Reservations[].Instances[]`, `value[]`, or `$` for the document itself. */
   path: string;
+  /** For records keyed by their name (`$.*`): the field the key is kept in. */
+  keyField?: string;
   records: Row[];
 }
 
@@ -60,5 +62,23 @@ export function findRecords(doc: Row): RecordPath | null {
   };
   walk(doc, [], 0);
   if (best) return best;
+  const keyed = keyedRecords(doc);
+  if (keyed) return keyed;
   return emptyArrays ? null : { path: '$', records: [doc] };
+}
+
+/**
+ * A document whose values are records keyed by their name (`{"web01": {...}, "web02": {...}}`:
+ * Ansible hostvars and fact caches, inventory dumps): at least two values, nearly all objects,
+ * sharing a key. The key would be lost, so it is kept in the record, as `name` when the records
+ * have none, else as `record_key`.
+ */
+function keyedRecords(doc: Row): RecordPath | null {
+  const entries = Object.entries(doc);
+  const objects = entries.filter((e): e is [string, Row] => isObject(e[1]));
+  if (objects.length < 2 || objects.length * 5 < entries.length * 4) return null;
+  const shared = Object.keys(objects[0]![1]).filter((k) => objects.every(([, v]) => k in v));
+  if (!shared.length) return null;
+  const field = objects.some(([, v]) => 'name' in v) ? 'record_key' : 'name';
+  return { path: '$.*', keyField: field, records: objects.map(([key, v]) => ({ [field]: key, ...v })) };
 }

@@ -275,6 +275,7 @@ export function readJsonObjects(text: AsyncIterable<TextChunk>, sample: string, 
     const found = findRecords(doc);
     if (!found) throw new InvalidImportError(`${ctx.file}: line 1: the JSON object holds no records (its arrays are empty)`, { file: ctx.file, line: 1 });
     t.details.record_path = found.path;
+    if (found.keyField) t.details.record_key_field = found.keyField;
     const keys = new KeyUnion(t.headers);
     for (const row of found.records) {
       keys.add(row);
