@@ -87,6 +87,17 @@ describe('F6: headers that measure are not quantities; vSphere Host is the hyper
   });
 });
 
+describe('generic path: other languages', () => {
+  it('reads a French export: headers, Go units, a no-break-space thousands group, environments', () => {
+    const assets = assetsOf(['Nom du serveur', 'Adresse IP', "Système d'exploitation", 'Cœurs', 'Mémoire (Go)', 'Disque (Go)', 'Environnement'],
+      [['paris-web1', '10.7.0.1', 'Windows Server 2022', '4', '16', '2\u00a0048,5', 'Production'], ['paris-app2', '10.7.0.2', 'Debian 12', '8', '64', '500', 'Recette']]);
+    expect(assets.map((a) => [a.name, a.ip_address, a.operating_system, a.cpu_cores, a.memory_gb, a.storage_gb, a.environment])).toEqual([
+      ['paris-web1', '10.7.0.1', 'Windows Server', 4, 16, 2048.5, 'production'],
+      ['paris-app2', '10.7.0.2', 'Debian', 8, 64, 500, 'uat'],
+    ]);
+  });
+});
+
 describe('pure rules of the readers', () => {
   it('finds ec2 instances under Reservations, the largest array elsewhere, never an array inside a record', () => {
     expect(findRecords({ Reservations: [{ Instances: [{ a: 1 }, { a: 2 }] }, { Instances: [{ a: 3 }] }] })).toMatchObject({ path: 'Reservations[].Instances[]', records: [{ a: 1 }, { a: 2 }, { a: 3 }] });

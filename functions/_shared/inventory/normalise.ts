@@ -70,11 +70,11 @@ const GUEST_PREFIX = /^[A-Za-z0-9][\w.-]*:(?=[A-Za-z]|$)/;
 const OS_WORD = /\b(linux|windows|unix|bsd|solaris|esxi|macos|os x)\b/i;
 
 const ENVIRONMENTS: Array<[RegExp, string]> = [
-  [/^(prod|production|prd|prd\d*|prod\d*|live|p|produktion|produktiv)$/, 'production'],
-  [/^(pre-?prod|pre-?production|staging|stage|stg|pprd)$/, 'staging'],
-  [/^(uat|acceptance|acc|user acceptance( testing)?|abnahme)$/, 'uat'],
-  [/^(test|testing|tst|qa|sit|quality assurance|t)$/, 'test'],
-  [/^(dev|development|develop|devl|d|entwicklung)$/, 'development'],
+  [/^(prod|production|prd|prd\d*|prod\d*|live|p|produktion|produktiv|producci[oó]n)$/, 'production'],
+  [/^(pr[eé]-?prod|pr[eé]-?production|staging|stage|stg|pprd)$/, 'staging'],
+  [/^(uat|acceptance|acc|user acceptance( testing)?|abnahme|recette)$/, 'uat'],
+  [/^(test|testing|tst|qa|sit|quality assurance|t|qualification|int[eé]gration|pruebas)$/, 'test'],
+  [/^(dev|development|develop|devl|d|entwicklung|d[eé]veloppement|desarrollo)$/, 'development'],
   [/^(dr|disaster recovery|bcp)$/, 'disaster_recovery'],
   [/^(sandbox|sbx|lab|poc|demo|demonstration)$/, 'sandbox'],
   [/^(training|train|trn)$/, 'training'],
