@@ -90,3 +90,20 @@ describe('corrections through the workflow', () => {
     expect(other.assets).toEqual([[4, null], [8, null]]);
   });
 });
+
+describe('corrections dropped as a file (the AWS way; wiring pending)', () => {
+  it('sets the corrections a mappings/<client>/<engagement>/<header set>.json names, after the tenant check', async () => {
+    const { applyMappingFile } = await import('../../functions/trigger/mapping-file.ts');
+    const { correctionsFor } = await import('../../db/queries/mapping-corrections.ts');
+    const tenant = await world.tenant();
+    const setId = headerSetId(['Server', 'Speicher', 'Platz']);
+    const key = `mappings/${tenant.clientAccountId}/${tenant.engagementId}/${setId}.json`;
+    await applyMappingFile(world.sql, key, JSON.stringify({ corrections: ['Platz=storage_gb:GB'] }));
+    expect(await correctionsFor(world.sql, tenant, setId)).toEqual([{ sourceField: 'Platz', targetField: 'storage_gb', unit: 'GB' }]);
+    await expect(applyMappingFile(world.sql, key, '{"corrections": ["Platz=disk"]}')).rejects.toThrow(/"disk" is not a field/);
+    await expect(applyMappingFile(world.sql, `mappings/${tenant.clientAccountId}/${tenant.engagementId}/x.json`, '{}')).rejects.toThrow(/expected mappings\//);
+    const other = await world.tenant();
+    await expect(applyMappingFile(world.sql, `mappings/${tenant.clientAccountId}/${other.engagementId}/${setId}.json`, '{"corrections": ["Platz=storage_gb"]}'))
+      .rejects.toThrow(/belongs to another client/);
+  });
+});
