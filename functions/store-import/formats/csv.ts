@@ -81,7 +81,7 @@ export function linesAboveHeader(sample: string, delimiter: string): { lines: nu
   try {
     records = parseSync(complete, {
       delimiter, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: HEADER_SCAN_ROWS, info: true,
-    }) as Array<{ record: string[]; info: { lines: number } }>;
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch {
     return { lines: 0 };
   }
