@@ -29,7 +29,8 @@ export function parseIps(value: unknown): { primary: string | null; all: string[
   const all: string[] = [];
   const mac: string[] = [];
   for (const raw of s.split(/[\s,;|]+/)) {
-    const token = withoutPort(raw.replace(/^[("']+|[)"']+$/g, '')).replace(/^\[|\]$/g, '').replace(/\/\d{1,3}$/, '');
+    let token = raw.replace(/^[[("']+|[\])"']+$/g, '').replace(/\/\d{1,3}$/, '');
+    if (raw.includes(':') && !isIp(token)) token = withoutPort(raw.replace(/^[("']+|[)"']+$/g, '')).replace(/^\[|\]$/g, '');
     if (!token) continue;
     if (isIp(token)) {
       if (!all.includes(token)) all.push(token);
@@ -115,7 +116,8 @@ const HOSTNAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]*(\.[\p{L}\p{N}_-]+)*\.?$/u;
  */
 export function parseHostname(value: unknown): { hostname: string | null; fqdn: string | null } {
   // "CORP\web02" (the DOMAIN\host form of AD and ConfigMgr exports): the host is after the backslash
-  const s = text(value)?.replace(/^[\p{L}\p{N}_.-]+\\(?=[\p{L}\p{N}])/u, '').replace(/\.$/, '');
+  let s = text(value)?.replace(/\.$/, '');
+  if (s?.includes('\\')) s = s.replace(/^[\p{L}\p{N}_.-]+\\(?=[\p{L}\p{N}])/u, '');
   if (!s || !HOSTNAME.test(s) || isIp(s)) return { hostname: null, fqdn: null };
   const dot = s.indexOf('.');
   return dot > 0 ? { hostname: s.slice(0, dot), fqdn: s } : { hostname: s, fqdn: null };

@@ -49,6 +49,8 @@ export interface CompiledPlan {
   custom: Array<{ key: string; header: string; target: Target | null; unit: SizeUnit | null; decimal: DecimalMark }>;
   /** Headers the plan knows; a row's other keys are kept as custom attributes under their own name. */
   known: Set<string>;
+  /** Some mapped header may be a path into nested JSON (record-view.ts): rows are flattened when they nest. */
+  readsPaths: boolean;
 }
 
 /** Targets whose cells are numbers: their columns' decimal marks are decided before the rows are read. */
@@ -74,7 +76,8 @@ export function compilePlan(plan: MappingPlan, decimals: Record<string, DecimalM
       custom.push({ key: m.targetField.slice('custom_attributes.'.length), header: m.sourceField, target: m.target, unit: m.unit ?? null, decimal });
     }
   }
-  return { plan, sources, custom, known: new Set(plan.mappings.map((m) => m.sourceField)) };
+  const readsPaths = plan.mappings.some((m) => m.target !== null && /[.[]/.test(m.sourceField));
+  return { plan, sources, custom, known: new Set(plan.mappings.map((m) => m.sourceField)), readsPaths };
 }
 
 type Row = Record<string, unknown>;
@@ -96,17 +99,23 @@ function first(cp: CompiledPlan, row: Row, target: Target): { value: unknown; so
 function size(cp: CompiledPlan, row: Row, target: Target): number | null {
   for (const source of cp.sources[target] ?? []) {
     if (!Object.hasOwn(row, source.header) || isBlank(row[source.header])) continue;
-    const rowUnit = source.unitColumn ? unitWord(row[source.unitColumn]) : null;
-    const cells = row[source.header];
+    const unit = (source.unitColumn ? unitWord(row[source.unitColumn]) : null) ?? source.unit;
+    const cell = row[source.header];
     // a path through an array (disks[].diskSizeGb) holds one size per element: their sum
-    let gb: number | null = null;
-    for (const cell of Array.isArray(cells) ? cells : [cells]) {
-      const part = toGb(cell, rowUnit ?? source.unit, 'GB', source.decimal);
-      if (part !== null && part > 0) gb = Math.round(((gb ?? 0) + part) * 1000) / 1000;
-    }
-    if (gb !== null) return gb;
+    const gb = Array.isArray(cell) ? sumGb(cell, unit, source.decimal) : toGb(cell, unit, 'GB', source.decimal);
+    if (gb !== null && gb > 0) return gb;
   }
   return null;
+}
+
+/** The sum of the positive sizes of an array's cells, or null. */
+function sumGb(cells: unknown[], unit: SizeUnit | null, decimal: DecimalMark): number | null {
+  let gb: number | null = null;
+  for (const cell of cells) {
+    const part = toGb(cell, unit, 'GB', decimal);
+    if (part !== null && part > 0) gb = Math.round(((gb ?? 0) + part) * 1000) / 1000;
+  }
+  return gb;
 }
 
 /** A custom attribute's value: nested JSON stays JSON; a scalar becomes its trimmed text. */
@@ -133,7 +142,7 @@ function countOf(cp: CompiledPlan, row: Row, target: Target): number | null {
 // No closures per row: a closure made per row costs an allocation, and under tsx a name set on it.
 export function toAsset(cp: CompiledPlan, record: Row): RowOutcome {
   // nested JSON values are read by their paths; custom attributes keep the record's own keys
-  const row = hasNested(record) ? flattenRecord(record) : record;
+  const row = cp.readsPaths && hasNested(record) ? flattenRecord(record) : record;
 
   if (parseBoolean(first(cp, row, 'template')?.value) === true) {
     return { kind: 'skipped', code: 'template', reason: 'VMware template: an image to deploy from, not a workload to migrate' };
@@ -174,11 +183,9 @@ export function toAsset(cp: CompiledPlan, record: Row): RowOutcome {
     for (const source of cp.sources.storage_part ?? []) {
       if (!Object.hasOwn(row, source.header)) continue;
       // a path through an array of disks holds one size per disk
-      const cells = row[source.header];
-      for (const cell of Array.isArray(cells) ? cells : [cells]) {
-        const part = toGb(cell, source.unit, 'GB', source.decimal);
-        if (part !== null && part > 0) storage = Math.round(((storage ?? 0) + part) * 1000) / 1000;
-      }
+      const cell = row[source.header];
+      const part = Array.isArray(cell) ? sumGb(cell, source.unit, source.decimal) : toGb(cell, source.unit, 'GB', source.decimal);
+      if (part !== null && part > 0) storage = Math.round(((storage ?? 0) + part) * 1000) / 1000;
     }
   }
 
