@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, lte, max, min, sql } from 'drizzle-orm';
 import { orm, type PgJsClient, type Sql } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
@@ -117,12 +117,14 @@ export async function planDiscoveryPhases(client: PgJsClient, input: DiscoveryIn
     .from(r)
     .where(and(eq(r.dataImportId, i.id), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .as('c');
-  const [imp] = await tx.select({ headers: sql<unknown>`${i.importConfig} -> 'headers'`, rows: c.rows, lastRow: c.lastRow })
+  const [imp] = await tx.select({
+    headers: sql<unknown>`${i.importConfig} -> 'headers'`, format: sql<string | null>`${i.importConfig} ->> 'format'`, rows: c.rows, lastRow: c.lastRow,
+  })
     .from(i)
     .crossJoinLateral(c)
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const rows = imp?.rows ?? 0;
-  const { headers, paths } = await importHeaders(tx, input, imp?.headers);
+  const { headers, paths } = await importHeaders(tx, input, imp?.headers, imp?.format === 'json' || imp?.format === 'ndjson');
   await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
   const f = importFieldMappings;
@@ -274,7 +276,7 @@ export async function runDiscovery(tx: Sql, input: DiscoveryInput, options: Disc
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown): Promise<{ headers: string[]; paths: Set<string> }> {
+async function importHeaders(client: PgJsClient, input: DiscoveryInput, configured: unknown, json: boolean): Promise<{ headers: string[]; paths: Set<string> }> {
   const tx = orm(client);
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
@@ -292,14 +294,16 @@ async function importHeaders(client: PgJsClient, input: DiscoveryInput, configur
     .orderBy(sql`min(k)`);
   const ordered = [...listed];
   for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
-  // nested JSON values, by their paths (record-view.ts): only records that hold an object or array
+  // nested JSON values, by their paths (record-view.ts): only a JSON import's records can nest
+  const paths = new Set<string>();
+  if (!json) return { headers: ordered, paths };
   const nested = await tx.select({ rawData: r.rawData })
     .from(r)
-    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input),
+    // the first 1000 records, as the keys above: a bounded read whatever the import's size
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input), lte(r.rowNumber, 1000),
       sql`jsonb_path_exists(${r.rawData}, '$.* ? (@.type() == "object" || @.type() == "array")')`))
     .orderBy(r.rowNumber)
     .limit(200);
-  const paths = new Set<string>();
   for (const k of flattenedKeys(nested.map((n) => n.rawData as Record<string, unknown>))) {
     if (ordered.includes(k)) continue;
     ordered.push(k);
