@@ -4,6 +4,7 @@ import { registerDb } from './commands/db.ts';
 import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
+import { registerMapping } from './commands/mapping.ts';
 import { registerReport } from './commands/report.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -18,6 +19,7 @@ registerRun(program);
 registerExecutions(program);
 registerReport(program);
 registerIntegrity(program);
+registerMapping(program);
 
 try {
   await program.parseAsync(process.argv);

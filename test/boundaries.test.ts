@@ -22,6 +22,8 @@ const ALLOWED = [
   'cli -> workflows',
   'cli -> workflows/local',
   'cli -> db',
+  // the CLI runs the cores locally: a mapping correction is parsed, a file validated, as a step would
+  'cli -> functions',
   'infra -> workflows',
 ];
 

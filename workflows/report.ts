@@ -37,6 +37,8 @@ export const reportFieldMapping = z.object({
   matchType: z.enum(['exact', 'synonym', 'fuzzy', 'unmapped', 'manual']),
   confidence: z.number().min(0).max(1),
   userDefined: z.boolean(),
+  evidence: z.string().nullable().optional().describe('why: the profile column, synonym or correction that decided it'),
+  unit: z.string().nullable().optional().describe('the size unit the column was read in, when stated (header, profile, correction)'),
 });
 
 /** What the event carries: enough to act on, and the ids a consumer deduplicates by. */
@@ -73,6 +75,7 @@ export const outcomeReport = z.object({
     delimiter: z.string().nullable(),
     sheet: z.string().nullable().describe('the workbook sheet read'),
     headers: z.array(z.string()),
+    headerSetId: z.string().nullable().optional().describe('the id a mapping correction names (flowlink mapping set --header-set)'),
   }),
   importStatus: z.string().nullable(),
   recognisedFormat: z.string().nullable().describe('the inventory format discovery recognised (rvtools, servicenow_cmdb, generic_cmdb, ...)'),

@@ -33,9 +33,13 @@ export function printReport(r: OutcomeReport, out: Out = console.log): void {
   if (r.fieldMappings.length) {
     out('');
     const width = Math.min(32, Math.max(...r.fieldMappings.map((m) => m.sourceField.length), 'column'.length));
-    out(`  ${'column'.padEnd(width)}  →  field (match, confidence)`);
+    out(`  ${'column'.padEnd(width)}  →  field [unit] (match, confidence): evidence`);
     for (const m of r.fieldMappings) {
-      out(`  ${m.sourceField.padEnd(width)}  →  ${m.targetField} (${m.matchType}, ${m.confidence}${m.userDefined ? ', user-defined' : ''})`);
+      out(`  ${m.sourceField.padEnd(width)}  →  ${m.targetField}${m.unit ? ` [${m.unit}]` : ''} (${m.matchType}, ${m.confidence}${m.userDefined ? ', user-defined' : ''})${m.evidence ? `: ${m.evidence}` : ''}`);
+    }
+    if (r.file.headerSetId) {
+      out(`  header set ${r.file.headerSetId}; to correct a column for this file and the next drops like it:`);
+      out(`    flowlink mapping set --engagement <engagement-id> --header-set ${r.file.headerSetId} "<column>=<field>[:unit]"`);
     }
   }
   if (r.unmappedColumns.length) out(`  unmapped (kept as custom attributes): ${r.unmappedColumns.join(', ')}`);

@@ -131,3 +131,33 @@ export const importFieldMappings = pgTable('import_field_mappings', {
   unique('import_field_mappings_data_import_id_source_field_key').on(t.dataImportId, t.sourceField),
   check('import_field_mappings_confidence_range', sql`${t.confidence} >= 0 and ${t.confidence} <= 1`),
 ]);
+
+/**
+ * A consultant's correction of a column's mapping, for every later drop of the engagement whose
+ * header set (header-set.ts: a hash of the normalised header list) is the same. Applied by
+ * PlanDiscovery when it first plans an import; a replay keeps the corrections its import was
+ * planned with (recorded in crew_outputs.field_mapping.corrections). A table rather than a file in
+ * S3: PlanDiscovery reads it in the transaction that writes the mappings, scoped by tenant like
+ * every other query, and the CLI writes it the same way locally and on AWS.
+ */
+export const mappingCorrections = pgTable('mapping_corrections', {
+  id: id(),
+  ...tenant(),
+  headerSetId: text('header_set_id').notNull(),
+  sourceField: text('source_field').notNull(),
+  /** An asset field (or mapping input such as cpu_sockets), or custom_attributes.<key>. */
+  targetField: text('target_field').notNull(),
+  /** The size unit of the column's values (B, KB, MB, GB, TB), when it holds sizes. */
+  unit: text('unit'),
+  setBy: text('set_by'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  foreignKey({
+    name: 'mapping_corrections_engagement_fkey',
+    columns: [t.engagementId, t.clientAccountId],
+    foreignColumns: [engagements.id, engagements.clientAccountId],
+  }).onDelete('cascade'),
+  unique('mapping_corrections_tenant_header_set_source_field_key').on(t.clientAccountId, t.engagementId, t.headerSetId, t.sourceField),
+  check('mapping_corrections_unit', sql`${t.unit} is null or ${t.unit} in ('B', 'KB', 'MB', 'GB', 'TB')`),
+]);

@@ -2,6 +2,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
+import { headerSetId } from '../_shared/inventory/corrections.ts';
 import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
@@ -150,6 +151,7 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
       delimiter: asText(config.delimiter),
       sheet: imp?.sourceSheet ?? asText(config.sheet),
       headers,
+      headerSetId: headers.length ? headerSetId(headers) : null,
     },
     rows: {
       stored: rows?.stored ?? 0,
@@ -159,6 +161,7 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     },
     fieldMappings: mappings.map((m) => ({
       sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence, userDefined: m.isUserDefined,
+      evidence: ruleOf(m.transformationRules, 'rule'), unit: ruleOf(m.transformationRules, 'unit'),
     })),
     unmappedColumns: mappings.filter((m) => m.matchType === 'unmapped').map((m) => m.sourceField),
     assets: byType.reduce((s, t) => s + t.n, 0),
@@ -168,6 +171,12 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     report: { bucket: state.bucket, key },
   });
 }
+
+/** A text entry of an import_field_mappings.transformation_rules object, or null. */
+const ruleOf = (rules: unknown, key: string): string | null => {
+  const v = typeof rules === 'object' && rules !== null ? (rules as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? v : null;
+};
 
 /** The report as it is written: stable key order, two-space indentation, a final newline. */
 export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(report, null, 2)}\n`;

@@ -3,7 +3,8 @@ import type { TransactionSql } from 'postgres';
 import { orm, unwrapped, type Sql, type Tx } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows, dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import type { UnitDecision } from '../_shared/inventory/column-units.ts';
+import type { DecimalMark, SizeUnit } from '../_shared/inventory/numbers.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
@@ -38,6 +39,7 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
     .select({
       plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'`,
       decisions: sql<Record<string, DecimalDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'decimal_marks'`,
+      units: sql<Record<string, UnitDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'size_units'`,
       filename: dataImports.filename,
     })
     .from(d).innerJoin(dataImports, eq(dataImports.id, d.dataImportId))
@@ -47,7 +49,9 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
   const plan = flow.plan;
   // the decimal mark of each numeric column, decided once from the whole import by PlanDiscovery
   const marks = Object.fromEntries(Object.entries(flow.decisions ?? {}).map(([header, d]) => [header, d.mark])) as Record<string, DecimalMark>;
-  const compiled = compilePlan(plan, marks);
+  // and the unit of each size column its header and format leave open, from the column's magnitude
+  const units = Object.fromEntries(Object.entries(flow.units ?? {}).map(([header, d]) => [header, d.unit])) as Record<string, SizeUnit>;
+  const compiled = compilePlan(plan, marks, units);
   const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
   // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
   await lockRange(sqlTx, input, range);

@@ -1,9 +1,13 @@
-import { and, count, desc, eq, isNotNull, max, min, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, lte, max, min, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { countWhere, inTenant, jsonbParam } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
+import { applyCorrections, headerSetId, type Correction } from '../_shared/inventory/corrections.ts';
 import { applyUserMappings, planMapping } from '../_shared/inventory/field-mapper.ts';
-import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import { correctionsFor } from '../../db/queries/mapping-corrections.ts';
+import { decideSizeUnit, sizeKindOf, type UnitDecision } from '../_shared/inventory/column-units.ts';
+import { unitInHeader, type DecimalMark } from '../_shared/inventory/numbers.ts';
+import { flattenedKeys } from '../_shared/inventory/record-view.ts';
 import { NUMERIC_TARGETS } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
 import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step-errors.ts';
@@ -98,28 +102,61 @@ export async function planDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promis
     .from(r)
     .where(and(eq(r.dataImportId, i.id), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .as('c');
-  const [imp] = await tx.select({ headers: sql<unknown>`${i.importConfig} -> 'headers'`, rows: c.rows, lastRow: c.lastRow })
+  const [imp] = await tx.select({
+    headers: sql<unknown>`${i.importConfig} -> 'headers'`, format: sql<string | null>`${i.importConfig} ->> 'format'`, rows: c.rows, lastRow: c.lastRow,
+  })
     .from(i)
     .crossJoinLateral(c)
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const rows = imp?.rows ?? 0;
-  const headers = await importHeaders(tx, input, imp?.headers);
+  const { headers, paths } = await importHeaders(tx, input, imp?.headers, imp?.format === 'json' || imp?.format === 'ndjson');
   await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
   const f = importFieldMappings;
   const userDefined = await tx.select({ sourceField: f.sourceField, targetField: f.targetField })
     .from(f)
     .where(and(eq(f.dataImportId, input.dataImportId), sql`${f.isUserDefined}`, inTenant(f, input)));
-  const plan = applyUserMappings(planMapping(headers), userDefined);
+  const corrections = await correctionsToApply(tx, input, Array.isArray(imp?.headers) ? (imp.headers as string[]) : headers);
+  const plan = applyCorrections(applyUserMappings(planMapping(headers, paths), userDefined), corrections.applied, corrections.header_set_id);
   const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
   await tx.update(i)
     .set({ sourceSystem: plan.sourceSystem, updatedAt: sql`now()` })
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const decimals = await decideDecimalMarks(tx, input, plan);
-  await recordPhase(tx, input, 'field_mapping', { ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, plan }, {
+  await recordPhase(tx, input, 'field_mapping', {
+    ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, size_units: decimals.units, corrections, plan,
+  }, {
     fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
   });
   return { rows, lastRow: imp?.lastRow ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
+}
+
+export interface CorrectionsRecord {
+  header_set_id: string;
+  applied: Correction[];
+  /** Corrections set after this import was first planned: a replay keeps its mapping, and says so. */
+  not_applied: Correction[];
+}
+
+/**
+ * The consultant's corrections this planning applies: those of the import's header set when the
+ * import is planned for the first time; on a replay (a plan is already recorded), the ones it was
+ * planned with, so a finished import's mapping never changes silently; corrections set since are
+ * recorded as not applied (a new drop of the file applies them).
+ */
+async function correctionsToApply(tx: Tx, input: DiscoveryInput, headers: readonly string[]): Promise<CorrectionsRecord> {
+  const setId = headerSetId(headers);
+  // units were checked when each correction was set (parseCorrection)
+  const current = (await correctionsFor(tx, input, setId)) as Correction[];
+  const d = discoveryFlows;
+  const [prior] = await tx.select({
+    planned: sql<boolean>`${d.crewOutputs} -> 'field_mapping' ? 'plan'`,
+    recorded: sql<CorrectionsRecord | null>`${d.crewOutputs} -> 'field_mapping' -> 'corrections'`,
+  }).from(d).where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
+  if (!prior?.planned) return { header_set_id: setId, applied: current, not_applied: [] };
+  const applied = prior.recorded?.applied ?? [];
+  const same = (a: Correction, b: Correction) => a.sourceField === b.sourceField && a.targetField === b.targetField && a.unit === b.unit;
+  return { header_set_id: setId, applied, not_applied: current.filter((c) => !applied.some((a) => same(a, c))) };
 }
 
 /**
@@ -213,7 +250,7 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
  * recorded in file order (a key first seen at row 1001 included), plus any key the first raw
  * records carry that the list lacks (imports stored before the list was kept).
  */
-async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown): Promise<string[]> {
+async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown, json: boolean): Promise<{ headers: string[]; paths: Set<string> }> {
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
   const first = tx.select({ rawData: r.rawData })
@@ -230,13 +267,33 @@ async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown)
     .orderBy(sql`min(k)`);
   const ordered = [...listed];
   for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
-  return ordered;
+  // nested JSON values, by their paths (record-view.ts): only a JSON import's records can nest
+  const paths = new Set<string>();
+  if (!json) return { headers: ordered, paths };
+  const nested = await tx.select({ rawData: r.rawData })
+    .from(r)
+    // the first 1000 records, as the keys above: a bounded read whatever the import's size
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input), lte(r.rowNumber, 1000),
+      sql`jsonb_path_exists(${r.rawData}, '$.* ? (@.type() == "object" || @.type() == "array")')`))
+    .orderBy(r.rowNumber)
+    .limit(200);
+  for (const k of flattenedKeys(nested.map((n) => n.rawData as Record<string, unknown>))) {
+    if (ordered.includes(k)) continue;
+    ordered.push(k);
+    paths.add(k);
+  }
+  return { headers: ordered, paths };
 }
 
 // A cell only a decimal comma reads ("1,5", "1.234,5", "1.234.567") or only a decimal point
-// ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts).
-const COMMA_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 '.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
-const DOT_EVIDENCE = String.raw`^\s*[-+]?[0-9][0-9 ',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
+// ("3.75", "1,234.5", "1,234,567"); "1,234" proves neither. Mirrors decimalEvidence (numbers.ts),
+// which removes every space first (no-break and narrow ones too: "2 048,5"), as SPACES_SQL does here.
+const COMMA_EVIDENCE = String.raw`^[-+]?[0-9][0-9'.]*(,[0-9]{1,2}([^0-9]|$)|,[0-9]{4,}|\.[0-9]{3}.*,|\.[0-9]{3}\.)`;
+const DOT_EVIDENCE = String.raw`^[-+]?[0-9][0-9',]*(\.[0-9]{1,2}([^0-9]|$)|\.[0-9]{4,}|,[0-9]{3}.*\.|,[0-9]{3},)`;
+const SPACES_SQL = String.raw`[[:space:]\u00a0\u202f]`;
+// A unitless number under each decimal mark (apostrophes group digits too), for the size statistics.
+const DOT_NUMBER = String.raw`^[-+]?[0-9][0-9,']*(\.[0-9]+)?$`;
+const COMMA_NUMBER = "^[-+]?[0-9][0-9.']*(,[0-9]+)?$";
 
 /**
  * The decimal mark of every numeric column, from the whole import (one scan), so that an ambiguous
@@ -249,15 +306,25 @@ async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPl
   const headers = plan.mappings.filter((m) => m.target && NUMERIC_TARGETS.has(m.target)).map((m) => m.sourceField);
   const marks: Record<string, DecimalMark> = {};
   const decisions: Record<string, DecimalDecision> = {};
-  if (!headers.length) return { marks, decisions };
+  if (!headers.length) return { marks, decisions, units: {} as Record<string, UnitDecision> };
   const r = rawImportRecords;
   const header = sql<string>`h.header`;
-  const cell = sql`${r.rawData} ->> ${header}`;
+  const cell = sql`regexp_replace(${r.rawData} ->> ${header}, ${SPACES_SQL}, '', 'g')`;
+  const dotValue = sql`case when ${cell} ~ ${DOT_NUMBER} then nullif(regexp_replace(${cell}, '[,'']', '', 'g')::numeric, 0) end`;
+  const commaValue = sql`case when ${cell} ~ ${COMMA_NUMBER} then nullif(replace(regexp_replace(${cell}, '[.'']', '', 'g'), ',', '.')::numeric, 0) end`;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   // one scan of the import for every numeric column (h: the column names)
   const rows = await tx.select({
     header,
     comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
     point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
+    // the magnitude of the unitless positive cells, read either way (size units: column-units.ts)
+    dotCells: sql<number>`count(${dotValue})`.mapWith(Number),
+    dotMedian: sql`percentile_cont(0.5) within group (order by ${dotValue})`.mapWith(num),
+    dotMax: sql`max(${dotValue})`.mapWith(num),
+    commaCells: sql<number>`count(${commaValue})`.mapWith(Number),
+    commaMedian: sql`percentile_cont(0.5) within group (order by ${commaValue})`.mapWith(num),
+    commaMax: sql`max(${commaValue})`.mapWith(num),
   })
     .from(r)
     .crossJoin(sql`unnest(${sql.param(headers)}::text[]) as h(header)`)
@@ -279,7 +346,19 @@ async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPl
     marks[header] = decision.mark;
     decisions[header] = decision;
   }
-  return { marks, decisions };
+  // the unit of each size column neither its header nor its format states, from its magnitude
+  const units: Record<string, UnitDecision> = {};
+  for (const m of plan.mappings) {
+    const kind = sizeKindOf(m.target);
+    if (!kind || m.unit || m.unitColumn || unitInHeader(m.sourceField) || units[m.sourceField]) continue;
+    const r = rows.find((x) => x.header === m.sourceField);
+    const comma = marks[m.sourceField] === ',';
+    const stats = !r ? { cells: 0, median: null, max: null }
+      : comma ? { cells: r.commaCells, median: r.commaMedian as number | null, max: r.commaMax as number | null }
+        : { cells: r.dotCells, median: r.dotMedian as number | null, max: r.dotMax as number | null };
+    units[m.sourceField] = decideSizeUnit(kind, stats);
+  }
+  return { marks, decisions, units };
 }
 
 function mappingOutput(plan: MappingPlan) {

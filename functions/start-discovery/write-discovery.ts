@@ -34,7 +34,10 @@ export async function upsertFieldMappings(tx: Tx, scope: Scope, mappings: FieldM
     target_field: m.targetField,
     match_type: m.matchType,
     confidence: m.confidence,
-    transformation_rules: { rule: m.rule, ...(m.unit ? { unit: m.unit } : {}), ...(m.target && m.target !== m.targetField ? { input: m.target } : {}) },
+    transformation_rules: {
+      rule: m.rule, ...(m.unit ? { unit: m.unit } : {}), ...(m.unitColumn ? { unit_column: m.unitColumn } : {}),
+      ...(m.target && m.target !== m.targetField ? { input: m.target } : {}),
+    },
   }));
   const f = importFieldMappings;
   const { columns, select } = insertSelect([

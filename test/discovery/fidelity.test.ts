@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { printSummary } from '../../cli/workflow-report.ts';
 import { classifyAssetType } from '../../functions/_shared/inventory/asset-type.ts';
+import { decideColumnUnits } from '../../functions/_shared/inventory/column-units.ts';
 import { planMapping } from '../../functions/_shared/inventory/field-mapper.ts';
 import { parseIps } from '../../functions/_shared/inventory/normalise.ts';
 import { decimalEvidence, parseNumber, toGb, type DecimalMark, type SizeUnit } from '../../functions/_shared/inventory/numbers.ts';
@@ -15,8 +16,11 @@ import type { RunSummary } from '../../workflows/local/pipeline.ts';
 
 /** The asset one row of a file with these headers gives. */
 function assetOf(headers: string[], values: string[], decimals?: Record<string, DecimalMark>): AssetValues {
-  const plan = compilePlan(planMapping(headers), decimals);
   const row = Object.fromEntries(headers.map((h, i) => [h, values[i] ?? '']));
+  const mapping = planMapping(headers);
+  // the size units of a one-row column, as PlanDiscovery decides them for a whole one
+  const units = Object.fromEntries(Object.entries(decideColumnUnits(mapping.mappings, [row], decimals)).map(([h, d]) => [h, d.unit]));
+  const plan = compilePlan(mapping, decimals, units);
   const out = toAsset(plan, row);
   if (out.kind !== 'asset') throw new Error(`skipped: ${out.reason}`);
   return out.asset;

@@ -6,7 +6,10 @@ const world = useStoreImportWorld();
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 1)]);
-const latin1 = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,Mal'), Buffer.from([0xe9]), Buffer.from('\n')]);
+// UTF-8 first (Zürich), then a byte that is not: mixed encodings, refused (a pure 1252 file is read, see formats.test.ts)
+const latin1 = Buffer.concat([Buffer.from('host,city\nweb01,Zürich\nweb02,Mal'), Buffer.from([0xe9]), Buffer.from('\n')]);
+// not UTF-8, and 0x81 is a byte Windows-1252 leaves undefined: neither encoding
+const undefined1252 = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,Mal'), Buffer.from([0xe9, 0x81]), Buffer.from('\n')]);
 
 interface Case {
   name: string;
@@ -25,7 +28,8 @@ const cases: Case[] = [
   { name: 'book.xlsx', body: ZIP, message: /^book\.xlsx: .*(xlsx|workbook|ZIP)/i, details: {} },
   { name: 'nul-head.csv', body: Buffer.from('a,b\n1,\u0000\n'), message: /^nul-head\.csv: byte 6: this is binary data \(it contains NUL bytes\)/, details: { byte: 6 } },
   { name: 'utf16-nobom.csv', body: Buffer.from('host,ip\r\nweb01,10.0.0.1\r\n', 'utf16le'), message: /UTF-16 text without a byte order mark/, details: { byte: 1 } },
-  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 3, byte 32: bytes 0xE9 0x0A are not valid utf-8/, details: { line: 3, byte: latin1.indexOf(0xe9) } },
+  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 3, byte 33: bytes 0xE9 0x0A are not valid utf-8/, details: { line: 3, byte: latin1.indexOf(0xe9) } },
+  { name: 'undefined-1252.csv', body: undefined1252, message: /^undefined-1252\.csv: line 3, byte 32: bytes 0xE9 0x81 0x0A are not valid utf-8/, details: { line: 3, byte: undefined1252.indexOf(0xe9) } },
   { name: 'truncated.csv', body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]), message: /^truncated\.csv: line 2, byte 6: the file ends in the middle of a utf-8 character/, details: { line: 2, byte: 6 } },
   { name: 'unterminated.csv', body: 'a,b\n1,2\n3,"open\n4,5\n', message: /^unterminated\.csv: line 3: quote opened here is never closed \(row 2; the file ends at line \d+\)/, details: { line: 3, row: 2 } },
   { name: 'ragged-more.csv', body: 'a,b\n1,2\n3,4,5\n', message: /^ragged-more\.csv: line 3: row 2 has 3 fields but the header has 2/, details: { line: 3, row: 2 } },
@@ -35,7 +39,7 @@ const cases: Case[] = [
   { name: 'scalars.json', body: '[{"a": 1}, 5]', message: /^scalars\.json: element 2 of the array is a number, not an object/, details: { row: 2 } },
   { name: 'none.json', body: '[ ]', message: /^none\.json: line 1: the JSON array is empty/, details: { line: 1 } },
   { name: 'bad.ndjson', body: '{"a":1}\n{"a":2\n', message: /^bad\.ndjson: line 2: invalid JSON/, details: { line: 2 } },
-  { name: 'object.json', body: '{\n  "servers": []\n}\n', message: /^object\.json: line 1: invalid JSON.*array of objects, or one object per line/, details: { line: 1 } },
+  { name: 'object.json', body: '{\n  "servers": []\n}\n', message: /^object\.json: line 1: the JSON object holds no records/, details: { line: 1 } },
   { name: 'nul-escape.ndjson', body: '{"a":"x"}\n{"a":"x\\u0000y"}\n', message: /^nul-escape\.ndjson: row 2: a value contains a NUL character/, details: { row: 2 } },
 ];
 

@@ -147,6 +147,40 @@ describe('StoreImport formats', () => {
     expect(imp.import_config).toMatchObject({ format: 'ndjson', bom: true, headers: ['host', 'cpu', 'ram'] });
   });
 
+  it('reads a German Excel CSV (Windows-1252, ";", decimal commas) and records the encoding; ends in a 1252 byte too', async () => {
+    const body = Buffer.from('Servername;RAM (GB);Standort\r\nmuc-01;7,5;München\r\ndus-02;16;Düsseldorf\r\nber-03;0,5;Köln Süd\r\nx;1;Mü', 'latin1');
+    const { imp, data } = await importFile('de-1252.csv', body);
+    expect(data).toEqual([
+      { Servername: 'muc-01', 'RAM (GB)': '7,5', Standort: 'München' },
+      { Servername: 'dus-02', 'RAM (GB)': '16', Standort: 'Düsseldorf' },
+      { Servername: 'ber-03', 'RAM (GB)': '0,5', Standort: 'Köln Süd' },
+      { Servername: 'x', 'RAM (GB)': '1', Standort: 'Mü' },
+    ]);
+    expect(imp.import_config).toMatchObject({ format: 'csv', delimiter: ';', encoding: 'windows-1252' });
+  });
+
+  it('skips the #TYPE line Windows PowerShell 5.1 writes before the header, and records it', async () => {
+    const body = '#TYPE VMware.VimAutomation.ViCore.Impl.V1.VM.UniversalVirtualMachineImpl\r\n"Name","NumCpu","MemoryGB"\r\n"web01","2","4"\r\n';
+    const { imp, data } = await importFile('get-vm.csv', body);
+    expect(data).toEqual([{ Name: 'web01', NumCpu: '2', MemoryGB: '4' }]);
+    expect(imp.import_config).toMatchObject({ headers: ['Name', 'NumCpu', 'MemoryGB'], preamble: '#TYPE VMware.VimAutomation.ViCore.Impl.V1.VM.UniversalVirtualMachineImpl' });
+  });
+
+  it('starts a CSV at its header when a title, notes and a group-header row come first (a sheet saved as CSV)', async () => {
+    const body = 'Contoso server list;;;;\r\nNotes: as of March;;;;\r\n;;;;\r\nIdentity;;Sizing;;\r\nServer;IP;CPU;RAM;Disk\r\nweb01;10.0.0.1;4;16 GB;100 GB\r\n';
+    const { imp, data } = await importFile('titled.csv', body);
+    expect(data).toEqual([{ Server: 'web01', IP: '10.0.0.1', CPU: '4', RAM: '16 GB', Disk: '100 GB' }]);
+    expect(imp.import_config).toMatchObject({ delimiter: ';', lines_above_header: 4, header_line: 5 });
+  });
+
+  it('finds the records of one JSON object by their path (aws ec2 describe-instances), raw records kept whole', async () => {
+    const instance = (id: string) => ({ InstanceId: id, Tags: [{ Key: 'Name', Value: `vm-${id}` }], State: { Name: 'running' } });
+    const body = JSON.stringify({ Reservations: [{ Instances: [instance('i-1'), instance('i-2')], OwnerId: '1' }, { Instances: [instance('i-3')] }] }, null, 2);
+    const { imp, data } = await importFile('ec2.json', body);
+    expect(data).toEqual([instance('i-1'), instance('i-2'), instance('i-3')]);
+    expect(imp.import_config).toMatchObject({ format: 'json', record_path: 'Reservations[].Instances[]', headers: ['InstanceId', 'Tags', 'State'] });
+  });
+
   it('keeps backslashes, tabs and quotes intact through COPY', async () => {
     const { data } = await importFile('escapes.csv', 'path,cmd\n"C:\\Program Files\\x","a\tb ""q"" \\n"\n');
     expect(data).toEqual([{ path: 'C:\\Program Files\\x', cmd: 'a\tb "q" \\n' }]);

@@ -72,8 +72,8 @@ async function readReport(key: string): Promise<OutcomeReport> {
 /** What the database says about a tenant's import, to hold each report against. */
 async function databaseView(tenant: Tenant) {
   const state = (await importState(world.sql, tenant))!;
-  const mappings = await world.sql<{ source_field: string; target_field: string; match_type: string; confidence: number; is_user_defined: boolean }[]>`
-    select source_field, target_field, match_type::text, confidence, is_user_defined from import_field_mappings
+  const mappings = await world.sql<{ source_field: string; target_field: string; match_type: string; confidence: number; is_user_defined: boolean; transformation_rules: unknown }[]>`
+    select source_field, target_field, match_type::text, confidence, is_user_defined, transformation_rules from import_field_mappings
     where data_import_id = ${state.id} order by source_field`;
   const byType = await world.sql<{ asset_type: string; n: number }[]>`
     select asset_type::text, count(*)::int as n from assets where discovery_flow_id = ${state.discovery_id} group by 1`;
@@ -120,6 +120,7 @@ describe('the outcome report and event of every drop', () => {
     expect(report.fieldMappings.map((m) => m.sourceField)).toEqual(report.file.headers);
     expect([...report.fieldMappings].sort((a, b) => a.sourceField.localeCompare(b.sourceField))).toEqual(db.mappings.map((m) => ({
       sourceField: m.source_field, targetField: m.target_field, matchType: m.match_type, confidence: m.confidence, userDefined: m.is_user_defined,
+      evidence: (m.transformation_rules as { rule?: string } | null)?.rule ?? null, unit: (m.transformation_rules as { unit?: string } | null)?.unit ?? null,
     })).sort((a, b) => a.sourceField.localeCompare(b.sourceField)));
     expect(report.unmappedColumns).toEqual(db.mappings.filter((m) => m.match_type === 'unmapped').map((m) => m.source_field));
     expect(report.unmappedColumns).toContain('Mystery Column');

@@ -40,7 +40,8 @@ describe('flowlink run and flowlink report', () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^servers\.csv: import SUCCEEDED$/m);
     expect(text.out).toMatch(/^ {2}rows\s+25 stored, 25 linked, 0 skipped$/m);
-    expect(text.out).toMatch(/^ {2}Hostname\s+→ {2}hostname \(exact, 1\)$/m);
+    expect(text.out).toMatch(/^ {2}Hostname\s+→ {2}hostname \(exact, 1\): generic CMDB|^ {2}Hostname\s+→ {2}hostname \(exact, 1\): header is the asset field "hostname"$/m);
+    expect(text.out).toMatch(/flowlink mapping set --engagement <engagement-id> --header-set [0-9a-f]{16} "<column>=<field>\[:unit\]"/);
 
     const events = readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(events).toHaveLength(1);

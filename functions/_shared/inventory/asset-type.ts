@@ -26,13 +26,14 @@ const TYPE_WORDS: Array<[RegExp, AssetType]> = [
 /** Appliances by product or vendor name, as a class, manufacturer or model cell writes them. */
 const APPLIANCES: Array<{ re: RegExp; type: AssetType; kind: string }> = [
   { re: /\b(f5|big-?ip|citrix adc|netscaler|a10( networks)?|thunder adc|load ?balanc\w*|cmdb_ci_lb\w*|kemp|avi networks)\b/i, type: 'network', kind: 'load balancer' },
+  { re: /\b(catalyst|nexus \d+|isr ?\d{3,4}|asr ?\d{3,4}|meraki|arista|juniper (ex|mx|qfx)\d*|(ex|mx|qfx)\d{3,5})\b/i, type: 'network', kind: 'switch or router' },
   { re: /\b(palo ?alto|pan-os|fortinet|fortigate|check ?point|cmdb_ci_ip_firewall|cmdb_ci_firewall\w*|firewall|sonicwall|juniper srx)\b/i, type: 'network', kind: 'firewall' },
   { re: /\b(netapp|network appliance|pure ?storage|flasharray|flashblade|cmdb_ci_storage\w*|cmdb_ci_san\w*|cmdb_ci_nas\w*|storage array)\b/i, type: 'storage', kind: 'storage array' },
   // vendors that sell servers too: only their array lines
   { re: /\b(unity|vnx|vmax|powermax|powerstore|isilon|powerscale|xtremio|data ?domain|compellent|equallogic|3par|storeserv|nimble|primera|alletra|storeonce|msa \d+)\b/i, type: 'storage', kind: 'storage array' },
 ];
 
-const NETWORK_OS = /\b(ios|ios-xe|ios-xr|nx-os|nxos|junos|pan-os|fortios|eos|routeros|asa|comware|sonic)\b/i;
+const NETWORK_OS = /\b(ios|ios-xe|ios xe|ios-xr|nx-os|nxos|junos|pan-os|fortios|eos|routeros|asa|comware|sonic|tmos)\b/i;
 const DB_NAME = /(^|[^a-z])(db|sql|ora|orcl|pg|pgsql|mysql|mongo|cassandra|redis|hana)\d*([^a-z]|$)/i;
 
 export interface AssetTypeEvidence {
@@ -73,10 +74,11 @@ export function classifyAssetType(e: AssetTypeEvidence): { type: AssetType; reas
     const appliance = APPLIANCES.find((a) => a.re.test(value));
     if (appliance) return { type: appliance.type, reason: `${appliance.kind}: ${field} "${value}"` };
   }
-  if (serverClass) return serverClass;
+  // an OS only network devices run outranks a generic server or "physical" class too
   if (e.operatingSystem && NETWORK_OS.test(e.operatingSystem)) {
     return { type: 'network', reason: `operating system "${e.operatingSystem}" runs on network devices` };
   }
+  if (serverClass) return serverClass;
   if (e.formatRowsAreMachines) return { type: 'server', reason: `every row of a ${e.formatLabel} file is a machine` };
   const dbToken = e.name ? DB_NAME.exec(e.name) : null;
   if (dbToken) return { type: 'database', reason: `name "${e.name}" has the database token "${dbToken[2]}"` };

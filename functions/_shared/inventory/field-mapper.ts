@@ -13,32 +13,35 @@ import type { FieldMapping, MappingPlan, MatchType, Target } from './types.ts';
 /** Synonyms per target, as header words (see headerTokens) joined by spaces. */
 export const SYNONYMS: Record<Target, string[]> = {
   name: ['name', 'server name', 'asset name', 'ci name', 'computer name', 'machine name', 'vm name', 'display name', 'server',
-    'asset', 'device name', 'system name', 'vm', 'virtual machine', 'ci', 'node'],
-  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer'],
+    'asset', 'device name', 'system name', 'vm', 'virtual machine', 'ci', 'node', 'nom du serveur', 'nom', 'servername', 'rechnername', 'nombre del servidor', 'nombre', 'nome server'],
+  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer',
+    'dns host name', 'computer name dns'],
   fqdn: ['fqdn', 'fully qualified domain name', 'dns fqdn', 'full dns name'],
   ip_address: ['ip', 'ip address', 'ip addresses', 'ipv4', 'ipv4 address', 'primary ip', 'primary ip address', 'ips', 'management ip',
-    'ip addr', 'ip adresse', 'ip list'],
+    'ip addr', 'ip adresse', 'ip list', 'network ip', 'private ip', 'private ip address', 'private ips', 'internal ip', 'ipv4 addresses', 'adresse ip', 'adresses ip', 'dirección ip', 'direccion ip', 'indirizzo ip', 'ip adressen'],
   mac_address: ['mac', 'mac address', 'mac addresses'],
-  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'betriebssystem', 'os description'],
+  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'betriebssystem', 'os description', 'système d exploitation', 'systeme d exploitation', 'sistema operativo', 'os edition'],
   // the family ("Linux", "Windows") stands in for a blank OS name
   os_family: ['os family', 'os type', 'operating system family', 'os class', 'platform family'],
   os_version: ['os version', 'operating system version', 'os release', 'os build'],
   cpu_cores: ['cores', 'cpu cores', 'vcpu', 'vcpus', 'cpus', 'cpu', 'num cpu', 'cpu count', 'processors', 'core count', 'total cores',
-    'number of cores', 'logical processors', 'v cpu', 'vcores', 'cpu anzahl'],
-  cpu_sockets: ['sockets', 'cpu sockets', 'number of sockets', 'physical cpus', 'socket count', 'num sockets'],
+    'number of cores', 'v cpu', 'vcores', 'cpu anzahl', 'cpu kerne', 'kerne', 'anzahl kerne', 'prozessorkerne', 'coeurs', 'cœurs', 'nombre de cœurs', 'núcleos', 'nucleos', 'vcpu anzahl', 'anzahl vcpu', 'anzahl cpu'],
+  // Windows and asset tools count physical processors (sockets) as "processors"
+  cpu_sockets: ['sockets', 'cpu sockets', 'number of sockets', 'physical cpus', 'socket count', 'num sockets', 'nr processors',
+    'number of processors', 'num processors', 'processor count', 'cpu packages'],
   cores_per_socket: ['cores per socket', 'cores per processor', 'cores per cpu', 'cores p s'],
   memory_gb: ['memory', 'ram', 'mem', 'memory size', 'ram size', 'total memory', 'physical memory', 'memory capacity',
-    'installed memory', 'vram', 'arbeitsspeicher', 'speicher'],
+    'installed memory', 'vram', 'arbeitsspeicher', 'speicher', 'mémoire', 'memoire', 'mémoire vive', 'memoria', 'ram gb', 'hauptspeicher'],
   storage_gb: ['storage', 'disk', 'disk size', 'disk space', 'total disk', 'total storage', 'provisioned storage', 'storage capacity',
     'disk capacity', 'total disk capacity', 'hdd', 'allocated storage', 'provisioned space', 'disks size', 'storage size',
-    'provisioned'],
+    'provisioned', 'festplatte', 'festplatten', 'plattenplatz', 'speicherplatz', 'disque', 'disques', 'taille disque', 'stockage', 'almacenamiento', 'disco', 'disk total'],
   storage_part: [],
-  environment: ['environment', 'env', 'used for', 'stage', 'environment type', 'lifecycle', 'umgebung'],
+  environment: ['environment', 'env', 'used for', 'stage', 'environment type', 'lifecycle', 'umgebung', 'environnement', 'entorno', 'ambiente'],
   asset_type: ['type', 'asset type', 'ci type', 'class', 'category', 'device type', 'server type', 'sys class name', 'kind',
-    'asset class', 'ci class'],
+    'asset class', 'ci class', 'asset typename', 'asset type name'],
   datacenter: ['datacenter', 'data center', 'datacentre', 'data centre', 'dc', 'site'],
-  location: ['location', 'region', 'city', 'country', 'building', 'hosting location', 'standort'],
-  business_owner: ['owner', 'business owner', 'application owner', 'app owner', 'owned by', 'service owner'],
+  location: ['location', 'region', 'city', 'country', 'building', 'hosting location', 'standort', 'emplacement', 'ubicación', 'ubicacion', 'ort'],
+  business_owner: ['owner', 'business owner', 'application owner', 'app owner', 'owned by', 'service owner', 'verantwortlich', 'eigentümer', 'propriétaire', 'responsable'],
   technical_owner: ['technical owner', 'tech owner', 'it owner', 'managed by', 'support group', 'administrator', 'admin', 'sysadmin'],
   department: ['department', 'business unit', 'bu', 'division', 'abteilung'],
   application_name: ['application', 'app', 'application name', 'app name', 'service', 'business service', 'applications', 'workload'],
@@ -79,8 +82,47 @@ const SYNONYM_INDEX: Array<{ key: string; phrase: string; target: Target }> = Ob
 
 interface Match { target: Target; matchType: MatchType; confidence: number; rule: string }
 
-/** The best generic match of one header, or null. */
+/**
+ * Headers that measure something about a quantity rather than state it: a percentage, a usage, a
+ * count of disks, a clock speed, logical processors (threads). They never feed a size or a core
+ * count, however close their words come to one ("Guest Mem - %", "Mem %", "Disk Count",
+ * "MaxClockSpeed", "NumberOfLogicalProcessors").
+ */
+const MEASURE = /%|\b(percent|pct|usage|utili[sz]ation|used|demand|active|count|speed|clock|mhz|ghz|hz|logical|threads?|free|consumed|overhead|ready|latency|iops|throughput|reservation|limit|shares)\b/i;
+const QUANTITY_TARGETS = new Set<Target>(['cpu_cores', 'cpu_sockets', 'cores_per_socket', 'memory_gb', 'storage_gb']);
+
+/** Why a header may not feed a target, or null. */
+function measureOf(header: string, target: Target): string | null {
+  if (!QUANTITY_TARGETS.has(target)) return null;
+  // camelCase words apart ("MaxClockSpeed" → "Max Clock Speed") so that the words are seen
+  const spaced = header.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ');
+  const m = MEASURE.exec(spaced);
+  if (!m) return null;
+  // "Used Space", "Disk Count" and friends measure; "Core count"/"CPU count" are counts of the very thing
+  if (/^count$/i.test(m[1] ?? '') && /\b(core|cpu|processor|socket)s?\b/i.test(spaced) && target !== 'storage_gb' && target !== 'memory_gb') return null;
+  return `"${m[0]}" measures something about ${target}, not ${target} itself`;
+}
+
+/**
+ * The best generic match of one header, or null (a header that measures rather than states a
+ * quantity: see MEASURE). A path into nested JSON ("networkInterfaces[].networkIP",
+ * "storageProfile.osDisk.diskSizeGb") is matched as a whole, else by its last name, else by its
+ * last two.
+ */
 export function matchHeader(header: string): Match | null {
+  const candidates = [header];
+  if (/[.[]/.test(header) && /^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$-]*(\[\])?)+$/.test(header)) {
+    const names = header.split('.').map((n) => n.replace(/\[\]$/, ''));
+    candidates.push(names[names.length - 1]!, names.slice(-2).join(' '));
+  }
+  for (const candidate of candidates) {
+    const match = matchWords(candidate);
+    if (match) return measureOf(candidate, match.target) ? null : match;
+  }
+  return null;
+}
+
+function matchWords(header: string): Match | null {
   const tokens = headerTokens(header);
   const key = tokens.join('');
   if (!key) return null;
@@ -110,12 +152,26 @@ export function matchHeader(header: string): Match | null {
 }
 
 /**
- * The mapping plan of a file from its headers: its recognised format (source_system, `generic_cmdb`
- * when none) and one decision per header, none dropped.
+ * "Host" beside a VM name is the hypervisor host (vSphere's, Hyper-V's), not the machine's own host
+ * name: with another column naming the machine (name, host name, DNS name), it is the
+ * virtualization host.
  */
-export function planMapping(headers: readonly string[]): MappingPlan {
+function disambiguate(match: Match | null, header: string, headers: readonly string[]): Match | null {
+  if (match?.target !== 'hostname' || headerTokens(header).join(' ') !== 'host') return match;
+  const named = headers.some((h) => h !== header && ['name', 'hostname', 'fqdn'].includes(matchWords(h)?.target ?? ''));
+  return named
+    ? { target: 'virtualization_host', matchType: 'fuzzy', confidence: 0.7, rule: '"Host" beside a column naming the machine: the hypervisor host' }
+    : match;
+}
+
+/**
+ * The mapping plan of a file from its headers: its recognised format (source_system, `generic_cmdb`
+ * when none) and one decision per header, none dropped; `paths`, the headers that are paths into
+ * nested JSON values (record-view.ts), are left out when they map to no field.
+ */
+export function planMapping(headers: readonly string[], paths: ReadonlySet<string> = new Set()): MappingPlan {
   const format = recogniseFormat(headers);
-  const mappings: FieldMapping[] = headers.map((header, index) => {
+  const planned: FieldMapping[] = headers.map((header, index) => {
     const known = format ? formatColumn(format, header) : undefined;
     if (known) {
       const target = known.target ?? null;
@@ -126,11 +182,12 @@ export function planMapping(headers: readonly string[]): MappingPlan {
         matchType: 'exact',
         confidence: 1,
         unit: known.unit ?? unitInHeader(header),
+        unitColumn: known.unitColumn ?? null,
         priority: (known.priority ?? 0) * 1000 + index,
         rule: `${format!.label} column`,
       };
     }
-    const match = matchHeader(header);
+    const match = disambiguate(matchHeader(header), header, headers);
     if (!match) {
       return {
         sourceField: header, targetField: `custom_attributes.${header}`, target: null, matchType: 'unmapped', confidence: 0,
@@ -149,6 +206,8 @@ export function planMapping(headers: readonly string[]): MappingPlan {
       rule: match.rule,
     };
   });
+  // A nested value's path that maps to nothing stays inside its top-level value (kept whole).
+  const mappings = paths.size ? planned.filter((m) => !(paths.has(m.sourceField) && m.targetField.startsWith('custom_attributes.') && m.target === null)) : planned;
   // Two columns kept under one custom key would overwrite each other: the later keeps its header.
   const claimed = new Set<string>();
   for (const m of [...mappings].sort((a, b) => a.priority - b.priority)) {

@@ -13,6 +13,7 @@
  */
 import type { SizeUnit } from './numbers.ts';
 import { rawKey } from './headers.ts';
+import { TOOL_PROFILES } from './tool-profiles.ts';
 import type { Target } from './types.ts';
 
 export interface FormatColumn {
@@ -23,6 +24,8 @@ export interface FormatColumn {
   /** A custom attribute key, for known columns no asset column holds ('' keeps the header as the key). */
   custom?: string;
   unit?: SizeUnit;
+  /** A column of the same row whose cell names this column's unit ("GB", "MB": Device42's ram_size_type). */
+  unitColumn?: string;
   priority?: number;
 }
 
@@ -256,7 +259,7 @@ export const GOOGLE_MIGRATION_CENTER: InventoryFormat = {
 
 /** Most specific first: the first whose signature matches names the file's source system. */
 export const FORMATS: InventoryFormat[] = [
-  RVTOOLS_VINFO_DB, RVTOOLS_VINFO, AWS_MIGRATION_HUB, AZURE_MIGRATE, GOOGLE_MIGRATION_CENTER, SERVICENOW_CMDB_CI_SERVER,
+  RVTOOLS_VINFO_DB, RVTOOLS_VINFO, AWS_MIGRATION_HUB, AZURE_MIGRATE, GOOGLE_MIGRATION_CENTER, ...TOOL_PROFILES, SERVICENOW_CMDB_CI_SERVER,
 ];
 
 /** The format whose header signature the headers carry, or null (a generic CMDB sheet). */

@@ -5,7 +5,7 @@ export function rawKey(header: string): string {
   return header.replace(/^\s*\*+/, '').replace(/\(optional\)/gi, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
-const UNIT_TOKENS = new Set(['b', 'kb', 'kib', 'mb', 'mib', 'gb', 'gib', 'tb', 'tib', 'bytes']);
+const UNIT_TOKENS = new Set(['b', 'kb', 'kib', 'mb', 'mib', 'gb', 'gib', 'tb', 'tib', 'bytes', 'ko', 'mo', 'go', 'to']);
 
 /**
  * The words of a header without its unit: camelCase and dotted names split ("RAM.TotalSizeInMB" →

@@ -29,13 +29,22 @@ export function parseIps(value: unknown): { primary: string | null; all: string[
   const all: string[] = [];
   const mac: string[] = [];
   for (const raw of s.split(/[\s,;|]+/)) {
-    const token = raw.replace(/^[[("']+|[\])"']+$/g, '').replace(/\/\d{1,3}$/, '');
+    let token = raw.replace(/^[[("']+|[\])"']+$/g, '').replace(/\/\d{1,3}$/, '');
+    if (raw.includes(':') && !isIp(token)) token = withoutPort(raw.replace(/^[("']+|[)"']+$/g, '')).replace(/^\[|\]$/g, '');
     if (!token) continue;
     if (isIp(token)) {
       if (!all.includes(token)) all.push(token);
     } else if (isMac(token) && !mac.includes(token)) mac.push(token);
   }
   return { primary: all.find(isIpv4) ?? all[0] ?? null, all, mac };
+}
+
+/** An address without the port a service list writes after it: 10.0.0.5:8080 → 10.0.0.5, [2001:db8::1]:443 → 2001:db8::1. */
+function withoutPort(token: string): string {
+  const v6 = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/i.exec(token);
+  if (v6) return v6[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(token);
+  return v4 ? v4[1]! : token;
 }
 
 const ARCH = /\s*\((?:32|64)-?bit\)|\s*\b(?:x86_64|x64|amd64|64-bit|32-bit)\b/gi;
@@ -47,21 +56,26 @@ const ARCH = /\s*\((?:32|64)-?bit\)|\s*\b(?:x86_64|x64|amd64|64-bit|32-bit)\b/gi
  * A separate version cell, when present and not blank, wins and the name stays whole.
  */
 export function splitOs(osValue: unknown, versionValue?: unknown): { name: string | null; version: string | null } {
-  const os = text(osValue)?.replace(ARCH, '').replace(/\s+/g, ' ').trim() || null;
+  const os = text(osValue)?.replace(GUEST_PREFIX, '').replace(ARCH, '').replace(/\s+/g, ' ').trim() || null;
   const version = text(versionValue);
   if (version) return { name: os, version };
   if (!os) return { name: null, version: null };
-  const m = /^(.*?\D)\s+(\d[\w.\-/]*(?:\s.*)?)$/.exec(os);
-  if (!m) return { name: os, version: null };
+  const m = /^(.*?\D)\s+(\d[\w.\-/()]*(?:\s.*)?)$/.exec(os);
+  // "Other 3.x or later Linux": what follows the number still names the system, so it is no version
+  if (!m || OS_WORD.test(m[2]!)) return { name: os, version: null };
   return { name: m[1]!.trim(), version: m[2]!.trim() };
 }
 
+/** PowerCLI's Guest column writes "<vm name>:<OS full name>". */
+const GUEST_PREFIX = /^[A-Za-z0-9][\w.-]*:(?=[A-Za-z]|$)/;
+const OS_WORD = /\b(linux|windows|unix|bsd|solaris|esxi|macos|os x)\b/i;
+
 const ENVIRONMENTS: Array<[RegExp, string]> = [
-  [/^(prod|production|prd|prd\d*|prod\d*|live|p)$/, 'production'],
-  [/^(pre-?prod|pre-?production|staging|stage|stg|pprd)$/, 'staging'],
-  [/^(uat|acceptance|acc|user acceptance( testing)?)$/, 'uat'],
-  [/^(test|testing|tst|qa|sit|quality assurance|t)$/, 'test'],
-  [/^(dev|development|develop|devl|d)$/, 'development'],
+  [/^(prod|production|prd|prd\d*|prod\d*|live|p|produktion|produktiv|producci[oó]n)$/, 'production'],
+  [/^(pr[eé]-?prod|pr[eé]-?production|staging|stage|stg|pprd)$/, 'staging'],
+  [/^(uat|acceptance|acc|user acceptance( testing)?|abnahme|recette)$/, 'uat'],
+  [/^(test|testing|tst|qa|sit|quality assurance|t|qualification|int[eé]gration|pruebas)$/, 'test'],
+  [/^(dev|development|develop|devl|d|entwicklung|d[eé]veloppement|desarrollo)$/, 'development'],
   [/^(dr|disaster recovery|bcp)$/, 'disaster_recovery'],
   [/^(sandbox|sbx|lab|poc|demo|demonstration)$/, 'sandbox'],
   [/^(training|train|trn)$/, 'training'],
@@ -88,8 +102,8 @@ export function parseBoolean(value: unknown): boolean | null {
 export function normalisePowerState(value: unknown): 'on' | 'off' | 'suspended' | null {
   const s = text(value)?.toLowerCase().replace(/[\s_-]/g, '');
   if (!s) return null;
-  if (['poweredon', 'on', 'running', 'started', 'up', 'active'].includes(s)) return 'on';
-  if (['poweredoff', 'off', 'stopped', 'shutdown', 'down', 'deallocated', 'inactive'].includes(s)) return 'off';
+  if (['poweredon', 'on', 'running', 'started', 'up', 'active', 'vmrunning'].includes(s)) return 'on';
+  if (['poweredoff', 'off', 'stopped', 'shutdown', 'down', 'deallocated', 'inactive', 'vmdeallocated', 'vmstopped'].includes(s)) return 'off';
   if (['suspended', 'paused', 'saved'].includes(s)) return 'suspended';
   return null;
 }
@@ -101,7 +115,9 @@ const HOSTNAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]*(\.[\p{L}\p{N}_-]+)*\.?$/u;
  * "web01" → hostname "web01". Values that are not host names (spaces, IPs) give nulls.
  */
 export function parseHostname(value: unknown): { hostname: string | null; fqdn: string | null } {
-  const s = text(value)?.replace(/\.$/, '');
+  // "CORP\web02" (the DOMAIN\host form of AD and ConfigMgr exports): the host is after the backslash
+  let s = text(value)?.replace(/\.$/, '');
+  if (s?.includes('\\')) s = s.replace(/^[\p{L}\p{N}_.-]+\\(?=[\p{L}\p{N}])/u, '');
   if (!s || !HOSTNAME.test(s) || isIp(s)) return { hostname: null, fqdn: null };
   const dot = s.indexOf('.');
   return dot > 0 ? { hostname: s.slice(0, dot), fqdn: s } : { hostname: s, fqdn: null };

@@ -18,6 +18,8 @@ const UNIT_WORDS: Record<string, SizeUnit> = {
   m: 'MB', mb: 'MB', mib: 'MB', meg: 'MB',
   g: 'GB', gb: 'GB', gib: 'GB', gig: 'GB',
   t: 'TB', tb: 'TB', tib: 'TB',
+  // French octets: Ko, Mo, Go, To
+  ko: 'KB', mo: 'MB', go: 'GB', to: 'TB',
 };
 
 /** A blank cell: empty, whitespace, or the placeholders exports write for "no value". */
@@ -108,6 +110,11 @@ export function parseNumber(value: unknown, decimal: DecimalMark = '.'): number 
   return decimal === ',' ? comma : dot;
 }
 
+/** A unit named by a whole cell ("GB", "MiB", "bytes"), or null. */
+export function unitWord(value: unknown): SizeUnit | null {
+  return typeof value === 'string' ? (UNIT_WORDS[value.trim().toLowerCase()] ?? null) : null;
+}
+
 /** The unit a cell states after its number ("16 GB", "1,5TB", "512 MiB"), if any. */
 export function unitInCell(value: unknown): SizeUnit | null {
   if (typeof value !== 'string') return null;
@@ -121,7 +128,10 @@ export function unitInCell(value: unknown): SizeUnit | null {
  */
 export function unitInHeader(header: string): SizeUnit | null {
   // camelCase boundary ("SizeInMB", "MemoryGiB") or a separator before the unit
+  // camelCase JSON names write the unit as a word too: "diskSizeGb", "memoryMb" (Azure, Google APIs)
   const m = /(?:^|[^A-Za-z]|(?<=[a-z]))(TiB|TB|GiB|GB|MiB|MB|KiB|KB|Bytes)(?![a-z])/.exec(header)
+    ?? /(?<=[a-z])(Tb|Gb|Mb|Kb)(?![a-z])/.exec(header)
+    ?? /\((Ko|Mo|Go|To)\)/i.exec(header)
     ?? /(?:^|[^a-z])(tib|tb|gib|gb|mib|mb|kib|kb|bytes)(?:[^a-z]|$)/i.exec(header);
   return m ? (UNIT_WORDS[m[1]!.toLowerCase()] ?? null) : null;
 }

@@ -3,7 +3,8 @@
  * Pure: no I/O, so every rule is unit-tested without a database.
  */
 import { classifyAssetType } from './asset-type.ts';
-import { isBlank, parseCount, toGb, unitInHeader, type DecimalMark, type SizeUnit } from './numbers.ts';
+import { isBlank, parseCount, toGb, unitInHeader, unitWord, type DecimalMark, type SizeUnit } from './numbers.ts';
+import { flattenRecord, hasNested } from './record-view.ts';
 import {
   isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
 } from './normalise.ts';
@@ -39,7 +40,7 @@ export type RowOutcome =
   | { kind: 'asset'; asset: AssetValues; poweredOff: boolean }
   | { kind: 'skipped'; reason: string; code: 'template' | 'no_identity' };
 
-interface Source { header: string; unit: SizeUnit | null; decimal: DecimalMark }
+interface Source { header: string; unit: SizeUnit | null; decimal: DecimalMark; unitColumn: string | null }
 
 /** A plan compiled for fast per-row use: the sources of each target in priority order. */
 export interface CompiledPlan {
@@ -48,6 +49,8 @@ export interface CompiledPlan {
   custom: Array<{ key: string; header: string; target: Target | null; unit: SizeUnit | null; decimal: DecimalMark }>;
   /** Headers the plan knows; a row's other keys are kept as custom attributes under their own name. */
   known: Set<string>;
+  /** Some mapped header may be a path into nested JSON (record-view.ts): rows are flattened when they nest. */
+  readsPaths: boolean;
 }
 
 /** Targets whose cells are numbers: their columns' decimal marks are decided before the rows are read. */
@@ -58,19 +61,23 @@ export const NUMERIC_TARGETS: ReadonlySet<Target> = new Set<Target>([
 /**
  * The plan compiled for per-row use. `decimals`: the decimal mark of each numeric column, decided
  * from the whole import (see decideDecimalMarks); a column not listed reads an ambiguous "1,234" with '.'.
+ * `units`: the unit of each size column whose header and format state none, decided from the
+ * magnitude of the whole column (column-units.ts); a column not listed is GB.
  */
-export function compilePlan(plan: MappingPlan, decimals: Record<string, DecimalMark> = {}): CompiledPlan {
+export function compilePlan(plan: MappingPlan, decimals: Record<string, DecimalMark> = {}, units: Record<string, SizeUnit> = {}): CompiledPlan {
   const sources: Partial<Record<Target, Source[]>> = {};
   const custom: CompiledPlan['custom'] = [];
   const ordered = [...plan.mappings].sort((a, b) => a.priority - b.priority);
   for (const m of ordered) {
     const decimal = decimals[m.sourceField] ?? '.';
-    if (m.target) (sources[m.target] ??= []).push({ header: m.sourceField, unit: m.unit ?? unitInHeader(m.sourceField), decimal });
+    const unit = m.unit ?? unitInHeader(m.sourceField) ?? units[m.sourceField] ?? null;
+    if (m.target) (sources[m.target] ??= []).push({ header: m.sourceField, unit, decimal, unitColumn: m.unitColumn ?? null });
     if (m.targetField.startsWith('custom_attributes.')) {
       custom.push({ key: m.targetField.slice('custom_attributes.'.length), header: m.sourceField, target: m.target, unit: m.unit ?? null, decimal });
     }
   }
-  return { plan, sources, custom, known: new Set(plan.mappings.map((m) => m.sourceField)) };
+  const readsPaths = plan.mappings.some((m) => m.target !== null && /[.[]/.test(m.sourceField));
+  return { plan, sources, custom, known: new Set(plan.mappings.map((m) => m.sourceField)), readsPaths };
 }
 
 type Row = Record<string, unknown>;
@@ -85,16 +92,30 @@ function first(cp: CompiledPlan, row: Row, target: Target): { value: unknown; so
 }
 
 /**
- * A size with no unit in the cell or the header, in a generic file: memory ≥ 1024 is taken as MB
- * (nobody has a 1024 GB VM in a CMDB sheet without saying so), storage ≥ 100 000 as MB. It judges
- * the number the parser read (4.096,00 is 4096), never the cell's text again.
+ * A size in GB: the cell's own unit, else the unit its row's unit column names (Device42), else the
+ * column's (header, format, or the magnitude of the whole column: compilePlan), else GB. Zero is
+ * no size ("unknown" in the exports that write it), and the next source is tried.
  */
-const guessUnit = (kind: 'memory' | 'storage') => (n: number): SizeUnit => (n >= (kind === 'memory' ? 1024 : 100_000) ? 'MB' : 'GB');
+function size(cp: CompiledPlan, row: Row, target: Target): number | null {
+  for (const source of cp.sources[target] ?? []) {
+    if (!Object.hasOwn(row, source.header) || isBlank(row[source.header])) continue;
+    const unit = (source.unitColumn ? unitWord(row[source.unitColumn]) : null) ?? source.unit;
+    const cell = row[source.header];
+    // a path through an array (disks[].diskSizeGb) holds one size per element: their sum
+    const gb = Array.isArray(cell) ? sumGb(cell, unit, source.decimal) : toGb(cell, unit, 'GB', source.decimal);
+    if (gb !== null && gb > 0) return gb;
+  }
+  return null;
+}
 
-function size(cp: CompiledPlan, row: Row, target: Target, kind: 'memory' | 'storage'): number | null {
-  const hit = first(cp, row, target);
-  if (!hit) return null;
-  return toGb(hit.value, hit.source.unit, guessUnit(kind), hit.source.decimal);
+/** The sum of the positive sizes of an array's cells, or null. */
+function sumGb(cells: unknown[], unit: SizeUnit | null, decimal: DecimalMark): number | null {
+  let gb: number | null = null;
+  for (const cell of cells) {
+    const part = toGb(cell, unit, 'GB', decimal);
+    if (part !== null && part > 0) gb = Math.round(((gb ?? 0) + part) * 1000) / 1000;
+  }
+  return gb;
 }
 
 /** A custom attribute's value: nested JSON stays JSON; a scalar becomes its trimmed text. */
@@ -107,16 +128,23 @@ function textOf(cp: CompiledPlan, row: Row, target: Target): string | null {
   return text(first(cp, row, target)?.value);
 }
 
+/** A count (CPUs, cores, sockets); 0 is no count ("unknown"), and the next source is tried. */
 function countOf(cp: CompiledPlan, row: Row, target: Target): number | null {
-  const hit = first(cp, row, target);
-  return hit ? parseCount(hit.value, hit.source.decimal) : null;
+  for (const source of cp.sources[target] ?? []) {
+    if (!Object.hasOwn(row, source.header)) continue;
+    const n = parseCount(row[source.header], source.decimal);
+    if (n !== null && n > 0) return n;
+  }
+  return null;
 }
 
 /**
  * Maps and normalises one row. Templates and rows with nothing to name an asset by are skipped with
  * a reason. Called once per row, so it makes no closures.
  */
-export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
+export function toAsset(cp: CompiledPlan, record: Row): RowOutcome {
+  // nested JSON values are read by their paths; custom attributes keep the record's own keys
+  const row = cp.readsPaths && hasNested(record) ? flattenRecord(record) : record;
 
   if (parseBoolean(first(cp, row, 'template')?.value) === true) {
     return { kind: 'skipped', code: 'template', reason: 'VMware template: an image to deploy from, not a workload to migrate' };
@@ -151,12 +179,15 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
     cpu = sockets !== null && perSocket !== null ? sockets * perSocket : (sockets ?? perSocket);
   }
 
-  const memory = size(cp, row, 'memory_gb', 'memory');
-  let storage = size(cp, row, 'storage_gb', 'storage');
+  const memory = size(cp, row, 'memory_gb');
+  let storage = size(cp, row, 'storage_gb');
   if (storage === null) {
     for (const source of cp.sources.storage_part ?? []) {
-      const part = Object.hasOwn(row, source.header) ? toGb(row[source.header], source.unit, 'GB', source.decimal) : null;
-      if (part !== null) storage = Math.round(((storage ?? 0) + part) * 1000) / 1000;
+      if (!Object.hasOwn(row, source.header)) continue;
+      // a path through an array of disks holds one size per disk
+      const cell = row[source.header];
+      const part = Array.isArray(cell) ? sumGb(cell, source.unit, source.decimal) : toGb(cell, source.unit, 'GB', source.decimal);
+      if (part !== null && part > 0) storage = Math.round(((storage ?? 0) + part) * 1000) / 1000;
     }
   }
 
@@ -170,7 +201,7 @@ export function toAsset(cp: CompiledPlan, row: Row): RowOutcome {
     else if (target === 'template') custom[key] = parseBoolean(value);
     else custom[key] = attribute(value);
   }
-  for (const key of Object.keys(row)) if (!cp.known.has(key)) custom[key] = attribute(row[key]);
+  for (const key of Object.keys(record)) if (!cp.known.has(key)) custom[key] = attribute(record[key]);
 
   const typeHit = first(cp, row, 'asset_type');
   const { type, reason } = classifyAssetType({

@@ -28,6 +28,8 @@ export interface FieldMapping {
   confidence: number;
   /** Unit of the column's values when it holds a size (from the format, or stated by the header). */
   unit?: SizeUnit | null;
+  /** A column of the same row whose cell names the unit (a format's unit column). */
+  unitColumn?: string | null;
   /** Lower comes first when several columns feed one target (first non-blank wins). */
   priority: number;
   rule: string;

@@ -4,6 +4,7 @@ import { CsvError, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import type { TextChunk } from './decode.ts';
+import { findHeaderRow, HEADER_SCAN_ROWS, headerScore } from './header-row.ts';
 import { uniqueHeaders } from './headers.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
@@ -12,15 +13,42 @@ const DELIMITERS = [',', ';', '\t'] as const;
 export const DEFAULT_MAX_RECORD_SIZE = 8 * 1024 * 1024;
 const mib = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${bytes}-byte`);
 const SEP_LINE = /^sep=(.)(\r\n|\n|\r|$)/i;
+/** Windows PowerShell 5.1's Export-Csv first line: `#TYPE <.NET type of the objects>`. */
+const TYPE_LINE = /^#TYPE ([^\r\n]*)(\r\n|\n|\r|$)/;
+
+/**
+ * The lines tools write before a CSV header: PowerShell 5.1's `#TYPE …` (PowerCLI and Hyper-V
+ * Get-VM | Export-Csv), Excel's `sep=;`. How many there are and what they say (recorded).
+ */
+export function detectPreamble(sample: string): { lines: number; text: string; typeLine: string | null; sep: string | null } {
+  let rest = sample;
+  let lines = 0;
+  let typeLine: string | null = null;
+  let sep: string | null = null;
+  const type = TYPE_LINE.exec(rest);
+  if (type) {
+    typeLine = type[1]!.trim();
+    rest = rest.slice(type[0].length);
+    lines++;
+  }
+  const sepLine = SEP_LINE.exec(rest);
+  if (sepLine) {
+    sep = sepLine[1]!;
+    rest = rest.slice(sepLine[0].length);
+    lines++;
+  }
+  return { lines, text: rest, typeLine, sep };
+}
 
 /**
  * The delimiter a CSV sample uses: Excel's `sep=` first line when present; otherwise the candidate
  * (`,` `;` tab) that splits the header into the most columns while keeping the following rows at
  * the header's width. Each candidate is tried with csv-parse itself, so quoted delimiters count right.
  */
-export function detectDelimiter(sample: string): { delimiter: string; sepLine: boolean } {
-  const sep = SEP_LINE.exec(sample);
-  if (sep) return { delimiter: sep[1]!, sepLine: true };
+export function detectDelimiter(whole: string): { delimiter: string; sepLine: boolean } {
+  const preamble = detectPreamble(whole);
+  if (preamble.sep) return { delimiter: preamble.sep, sepLine: true };
+  const sample = preamble.text;
   const lastBreak = Math.max(sample.lastIndexOf('\n'), sample.lastIndexOf('\r'));
   const complete = lastBreak > 0 ? sample.slice(0, lastBreak) : sample;
   let best: { delimiter: string; score: number } = { delimiter: ',', score: 0 };
@@ -41,6 +69,31 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
 }
 
 /**
+ * How many physical lines come before the header when the first record is not it: a title, notes,
+ * a merged group-header row above the real header, as a workbook made by people is saved as CSV.
+ * The header is the most header-like of the sample's first records (findHeaderRow); the first
+ * record stays the header unless a later one names more inventory fields.
+ */
+export function linesAboveHeader(sample: string, delimiter: string): { lines: number } {
+  const lastBreak = Math.max(sample.lastIndexOf('\n'), sample.lastIndexOf('\r'));
+  const complete = lastBreak > 0 ? sample.slice(0, lastBreak + 1) : sample;
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    records = parseSync(complete, {
+      delimiter, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: HEADER_SCAN_ROWS, info: true,
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  } catch {
+    return { lines: 0 };
+  }
+  const found = findHeaderRow(records.map((r) => r.record));
+  if (!found || found.index === 0) return { lines: 0 };
+  const first = headerScore(records[0]!.record);
+  if (first.fields.length >= found.fields.length) return { lines: 0 };
+  // the record before the header ends on this line: the header starts after it (blank lines are skipped)
+  return { lines: records[found.index - 1]!.info.lines };
+}
+
+/**
  * Reads delimited text with csv-parse: the first record is the header, every other non-empty line
  * a data row of exactly the header's width (a wider or narrower row is an error naming its line:
  * guessing which value belongs where would corrupt the import). Quoted fields may hold delimiters,
@@ -49,6 +102,10 @@ export function detectDelimiter(sample: string): { delimiter: string; sepLine: b
 export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
   const maxRecordSize = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   const { delimiter, sepLine } = detectDelimiter(sample);
+  const preamble = detectPreamble(sample);
+  // a title, notes or a group-header row above the header (a sheet saved as CSV): start at the header
+  const above = linesAboveHeader(preamble.text, delimiter);
+  if (above.lines > 0) preamble.lines += above.lines;
   const table: ParsedTable = {
     format: 'csv',
     encoding: ctx.encoding,
@@ -56,13 +113,17 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     delimiter,
     headers: [],
     headerRenames: [],
-    details: { sepLine },
+    details: {
+      sepLine,
+      ...(preamble.typeLine === null ? {} : { preamble: `#TYPE ${preamble.typeLine}` }),
+      ...(above.lines > 0 ? { lines_above_header: above.lines, header_line: preamble.lines + 1 } : {}),
+    },
     rows: rows(),
   };
   return table;
 
   async function* rows(): AsyncGenerator<Record<string, unknown>> {
-    let lastRecordLine = sepLine ? 1 : 0;
+    let lastRecordLine = preamble.lines;
     const parser = parse({
       delimiter,
       // every line ending wherever it occurs (files concatenated from several tools mix them);
@@ -72,7 +133,7 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
       max_record_size: maxRecordSize,
       relax_quotes: true,
       skip_empty_lines: true,
-      from_line: sepLine ? 2 : 1,
+      from_line: preamble.lines + 1,
       on_record: (record: string[], context) => {
         lastRecordLine = context.lines;
         return record;

@@ -25,9 +25,36 @@ export class LineCounter {
   }
 }
 
+/** Bytes Windows-1252 leaves undefined: a file holding one is not 1252 text either. */
+const UNDEFINED_1252 = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
+
+/**
+ * Whether bytes that are not UTF-8 read as Windows-1252 (German, French, … Excel's default "CSV"
+ * and PowerShell 5.1's default encodings): no byte that code page leaves undefined, no NUL.
+ */
+export function isWindows1252(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b === 0 || UNDEFINED_1252.has(b)) return false;
+  return true;
+}
+
+/** Whether the first non-ASCII character of `buf` is a well-formed UTF-8 sequence (then the file is UTF-8, however it goes on). */
+function firstNonAsciiIsUtf8(buf: Uint8Array): boolean {
+  const i = buf.findIndex((b) => b >= 0x80);
+  if (i === -1) return true;
+  const lead = buf[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+  return need > 0 && i + need <= buf.length && isUtf8(buf.subarray(i, i + need));
+}
+
 /**
  * Reads a byte stream as text, strictly: invalid bytes are an error naming their byte offset and
- * line, never replacement characters. Chunks are cut at character boundaries, so a character split
+ * line, never replacement characters.
+
+ * UTF-8 without a byte order mark is an assumption, not a statement: when bytes that are not UTF-8
+ * turn up before any non-ASCII UTF-8 character has (so everything read so far is ASCII, the same
+ * text in either encoding) and they read as Windows-1252, the rest of the file is read as
+ * Windows-1252 and `onEncoding` is told (the import records it). A file that mixes UTF-8
+ * characters with such bytes is refused, naming the first bad byte. Chunks are cut at character boundaries, so a character split
  * across two S3 chunks stays whole. NUL characters are refused too: PostgreSQL text and jsonb
  * cannot hold them, and they mean the file is not the text it claims to be.
  *
@@ -36,25 +63,39 @@ export class LineCounter {
  */
 export async function* decodeText(
   chunks: AsyncIterable<Uint8Array>,
-  options: { encoding: TextEncoding; startByte: number; file: string; lines: LineCounter },
+  options: { encoding: TextEncoding; startByte: number; file: string; lines: LineCounter; mayFallBack?: boolean; onEncoding?: (encoding: string) => void },
 ): AsyncGenerator<TextChunk> {
-  const { encoding, file, lines } = options;
-  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+  const { file, lines } = options;
+  let encoding: TextEncoding | 'windows-1252' = options.encoding;
+  let decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+  let asciiSoFar = options.mayFallBack === true && encoding === 'utf-8';
   let pending: Buffer = Buffer.alloc(0);
   let offset = options.startByte;
   for await (const chunk of chunks) {
     const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const cut = completeLength(buf, encoding);
-    const bytes = buf.subarray(0, cut);
+    let cut = encoding === 'windows-1252' ? buf.length : completeLength(buf, encoding);
+    let bytes = buf.subarray(0, cut);
     let text: TextChunk;
-    if (encoding === 'utf-8') {
-      if (!isUtf8(bytes)) throw invalidBytes(bytes, offset, options);
+    if (encoding === 'utf-8' && !isUtf8(bytes) && asciiSoFar && !firstNonAsciiIsUtf8(buf) && isWindows1252(buf)) {
+      // everything before was ASCII: reading it all as Windows-1252 changes nothing already read
+      encoding = 'windows-1252';
+      decoder = new TextDecoder(encoding);
+      cut = buf.length;
+      bytes = buf;
+      options.onEncoding?.(encoding);
+    }
+    if (encoding === 'windows-1252') {
+      if (!isWindows1252(bytes)) throw invalidBytes(bytes, offset, { ...options, encoding: 'utf-8' });
+      text = decoder.decode(bytes);
+    } else if (encoding === 'utf-8') {
+      if (!isUtf8(bytes)) throw invalidBytes(bytes, offset, { ...options, encoding });
+      if (asciiSoFar) asciiSoFar = bytes.every((b) => b < 0x80);
       text = bytes;
     } else {
       try {
         text = decoder.decode(bytes);
       } catch {
-        throw invalidBytes(bytes, offset, options);
+        throw invalidBytes(bytes, offset, { ...options, encoding });
       }
     }
     const nul = typeof text === 'string' ? text.indexOf('\0') : text.indexOf(0);
@@ -69,6 +110,14 @@ export async function* decodeText(
     offset += cut;
     pending = buf.subarray(cut);
     if (text.length > 0) yield text;
+  }
+  if (pending.length > 0 && encoding === 'utf-8' && asciiSoFar && isWindows1252(pending)) {
+    // the last bytes only looked like the start of a UTF-8 character ("…München" ending in 0xFC)
+    options.onEncoding?.('windows-1252');
+    const text = new TextDecoder('windows-1252').decode(pending);
+    lines.add(text);
+    yield text;
+    pending = Buffer.alloc(0);
   }
   if (pending.length > 0) {
     throw new InvalidImportError(`${file}: line ${lines.line()}, byte ${offset}: the file ends in the middle of a ${encoding} character (${hex(pending)})`, {

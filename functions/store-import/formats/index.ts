@@ -2,7 +2,7 @@ import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { readCsv } from './csv.ts';
 import { decodeText, LineCounter, type TextChunk } from './decode.ts';
 import { detectContainer, SNIFF_BYTES } from './detect.ts';
-import { readJsonArray, readNdjson } from './json.ts';
+import { readJsonArray, readJsonObjects } from './json.ts';
 import type { ParsedTable } from './types.ts';
 import { readXlsx } from './xlsx.ts';
 
@@ -55,7 +55,17 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
   }
 
   const lines = new LineCounter();
-  const text = decodeText(rest(container.bomLength), { encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines });
+  let encoding: string = container.encoding;
+  let table: ParsedTable | undefined;
+  const text = decodeText(rest(container.bomLength), {
+    encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines,
+    // only an unmarked file is UTF-8 by assumption; a byte order mark states it
+    mayFallBack: container.bomLength === 0,
+    onEncoding: (found) => {
+      encoding = found;
+      if (table) table.encoding = found;
+    },
+  });
   // the first chunks, kept as they are for the reader, and as a string to guess the format from
   const sampleChunks: TextChunk[] = [];
   let sample = '';
@@ -79,8 +89,8 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
       if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
     },
   };
-  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize };
-  const table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readNdjson(all, readCtx) : readCsv(all, sample, readCtx);
+  const readCtx = { file: ctx.file, encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize };
+  table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readJsonObjects(all, sample, readCtx) : readCsv(all, sample, readCtx);
   table.details = { ...table.details, bom: container.bomLength > 0 };
   return table;
 }

@@ -2,6 +2,7 @@ import Tokenizer from '@streamparser/json/tokenizer.js';
 import TokenParser from '@streamparser/json/tokenparser.js';
 import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { LineCounter, type TextChunk } from './decode.ts';
+import { findRecords } from './json-records.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -232,4 +233,53 @@ async function* splitLines(text: AsyncIterable<TextChunk>, ctx: ReadContext): As
     pending += s.slice(from);
   }
   if (pending !== '') yield { source: pending, line, byte: utf8 ? byte : undefined };
+}
+
+/** The largest JSON document read whole (one object whose records are found by their path). */
+export const MAX_JSON_DOCUMENT_CHARS = 256 * 1024 * 1024;
+
+/**
+ * Text that starts with `{`: NDJSON when its first line is a whole object; otherwise one JSON
+ * document (`aws ec2 describe-instances`, a REST response), read whole, whose records are found by
+ * their path (see findRecords; recorded in details.record_path).
+ */
+export function readJsonObjects(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
+  const firstLine = sample.trimStart().split(/\r\n|\n|\r/, 1)[0]!;
+  let lineIsObject = false;
+  try {
+    lineIsObject = isRow(JSON.parse(firstLine));
+  } catch {
+    lineIsObject = false;
+  }
+  if (lineIsObject) return readNdjson(text, ctx);
+  return table('json', ctx, async function* (t) {
+    let source = '';
+    for await (const chunk of text) {
+      source += chunk.toString();
+      if (source.length > MAX_JSON_DOCUMENT_CHARS) {
+        throw new InvalidImportError(`${ctx.file}: a single JSON object larger than ${MAX_JSON_DOCUMENT_CHARS / 1024 / 1024} MiB; write the records as a JSON array or one object per line`, { file: ctx.file });
+      }
+    }
+    let doc: unknown;
+    try {
+      doc = INEXACT_NUMBER.test(source)
+        ? JSON.parse(source, (_key, v, context?: { source?: string }) => (typeof v === 'number' && context?.source !== undefined ? jsonNumber(context.source) : v))
+        : JSON.parse(source);
+    } catch (err) {
+      const at = /position (\d+)/.exec((err as Error).message);
+      const line = at ? source.slice(0, Number(at[1])).split(/\r\n|\n|\r/).length : 1;
+      throw new InvalidImportError(`${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message} (a JSON file must be an array of objects, one object per line, or one object holding the records)`, { file: ctx.file, line });
+    }
+    if (!isRow(doc)) throw new InvalidImportError(`${ctx.file}: line 1: ${describe(doc)}, not an object`, { file: ctx.file, line: 1 });
+    if (loneSurrogateAt(source) !== -1) throw loneSurrogate(ctx.file, 1, undefined);
+    const found = findRecords(doc);
+    if (!found) throw new InvalidImportError(`${ctx.file}: line 1: the JSON object holds no records (its arrays are empty)`, { file: ctx.file, line: 1 });
+    t.details.record_path = found.path;
+    if (found.keyField) t.details.record_key_field = found.keyField;
+    const keys = new KeyUnion(t.headers);
+    for (const row of found.records) {
+      keys.add(row);
+      yield row;
+    }
+  });
 }

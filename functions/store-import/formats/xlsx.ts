@@ -11,6 +11,7 @@ import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { matchHeader } from '../../_shared/inventory/field-mapper.ts';
 import { recogniseFormat } from '../../_shared/inventory/formats.ts';
 import { DEFAULT_MAX_RECORD_SIZE } from './csv.ts';
+import { findHeaderRow, HEADER_SCAN_ROWS, INVENTORY_FIELDS } from './header-row.ts';
 import { uniqueHeaders } from './headers.ts';
 import {
   boundedSharedStrings, boundedSheet, cellOfSharedString, InflationLimit, InflationMeter, inflatedBudget, MAX_INFLATION, OversizedRow,
@@ -20,8 +21,6 @@ import type { ParsedTable } from './types.ts';
 
 const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-/** Fields whose presence makes a header row an inventory's (two of them are needed). */
-const INVENTORY_FIELDS = new Set(['name', 'hostname', 'fqdn', 'ip_address', 'operating_system', 'cpu_cores', 'memory_gb', 'storage_gb']);
 
 type SheetReader = AsyncIterable<ExcelJS.Row> & { name: string };
 
@@ -166,27 +165,41 @@ function boundsError(err: unknown, ctx: { file: string }): unknown {
   return err;
 }
 
-/** Looks at the sheets in workbook order and stops at the first one `mode` accepts, on its header row. */
+/**
+ * Looks at the sheets in workbook order and stops at the first one `mode` accepts, on its header row:
+ * the most header-like of its first HEADER_SCAN_ROWS rows (findHeaderRow), so a title, notes and a
+ * merged group-header row above the header are passed over; in 'first' mode, without such a row,
+ * the first non-empty row.
+ */
 async function openSheet(workbook: Workbook, mode: 'inventory' | 'first'): Promise<OpenSheet | null> {
   const skipped: string[] = [];
   for (const sheet of workbook.sheets) {
     const entry = sheet.open();
     const [emitted] = [...workbook.reader._parseWorksheet(entry, sheet.sheetNo)];
-    const rows = emitted!.value[Symbol.asyncIterator]();
-    let header: ExcelJS.Row | undefined;
-    for (;;) {
-      const next = await rows.next();
+    const source = emitted!.value[Symbol.asyncIterator]();
+    const lead: ExcelJS.Row[] = [];
+    while (lead.length < HEADER_SCAN_ROWS) {
+      const next = await source.next();
       if (next.done) break;
-      if (cellTexts(next.value).some((v) => v !== '')) {
-        header = next.value;
-        break;
-      }
+      lead.push(next.value);
     }
-    const rawHeaders = header ? trimTrailing(cellTexts(header)) : [];
+    const texts = lead.map((row) => cellTexts(row));
+    const found = findHeaderRow(texts);
+    const index = found ? found.index : mode === 'first' ? texts.findIndex((cells) => cells.some((v) => v !== '')) : -1;
+    const header = index >= 0 ? lead[index] : undefined;
+    const rawHeaders = header ? trimTrailing(texts[index]!) : [];
     const choice = !header ? null : mode === 'first' ? 'first sheet with a header row' : inventoryChoice(sheet.name, rawHeaders);
-    if (header && choice) return { name: sheet.name, choice, headerRowNumber: header.number, rawHeaders, rows, skipped };
+    if (header && choice) {
+      const rest = lead.slice(index + 1);
+      const rows: AsyncIterator<ExcelJS.Row> = {
+        next: () => (rest.length ? Promise.resolve({ done: false, value: rest.shift()! }) : source.next()),
+        return: (value?: unknown) => source.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+      };
+      const above = index > 0 ? `; header at row ${header.number}, ${index} row(s) above it passed over` : '';
+      return { name: sheet.name, choice: `${choice}${above}`, headerRowNumber: header.number, rawHeaders, rows, skipped };
+    }
     skipped.push(sheet.name);
-    await rows.return?.();
+    await source.return?.();
     entry.destroy();
   }
   return null;
