@@ -11,32 +11,11 @@
  * - Google Migration Center / StratoZone vmInfo table: the import-data-tables column set
  *   (MachineId, MachineName, AllocatedProcessorCoreCount, MemoryGiB …).
  */
-import type { SizeUnit } from './numbers.ts';
 import { rawKey } from './headers.ts';
 import { TOOL_PROFILES } from './tool-profiles.ts';
-import type { Target } from './types.ts';
+import type { FormatColumn, InventoryFormat, Target } from './types.ts';
 
-export interface FormatColumn {
-  /** The header as the format writes it; `pattern` for numbered families ("Disk 1 size (In GB)"). */
-  header?: string;
-  pattern?: RegExp;
-  target?: Target;
-  /** A custom attribute key, for known columns no asset column holds ('' keeps the header as the key). */
-  custom?: string;
-  unit?: SizeUnit;
-  /** A column of the same row whose cell names this column's unit ("GB", "MB": Device42's ram_size_type). */
-  unitColumn?: string;
-  priority?: number;
-}
-
-export interface InventoryFormat {
-  id: string;
-  label: string;
-  rowsAreMachines: boolean;
-  columns: FormatColumn[];
-  /** True when a file's header keys (see rawKey) carry this format's signature. */
-  matches(keys: Set<string>): boolean;
-}
+export type { FormatColumn, InventoryFormat };
 
 const c = (header: string, target: Target, extra: Partial<FormatColumn> = {}): FormatColumn => ({ header, target, ...extra });
 const x = (header: string, custom: string): FormatColumn => ({ header, custom });

@@ -16,8 +16,7 @@
  * - vSphere Client VM list export (Host is the ESXi host; Host CPU/Host Mem/Guest Mem - % are usage).
  * Paths of nested JSON values are written as the flattened record view names them (record-view.ts).
  */
-import type { FormatColumn, InventoryFormat } from './formats.ts';
-import type { Target } from './types.ts';
+import type { FormatColumn, InventoryFormat, Target } from './types.ts';
 
 const c = (header: string, target: Target, extra: Partial<FormatColumn> = {}): FormatColumn => ({ header, target, ...extra });
 const x = (header: string, custom: string): FormatColumn => ({ header, custom });

@@ -43,3 +43,26 @@ export interface MappingPlan {
   rowsAreMachines: boolean;
   mappings: FieldMapping[];
 }
+
+/** A column a recognised format (or tool profile) writes, and what it means. */
+export interface FormatColumn {
+  /** The header as the format writes it; `pattern` for numbered families ("Disk 1 size (In GB)"). */
+  header?: string;
+  pattern?: RegExp;
+  target?: Target;
+  /** A custom attribute key, for known columns no asset column holds ('' keeps the header as the key). */
+  custom?: string;
+  unit?: SizeUnit;
+  /** A column of the same row whose cell names this column's unit ("GB", "MB": Device42's ram_size_type). */
+  unitColumn?: string;
+  priority?: number;
+}
+
+export interface InventoryFormat {
+  id: string;
+  label: string;
+  rowsAreMachines: boolean;
+  columns: FormatColumn[];
+  /** True when a file's header keys (see rawKey) carry this format's signature. */
+  matches(keys: Set<string>): boolean;
+}
