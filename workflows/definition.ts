@@ -5,19 +5,19 @@ import { resolve } from 'node:path';
 export const DEFINITION_FILE = resolve(import.meta.dirname, 'import-workflow.asl.json');
 
 /** The Lambdas the workflow invokes: each one's Task states share its `${...}` placeholder. */
-export const STEP_FUNCTIONS = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'] as const;
+export const STEP_FUNCTIONS = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ReconcileInventory', 'ValidateIntegrity', 'MarkFailed'] as const;
 export type StepFunction = (typeof STEP_FUNCTIONS)[number];
 
 /**
  * The top-level states that do work, in execution order (MarkFailed is the failure path, not part
- * of the chain). LinkRecords and StartDiscovery are Map states over the import's row ranges; a
+ * of the chain). LinkRecords, StartDiscovery and ReconcileInventory are Map states over the import's row ranges; a
  * redrive continues from the one of these that failed.
  */
-export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ValidateIntegrity'] as const;
+export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ReconcileInventory', 'FinishReconcile', 'ValidateIntegrity'] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
 /** The Map states and the Task each runs per chunk. */
-export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk' } as const;
+export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk', ReconcileInventory: 'ReconcileChunk' } as const;
 
 /** Every Task state (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
 export const TASK_FUNCTIONS = {
@@ -28,6 +28,8 @@ export const TASK_FUNCTIONS = {
   PlanDiscovery: 'StartDiscovery',
   DiscoverChunk: 'StartDiscovery',
   FinishDiscovery: 'StartDiscovery',
+  ReconcileChunk: 'ReconcileInventory',
+  FinishReconcile: 'ReconcileInventory',
   ValidateIntegrity: 'ValidateIntegrity',
   MarkFailed: 'MarkFailed',
 } as const satisfies Record<string, StepFunction>;
@@ -54,6 +56,7 @@ export const PLACEHOLDERS = {
   CreateMasterFlow: 'CreateMasterFlowFunctionArn',
   LinkRecords: 'LinkRecordsFunctionArn',
   StartDiscovery: 'StartDiscoveryFunctionArn',
+  ReconcileInventory: 'ReconcileInventoryFunctionArn',
   ValidateIntegrity: 'ValidateIntegrityFunctionArn',
   MarkFailed: 'MarkFailedFunctionArn',
   ReportOutcome: 'ReportOutcomeFunctionArn',

@@ -100,6 +100,7 @@ async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => numb
     import('../functions/create-master-flow/handler.ts'),
     import('../functions/link-records/handler.ts'),
     import('../functions/start-discovery/handler.ts'),
+    import('../functions/reconcile-inventory/handler.ts'),
     import('../functions/validate-integrity/handler.ts'),
     import('../functions/mark-failed/handler.ts'),
     import('../functions/report-outcome/handler.ts'),

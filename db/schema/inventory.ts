@@ -35,8 +35,8 @@ export const inventoryItems = pgTable('inventory_items', {
   cmdbSysId: text('cmdb_sys_id'),
   /** Per field, the asset (observation) its value came from: `{ "hostname": "<asset id>", … }`. */
   provenance: jsonb('provenance').$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
-  /** Per source system, the latest drop that saw the item: `{ "rvtools_vinfo": { "dataImportId", "at" } }`. */
-  lastSeen: jsonb('last_seen').$type<Record<string, { dataImportId: string; at: string }>>().notNull().default(sql`'{}'::jsonb`),
+  /** Per source system, the latest drop that saw the item: `{ "rvtools_vinfo": { "dataImportId": "<id>" } }`. */
+  lastSeen: jsonb('last_seen').$type<Record<string, { dataImportId: string }>>().notNull().default(sql`'{}'::jsonb`),
   /** The drop whose reconciliation created the item (counts "new" once per drop); informational, no key. */
   originDataImportId: uuid('origin_data_import_id'),
   createdAt: createdAt(),

@@ -19,7 +19,7 @@ class StepCrashError extends Error {
 
 /** The top-level states of a run in order (Pass states included), as a redrive from a step enters them. */
 const CHAIN = ['StoreImport', 'CreateMasterFlow', 'ChunkSettings', 'ChunkLimit', 'CheckChunks', 'PlanChunks', 'LinkRecords', 'FinishLink', 'PlanDiscovery',
-  'StartDiscovery', 'FinishDiscovery', 'ValidateIntegrity', 'ReportSucceeded', 'PublishSucceeded', 'Done'];
+  'StartDiscovery', 'FinishDiscovery', 'ReconcileInventory', 'FinishReconcile', 'ValidateIntegrity', 'ReportSucceeded', 'PublishSucceeded', 'Done'];
 
 const topLevel = (events: RecordedEvent[]) => events.filter((e) => e.type === 'StateEntered' && e.index === undefined).map((e) => e.state);
 const isMap = (step: StepState): step is keyof typeof CHUNK_STATES => step in CHUNK_STATES;
