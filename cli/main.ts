@@ -4,6 +4,8 @@ import { registerDb } from './commands/db.ts';
 import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
+import { registerInventory } from './commands/inventory.ts';
+import { registerRetract } from './commands/retract.ts';
 import { registerReport } from './commands/report.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -18,6 +20,8 @@ registerRun(program);
 registerExecutions(program);
 registerReport(program);
 registerIntegrity(program);
+registerInventory(program);
+registerRetract(program);
 
 try {
   await program.parseAsync(process.argv);

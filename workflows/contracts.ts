@@ -70,7 +70,8 @@ export const inventoryCounts = z.object({
   updated: z.number().int().nonnegative(),
   candidates: z.number().int().nonnegative(),
 });
-export const reconcileChunkOutput = chunkOutput.omit({ rows: true }).extend(inventoryCounts.shape);
+/** `rows`: the chunk's assets reconciled by this run (0 when replayed). */
+export const reconcileChunkOutput = chunkOutput.extend(inventoryCounts.shape);
 
 export const validateIntegrityInput = z.object({ ...tenant, dataImportId: id, flowId: id, discoveryFlowId: id });
 export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthScore: z.number(), checks: z.number().int(), warnings: z.array(z.string()) });

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { connect, type DbHandle } from '../db/client.ts';
+import { inventoryCountsOf } from '../db/inventory/read.ts';
 import { inTenant } from '../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../db/schema/index.ts';
 import { openDatabase, type DatabaseTarget } from '../db/database.ts';
@@ -99,6 +100,8 @@ export interface RunSummary {
   assetsDiscovered: number;
   fieldMappings: number;
   integrity: { ok: boolean; healthScore: number } | null;
+  /** The drop's effect on the engagement's inventory, once reconciled. */
+  inventory: { new: number; matched: number; updated: number; candidates: number } | null;
   errorMessage: string | null;
   sourceSystem: string | null;
   assetsByType: Record<string, number>;
@@ -163,6 +166,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
       .orderBy(asc(rawImportRecords.rowNumber))
       .limit(SAMPLE_ASSETS)
     : [];
+  const inventory = row ? await inventoryCountsOf(db.db, input, row.id) : null;
   const output = record.output as { integrity?: { ok: boolean; healthScore: number }; discovery?: { assets?: number } } | null;
   return {
     execution: record.name,
@@ -178,6 +182,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,
     integrity: output?.integrity ? { ok: output.integrity.ok, healthScore: output.integrity.healthScore } : null,
+    inventory,
     errorMessage: row?.errorMessage ?? null,
     sourceSystem: row?.sourceSystem ?? null,
     assetsByType: Object.fromEntries(byType.map((t) => [t.assetType ?? 'unknown', t.n])),

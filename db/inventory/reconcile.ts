@@ -49,7 +49,7 @@ export async function lockInventory(db: Tx, tenant: Tenant): Promise<void> {
  * second item as good), and the touched items' values re-derived.
  * Replayed, the range has nothing open left: nothing is written and zeros are returned.
  */
-export async function reconcileRange(db: Tx, scope: ReconcileScope, range: { fromRow: number; toRow: number }): Promise<InventoryCounts> {
+export async function reconcileRange(db: Tx, scope: ReconcileScope, range: { fromRow: number; toRow: number }): Promise<InventoryCounts & { observations: number }> {
   const c = scope.clientAccountId;
   const e = scope.engagementId;
   await db.execute(sql`drop table if exists pg_temp.inv_obs, pg_temp.inv_obs_keys, pg_temp.inv_pairs`);
@@ -65,7 +65,7 @@ export async function reconcileRange(db: Tx, scope: ReconcileScope, range: { fro
       and r.client_account_id = ${c} and r.engagement_id = ${e}
       and a.master_flow_id = ${scope.flowId} and a.client_account_id = ${c} and a.engagement_id = ${e}
       and a.inventory_item_id is null`);
-  if (!found.count) return { new: 0, matched: 0, updated: 0, candidates: 0 };
+  if (!found.count) return { new: 0, matched: 0, updated: 0, candidates: 0, observations: 0 };
   await db.execute(sql`
     insert into inv_obs_keys (asset_id, kind, rank, value)
     select o.asset_id, k.kind, k.rank, k.value
@@ -197,5 +197,6 @@ export async function reconcileRange(db: Tx, scope: ReconcileScope, range: { fro
     matched: placed!.matched,
     updated: updated.filter((item) => item.originDataImportId !== scope.dataImportId).length,
     candidates: candidates.count,
+    observations: found.count,
   };
 }

@@ -46,13 +46,13 @@ async function open(client: Client, input: ReconcileInput) {
 export async function reconcileChunk(sql_: Sql, input: ReconcileChunkInput) {
   const counts = await stepTransaction(sql_, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, async (client) => {
     const tx = await open(client, input);
-    const counts = await reconcileRange(tx, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 });
+    const { observations, ...counts } = await reconcileRange(tx, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 });
     const r = inventoryReconciliations;
     await unwrapped(tx.update(r).set({
       newItems: sql`${r.newItems} + ${counts.new}`, matched: sql`${r.matched} + ${counts.matched}`,
       updated: sql`${r.updated} + ${counts.updated}`, candidates: sql`${r.candidates} + ${counts.candidates}`, updatedAt: sql`now()`,
     }).where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input))));
-    return counts;
+    return { rows: observations, ...counts };
   });
   return { chunk: input.chunk, chunks: input.chunks, ...counts };
 }

@@ -103,18 +103,20 @@ export const FUNCTION_IDS = [
   'CreateMasterFlow',
   'LinkRecords',
   'StartDiscovery',
+  'ReconcileInventory',
   'ValidateIntegrity',
   'MarkFailed',
   'ReportOutcome',
   'Trigger',
   'Backfill',
+  'Retract',
   'IntegrityCheck',
   'Migrations',
 ] as const;
 export type FunctionId = (typeof FUNCTION_IDS)[number];
 
 /** The functions that connect to PostgreSQL directly (advisory locks, long sessions); the others go through the RDS Proxy. */
-export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'IntegrityCheck', 'Migrations'];
+export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'Retract', 'IntegrityCheck', 'Migrations'];
 
 export interface LambdaSize {
   /** 1769 MB is one full vCPU; Lambda's CPU share is proportional to memory. */
@@ -142,6 +144,8 @@ export const LAMBDA_SIZES: Record<FunctionId, LambdaSize> = {
   // CPU-bound normalisation, ~10k rows/s on one core, RSS flat at ~290 MB: 1M rows ≈ 100 s at 1769 MB
   // (≈ 350 s at 512 MB, a third of a vCPU); 15 min leaves room for ~8M rows
   StartDiscovery: { memoryMiB: ONE_VCPU_MIB, timeout: Duration.minutes(15) },
+  // set-based matching of one chunk against the engagement's inventory: the database works, the Lambda waits
+  ReconcileInventory: { memoryMiB: 512, timeout: Duration.minutes(15) },
   ValidateIntegrity: { memoryMiB: 512, timeout: Duration.minutes(5) },
   MarkFailed: { memoryMiB: 512, timeout: Duration.minutes(1) },
   // reads the import's counts and mappings (indexed, one transaction) and writes one small JSON object
@@ -149,6 +153,8 @@ export const LAMBDA_SIZES: Record<FunctionId, LambdaSize> = {
   Trigger: { memoryMiB: 512, timeout: Duration.seconds(30) },
   // set-based plan and two UPDATEs (1M records: 24.5 s); the database works
   Backfill: { memoryMiB: 1024, timeout: Duration.minutes(15) },
+  // one import's master flow deleted (cascades) and the items it touched re-derived, in one transaction
+  Retract: { memoryMiB: 512, timeout: Duration.minutes(15) },
   // the daily check reads the catalog and indexes (0.02 s at 1M); the weekly deep one every row (4.3 s at 10M)
   IntegrityCheck: { memoryMiB: 1024, timeout: Duration.minutes(15) },
   Migrations: { memoryMiB: 512, timeout: Duration.minutes(15) },
@@ -159,7 +165,7 @@ const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as 
 
 /** The same reservation for each workflow step Lambda. */
 function steps(n: number): Partial<Record<FunctionId, number>> {
-  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
+  return { StoreImport: n, CreateMasterFlow: n, LinkRecords: n, StartDiscovery: n, ReconcileInventory: n, ValidateIntegrity: n, MarkFailed: n, ReportOutcome: n };
 }
 
 export const environments: Record<Stage, EnvironmentConfig> = {
@@ -269,7 +275,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     alarms: { email: 'flowlink-oncall@example.com' },
     lambda: {
       accountConcurrency: 1000,
-      reservedConcurrency: { ...steps(25), Trigger: 10, Backfill: 1, Migrations: 1, IntegrityCheck: 1 },
+      reservedConcurrency: { ...steps(25), Trigger: 10, Backfill: 1, Retract: 1, Migrations: 1, IntegrityCheck: 1 },
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,

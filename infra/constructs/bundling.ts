@@ -11,11 +11,13 @@ export const LAMBDA_NAMES = [
   'create-master-flow',
   'link-records',
   'start-discovery',
+  'reconcile-inventory',
   'validate-integrity',
   'mark-failed',
   'report-outcome',
   'migrations',
   'backfill',
+  'retract',
   'integrity-check',
 ] as const;
 export type LambdaName = (typeof LAMBDA_NAMES)[number];

@@ -90,6 +90,7 @@ export class StatelessStack extends Stack {
     const createMasterFlow = step('CreateMasterFlow', 'create-master-flow', "Workflow step: creates the import's discovery master flow");
     const linkRecords = step('LinkRecords', 'link-records', 'Workflow step: links the import and its raw records to the master flow');
     const startDiscovery = step('StartDiscovery', 'start-discovery', 'Workflow step: creates the discovery flow and runs its phases');
+    const reconcileInventory = step('ReconcileInventory', 'reconcile-inventory', "Workflow step: matches the drop's assets into the engagement's inventory");
     const validateIntegrity = step('ValidateIntegrity', 'validate-integrity', "Workflow step: checks the flow's integrity, completes it");
     const markFailed = step('MarkFailed', 'mark-failed', 'Workflow step: records the failure on the import and its master flow');
     const reportOutcome = step('ReportOutcome', 'report-outcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
@@ -101,6 +102,7 @@ export class StatelessStack extends Stack {
         CreateMasterFlowFunctionArn: createMasterFlow,
         LinkRecordsFunctionArn: linkRecords,
         StartDiscoveryFunctionArn: startDiscovery,
+        ReconcileInventoryFunctionArn: reconcileInventory,
         ValidateIntegrityFunctionArn: validateIntegrity,
         MarkFailedFunctionArn: markFailed,
         ReportOutcomeFunctionArn: reportOutcome,
@@ -145,6 +147,12 @@ export class StatelessStack extends Stack {
       description: 'Links orphaned rows to their master flows; invoke manually, dry run unless {"apply": true}',
       environment: direct,
     });
+    const retract = new FlowlinkFunction(this, 'Retract', {
+      ...base('Retract'),
+      name: 'retract',
+      description: 'Retracts one import (its master flow, assets, inventory observations); invoke manually, dry run unless {"apply": true}',
+      environment: direct,
+    });
     const integrityCheck = new FlowlinkFunction(this, 'IntegrityCheck', {
       ...base('IntegrityCheck'),
       name: 'integrity-check',
@@ -160,26 +168,28 @@ export class StatelessStack extends Stack {
       deadLetterQueue: scheduleDeadLetters,
     });
 
-    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed, reportOutcome];
+    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, reconcileInventory, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
       ...base('Migrations'),
       environment: direct,
       // the schema is migrated before any code or definition that may need it is updated
-      executeBefore: [stateMachine, ...steps, trigger, backfill, integrityCheck],
+      executeBefore: [stateMachine, ...steps, trigger, backfill, retract, integrityCheck],
     });
 
-    for (const fn of [...steps, trigger, backfill, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
+    for (const fn of [...steps, trigger, backfill, retract, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
 
     this.functions = {
       StoreImport: storeImport,
       CreateMasterFlow: createMasterFlow,
       LinkRecords: linkRecords,
       StartDiscovery: startDiscovery,
+      ReconcileInventory: reconcileInventory,
       ValidateIntegrity: validateIntegrity,
       MarkFailed: markFailed,
       ReportOutcome: reportOutcome,
       Trigger: trigger,
       Backfill: backfill,
+      Retract: retract,
       IntegrityCheck: integrityCheck,
       Migrations: this.migrations.function,
     };
