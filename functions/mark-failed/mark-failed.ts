@@ -21,6 +21,8 @@ export interface MarkFailedInput {
   plan?: { discoveryFlowId?: string } | undefined;
   discoveredChunks?: unknown;
   discovery?: { discoveryFlowId?: string } | undefined;
+  reconciledChunks?: unknown;
+  inventory?: unknown;
   integrity?: unknown;
   error: { Error: string; Cause?: string | null | undefined };
 }
@@ -36,7 +38,7 @@ export interface MarkFailedResult {
 /** The state that failed: the first step whose result is missing from the state (in STEP_STATES order). */
 export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number] {
   const results = [input.import?.dataImportId, input.flow?.flowId, input.linkedChunks, input.link, input.plan?.discoveryFlowId,
-    input.discoveredChunks, input.discovery?.discoveryFlowId, input.integrity];
+    input.discoveredChunks, input.discovery?.discoveryFlowId, input.reconciledChunks, input.inventory, input.integrity];
   const index = results.findIndex((r) => r === undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }

@@ -10,6 +10,7 @@ type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: 
 const FUNCTION_OF: Record<string, string> = {
   StoreImport: 'functions/store-import/store-import.ts', CreateMasterFlow: 'functions/create-master-flow/create-master-flow.ts',
   LinkRecords: 'functions/link-records/link-records.ts', StartDiscovery: 'functions/start-discovery/start-discovery.ts',
+  ReconcileInventory: 'functions/reconcile-inventory/reconcile-inventory.ts',
   ValidateIntegrity: 'functions/validate-integrity/validate-integrity.ts', MarkFailed: 'functions/mark-failed/mark-failed.ts',
 };
 
@@ -33,6 +34,6 @@ describe('the Retry arrays', () => {
       expect(core, `${state} runs its transaction through the fence`).toMatch(/stepTransaction\(|FENCE_SQL/);
     }
     const retried = TASK_STATES.filter((s) => ((tasks[s]!.Retry ?? []) as Retrier[]).some((r) => r.ErrorEquals.includes('States.Timeout')));
-    expect(retried).toEqual(['CreateMasterFlow', 'LinkChunk', 'FinishLink', 'PlanDiscovery', 'FinishDiscovery', 'ValidateIntegrity', 'MarkFailed']);
+    expect(retried).toEqual(['CreateMasterFlow', 'LinkChunk', 'FinishLink', 'PlanDiscovery', 'FinishDiscovery', 'FinishReconcile', 'ValidateIntegrity', 'MarkFailed']);
   });
 });
