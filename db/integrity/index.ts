@@ -60,7 +60,7 @@ async function check(db: Tx, options: IntegrityOptions): Promise<IntegrityReport
   const deep = options.deep === true;
   const proofs = deep ? null : await readProofs(db, catalog);
   const data = await runDataChecks(db, catalog, scope, sampleLimit, proofs);
-  const inventory = await runInventoryChecks(db, scope, sampleLimit);
+  const inventory = await runInventoryChecks(db, scope, sampleLimit, deep);
   const schemaChecks = options.schema === false ? [] : await runSchemaChecks(db, catalog);
   const checks = [...data.checks, ...inventory, ...schemaChecks];
   const checkedRows = data.masterFlowRows + Object.values(data.tables).reduce((sum, t) => sum + t.rows, 0);

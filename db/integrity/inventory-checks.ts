@@ -11,19 +11,21 @@ const ITEM_KEY = 'assets_inventory_item_fkey';
  *   to no inventory item; (warning) one of a completed discovery never reconciled (a drop older than
  *   the inventory, or adopted);
  * - `cross_tenant.inventory_items`: an asset linked to an item of another tenant. The composite key
- *   assets_inventory_item_fkey refuses it; while it is validated and enforced the check is proven by
+ *   assets_inventory_item_fkey refuses it; while it is validated and enforced (and the check is not deep) the check is proven by
  *   it, otherwise counted;
  * - `orphan.inventory_items` (critical): an item without an observation (retract and merge remove
  *   those in the same transaction).
  * Exactly one item per asset holds by construction (one column). Each check is one aggregate with
  * sample ids only when it fails.
  */
-export async function runInventoryChecks(db: Tx, scope: IntegrityScope, sampleLimit: number): Promise<CheckResult[]> {
+export async function runInventoryChecks(db: Tx, scope: IntegrityScope, sampleLimit: number, deep = false): Promise<CheckResult[]> {
   const [present] = await db.execute<{ ok: boolean; proven: boolean }>(sql`
     select to_regclass('public.inventory_items') is not null and to_regclass('public.inventory_reconciliations') is not null as ok,
       exists (select 1 from pg_constraint k where k.conname = ${ITEM_KEY} and k.convalidated
               and not exists (select 1 from pg_trigger g where g.tgconstraint = k.oid and g.tgenabled not in ('O', 'A'))) as proven`);
   if (!present?.ok) return [];
+  // a deep check trusts no constraint
+  const proven = present.proven && !deep;
   const a = assets;
   const within = (t: { clientAccountId: unknown; engagementId: unknown }, alias: string): SQL => {
     const filters: SQL[] = [sql`true`];
@@ -55,8 +57,8 @@ export async function runInventoryChecks(db: Tx, scope: IntegrityScope, sampleLi
       description: 'assets of a drop whose inventory reconciliation completed that belong to no inventory item' },
     { id: 'unreconciled_legacy.assets', severity: 'warning', table: 'assets', from: never, idOf: 'a.id',
       description: 'assets of a completed discovery whose drop was never reconciled into the inventory (older than the inventory, or adopted): they are in no inventory item' },
-    { id: 'cross_tenant.inventory_items', severity: 'critical', table: 'assets', from: present.proven ? null : crossTenant, idOf: 'a.id',
-      description: "assets linked to an inventory item of another client or engagement", ...(present.proven ? { provenBy: ITEM_KEY } : {}) },
+    { id: 'cross_tenant.inventory_items', severity: 'critical', table: 'assets', from: proven ? null : crossTenant, idOf: 'a.id',
+      description: "assets linked to an inventory item of another client or engagement", ...(proven ? { provenBy: ITEM_KEY } : {}) },
     { id: 'orphan.inventory_items', severity: 'critical', table: 'inventory_items', from: orphans, idOf: 'i.id',
       description: 'inventory items without an observation (no asset links to them)' },
   ];
