@@ -216,6 +216,7 @@ export class StatelessStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'BackfillFunctionName', { value: backfill.functionName });
+    new CfnOutput(this, 'RetractFunctionName', { value: retract.functionName });
     new CfnOutput(this, 'IntegrityCheckFunctionName', { value: integrityCheck.functionName });
     new CfnOutput(this, 'MigrationsFunctionName', { value: this.migrations.function.functionName });
   }
