@@ -236,6 +236,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
         Trigger: 5,
         // one at a time: two backfills or migrations never race (their advisory locks are the second guard)
         Backfill: 1,
+        Retract: 1,
         Migrations: 1,
         IntegrityCheck: 1,
       },
