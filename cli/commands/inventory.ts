@@ -4,7 +4,9 @@ import { readInventory, type InventoryItemView } from '../../db/inventory/read.t
 import { orm } from '../../db/client.ts';
 import { NotFoundError, TenantError } from '../../functions/_shared/errors.ts';
 import { resolveLocalTenant } from '../../workflows/local-tenant.ts';
+import { reconcileBacklog } from '../../functions/reconcile-inventory/backlog.ts';
 import { withDatabase } from '../context.ts';
+import { inventoryLine } from '../workflow-report.ts';
 import { UsageError } from '../exit.ts';
 
 interface TenantOptions {
@@ -78,6 +80,24 @@ export function registerInventory(program: Command) {
         for (const c of candidates) {
           console.log(`${c.id}  ${c.status.padEnd(9)} ${cell(c.inventoryItemHostname)} (${c.inventoryItemId}) ~ ${cell(c.candidateItemHostname)} (${c.candidateItemId}): ${c.reason}`);
         }
+      });
+    });
+
+  inventory.command('reconcile')
+    .description('reconcile the drops whose discovery completed but were never reconciled (older than the inventory, adopted), oldest first')
+    .option('--client <id|slug>', 'client account')
+    .option('--engagement <id|slug>', 'engagement of that client')
+    .option('--json', 'machine-readable')
+    .action(async (opts: TenantOptions) => {
+      await withDatabase(async ({ sql }) => {
+        const tenant = await tenantOf(sql, { ...inventory.opts(), ...opts });
+        const done = await reconcileBacklog(sql, tenant);
+        if (opts.json ?? inventory.opts().json) {
+          console.log(JSON.stringify(done, null, 2));
+          return;
+        }
+        if (!done.length) console.log('every completed drop of the engagement is reconciled');
+        for (const d of done) console.log(`${d.dataImportId} ${d.filename}: ${inventoryLine(d.inventory)}`);
       });
     });
 

@@ -56,7 +56,8 @@ export async function runInventoryChecks(db: Tx, scope: IntegrityScope, sampleLi
     { id: 'unreconciled.assets', severity: 'critical', table: 'assets', from: reconciled, idOf: 'a.id',
       description: 'assets of a drop whose inventory reconciliation completed that belong to no inventory item' },
     { id: 'unreconciled_legacy.assets', severity: 'warning', table: 'assets', from: never, idOf: 'a.id',
-      description: 'assets of a completed discovery whose drop was never reconciled into the inventory (older than the inventory, or adopted): they are in no inventory item' },
+      description: 'assets of a completed discovery whose drop was never reconciled into the inventory (older than the inventory, or adopted): '
+        + 'they are in no inventory item. `flowlink inventory reconcile --client <id> --engagement <id>` reconciles them' },
     { id: 'cross_tenant.inventory_items', severity: 'critical', table: 'assets', from: proven ? null : crossTenant, idOf: 'a.id',
       description: "assets linked to an inventory item of another client or engagement", ...(proven ? { provenBy: ITEM_KEY } : {}) },
     { id: 'orphan.inventory_items', severity: 'critical', table: 'inventory_items', from: orphans, idOf: 'i.id',

@@ -42,3 +42,32 @@ describe('integrity covers the inventory', () => {
     expect(check(otherScope, 'orphan.inventory_items')).toMatchObject({ count: 1, sampleIds: [foreign!.id] });
   });
 });
+
+describe('drops older than the inventory', () => {
+  it('are reported as never reconciled, and `inventory reconcile` brings them in, oldest first', async () => {
+    const tenant = await world.tenant();
+    await world.drop(tenant, 'old.csv', ['Hostname,IP Address,RAM (GB)', 'web01,10.0.0.1,8'].join('\n'));
+    await world.drop(tenant, 'newer.csv', ['Hostname,IP Address,RAM (GB)', 'WEB01,10.0.0.1,16'].join('\n'));
+    // as a database migrated from before the inventory has them: no item, no reconciliation
+    await world.sql`update assets set inventory_item_id = null where client_account_id = ${tenant.clientAccountId}`;
+    await world.sql`delete from inventory_items where client_account_id = ${tenant.clientAccountId}`;
+    await world.sql`delete from inventory_reconciliations where client_account_id = ${tenant.clientAccountId}`;
+    const scope = { clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId };
+    const before = await runIntegrityCheck(world.sql, scope);
+    expect(check(before, 'unreconciled_legacy.assets')).toMatchObject({ severity: 'warning', count: 2 });
+    expect(check(before, 'unreconciled.assets').count).toBe(0);
+
+    const { reconcileBacklog } = await import('../../functions/reconcile-inventory/backlog.ts');
+    const done = await reconcileBacklog(world.sql, tenant);
+    expect(done.map((d) => [d.filename, d.inventory])).toEqual([
+      ['old.csv', { new: 1, matched: 0, updated: 0, candidates: 0 }],
+      ['newer.csv', { new: 0, matched: 1, updated: 1, candidates: 0 }],
+    ]);
+    expect(await reconcileBacklog(world.sql, tenant)).toEqual([]);
+    const after = await runIntegrityCheck(world.sql, scope);
+    expect(check(after, 'unreconciled_legacy.assets').count).toBe(0);
+    const [item] = await world.sql<{ hostname: string; memory_gb: number }[]>`
+      select hostname, memory_gb from inventory_items where client_account_id = ${tenant.clientAccountId}`;
+    expect(item).toEqual({ hostname: 'WEB01', memory_gb: 16 });
+  });
+});
