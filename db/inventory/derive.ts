@@ -1,29 +1,34 @@
 import { sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Tx } from '../client.ts';
 import type { Tenant } from '../queries/sql.ts';
 import { assets, dataImports, inventoryItems, rawImportRecords } from '../schema/index.ts';
 
-/**
- * The reconciled fields of an item: its column, and the observation's value (`o.` is the
- * observation, one asset with its drop). A blank array counts as no value.
- */
-const FIELDS: Array<{ column: string; key: string; value: string; has?: string }> = [
-  { column: 'hostname', key: 'hostname', value: 'o.hostname' },
-  { column: 'fqdn', key: 'fqdn', value: 'o.fqdn' },
-  { column: 'ip_addresses', key: 'ipAddresses', value: 'o.ip_addresses', has: "jsonb_typeof(o.ip_addresses) = 'array' and o.ip_addresses <> '[]'::jsonb" },
-  { column: 'mac_addresses', key: 'macAddresses', value: 'jsonb_build_array(o.mac_address)', has: 'o.mac_address is not null' },
-  { column: 'operating_system', key: 'operatingSystem', value: 'o.operating_system' },
-  { column: 'os_version', key: 'osVersion', value: 'o.os_version' },
-  { column: 'cpu_cores', key: 'cpuCores', value: 'o.cpu_cores' },
-  { column: 'memory_gb', key: 'memoryGb', value: 'o.memory_gb' },
-  { column: 'storage_gb', key: 'storageGb', value: 'o.storage_gb' },
-  { column: 'asset_type', key: 'assetType', value: 'o.asset_type' },
-  { column: 'environment', key: 'environment', value: 'o.environment' },
-  { column: 'vm_uuid', key: 'vmUuid', value: 'o.vm_uuid' },
-  { column: 'bios_uuid', key: 'biosUuid', value: 'o.bios_uuid' },
-  { column: 'serial_number', key: 'serialNumber', value: 'o.serial_number' },
-  { column: 'cloud_instance_id', key: 'cloudInstanceId', value: 'o.cloud_instance_id' },
-  { column: 'cmdb_sys_id', key: 'cmdbSysId', value: 'o.cmdb_sys_id' },
+type Field = { item: AnyPgColumn; key: string; value: string; has?: string };
+const i_ = inventoryItems;
+const a_ = assets;
+/** A field the item takes from the same column of its observations (`o.` is an observation: one asset with its drop). */
+const same = (item: AnyPgColumn, asset: AnyPgColumn): Field => ({ item, key: getKey(item), value: `o.${asset.name}` });
+const getKey = (c: AnyPgColumn) => Object.entries(i_).find(([, v]) => v === c)![0];
+
+/** The reconciled fields of an item, named by the schema. A blank array counts as no value. */
+const FIELDS: Field[] = [
+  same(i_.hostname, a_.hostname),
+  same(i_.fqdn, a_.fqdn),
+  { ...same(i_.ipAddresses, a_.ipAddresses), has: `jsonb_typeof(o.${a_.ipAddresses.name}) = 'array' and o.${a_.ipAddresses.name} <> '[]'::jsonb` },
+  { item: i_.macAddresses, key: 'macAddresses', value: `jsonb_build_array(o.${a_.macAddress.name})`, has: `o.${a_.macAddress.name} is not null` },
+  same(i_.operatingSystem, a_.operatingSystem),
+  same(i_.osVersion, a_.osVersion),
+  same(i_.cpuCores, a_.cpuCores),
+  same(i_.memoryGb, a_.memoryGb),
+  same(i_.storageGb, a_.storageGb),
+  same(i_.assetType, a_.assetType),
+  same(i_.environment, a_.environment),
+  same(i_.vmUuid, a_.vmUuid),
+  same(i_.biosUuid, a_.biosUuid),
+  same(i_.serialNumber, a_.serialNumber),
+  same(i_.cloudInstanceId, a_.cloudInstanceId),
+  same(i_.cmdbSysId, a_.cmdbSysId),
 ];
 
 /**
@@ -46,11 +51,11 @@ export async function deriveItems(db: Tx, tenant: Tenant, itemIds: SQL): Promise
   const i = inventoryItems;
   const agg = (expr: string, f: (typeof FIELDS)[number]) =>
     `(array_agg(${expr} order by ${NEWEST_FIRST}) filter (where ${f.has ?? `${f.value} is not null`}))[1]`;
-  const values = sql.raw(FIELDS.map((f) => `${agg(f.value, f)} as ${f.column}, ${agg('o.asset_id', f)} as ${f.column}__from`).join(',\n      '));
-  const provenance = sql.raw(`jsonb_strip_nulls(jsonb_build_object(${FIELDS.map((f) => `'${f.key}', v.${f.column}__from`).join(', ')}))`);
-  const current = sql.raw(`(${FIELDS.map((f) => `i.${f.column}`).join(', ')})`);
-  const derived = sql.raw(`(${FIELDS.map((f) => `v.${f.column}`).join(', ')})`);
-  const set = sql.raw(FIELDS.map((f) => `${f.column} = x.${f.column}`).join(', '));
+  const values = sql.raw(FIELDS.map((f) => `${agg(f.value, f)} as ${f.item.name}, ${agg('o.asset_id', f)} as ${f.item.name}__from`).join(',\n      '));
+  const provenance = sql.raw(`jsonb_strip_nulls(jsonb_build_object(${FIELDS.map((f) => `'${f.key}', v.${f.item.name}__from`).join(', ')}))`);
+  const current = sql.raw(`(${FIELDS.map((f) => `i.${f.item.name}`).join(', ')})`);
+  const derived = sql.raw(`(${FIELDS.map((f) => `v.${f.item.name}`).join(', ')})`);
+  const set = sql.raw(FIELDS.map((f) => `${f.item.name} = x.${f.item.name}`).join(', '));
   const rows = await db.execute<{ id: string; origin_data_import_id: string | null; changed: boolean }>(sql`
     with o as (
       select a.inventory_item_id as item_id, a.id as asset_id, d.id as data_import_id,

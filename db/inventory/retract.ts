@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { orm, type Sql } from '../client.ts';
 import { NotFoundError } from '../../functions/_shared/errors.ts';
 import { assets, dataImports, importFieldMappings, inventoryCandidates, inventoryItemKeys, inventoryItems, masterFlows, rawImportRecords } from '../schema/index.ts';
@@ -97,7 +97,7 @@ async function retractIn(db: Tx, dataImportId: string, clientAccountId: string |
 }
 
 /** The matching keys of the items `itemIds`, rebuilt from the observations they have. */
-export async function rebuildKeys(db: Tx, tenant: Tenant, itemIds: ReturnType<typeof sql>): Promise<void> {
+export async function rebuildKeys(db: Tx, tenant: Tenant, itemIds: SQL): Promise<void> {
   await db.execute(sql`
     delete from ${inventoryItemKeys} where inventory_item_id in (${itemIds})
       and client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`);

@@ -43,9 +43,9 @@ async function open(client: Client, input: ReconcileInput) {
  * counts added to the drop's, in one transaction serialised per engagement. A chunk run again
  * finds its observations reconciled and adds nothing.
  */
-export async function reconcileChunk(sql_: Sql, input: ReconcileChunkInput) {
-  const counts = await stepTransaction(sql_, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, async (client) => {
-    const tx = await open(client, input);
+export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
+  const counts = await stepTransaction(client, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, async (txClient) => {
+    const tx = await open(txClient, input);
     const { observations, ...counts } = await reconcileRange(tx, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 });
     const r = inventoryReconciliations;
     await unwrapped(tx.update(r).set({
@@ -61,13 +61,13 @@ export async function reconcileChunk(sql_: Sql, input: ReconcileChunkInput) {
  * FinishReconcile: proves every asset of the drop belongs to an item, completes the drop's
  * reconciliation and returns its counts (as recorded: a replay returns the same).
  */
-export async function finishReconcile(sql_: Sql, input: ReconcileInput): Promise<InventoryCounts> {
-  return stepTransaction(sql_, 'FinishReconcile', input.dataImportId, async (client) => {
-    const tx = await open(client, input);
-    const [open_] = await unwrapped(tx.select({ n: sql<number>`count(*)::int` }).from(assets)
+export async function finishReconcile(client: Sql, input: ReconcileInput): Promise<InventoryCounts> {
+  return stepTransaction(client, 'FinishReconcile', input.dataImportId, async (txClient) => {
+    const tx = await open(txClient, input);
+    const [unlinked] = await unwrapped(tx.select({ n: sql<number>`count(*)::int` }).from(assets)
       .where(and(eq(assets.masterFlowId, input.flowId), inTenant(assets, input), sql`${assets.inventoryItemId} is null`)));
-    if (open_!.n) {
-      throw new IntegrityViolationError(`${open_!.n} asset(s) of data import ${input.dataImportId} belong to no inventory item after every chunk was reconciled`);
+    if (unlinked!.n) {
+      throw new IntegrityViolationError(`${unlinked!.n} asset(s) of data import ${input.dataImportId} belong to no inventory item after every chunk was reconciled`);
     }
     const r = inventoryReconciliations;
     const [row] = await unwrapped(tx.update(r).set({ completedAt: sql`coalesce(${r.completedAt}, now())` })
