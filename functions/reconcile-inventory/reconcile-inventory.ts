@@ -47,6 +47,8 @@ export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
   const counts = await stepTransaction(client, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, async (txClient) => {
     const tx = await open(txClient, input);
     const { observations, ...counts } = await reconcileRange(tx, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 });
+    // a replayed chunk has nothing left to reconcile: it writes nothing, not even a timestamp
+    if (!observations) return { rows: 0, ...counts };
     const r = inventoryReconciliations;
     await unwrapped(tx.update(r).set({
       newItems: sql`${r.newItems} + ${counts.new}`, matched: sql`${r.matched} + ${counts.matched}`,
