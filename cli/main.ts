@@ -5,6 +5,8 @@ import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
 import { registerMapping } from './commands/mapping.ts';
+import { registerInventory } from './commands/inventory.ts';
+import { registerRetract } from './commands/retract.ts';
 import { registerReport } from './commands/report.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -20,6 +22,8 @@ registerExecutions(program);
 registerReport(program);
 registerIntegrity(program);
 registerMapping(program);
+registerInventory(program);
+registerRetract(program);
 
 try {
   await program.parseAsync(process.argv);

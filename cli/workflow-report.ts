@@ -22,6 +22,8 @@ function stateResult(state: string, output: unknown): string {
     case 'PlanDiscovery': return `${o.plan?.fieldMappings ?? 0} field mappings, recognised as ${o.plan?.sourceSystem ?? '?'}`;
     case 'StartDiscovery': return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
     case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
+    case 'ReconcileInventory': return `${o.reconciledChunks?.chunks ?? 0} chunk(s) reconciled`;
+    case 'FinishReconcile': return inventoryLine(o.inventory ?? {});
     case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
     case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${Number(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
     case 'MarkFailed':
@@ -35,6 +37,11 @@ function stateResult(state: string, output: unknown): string {
     case 'PublishFailed': return `event "${o.outcome?.detailType ?? '?'}" put on the default bus`;
     default: return '';
   }
+}
+
+/** A drop's effect on the engagement's inventory, in one phrase. */
+export function inventoryLine(i: { new?: number; matched?: number; updated?: number; candidates?: number }): string {
+  return `${i.new ?? 0} new, ${i.matched ?? 0} matched, ${i.updated ?? 0} updated, ${i.candidates ?? 0} candidate match(es)`;
 }
 
 /** The Map state a chunk Task belongs to, by the Task's name. */
@@ -99,6 +106,7 @@ export function printSummary(s: RunSummary, out: Out = console.log) {
   const types = Object.entries(s.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
   out(`assets          ${s.assetsDiscovered} discovered${types ? ` (${types})` : ''}, ${s.fieldMappings} field mappings${s.sourceSystem ? `, recognised as ${s.sourceSystem}` : ''}`);
   out(`integrity       ${verdict}`);
+  out(`inventory       ${s.inventory ? `${inventoryLine(s.inventory)} (flowlink inventory lists the engagement's items)` : 'not reconciled'}`);
   if (s.errorMessage) out(`error           ${s.errorMessage}`);
   if (s.sampleAssets.length) {
     out('');

@@ -105,6 +105,19 @@ export const startDiscoveryOutput = z.object({
   phasesCompleted: z.array(z.string()),
 });
 
+export const reconcileChunkInput = z.object({ action: z.literal('chunk'), ...tenant, dataImportId: id, flowId: id, ...chunk });
+export const finishReconcileInput = z.object({ action: z.literal('finish'), ...tenant, dataImportId: id, flowId: id });
+export const reconcileInventoryInput = z.discriminatedUnion('action', [reconcileChunkInput, finishReconcileInput]);
+/** A drop's effect on the engagement's inventory (see docs/inventory.md). */
+export const inventoryCounts = z.object({
+  new: z.number().int().nonnegative(),
+  matched: z.number().int().nonnegative(),
+  updated: z.number().int().nonnegative(),
+  candidates: z.number().int().nonnegative(),
+});
+/** `rows`: the chunk's assets reconciled by this run (0 when replayed). */
+export const reconcileChunkOutput = chunkOutput.extend(inventoryCounts.shape);
+
 export const validateIntegrityInput = z.object({ ...tenant, dataImportId: id, flowId: id, discoveryFlowId: id });
 export const validateIntegrityOutput = z.object({ ok: z.literal(true), healthScore: z.number(), checks: z.number().int(), warnings: z.array(z.string()) });
 
@@ -135,6 +148,8 @@ export const executionState = executionInput.extend({
   plan: planDiscoveryOutput.partial().optional(),
   discoveredChunks: z.object({ chunks: z.number() }).partial().optional(),
   discovery: startDiscoveryOutput.partial().optional(),
+  reconciledChunks: z.object({ chunks: z.number() }).partial().optional(),
+  inventory: inventoryCounts.partial().optional(),
   integrity: validateIntegrityOutput.partial().optional(),
   error: caughtError.optional(),
   markFailed: markFailedOutput.partial().optional(),

@@ -11,14 +11,14 @@ export const STEP_FUNCTIONS = LAMBDA_IDS.filter((id): id is StepFunction => 'tas
 
 /**
  * The top-level states that do work, in execution order (MarkFailed is the failure path, not part
- * of the chain). LinkRecords and StartDiscovery are Map states over the import's row ranges; a
+ * of the chain). LinkRecords, StartDiscovery and ReconcileInventory are Map states over the import's row ranges; a
  * redrive continues from the one of these that failed.
  */
-export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ValidateIntegrity'] as const;
+export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ReconcileInventory', 'FinishReconcile', 'ValidateIntegrity'] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
 /** The Map states and the Task each runs per chunk. */
-export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk' } as const;
+export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'DiscoverChunk', ReconcileInventory: 'ReconcileChunk' } as const;
 
 /** Every Task state of the steps (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
 export const TASK_FUNCTIONS = Object.fromEntries(

@@ -41,6 +41,14 @@ export const reportFieldMapping = z.object({
   unit: z.string().nullable().optional().describe('the size unit the column was read in, when stated (header, profile, correction)'),
 });
 
+/** The drop's effect on the engagement's inventory (docs/inventory.md); null until its reconciliation completed. */
+export const reportInventory = z.object({
+  new: count.describe('inventory items this drop created'),
+  matched: count.describe("this drop's assets that joined an item an earlier drop made"),
+  updated: count.describe('items of earlier drops whose values this drop changed'),
+  candidates: count.describe('possible matches this drop proposed for a person to confirm or reject'),
+}).nullable();
+
 /** What the event carries: enough to act on, and the ids a consumer deduplicates by. */
 export const reportSummary = z.object({
   version: z.literal(REPORT_VERSION),
@@ -59,6 +67,7 @@ export const reportSummary = z.object({
   discoveryFlowId: id.nullable(),
   rows: z.object({ stored: count, linked: count, skipped: count }),
   assets: count,
+  inventory: reportInventory,
   error: reportError.pick({ name: true, message: true, line: true, row: true, advice: true }).nullable(),
   report: z.object({ bucket: z.string(), key: z.string() }).describe('where the full report is'),
 });

@@ -83,6 +83,15 @@ export const LAMBDAS = {
       FinishDiscovery: { action: 'finish', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'FinishDi' },
     },
   },
+  // set-based matching of one chunk's assets into the engagement's inventory; chunks run one at a
+  // time (the engagement's lock serialises them anyway)
+  ReconcileInventory: {
+    folder: 'reconcile-inventory', memoryMiB: 512, timeoutS: 900, placeholder: 'ReconcileInventoryFunctionArn',
+    tasks: {
+      ReconcileChunk: { action: 'chunk', timeoutS: 900, retry: 'transient', fenced: true, code: 'Reconcil' },
+      FinishReconcile: { action: 'finish', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'FinishRe' },
+    },
+  },
   ValidateIntegrity: {
     folder: 'validate-integrity', memoryMiB: 512, timeoutS: 300, placeholder: 'ValidateIntegrityFunctionArn',
     tasks: { ValidateIntegrity: { timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'VI' } },
@@ -102,6 +111,8 @@ export const LAMBDAS = {
   Trigger: { folder: 'trigger', memoryMiB: 512, timeoutS: 30 },
   // set-based plan and two UPDATEs (1M records: 24.5 s); the database works
   Backfill: { folder: 'backfill', memoryMiB: 1024, timeoutS: 900 },
+  // removes one import's master flow (cascades) and re-derives the inventory items it touched
+  Retract: { folder: 'retract', memoryMiB: 512, timeoutS: 900 },
   // the daily check reads the catalog and indexes (0.02 s at 1M); the weekly deep one every row (4.3 s at 10M)
   IntegrityCheck: { folder: 'integrity-check', memoryMiB: 1024, timeoutS: 900 },
   Migrations: { folder: 'migrations', memoryMiB: 512, timeoutS: 900 },

@@ -2,6 +2,7 @@ import type { TransactionSql } from 'postgres';
 import { orm, unwrapped, type Sql, type Tx } from '../client.ts';
 import { MASTER_TABLE, readCatalog } from './catalog.ts';
 import { runDataChecks } from './data-checks.ts';
+import { runInventoryChecks } from './inventory-checks.ts';
 import { readProofs } from './proofs.ts';
 import { storeRun } from './history.ts';
 import { runSchemaChecks } from './schema-checks.ts';
@@ -35,6 +36,8 @@ export class IntegrityUnavailableError extends Error {
  *    cross-tenant links. A check that a validated, enforced foreign key proves is not counted row by
  *    row (unless `deep`); the rest in one aggregate pass per table, then sample ids of failing
  *    checks; unknown flow types and stuck running flows in the master table.
+ * 2b. The inventory's checks (inventory-checks.ts): every reconciled asset in one item of its tenant, no item
+ *    without an observation.
  * 3. Schema checks (unless `schema: false`), always over the whole database: they do not depend on
  *    the scope, so a scoped run reports them as they are.
  * 4. Health score and ok; with `store: true` one row in integrity_runs.
@@ -57,8 +60,9 @@ async function check(db: Tx, options: IntegrityOptions): Promise<IntegrityReport
   const deep = options.deep === true;
   const proofs = deep ? null : await readProofs(db, catalog);
   const data = await runDataChecks(db, catalog, scope, sampleLimit, proofs);
+  const inventory = await runInventoryChecks(db, scope, sampleLimit, deep);
   const schemaChecks = options.schema === false ? [] : await runSchemaChecks(db, catalog);
-  const checks = [...data.checks, ...schemaChecks];
+  const checks = [...data.checks, ...inventory, ...schemaChecks];
   const checkedRows = data.masterFlowRows + Object.values(data.tables).reduce((sum, t) => sum + t.rows, 0);
   const report: IntegrityReport = {
     ok: isOk(checks),

@@ -2,6 +2,7 @@ import { doublePrecision, foreignKey, index, integer, jsonb, pgTable, text, time
 import { createdAt, id, tenant, underMasterFlow, updatedAt } from './columns.ts';
 import { discoveryFlows, rawImportRecords } from './discovery.ts';
 import { assetType } from './enums.ts';
+import { inventoryItems } from './inventory.ts';
 import { masterFlows } from './master-flows.ts';
 
 /** An inventory item, under the seeds' field names, traced to the raw record it came from. */
@@ -63,6 +64,14 @@ export const assets = pgTable('assets', {
   importedBy: uuid('imported_by'),
   importedAt: timestamp('imported_at', { withTimezone: true }),
   sourceFilename: text('source_filename'),
+  /** Identifiers stable for the source, as the export carries them: the strongest matching evidence. */
+  vmUuid: text('vm_uuid'),
+  biosUuid: text('bios_uuid'),
+  serialNumber: text('serial_number'),
+  cloudInstanceId: text('cloud_instance_id'),
+  cmdbSysId: text('cmdb_sys_id'),
+  /** The inventory item this observation contributes to; null until reconciliation ran for its drop. */
+  inventoryItemId: uuid('inventory_item_id'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
@@ -72,5 +81,12 @@ export const assets = pgTable('assets', {
   index('assets_discovery_flow_id_idx').on(t.discoveryFlowId),
   // One asset per raw record: re-running discovery updates, never duplicates.
   unique('assets_raw_import_record_id_key').on(t.rawImportRecordId),
+  // within its own tenant only; an item with observations cannot be deleted (retract removes the assets first)
+  foreignKey({
+    name: 'assets_inventory_item_fkey',
+    columns: [t.inventoryItemId, t.clientAccountId, t.engagementId],
+    foreignColumns: [inventoryItems.id, inventoryItems.clientAccountId, inventoryItems.engagementId],
+  }),
+  index('assets_inventory_item_id_idx').on(t.inventoryItemId),
   index('assets_hostname_idx').on(t.clientAccountId, t.engagementId, t.hostname),
 ]);

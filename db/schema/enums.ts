@@ -9,3 +9,5 @@ export const flowStatus = pgEnum('flow_status', ['pending', 'running', 'complete
 export const importStatus = pgEnum('import_status', ['pending', 'stored', 'linked', 'processing', 'completed', 'failed']);
 export const assetType = pgEnum('asset_type', ['server', 'database', 'application', 'network', 'storage']);
 export const matchType = pgEnum('match_type', ['exact', 'synonym', 'fuzzy', 'unmapped', 'manual']);
+/** A possible inventory match: pending until a person confirms (merges) or rejects it. */
+export const candidateStatus = pgEnum('inventory_candidate_status', ['pending', 'confirmed', 'rejected']);

@@ -3,5 +3,6 @@ export * from './tenancy.ts';
 export * from './master-flows.ts';
 export * from './discovery.ts';
 export * from './assets.ts';
+export * from './inventory.ts';
 export * from './planning.ts';
 export * from './operations.ts';

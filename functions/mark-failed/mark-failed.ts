@@ -23,7 +23,7 @@ export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number]
   // a Map's result counts only with its chunk count: a failed chunk leaves the chunks' errors there instead
   const chunks = (map: unknown) => (map as { chunks?: number } | undefined)?.chunks;
   const results = [input.import?.dataImportId, input.flow?.flowId, chunks(input.linkedChunks), input.link, input.plan?.discoveryFlowId,
-    chunks(input.discoveredChunks), input.discovery?.discoveryFlowId, input.integrity];
+    chunks(input.discoveredChunks), input.discovery?.discoveryFlowId, chunks(input.reconciledChunks), input.inventory, input.integrity];
   const index = results.indexOf(undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }

@@ -1,10 +1,10 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import { headerSetId } from '../_shared/inventory/corrections.ts';
 import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
-import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
+import { assets, dataImports, discoveryFlows, importFieldMappings, inventoryReconciliations, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
   DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
@@ -102,6 +102,13 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     : [];
   const assetsByType = Object.fromEntries(byType.map((t) => [t.type ?? 'unknown', t.n]));
 
+  const [inventory] = imp
+    ? await db.select({ new: inventoryReconciliations.newItems, matched: inventoryReconciliations.matched,
+      updated: inventoryReconciliations.updated, candidates: inventoryReconciliations.candidates })
+      .from(inventoryReconciliations)
+      .where(and(eq(inventoryReconciliations.dataImportId, imp.id), scope(inventoryReconciliations), isNotNull(inventoryReconciliations.completedAt)))
+    : [];
+
   const errorName = state.error?.Error ?? null;
   const details = (imp?.errorDetails ?? {}) as Record<string, unknown>;
   const error = status === 'failed'
@@ -166,6 +173,7 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     unmappedColumns: mappings.filter((m) => m.matchType === 'unmapped').map((m) => m.sourceField),
     assets: byType.reduce((s, t) => s + t.n, 0),
     assetsByType,
+    inventory: inventory ?? null,
     integrity,
     error,
     report: { bucket: state.bucket, key },

@@ -38,6 +38,8 @@ const ROW: Array<[PgColumn, (r: AssetRow) => Value]> = [
   [a.environment, (r) => r.environment], [a.datacenter, (r) => r.datacenter], [a.location, (r) => r.location],
   [a.businessOwner, (r) => r.business_owner], [a.technicalOwner, (r) => r.technical_owner], [a.department, (r) => r.department],
   [a.applicationName, (r) => r.application_name], [a.criticality, (r) => r.criticality], [a.description, (r) => r.description],
+  [a.vmUuid, (r) => r.vm_uuid], [a.biosUuid, (r) => r.bios_uuid], [a.serialNumber, (r) => r.serial_number],
+  [a.cloudInstanceId, (r) => r.cloud_instance_id], [a.cmdbSysId, (r) => r.cmdb_sys_id],
   [a.customAttributes, (r) => r.custom_attributes],
 ];
 /** The same for every asset of the range. */

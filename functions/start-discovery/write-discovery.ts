@@ -89,6 +89,8 @@ export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta:
     [a.environment, sql`r.environment`], [a.datacenter, sql`r.datacenter`], [a.location, sql`r.location`],
     [a.businessOwner, sql`r.business_owner`], [a.technicalOwner, sql`r.technical_owner`], [a.department, sql`r.department`],
     [a.applicationName, sql`r.application_name`], [a.criticality, sql`r.criticality`], [a.description, sql`r.description`],
+    [a.vmUuid, sql`r.vm_uuid`], [a.biosUuid, sql`r.bios_uuid`], [a.serialNumber, sql`r.serial_number`],
+    [a.cloudInstanceId, sql`r.cloud_instance_id`], [a.cmdbSysId, sql`r.cmdb_sys_id`],
     [a.customAttributes, sql`r.custom_attributes`],
     [a.sourceFilename, sql`${meta.filename}`], [a.discoverySource, sql`${meta.sourceSystem}`], [a.discoveryMethod, sql`'file_import'`],
     [a.discoveryTimestamp, sql`now()`], [a.importedAt, sql`now()`], [a.status, sql`'discovered'`],
@@ -100,13 +102,14 @@ export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta:
       raw_import_record_id uuid, name text, hostname text, fqdn text, ip_address text, ip_addresses jsonb, mac_address text,
       operating_system text, os_version text, cpu_cores integer, memory_gb double precision, storage_gb double precision,
       asset_type text, asset_type_reason text, environment text, datacenter text, location text, business_owner text,
-      technical_owner text, department text, application_name text, criticality text, description text, custom_attributes jsonb)
+      technical_owner text, department text, application_name text, criticality text, description text,
+      vm_uuid text, bios_uuid text, serial_number text, cloud_instance_id text, cmdb_sys_id text, custom_attributes jsonb)
     on conflict (${columnList(a.rawImportRecordId)}) do update set
       ${setExcluded(
         a.masterFlowId, a.discoveryFlowId, a.name, a.assetName, a.hostname, a.fqdn, a.ipAddress, a.ipAddresses, a.macAddress,
         a.operatingSystem, a.osVersion, a.cpuCores, a.memoryGb, a.storageGb, a.assetType, a.assetTypeReason, a.environment,
         a.datacenter, a.location, a.businessOwner, a.technicalOwner, a.department, a.applicationName, a.criticality,
-        a.description, a.customAttributes, a.sourceFilename, a.discoverySource, a.discoveryMethod, a.status,
+        a.description, a.vmUuid, a.biosUuid, a.serialNumber, a.cloudInstanceId, a.cmdbSysId, a.customAttributes, a.sourceFilename, a.discoverySource, a.discoveryMethod, a.status,
       )},
       ${column(a.updatedAt)} = now()`);
   return result.count;

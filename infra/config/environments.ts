@@ -105,7 +105,7 @@ export const FUNCTION_IDS: readonly LambdaId[] = LAMBDA_IDS;
 export type FunctionId = LambdaId;
 
 /** The functions that connect to PostgreSQL directly (advisory locks, long sessions); the others go through the RDS Proxy. */
-export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'IntegrityCheck', 'Migrations'];
+export const DIRECT_CLIENTS: readonly FunctionId[] = ['Backfill', 'Retract', 'IntegrityCheck', 'Migrations'];
 
 export interface LambdaSize {
   /** 1769 MB is one full vCPU; Lambda's CPU share is proportional to memory. */
@@ -208,6 +208,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
         Trigger: 5,
         // one at a time: two backfills or migrations never race (their advisory locks are the second guard)
         Backfill: 1,
+        Retract: 1,
         Migrations: 1,
         IntegrityCheck: 1,
       },
@@ -248,7 +249,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     alarms: { email: 'flowlink-oncall@example.com' },
     lambda: {
       accountConcurrency: 1000,
-      reservedConcurrency: { ...steps(25), Trigger: 10, Backfill: 1, Migrations: 1, IntegrityCheck: 1 },
+      reservedConcurrency: { ...steps(25), Trigger: 10, Backfill: 1, Retract: 1, Migrations: 1, IntegrityCheck: 1 },
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,

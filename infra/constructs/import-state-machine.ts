@@ -33,7 +33,7 @@ export function aslPlaceholders(definition: string): string[] {
  * 1. Reads the definition and refuses it when its placeholders and `functions` differ.
  * 2. Standard workflow with execution logging (ALL, with execution data) and X-Ray tracing.
  * 3. The role may invoke exactly the listed functions (their unqualified ARNs, as the ASL names them).
- * 4. The distributed Map states (LinkRecords, StartDiscovery) run their chunks as child executions
+ * 4. The distributed Map states (LinkRecords, StartDiscovery, ReconcileInventory) run their chunks as child executions
  *    of this state machine: it may start executions of itself, describe and stop them, and redrive
  *    the failed children of a Map Run when the parent is redriven.
  *

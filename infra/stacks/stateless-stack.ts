@@ -95,6 +95,7 @@ export class StatelessStack extends Stack {
     const createMasterFlow = step('CreateMasterFlow', "Workflow step: creates the import's discovery master flow");
     const linkRecords = step('LinkRecords', 'Workflow step: links the import and its raw records to the master flow');
     const startDiscovery = step('StartDiscovery', 'Workflow step: creates the discovery flow and runs its phases');
+    const reconcileInventory = step('ReconcileInventory', "Workflow step: matches the drop's assets into the engagement's inventory");
     const validateIntegrity = step('ValidateIntegrity', "Workflow step: checks the flow's integrity, completes it");
     const markFailed = step('MarkFailed', 'Workflow step: records the failure on the import and its master flow');
     const reportOutcome = step('ReportOutcome', 'Workflow step: writes the outcome report under reports/ of the import bucket');
@@ -104,7 +105,7 @@ export class StatelessStack extends Stack {
       // each Lambda under its placeholder in the ASL (workflows/steps.ts)
       functions: Object.fromEntries(Object.entries({
         StoreImport: storeImport, CreateMasterFlow: createMasterFlow, LinkRecords: linkRecords, StartDiscovery: startDiscovery,
-        ValidateIntegrity: validateIntegrity, MarkFailed: markFailed, ReportOutcome: reportOutcome,
+        ReconcileInventory: reconcileInventory, ValidateIntegrity: validateIntegrity, MarkFailed: markFailed, ReportOutcome: reportOutcome,
       } satisfies Record<keyof typeof PLACEHOLDERS, FlowlinkFunction>).map(([id, fn]) => [PLACEHOLDERS[id as keyof typeof PLACEHOLDERS], fn])),
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
@@ -147,6 +148,12 @@ export class StatelessStack extends Stack {
       description: 'Links orphaned rows to their master flows; invoke manually, dry run unless {"apply": true}',
       environment: direct,
     });
+    const retract = new FlowlinkFunction(this, 'Retract', {
+      ...base('Retract'),
+      name: LAMBDAS.Retract.folder,
+      description: 'Retracts one import (its master flow, assets, inventory observations); invoke manually, dry run unless {"apply": true}',
+      environment: direct,
+    });
     const integrityCheck = new FlowlinkFunction(this, 'IntegrityCheck', {
       ...base('IntegrityCheck'),
       name: LAMBDAS.IntegrityCheck.folder,
@@ -162,26 +169,28 @@ export class StatelessStack extends Stack {
       deadLetterQueue: scheduleDeadLetters,
     });
 
-    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, validateIntegrity, markFailed, reportOutcome];
+    const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, reconcileInventory, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
       ...base('Migrations'),
       environment: direct,
       // the schema is migrated before any code or definition that may need it is updated
-      executeBefore: [stateMachine, ...steps, trigger, backfill, integrityCheck],
+      executeBefore: [stateMachine, ...steps, trigger, backfill, retract, integrityCheck],
     });
 
-    for (const fn of [...steps, trigger, backfill, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
+    for (const fn of [...steps, trigger, backfill, retract, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
 
     this.functions = {
       StoreImport: storeImport,
       CreateMasterFlow: createMasterFlow,
       LinkRecords: linkRecords,
       StartDiscovery: startDiscovery,
+      ReconcileInventory: reconcileInventory,
       ValidateIntegrity: validateIntegrity,
       MarkFailed: markFailed,
       ReportOutcome: reportOutcome,
       Trigger: trigger,
       Backfill: backfill,
+      Retract: retract,
       IntegrityCheck: integrityCheck,
       Migrations: this.migrations.function,
     };
@@ -212,6 +221,7 @@ export class StatelessStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'BackfillFunctionName', { value: backfill.functionName });
+    new CfnOutput(this, 'RetractFunctionName', { value: retract.functionName });
     new CfnOutput(this, 'IntegrityCheckFunctionName', { value: integrityCheck.functionName });
     new CfnOutput(this, 'MigrationsFunctionName', { value: this.migrations.function.functionName });
   }

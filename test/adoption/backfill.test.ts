@@ -146,8 +146,10 @@ describe('backfill after adoption', () => {
 describe('integrity after adoption and backfill', () => {
   it('reports exactly the rows that could not be linked, and nothing critical', async () => {
     const report = await runIntegrityCheck(db.sql);
-    // flows the legacy platform left `running` for a year are a separate, expected warning
-    const failing = report.checks.filter((c) => c.count > 0 && !c.id.startsWith('stuck_running.'));
+    // flows the legacy platform left `running` for a year are a separate, expected warning; so are
+    // the adopted assets no drop of the inventory ever reconciled (docs/inventory.md)
+    const failing = report.checks.filter((c) => c.count > 0 && !c.id.startsWith('stuck_running.') && c.id !== 'unreconciled_legacy.assets');
+    expect(report.checks.find((c) => c.id === 'unreconciled_legacy.assets')).toMatchObject({ severity: 'warning' });
     expect(failing.map((c) => ({ id: c.id, severity: c.severity, ids: [...c.sampleIds].sort() }))).toEqual([
       // adopted imports no pipeline will link: warnings naming them (no longer a silent 100)
       { id: 'unlinked_stale.data_imports', severity: 'warning', ids: ['imp:cross', 'imp:far', 'imp:near', 'imp:tie', 'imp:type'].map(id).sort() },

@@ -94,19 +94,19 @@ describe('environments', () => {
         },
         "prod": {
           "directBudget": 208,
-          "directClients": 8,
+          "directClients": 9,
           "proxyBudget": 637,
-          "proxyClients": 185,
+          "proxyClients": 210,
           "reservable": 900,
-          "reserved": 188,
+          "reserved": 214,
         },
         "staging": {
           "directBudget": 43,
-          "directClients": 8,
+          "directClients": 9,
           "proxyBudget": 142,
-          "proxyClients": 40,
+          "proxyClients": 45,
           "reservable": 900,
-          "reserved": 43,
+          "reserved": 49,
         },
       }
     `);
@@ -116,7 +116,7 @@ describe('environments', () => {
     const config: EnvironmentConfig = { ...environments.staging, lambda: { ...environments.staging.lambda, accountConcurrency: 100 } };
     const app = new App({ context: testContext(), builtinCloudFormationValidation: false });
     expect(() => addFlowlink(app, config)).toThrow(
-      /flowlink staging: reserved concurrency 43 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
+      /flowlink staging: reserved concurrency 49 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
     );
   });
 
@@ -124,7 +124,7 @@ describe('environments', () => {
     const tight: EnvironmentConfig = { ...environments.prod, database: { ...environments.prod.database, maxConnections: 100 } };
     const problems = capacityProblems(tight);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/proxied functions can hold 185 connections but the RDS Proxy may open 75/);
+    expect(problems[0]).toMatch(/proxied functions can hold 210 connections but the RDS Proxy may open 75/);
     const greedyProxy: EnvironmentConfig = { ...environments.dev, database: { ...environments.dev.database, proxyMaxConnectionsPercent: 100 } };
     expect(capacityProblems(greedyProxy).join()).toMatch(/direct clients .* can hold 15 connections but max_connections 80 leaves them -5/);
   });

@@ -224,7 +224,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const { stateless$, stateless } = synthStage(stage);
     const resources = resourcesOf(stateless$);
     const fns = Object.entries(stateless.functions).map(([name, fn]) => [name, resources[logicalId(stateless, fn)]!.Properties] as const);
-    expect(fns).toHaveLength(11);
+    expect(fns).toHaveLength(13);
     for (const [name, props] of fns) {
       expect(props.Runtime, name).toBe('nodejs24.x');
       expect(props.Architectures, name).toEqual(['arm64']);
@@ -233,7 +233,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
       expect(props.LoggingConfig.LogGroup, name).toHaveProperty('Ref');
       // the endpoints arrive through the stateful stack's SSM parameters, read at deploy time
       const host = stateless$.toJSON().Parameters[props.Environment.Variables.DB_HOST.Ref]?.Default;
-      const direct = ['Migrations', 'Backfill', 'IntegrityCheck'].includes(name);
+      const direct = ['Migrations', 'Backfill', 'Retract', 'IntegrityCheck'].includes(name);
       expect(host, name).toBe(`/flowlink/${stage}/${direct ? 'database-endpoint' : 'proxy-endpoint'}`);
       expect(props.Environment.Variables, name).toMatchObject({ DB_NAME: 'flowlink', POWERTOOLS_METRICS_NAMESPACE: 'Flowlink', DB_CA_BUNDLE: '/var/runtime/ca-cert.pem' });
       const size = config.lambda.sizes[name as keyof typeof config.lambda.sizes];

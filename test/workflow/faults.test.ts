@@ -30,6 +30,8 @@ const MAIN: Record<Exclude<TaskState, 'MarkFailed'>, Fault['match']> = {
   // a first run COPYs its pages, a re-run upserts them
   DiscoverChunk: /^\s*(copy "?assets"?\s*\(|insert into "?assets"?)/i,
   FinishDiscovery: /update "?discovery_flows"? set/i,
+  ReconcileChunk: /update "?assets"? a set inventory_item_id/i,
+  FinishReconcile: /update "?inventory_reconciliations"? set "?completed_at"?/i,
   ValidateIntegrity: /update "?data_imports"? set "?status"? = /i,
 };
 /** Every Task state of the chain (the chunk Tasks of the Maps included); MarkFailed is the failure path. */

@@ -82,6 +82,9 @@ export function useWorkflowWorld(chunking: Chunking = { chunkRows: TEST_CHUNK_RO
 const WHEN = new Set(['created_at', 'updated_at', 'completed_at', 'processed_at', 'discovery_timestamp', 'imported_at']);
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
+/** The engagement's inventory: the conclusion drawn from the drops' assets. */
+export const INVENTORY_TABLES = ['inventory_items', 'inventory_item_keys', 'inventory_candidates', 'inventory_reconciliations'];
+
 /** Per-table row counts and content checksums of one tenant's rows. */
 export type TenantSnapshot = Record<string, { rows: number; checksum: string }>;
 
@@ -97,7 +100,7 @@ export type TenantSnapshot = Record<string, { rows: number; checksum: string }>;
 export async function tenantSnapshot(sql: Sql, tenant: Tenant): Promise<TenantSnapshot> {
   const scope = (table: string) => sql`select to_jsonb(t) as row from ${sql(table)} t where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
   const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
-    'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans'];
+    'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans', ...INVENTORY_TABLES];
   const rows: Record<string, Record<string, unknown>[]> = {};
   for (const table of tables) rows[table] = (await scope(table)).map((r) => r.row as Record<string, unknown>);
 
@@ -109,6 +112,11 @@ export async function tenantSnapshot(sql: Sql, tenant: Tenant): Promise<TenantSn
   for (const r of rows.raw_import_records!) labels.set(r.id as string, `raw:${importName.get(r.data_import_id)}#${r.row_number}`);
   for (const r of rows.import_field_mappings!) labels.set(r.id as string, `mapping:${importName.get(r.data_import_id)}:${r.source_field}`);
   for (const r of rows.assets!) labels.set(r.id as string, `asset:${labels.get(r.raw_import_record_id as string) ?? r.name}`);
+  // an inventory item by its observations, a candidate by its two items
+  const observations = new Map<string, string[]>();
+  for (const r of rows.assets!) if (r.inventory_item_id) observations.set(r.inventory_item_id as string, [...observations.get(r.inventory_item_id as string) ?? [], labels.get(r.id as string)!]);
+  for (const r of rows.inventory_items!) labels.set(r.id as string, `item:${(observations.get(r.id as string) ?? []).sort().join('+')}`);
+  for (const r of rows.inventory_candidates!) labels.set(r.id as string, `candidate:${[labels.get(r.inventory_item_id as string), labels.get(r.candidate_item_id as string)].sort().join('~')}`);
 
   const snapshot: TenantSnapshot = {};
   for (const table of tables) {
@@ -146,7 +154,8 @@ export async function importState(sql: Sql, tenant: Tenant) {
  * stable order: what "a replay changes nothing" is compared by, strictly.
  */
 export async function tenantRows(sql: Sql, tenant: Tenant): Promise<Record<string, unknown[]>> {
-  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets'];
+  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
+    ...INVENTORY_TABLES];
   const out: Record<string, unknown[]> = {};
   for (const table of tables) {
     const rows = await sql`select to_jsonb(t) as row from ${sql(table)} t

@@ -109,6 +109,8 @@ describe('the outcome report and event of every drop', () => {
         skippedByReason: { 'no name, host name or IP address': 1, [EMPTY_ROW_REASON]: db.emptyRows },
       },
       assets: 3, assetsByType: db.byType,
+      // a first drop into an empty engagement: one new inventory item per machine
+      inventory: { new: 3, matched: 0, updated: 0, candidates: 0 },
       file: { format: 'csv', delimiter: ',', headers: ['hostname', 'ip_address', 'os', 'memory_gb', 'Asset Type', 'Mystery Column'] },
       integrity: { verdict: 'clean', healthScore: (record.output as { integrity: { healthScore: number } }).integrity.healthScore },
       report: { bucket: world.s3.bucket, key },

@@ -19,7 +19,8 @@ class StepCrashError extends Error {
 
 /** The top-level states of a run in order (Pass states included), as a redrive from a step enters them. */
 const CHAIN = ['StoreImport', 'CreateMasterFlow', 'ChunkSettings', 'ChunkLimit', 'CheckChunks', 'PlanChunks', 'LinkRecords', 'CheckLinked', 'LinkedAll', 'FinishLink',
-  'PlanDiscovery', 'StartDiscovery', 'CheckDiscovered', 'DiscoveredAll', 'FinishDiscovery', 'ValidateIntegrity', 'ReportSucceeded', 'PublishSucceeded', 'Done'];
+  'PlanDiscovery', 'StartDiscovery', 'CheckDiscovered', 'DiscoveredAll', 'FinishDiscovery', 'ReconcileInventory', 'CheckReconciled', 'ReconciledAll', 'FinishReconcile',
+  'ValidateIntegrity', 'ReportSucceeded', 'PublishSucceeded', 'Done'];
 
 const topLevel = (events: RecordedEvent[]) => events.filter((e) => e.type === 'StateEntered' && e.index === undefined).map((e) => e.state);
 const isMap = (step: StepState): step is keyof typeof CHUNK_STATES => step in CHUNK_STATES;

@@ -42,7 +42,7 @@ describe('the Retry arrays', () => {
       expect(core, `${state} runs its transaction through the fence`).toMatch(/stepTransaction\(|FENCE_SQL/);
     }
     const retried = TASK_STATES.filter((s) => ((tasks[s]!.Retry ?? []) as Retrier[]).some((r) => r.ErrorEquals.includes('States.Timeout')));
-    expect(retried).toEqual(['CreateMasterFlow', 'LinkChunk', 'FinishLink', 'PlanDiscovery', 'FinishDiscovery', 'ValidateIntegrity', 'MarkFailed']);
+    expect(retried).toEqual(['CreateMasterFlow', 'LinkChunk', 'FinishLink', 'PlanDiscovery', 'FinishDiscovery', 'FinishReconcile', 'ValidateIntegrity', 'MarkFailed']);
   });
 
   it('a throttled invocation (past a reserved concurrency other imports use) waits up to an hour, within the execution timeout', () => {

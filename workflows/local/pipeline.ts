@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { connect, type DbHandle } from '../../db/client.ts';
+import { inventoryCountsOf } from '../../db/inventory/read.ts';
 import { sameObjectVersion } from '../../db/queries/imports.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, rawImportRecords } from '../../db/schema/index.ts';
@@ -101,6 +102,8 @@ export interface RunSummary {
   assetsDiscovered: number;
   fieldMappings: number;
   integrity: { ok: boolean; healthScore: number } | null;
+  /** The drop's effect on the engagement's inventory, once reconciled. */
+  inventory: { new: number; matched: number; updated: number; candidates: number } | null;
   errorMessage: string | null;
   sourceSystem: string | null;
   assetsByType: Record<string, number>;
@@ -165,6 +168,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
       .orderBy(asc(rawImportRecords.rowNumber))
       .limit(SAMPLE_ASSETS)
     : [];
+  const inventory = row ? await inventoryCountsOf(db.db, input, row.id) : null;
   const output = record.output as ExecutionState | null;
   return {
     execution: record.name,
@@ -180,6 +184,7 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,
     integrity: output?.integrity ? { ok: output.integrity.ok ?? false, healthScore: output.integrity.healthScore ?? 0 } : null,
+    inventory,
     errorMessage: row?.errorMessage ?? null,
     sourceSystem: row?.sourceSystem ?? null,
     assetsByType: Object.fromEntries(byType.map((t) => [t.assetType ?? 'unknown', t.n])),

@@ -114,10 +114,12 @@ function lambdaContext(state: string, budgetMs: number): Context {
  */
 async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => number): Promise<Record<LocalTaskState, TaskFn>> {
   const modules = await Promise.all([
+    // in STEP_FUNCTIONS order (workflows/steps.ts), the outcome report last
     import('../../functions/store-import/handler.ts'),
     import('../../functions/create-master-flow/handler.ts'),
     import('../../functions/link-records/handler.ts'),
     import('../../functions/start-discovery/handler.ts'),
+    import('../../functions/reconcile-inventory/handler.ts'),
     import('../../functions/validate-integrity/handler.ts'),
     import('../../functions/mark-failed/handler.ts'),
     import('../../functions/report-outcome/handler.ts'),

@@ -49,8 +49,14 @@ export const SYNONYMS: Record<Target, string[]> = {
   description: ['description', 'notes', 'note', 'comment', 'comments', 'annotation', 'short description', 'remarks', 'beschreibung'],
   power_state: ['power state', 'powerstate', 'power status', 'vm state', 'machine status', 'state', 'running state'],
   template: ['template', 'is template'],
-  external_id: ['id', 'asset id', 'asset tag', 'ci id', 'external id', 'sys id', 'uuid', 'inventory id', 'inventory number',
+  external_id: ['id', 'asset id', 'asset tag', 'ci id', 'external id', 'inventory id', 'inventory number',
     'machine id', 'server id', 'vm id'],
+  // the inventory's identifiers (see docs/inventory.md): kept as asset columns, matched before any name
+  vm_uuid: ['vm uuid', 'uuid', 'instance uuid', 'vm instance uuid', 'virtual machine uuid'],
+  bios_uuid: ['bios uuid', 'smbios uuid', 'system uuid', 'hardware uuid'],
+  serial_number: ['serial number', 'serial', 'serial no', 'serialnumber', 'service tag'],
+  cloud_instance_id: ['instance id', 'cloud instance id', 'ec2 instance id', 'resource id', 'azure resource id', 'vm resource id'],
+  cmdb_sys_id: ['sys id', 'sysid', 'cmdb sys id', 'cmdb id'],
   storage_used_gb: ['used storage', 'disk used', 'in use', 'storage used', 'used space', 'used disk'],
   cluster: ['cluster', 'vm cluster'],
   virtualization_host: ['esx host', 'esxi host', 'hypervisor', 'vm host', 'physical host', 'host server'],
@@ -66,7 +72,8 @@ const FILLER = new Set(['total', 'primary', 'main', 'allocated', 'installed', 'c
 /** Targets that are asset columns; the rest live in custom_attributes. */
 const ASSET_COLUMNS = new Set<Target>(['name', 'hostname', 'fqdn', 'ip_address', 'mac_address', 'operating_system', 'os_version',
   'cpu_cores', 'memory_gb', 'storage_gb', 'environment', 'asset_type', 'datacenter', 'location', 'business_owner', 'technical_owner',
-  'department', 'application_name', 'criticality', 'description']);
+  'department', 'application_name', 'criticality', 'description',
+  'vm_uuid', 'bios_uuid', 'serial_number', 'cloud_instance_id', 'cmdb_sys_id']);
 
 /** The import_field_mappings.target_field of a target: its asset column, or where it is kept. */
 export function targetFieldOf(target: Target): string {

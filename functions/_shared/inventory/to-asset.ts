@@ -33,6 +33,11 @@ export interface AssetValues {
   application_name: string | null;
   criticality: string | null;
   description: string | null;
+  vm_uuid: string | null;
+  bios_uuid: string | null;
+  serial_number: string | null;
+  cloud_instance_id: string | null;
+  cmdb_sys_id: string | null;
   custom_attributes: Record<string, unknown>;
 }
 
@@ -243,6 +248,11 @@ export function toAsset(cp: CompiledPlan, record: Row): RowOutcome {
       application_name: textOf(cp, row, 'application_name'),
       criticality: textOf(cp, row, 'criticality'),
       description: textOf(cp, row, 'description'),
+      vm_uuid: textOf(cp, row, 'vm_uuid'),
+      bios_uuid: textOf(cp, row, 'bios_uuid'),
+      serial_number: textOf(cp, row, 'serial_number'),
+      cloud_instance_id: textOf(cp, row, 'cloud_instance_id'),
+      cmdb_sys_id: textOf(cp, row, 'cmdb_sys_id'),
       custom_attributes: custom,
     },
   };

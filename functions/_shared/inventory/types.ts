@@ -16,7 +16,9 @@ export type Target =
   | 'environment' | 'asset_type' | 'datacenter' | 'location'
   | 'business_owner' | 'technical_owner' | 'department' | 'application_name' | 'criticality' | 'description'
   | 'power_state' | 'template' | 'external_id' | 'storage_used_gb' | 'cluster' | 'virtualization_host'
-  | 'os_family' | 'manufacturer' | 'model';
+  | 'os_family' | 'manufacturer' | 'model'
+  // identifiers stable for the source: the strongest evidence the inventory matches on (docs/inventory.md)
+  | 'vm_uuid' | 'bios_uuid' | 'serial_number' | 'cloud_instance_id' | 'cmdb_sys_id';
 
 /** One column's mapping decision, as stored in import_field_mappings. */
 export interface FieldMapping {
