@@ -25,7 +25,9 @@ function lambdaTasks(states: Record<string, Task>): [string, Task][] {
 const folderOf = (placeholder: string) => placeholder.replace(/FunctionArn$/, '').replace(/[A-Z]/g, (c, i) => `${i ? '-' : ''}${c.toLowerCase()}`);
 
 /** The `action` of the Tasks that share a Lambda (what the ASL Parameters set). */
-const ACTIONS: Record<string, string> = { LinkChunk: 'chunk', FinishLink: 'finish', PlanDiscovery: 'plan', DiscoverChunk: 'chunk', FinishDiscovery: 'finish' };
+const ACTIONS: Record<string, string> = {
+  LinkChunk: 'chunk', FinishLink: 'finish', PlanDiscovery: 'plan', DiscoverChunk: 'chunk', FinishDiscovery: 'finish', ReconcileChunk: 'chunk', FinishReconcile: 'finish',
+};
 
 /** One input every step schema accepts (each keeps the fields it knows). */
 function inputFor(task: string): Record<string, unknown> {
