@@ -138,8 +138,8 @@ export function driverError(err: unknown): unknown {
   return err instanceof DrizzleQueryError ? (err.cause ?? err) : err;
 }
 
-/** Runs `work` in one transaction on Drizzle over the client, failing with the driver's own error. */
-export async function inTransaction<T>(client: Sql | Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+/** Runs `work` in one transaction (a savepoint inside a transaction) on Drizzle over the client, failing with the driver's own error. */
+export async function inTransaction<T>(client: PgJsClient, work: (tx: Tx) => Promise<T>): Promise<T> {
   try {
     return await orm(client).transaction(work);
   } catch (err) {

@@ -83,7 +83,7 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, etag: input.etag };
 
   const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
-  return stepTransaction(client, 'MarkFailed', key, async (sqlTx) => {
+  return stepTransaction(client, 'MarkFailed', key, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const dataImportId = input.import?.dataImportId ?? (await findImportOfObject(tx, tenant, object))?.id ?? null;
     const flowId = input.flow?.flowId ?? (dataImportId ? await findDiscoveryFlowOfImport(tx, tenant, dataImportId) : undefined) ?? null;

@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { ROLES, scopeDrizzle } from '../../db/access.ts';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.ts';
 import { fileNameOf } from '../../db/queries/imports.ts';
@@ -191,7 +192,10 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
-  const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  const report = await deps.db.transaction(async (tx) => {
+    await scopeDrizzle(tx, input.state, ROLES.app);
+    return buildReport(tx, input);
+  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,

@@ -79,7 +79,7 @@ async function openDiscoveryFlow(client: PgJsClient, input: StartDiscoveryInput)
  * Idempotency key: the master flow (one discovery flow) and (data_import_id, source_field).
  */
 export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
-  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (tx) => {
+  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, input, async (tx) => {
     const done = await completedDiscovery(tx, input);
     if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
     const discoveryFlowId = await openDiscoveryFlow(tx, input);
@@ -94,7 +94,7 @@ export async function planDiscovery(sql: Sql, input: StartDiscoveryInput): Promi
  * run twice, at once, or redriven after a crash leaves the same rows.
  */
 export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options: { batchSize?: number } = {}) {
-  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (tx) => {
+  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, input, async (tx) => {
     const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
     if (await completedDiscovery(tx, input)) return chunkOfCompleted(tx, input, range);
     // discoverRows still takes the postgres.js client type (it is being reworked on its own)
@@ -109,7 +109,7 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  * then completes import, discovery flow and master flow.
  */
 export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (tx) => {
+  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, input, async (tx) => {
     const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
     const imp = await unwrapped(lockImport(orm(tx), tenant, input.dataImportId));
     if (imp?.masterFlowId !== input.flowId) throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for this tenant`);
@@ -131,7 +131,7 @@ export async function finishDiscovery(sql: Sql, input: DiscoveryFlowInput): Prom
  * ran chunks; kept for tools and benchmarks.
  */
 export async function startDiscovery(sql: Sql, input: StartDiscoveryInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, async (tx) => {
+  return stepTransaction(sql, 'StartDiscovery', input.dataImportId, input, async (tx) => {
     const done = await completedDiscovery(tx, input);
     if (done) return withoutSource(done);
     const discoveryFlowId = await openDiscoveryFlow(tx, input);

@@ -1,7 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
+import { asLoader, ROLES, SCOPE_SQL, scopeParams, tenantTransactionOnPool } from '../../db/access.ts';
+import { driverError, ormOf, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
@@ -115,10 +116,10 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   const identity = input.versionId ?? (input.etag ? unquote(input.etag) : null);
   if (!identity) return undefined;
   const d = dataImports;
-  const [found] = await unwrapped(ormOf(pool)
+  const [found] = await tenantTransactionOnPool(pool, input, (db) => db
     .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
-    // any tenant's: an import of this object for another tenant is refused below, not ignored
+    // the tenant's, as row-level security admits (the key names its tenant: checkKeyTenant)
     .where(and(
       eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sql`coalesce(${d.s3VersionId}, ${d.s3Etag}) = ${identity}`,
       inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
@@ -151,7 +152,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
   try {
     await db.execute(sql`begin`);
     // the step's bounds and fence (functions/_shared/step-bounds.ts): session settings, plain SQL
-    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey)));
+    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey), tenant));
     await lockObject(db, lockKey);
     const existing = await findImport(db, object);
     if (existing && (existing.clientAccountId !== tenant.clientAccountId || existing.engagementId !== tenant.engagementId)) {
@@ -172,7 +173,8 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
     table = await openTable(bytes, { file, maxRecordSize });
-    const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
+    const rows = table.rows;
+    const rowCount = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, rows, { dataImportId, ...tenant, file }));
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
     }
@@ -204,12 +206,16 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     if (err instanceof InvalidImportError) {
       // under the object's lock again: a concurrent call for the same object either sees this failed
       // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
-      if (!broken) await db.execute(sql`begin`).then(() => lockObject(db, lockKey));
-      await markImportFailed(broken ? pool : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
-        errorName: err.name,
-        message: err.message,
-        details: { file, ...err.details },
-      }).finally(() => (broken ? undefined : db.execute(sql`commit`)));
+      const target = { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant };
+      const failure = { errorName: err.name, message: err.message, details: { file, ...err.details } };
+      if (broken) {
+        await tenantTransactionOnPool(pool, tenant, (fresh) => markImportFailed(fresh, target, failure));
+      } else {
+        await db.execute(sql`begin`);
+        await client.query(SCOPE_SQL, scopeParams(tenant, ROLES.app));
+        await lockObject(db, lockKey);
+        await markImportFailed(db, target, failure).finally(() => db.execute(sql`commit`));
+      }
     }
     throw err;
   } finally {
@@ -255,6 +261,10 @@ async function insertImport(db: AnyDb, object: ObjectVersion, file: string, tena
   } catch (caught) {
     const err = driverError(caught);
     if (isUnknownTenant(err)) throw new TenantError(`engagement ${tenant.engagementId} of client ${tenant.clientAccountId} does not exist`);
+    // row-level security hides another tenant's import of this object; its key still refuses a second one
+    if ((err as { constraint_name?: string; constraint?: string }).constraint === 'data_imports_s3_object_key') {
+      throw new TenantError(`s3://${object.bucket}/${object.key} was imported for another client or engagement`);
+    }
     throw err;
   }
 }
