@@ -52,6 +52,9 @@ $$;
 -- TRUNCATE, no ownership. New tables get their grants in the migration that creates them.
 GRANT SELECT ON client_accounts, engagements TO flowlink_app;
 --> statement-breakpoint
+-- ValidateIntegrity proves the flow's rows in every table under a master flow
+GRANT SELECT ON assessments, sixr_analyses, migration_waves, wave_plans TO flowlink_app;
+--> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE ON crewai_flow_state_extensions, data_imports, discovery_flows, import_field_mappings TO flowlink_app;
 --> statement-breakpoint
 GRANT SELECT, UPDATE ON raw_import_records TO flowlink_app;
