@@ -60,12 +60,12 @@ export function operatorTransaction<T>(client: Sql | Db, work: (tx: Tx) => Promi
 }
 
 async function scoped<T>(client: Sql | Db, tenant: Tenant | null, role: Role, work: (tx: Tx) => Promise<T>, readOnly = false): Promise<T> {
-  const sql = '$client' in client ? client.$client : client;
   try {
-    return await (sql.begin(readOnly ? 'read only' : '', async (tx) => {
-      await scope(tx, tenant, role);
-      return work(orm(tx));
-    }) as Promise<T>);
+    // Drizzle's own transaction: a nested one in `work` (the backfill's) becomes a savepoint
+    return await orm(client).transaction(async (tx) => {
+      await scopeDrizzle(tx, tenant, role);
+      return work(tx);
+    }, readOnly ? { accessMode: 'read only' } : undefined);
   } catch (err) {
     throw driverError(err);
   }
