@@ -24,8 +24,9 @@ export const loaderRole = pgRole(ROLES.loader).existing();
 /** The tenant settings a transaction carries (set_config(…, true)); unset or reset ('') admits no row. */
 export const TENANT_SETTINGS = { clientAccountId: 'flowlink.client_account_id', engagementId: 'flowlink.engagement_id' } as const;
 
-// stable, so the planner compares the column to one value and uses the tenant indexes
-const setting = (name: string): SQL => sql.raw(`nullif(current_setting('${name}', true), '')::uuid`);
+// a scalar subquery: evaluated once per statement (an InitPlan), not once per row, and as one value
+// the planner compares the column to, so the tenant indexes stay usable
+const setting = (name: string): SQL => sql.raw(`(select nullif(current_setting('${name}', true), '')::uuid)`);
 
 /**
  * Row-level security of a tenant table: the app sees and writes only rows of the tenant its

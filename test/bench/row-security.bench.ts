@@ -4,7 +4,7 @@
  * same with it off (DISABLE on every table, so the policies are not applied), same run, same data
  * (a fresh copy of it per measurement). The role and tenant settings are in both: they ride on the
  * transaction's first statement, and the loader's role on statements pipelined with the COPY.
- * Three rounds in alternating order; the median of each. Target: at most 1.05×.
+ * Five rounds in alternating order; the median of each. Target: at most 1.05×.
  *   npx tsx test/bench/row-security.bench.ts [--rows 20000]
  */
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { benchDatabase, isMain, timed } from './bench-db.ts';
 import { seed as seedDiscovery } from './discovery.bench.ts';
 import { formatTable, type BenchRow } from './report.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const TARGET = 1.05;
 
 /** Row-level security on or off on every table that has policies. */
