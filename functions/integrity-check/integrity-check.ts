@@ -1,7 +1,5 @@
-import { operatorTransaction } from '../../db/access.ts';
-import { storeRun } from '../../db/integrity/history.ts';
 import type { Sql } from '../../db/client.ts';
-import { runIntegrityCheck, type IntegrityReport } from '../../db/integrity/index.ts';
+import { runIntegrityCheckAsOperator, type IntegrityReport } from '../../db/integrity/index.ts';
 
 /**
  * The metrics the scheduled check publishes (namespace Flowlink, dimension `service` from
@@ -66,9 +64,7 @@ export async function runScheduledIntegrityCheck(
   deps: { sql: Sql; metrics: MetricsPort; logger: LoggerPort },
   input: ScheduledCheckInput = {},
 ): Promise<ScheduledCheckResult> {
-  // as the operator: every tenant's rows, the checks in a read-only transaction, then the run recorded
-  const report = await operatorTransaction(deps.sql, (tx) => runIntegrityCheck(tx, { staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep }), { readOnly: true });
-  report.runId = await operatorTransaction(deps.sql, (tx) => storeRun(tx, report));
+  const report = await runIntegrityCheckAsOperator(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep });
   const failing = report.checks.filter((c) => c.count > 0);
   const criticalViolations = failing.filter((c) => c.severity === 'critical').reduce((sum, c) => sum + c.count, 0);
   (report.ok ? deps.logger.info : deps.logger.warn).call(deps.logger, report.ok ? 'integrity check passed' : 'integrity violations found', {

@@ -404,20 +404,19 @@ describe('alarms read the metrics the code publishes, and the metrics published 
 });
 
 describe('database credentials: only the migrations read the master secret; each function connects as its one database user (IAM)', () => {
-  /** Per Lambda (by its name's last part): what its role may do with the database, and its database environment. */
+  /** Per Lambda (by its logical id): what its role may do with the database, and its database environment. */
   function access(t: CfnTemplate) {
     const roleOf = (fn: Resource) => (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statementsOf = (role: string) => ofType(t, 'AWS::IAM::Policy')
       .filter(([, p]) => asArray<any>(p.Properties!.Roles).some((r) => r.Ref === role))
       .flatMap(([, p]) => asArray<any>(p.Properties!.PolicyDocument.Statement));
-    const name = (fn: Resource) => JSON.stringify(fn.Properties!.FunctionName).match(/-(\w[\w-]*?)"/)?.[1] ?? '';
     return ofType(t, 'AWS::Lambda::Function')
       .filter(([, fn]) => fn.Properties?.VpcConfig)
-      .map(([, fn]) => {
+      .map(([id, fn]) => {
         const statements = statementsOf(roleOf(fn));
         const actions = (s: any) => asArray<string>(s.Action);
         return {
-          fn: name(fn),
+          fn: id,
           readsSecret: statements.some((s) => actions(s).some((a) => a.startsWith('secretsmanager:Get'))),
           connectsAs: [...new Set(statements.filter((s) => actions(s).includes('rds-db:connect'))
             .flatMap((s) => [...JSON.stringify(s.Resource).matchAll(/\/(flowlink_\w+)"/g)].map((m) => m[1]!)))],
@@ -430,11 +429,11 @@ describe('database credentials: only the migrations read the master secret; each
   it.each(STAGES)('%s', (stage) => {
     const [stateful, stateless] = stacksOf(stage);
     const functions = access(stateless!.template);
-    const migrations = functions.filter((f) => /migrat/.test(f.fn));
+    const migrations = functions.filter((f) => /^Migrations/.test(f.fn));
     expect(migrations.length, JSON.stringify(functions.map((f) => f.fn))).toBe(1);
     for (const f of functions) {
-      const operator = /backfill|integrity/.test(f.fn);
-      const migrator = /migrat/.test(f.fn);
+      const operator = /^(Backfill|IntegrityCheck)/.test(f.fn);
+      const migrator = /^Migrations/.test(f.fn);
       const expected = migrator
         ? { readsSecret: true, secretArn: true, connectsAs: [], dbUser: null }
         : { readsSecret: false, secretArn: false, connectsAs: [operator ? 'flowlink_operator' : 'flowlink_app'], dbUser: operator ? 'flowlink_operator' : 'flowlink_app' };
