@@ -169,7 +169,8 @@ export class StatefulStack extends Stack {
     share('database-secret-arn', this.databaseSecret.secretArn);
     share('database-endpoint', this.database.dbInstanceEndpointAddress);
     share('database-instance-id', this.database.instanceIdentifier);
-    share('database-resource-id', this.database.instanceResourceId);
+    // the DbiResourceId an rds-db:connect grant names (always set on an instance this stack creates)
+    share('database-resource-id', this.database.instanceResourceId!);
     share('proxy-endpoint', this.proxy.endpoint);
     share('proxy-arn', this.proxy.dbProxyArn);
     share('import-bucket-arn', this.importBucket.bucketArn);
