@@ -31,11 +31,13 @@ export interface DbHandle {
  * container) and `prepare: false`; the CLI and tests may use more. A URL with
  * `sslmode=verify-full` verifies the server certificate (see tlsFromUrl).
  */
-export function connect(url: string, options: { max?: number; application?: string; prepare?: boolean } = {}): DbHandle {
+export function connect(url: string, options: { max?: number; application?: string; prepare?: boolean; password?: () => Promise<string> } = {}): DbHandle {
   const { url: plain, ssl } = tlsFromUrl(url);
   const sql = postgres(plain, {
     max: options.max ?? 4,
     ...(ssl ? { ssl } : {}),
+    // IAM authentication: a token signed for each new connection (functions/_shared/database.ts)
+    ...(options.password ? { password: options.password } : {}),
     // named prepared statements are session state: through the RDS Proxy they pin the session
     prepare: options.prepare ?? true,
     onnotice: () => {},
@@ -117,8 +119,8 @@ export function driverError(err: unknown): unknown {
   return err instanceof DrizzleQueryError ? (err.cause ?? err) : err;
 }
 
-/** Runs `work` in one transaction on Drizzle over the client, failing with the driver's own error. */
-export async function inTransaction<T>(client: Sql | Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+/** Runs `work` in one transaction (a savepoint inside a transaction) on Drizzle over the client, failing with the driver's own error. */
+export async function inTransaction<T>(client: PgJsClient, work: (tx: Tx) => Promise<T>): Promise<T> {
   try {
     return await orm(client).transaction(work);
   } catch (err) {

@@ -2,11 +2,13 @@
  * The hot statements keep their shape and their plans now that they are written through Drizzle:
  * the statements that actually reach the server (postgres.js `debug` on a second client) are
  * checked for their set-based shape, then EXPLAINed (format json) on a few thousand rows after
- * ANALYZE, and their plans must use the indexes the statements were written for.
+ * ANALYZE, as the steps run them (flowlink_app, the tenant's row-level security applied), and their
+ * plans must use the indexes the statements were written for.
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, scope } from '../db/access.ts';
 import { buildPlan } from '../db/backfill/plan.ts';
 import { orm, type Sql } from '../db/client.ts';
 import { runIntegrityCheck } from '../db/integrity/index.ts';
@@ -60,9 +62,16 @@ async function recorded(work: () => Promise<unknown>): Promise<Sent[]> {
   return [...sent];
 }
 
-/** EXPLAIN (format json) of a statement as it was sent, with its parameters: every node of the plan. */
-async function planOf(statement: Sent, client: postgres.Sql | postgres.TransactionSql = database.current.sql): Promise<PlanNode[]> {
-  const [row] = await client.unsafe(`explain (format json) ${statement.query}`, statement.params as never[]);
+/**
+ * EXPLAIN (format json) of a statement as it was sent, with its parameters: every node of the plan.
+ * By default as the steps run it, as flowlink_app for the tenant: the plan with the tenant policies.
+ */
+async function planOf(statement: Sent, client?: postgres.Sql | postgres.TransactionSql): Promise<PlanNode[]> {
+  const explain = (c: postgres.Sql | postgres.TransactionSql) => c.unsafe(`explain (format json) ${statement.query}`, statement.params as never[]);
+  const [row] = client ? await explain(client) : await database.current.sql.begin(async (tx) => {
+    await scope(tx, tenant, ROLES.app);
+    return explain(tx);
+  });
   const nodes: PlanNode[] = [];
   const walk = (n: PlanNode) => {
     nodes.push(n);

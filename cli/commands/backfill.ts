@@ -1,3 +1,4 @@
+import { operatorTransaction } from '../../db/access.ts';
 import type { Command } from 'commander';
 import { BackfillUndoError, planCounts, runBackfill, undoBackfill, type BackfillResult } from '../../db/backfill/index.ts';
 import { isUuid } from '../../workflows/contracts.ts';
@@ -34,7 +35,7 @@ export function registerBackfill(program: Command) {
       if (opts.undo !== undefined) {
         if (opts.apply) throw new UsageError('--undo and --apply cannot be combined');
         if (!isUuid(opts.undo)) throw new UsageError(`--undo must be a run id (uuid), got "${opts.undo}"`);
-        const undone = await withDatabase(({ sql }) => undoBackfill(sql, opts.undo!)).catch((err: unknown) => {
+        const undone = await withDatabase(({ sql }) => operatorTransaction(sql, (tx) => undoBackfill(tx, opts.undo!))).catch((err: unknown) => {
           throw err instanceof BackfillUndoError ? new UsageError(err.message) : err;
         });
         console.log(opts.json ? JSON.stringify({ runId: opts.undo, ...undone }) : `run ${opts.undo} undone: ${undone.restored} rows restored, ${undone.requarantined} back in quarantine`);
@@ -47,7 +48,7 @@ export function registerBackfill(program: Command) {
         windowImportsSeconds: parseWindow('--window-imports', opts.windowImports),
         windowAssetsSeconds: parseWindow('--window-assets', opts.windowAssets),
       };
-      const result = await withDatabase(({ sql }) => runBackfill(sql, options));
+      const result = await withDatabase(({ sql }) => operatorTransaction(sql, (tx) => runBackfill(tx, options)));
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatPlan(result));
       if (planCounts(result).unresolved > 0) process.exitCode = EXIT.checkFailed;
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { integrityHistory, IntegrityScopeError, runIntegrityCheck, type IntegrityReport, type IntegrityRun } from '../../db/integrity/index.ts';
+import { integrityHistory, IntegrityScopeError, runIntegrityCheckAsOperator, type IntegrityReport, type IntegrityRun } from '../../db/integrity/index.ts';
 import { isUuid } from '../../workflows/contracts.ts';
 import { withDatabase } from '../context.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -38,7 +38,7 @@ export function registerIntegrity(program: Command) {
           throw new UsageError(`${flag} must be a uuid, got "${value}"`);
         }
       }
-      const report = await withDatabase(({ sql }) => runIntegrityCheck(sql, options)).catch((err: unknown) => {
+      const report = await withDatabase(({ sql }) => runIntegrityCheckAsOperator(sql, options)).catch((err: unknown) => {
         throw err instanceof IntegrityScopeError ? new UsageError(err.message) : err;
       });
       console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));

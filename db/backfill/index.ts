@@ -41,7 +41,7 @@ async function noJit(tx: Tx) {
  * (rebuilt from legacy_archive with their new master flow, quarantine row marked released_at).
  * Without `apply` nothing is written.
  */
-export async function runBackfill(client: Sql | Db, options: BackfillOptions & { apply?: boolean } = {}): Promise<BackfillResult> {
+export async function runBackfill(client: Sql | Db | Tx, options: BackfillOptions & { apply?: boolean } = {}): Promise<BackfillResult> {
   return inTransaction(client, async (tx) => {
     await noJit(tx);
     await buildPlan(tx, options);
@@ -102,7 +102,7 @@ export async function runBackfill(client: Sql | Db, options: BackfillOptions & {
  * (deleted from the live table, released_at cleared), linked rows get their previous master flow
  * back. Refuses when the run is unknown or already undone, or when a row changed since.
  */
-export async function undoBackfill(client: Sql | Db, runId: string): Promise<{ restored: number; requarantined: number }> {
+export async function undoBackfill(client: Sql | Db | Tx, runId: string): Promise<{ restored: number; requarantined: number }> {
   return inTransaction(client, async (tx) => {
     await noJit(tx);
     // the audited values come back exactly, including raw records of a linked import that had no

@@ -1,5 +1,6 @@
 import type { TransactionSql } from 'postgres';
-import { orm, unwrapped, type Sql, type Tx } from '../client.ts';
+import { operatorTransaction } from '../access.ts';
+import { orm, unwrapped, type Db, type Sql, type Tx } from '../client.ts';
 import { MASTER_TABLE, readCatalog } from './catalog.ts';
 import { runDataChecks } from './data-checks.ts';
 import { runInventoryChecks } from './inventory-checks.ts';
@@ -46,6 +47,16 @@ export class IntegrityUnavailableError extends Error {
  */
 export async function runIntegrityCheck(client: Sql | TransactionSql | Tx, options: IntegrityOptions = {}): Promise<IntegrityReport> {
   return unwrapped(check(orm(client), options));
+}
+
+/**
+ * The integrity check as the operator (db/access.ts): every tenant's rows, the checks in a READ ONLY
+ * transaction (the server refuses any write), then, with `store`, the run recorded in a second one.
+ */
+export async function runIntegrityCheckAsOperator(client: Sql | Db, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+  const report = await operatorTransaction(client, (tx) => check(tx, { ...options, store: false }), { readOnly: true });
+  if (options.store) report.runId = await operatorTransaction(client, (tx) => storeRun(tx, report));
+  return report;
 }
 
 async function check(db: Tx, options: IntegrityOptions): Promise<IntegrityReport> {

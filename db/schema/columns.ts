@@ -11,11 +11,12 @@ export const createdAt = () => timestamp('created_at', { withTimezone: true }).n
 export const updatedAt = () => timestamp('updated_at', { withTimezone: true });
 
 import { foreignKey, index, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 
 /**
  * The constraints every table under a master flow carries, with the names the integrity checker
  * and the legacy adoption refer to: `<table>_master_flow_id_fkey` (ON DELETE CASCADE to flow_id),
- * `<table>_master_flow_id_idx` and the tenant indexes.
+ * `<table>_master_flow_id_idx`, the tenant indexes and the tenant's row-level security.
  */
 export function underMasterFlow(
   table: string,
@@ -27,5 +28,6 @@ export function underMasterFlow(
     index(`${table}_master_flow_id_idx`).on(t.masterFlowId),
     index(`${table}_client_account_id_idx`).on(t.clientAccountId),
     index(`${table}_engagement_id_idx`).on(t.engagementId),
+    ...tenantPolicies(t.clientAccountId, t.engagementId),
   ];
 }

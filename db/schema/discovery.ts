@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, boolean, check, doublePrecision, foreignKey, index, integer, jsonb, pgTable, text, timestamp, unique, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 import { createdAt, id, tenant, underMasterFlow, updatedAt } from './columns.ts';
 import { flowStatus, importStatus, matchType } from './enums.ts';
 import { masterFlows } from './master-flows.ts';
@@ -160,4 +161,5 @@ export const mappingCorrections = pgTable('mapping_corrections', {
   }).onDelete('cascade'),
   unique('mapping_corrections_tenant_header_set_source_field_key').on(t.clientAccountId, t.engagementId, t.headerSetId, t.sourceField),
   check('mapping_corrections_unit', sql`${t.unit} is null or ${t.unit} in ('B', 'KB', 'MB', 'GB', 'TB')`),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);

@@ -1,3 +1,4 @@
+export * from './access.ts';
 export * from './enums.ts';
 export * from './tenancy.ts';
 export * from './master-flows.ts';

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   check, doublePrecision, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 import { createdAt, id, tenant, updatedAt } from './columns.ts';
 import { assetType, candidateStatus } from './enums.ts';
 import { dataImports } from './discovery.ts';
@@ -51,6 +52,7 @@ export const inventoryItems = pgTable('inventory_items', {
   unique('inventory_items_tenant_key').on(t.id, t.clientAccountId, t.engagementId),
   index('inventory_items_engagement_id_idx').on(t.engagementId, t.clientAccountId),
   index('inventory_items_client_account_id_idx').on(t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);
 
 /**
@@ -72,6 +74,7 @@ export const inventoryItemKeys = pgTable('inventory_item_keys', {
   }).onDelete('cascade'),
   index('inventory_item_keys_lookup_idx').on(t.engagementId, t.kind, t.value),
   index('inventory_item_keys_client_account_id_idx').on(t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);
 
 /**
@@ -112,6 +115,7 @@ export const inventoryCandidates = pgTable('inventory_candidates', {
   index('inventory_candidates_engagement_id_idx').on(t.engagementId, t.clientAccountId, t.status),
   index('inventory_candidates_client_account_id_idx').on(t.clientAccountId),
   check('inventory_candidates_two_items', sql`${t.inventoryItemId} <> ${t.candidateItemId}`),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);
 
 /**
@@ -136,4 +140,5 @@ export const inventoryReconciliations = pgTable('inventory_reconciliations', {
   }).onDelete('cascade'),
   foreignKey({ name: 'inventory_reconciliations_data_import_id_fkey', columns: [t.dataImportId], foreignColumns: [dataImports.id] }).onDelete('cascade'),
   index('inventory_reconciliations_engagement_id_idx').on(t.engagementId, t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);

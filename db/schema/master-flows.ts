@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 import { createdAt, tenant, updatedAt } from './columns.ts';
 import { flowStatus, flowType } from './enums.ts';
 import { engagements } from './tenancy.ts';
@@ -32,4 +33,5 @@ export const masterFlows = pgTable('crewai_flow_state_extensions', {
   index('crewai_flow_state_extensions_client_account_id_idx').on(t.clientAccountId),
   index('crewai_flow_state_extensions_engagement_id_idx').on(t.engagementId),
   check('crewai_flow_state_extensions_configuration_object', sql`jsonb_typeof(${t.flowConfiguration}) = 'object'`),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);

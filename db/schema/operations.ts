@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, doublePrecision, foreignKey, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 import { id } from './columns.ts';
 
 /** One row per integrity run: the health history of this database. */
@@ -49,6 +50,7 @@ export const backfillChanges = pgTable('backfill_changes', {
   foreignKey({ name: 'backfill_changes_run_id_fkey', columns: [t.runId], foreignColumns: [backfillRuns.id] }).onDelete('cascade'),
   index('backfill_changes_run_id_idx').on(t.runId),
   index('backfill_changes_row_idx').on(t.tableName, t.rowId),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);
 
 /** Rows that could neither satisfy the constraints nor be repaired: kept whole, with the reason. */
@@ -65,4 +67,5 @@ export const quarantinedRows = pgTable('quarantined_rows', {
 }, (t) => [
   index('quarantined_rows_source_idx').on(t.sourceTable, t.rowId),
   index('quarantined_rows_client_account_id_idx').on(t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId, t.engagementId),
 ]);

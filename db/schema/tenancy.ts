@@ -1,4 +1,5 @@
 import { boolean, index, pgTable, text, uniqueIndex, uuid, foreignKey, unique } from 'drizzle-orm/pg-core';
+import { tenantPolicies } from './access.ts';
 import { createdAt, id, updatedAt } from './columns.ts';
 
 export const clientAccounts = pgTable('client_accounts', {
@@ -8,7 +9,7 @@ export const clientAccounts = pgTable('client_accounts', {
   industry: text('industry'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-}, (t) => [uniqueIndex('client_accounts_slug_key').on(t.slug)]);
+}, (t) => [uniqueIndex('client_accounts_slug_key').on(t.slug), ...tenantPolicies(t.id)]);
 
 export const engagements = pgTable('engagements', {
   id: id(),
@@ -25,6 +26,7 @@ export const engagements = pgTable('engagements', {
   unique('engagements_id_client_account_id_key').on(t.id, t.clientAccountId),
   uniqueIndex('engagements_client_account_id_slug_key').on(t.clientAccountId, t.slug),
   index('engagements_client_account_id_idx').on(t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId, t.id),
 ]);
 
 export const users = pgTable('users', {
@@ -39,4 +41,5 @@ export const users = pgTable('users', {
   uniqueIndex('users_email_key').on(t.email),
   foreignKey({ name: 'users_client_account_id_fkey', columns: [t.clientAccountId], foreignColumns: [clientAccounts.id] }).onDelete('set null'),
   index('users_client_account_id_idx').on(t.clientAccountId),
+  ...tenantPolicies(t.clientAccountId),
 ]);

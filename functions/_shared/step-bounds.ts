@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
+import { ROLES, scopeColumns, scopeParams } from '../../db/access.ts';
 import { driverError, type Db } from '../../db/client.ts';
+import type { Tenant } from '../../db/queries/sql.ts';
 import { STEP_TASKS, taskOf, tasksOf, type LambdaId, type TaskContract } from '../../workflows/steps.ts';
 import { TransientError } from '../../workflows/step-errors.ts';
 import { currentContainer } from './container.ts';
@@ -92,25 +94,25 @@ export function attemptName(step: string, key: string): string {
  *   yet (a black-holed network, a COPY waiting for data that will never come), and its locks would
  *   make the retry queue behind it. Steps are idempotent, so it loses nothing. A live concurrent
  *   attempt (within its deadline) is left alone: the retry waits for it at most lock_timeout, then
- *   fails with 55P03, which is retried.
+ *   fails with 55P03, which is retried. flowlink_fence (migration 0005) does it with its owner's
+ *   rights, whichever role ran the expired attempt, and can end nothing but an expired attempt;
+ * - the step's role and tenant (db/access.ts): from here on the transaction sees its tenant's rows
+ *   and has its role's rights, nothing more.
  */
 export const FENCE_SQL = `
   select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
          set_config('idle_in_transaction_session_timeout', $3, true),
          set_config('application_name', $4 || ':' || ceil(extract(epoch from clock_timestamp()) + $5::numeric / 1000)::bigint, true),
-         (select count(pg_terminate_backend(a.pid)) from pg_stat_activity a
-          where a.application_name like $4 || ':%' and a.pid <> pg_backend_pid() and a.datname = current_database()
-            and split_part(a.application_name, ':', 4) ~ '^[0-9]+$'
-            and split_part(a.application_name, ':', 4)::bigint < extract(epoch from clock_timestamp())) as fenced`;
+         flowlink_fence($4) as fenced, ${scopeColumns(6)}`;
 
-export function fenceParams(bounds: StepBounds, name: string): string[] {
+export function fenceParams(bounds: StepBounds, name: string, tenant: Tenant): string[] {
   const remaining = Math.max(0, deadlineAt() - Date.now());
-  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name, String(remaining)];
+  return [`${bounds.statementTimeoutMs}ms`, `${bounds.lockTimeoutMs}ms`, `${bounds.idleInTransactionMs}ms`, name, String(remaining), ...scopeParams(tenant, ROLES.app)];
 }
 
 /** Runs FENCE_SQL in a postgres.js transaction. */
-export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, step: string, key: string): Promise<void> {
-  await tx.unsafe(FENCE_SQL, fenceParams(bounds, attemptName(step, key)));
+export async function fenceTransaction(tx: TransactionSql, bounds: StepBounds, step: string, key: string, tenant: Tenant): Promise<void> {
+  await tx.unsafe(FENCE_SQL, fenceParams(bounds, attemptName(step, key), tenant));
 }
 
 /**
@@ -166,15 +168,16 @@ const onConnectionLoss = () => currentContainer().get(CONNECTION_LOSS) as (() =>
 const isConnectionLoss = (err: unknown) => /^CONNECTION_(CLOSED|DESTROYED|ENDED)$/.test(String((err as { code?: unknown })?.code));
 
 /**
- * A step's one transaction: begins, applies the current bounds and the fence (FENCE_SQL), then runs
- * `work` with the transaction (Drizzle over it: `orm(tx)`). A Drizzle-wrapped failure is rethrown as
- * the driver's own error, so error_message never carries the statement text.
+ * A step's one transaction: begins, applies the current bounds, the fence, the app's role and the
+ * tenant (FENCE_SQL), then runs `work` with the transaction (Drizzle over it: `orm(tx)`). A
+ * Drizzle-wrapped failure is rethrown as the driver's own error, so error_message never carries the
+ * statement text.
  */
-export function stepTransaction<T>(client: Sql | Db, step: string, key: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+export function stepTransaction<T>(client: Sql | Db, step: string, key: string, tenant: Tenant, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
   const sql = '$client' in client ? client.$client : client;
   return sql.begin(async (tx) => {
     try {
-      await fenceTransaction(tx, currentBounds(), step, key);
+      await fenceTransaction(tx, currentBounds(), step, key, tenant);
       return await work(tx);
     } catch (err) {
       const cause = driverError(err);

@@ -1,3 +1,4 @@
+import { operatorTransaction } from '../../db/access.ts';
 import type { Sql } from '../../db/client.ts';
 import { planCounts, runBackfill, undoBackfill } from '../../db/backfill/index.ts';
 
@@ -18,8 +19,9 @@ export const LISTED = 1000;
  * LISTED lines of each list (raw records one line per data import).
  */
 export async function runBackfillFunction(sql: Sql, input: BackfillInput) {
-  if (input.undoRunId) return { undone: input.undoRunId, ...(await undoBackfill(sql, input.undoRunId)) };
-  const result = await runBackfill(sql, input);
+  // as the operator (every tenant's rows, the operator's privileges), in the backfill's one transaction
+  if (input.undoRunId) return { undone: input.undoRunId, ...(await operatorTransaction(sql, (tx) => undoBackfill(tx, input.undoRunId!))) };
+  const result = await operatorTransaction(sql, (tx) => runBackfill(tx, input));
   const counts = planCounts(result);
   return {
     applied: result.applied,

@@ -23,7 +23,7 @@ export type CreateMasterFlowInput = z.infer<typeof createMasterFlowInput>;
  */
 export async function createMasterFlow(client: Sql | Db, input: CreateMasterFlowInput): Promise<{ flowId: string; reused: boolean }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return stepTransaction(client, 'CreateMasterFlow', input.dataImportId, async (sqlTx) => {
+  return stepTransaction(client, 'CreateMasterFlow', input.dataImportId, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);

@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/client.ts';
-import { runIntegrityCheck, type IntegrityReport } from '../../db/integrity/index.ts';
+import { runIntegrityCheckAsOperator, type IntegrityReport } from '../../db/integrity/index.ts';
 import { METRICS } from '../../workflows/metrics.ts';
 
 /**
@@ -62,7 +62,7 @@ export async function runScheduledIntegrityCheck(
   deps: { sql: Sql; metrics: MetricsPort; logger: LoggerPort },
   input: ScheduledCheckInput = {},
 ): Promise<ScheduledCheckResult> {
-  const report = await runIntegrityCheck(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep });
+  const report = await runIntegrityCheckAsOperator(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep });
   const failing = report.checks.filter((c) => c.count > 0);
   const criticalViolations = failing.filter((c) => c.severity === 'critical').reduce((sum, c) => sum + c.count, 0);
   (report.ok ? deps.logger.info : deps.logger.warn).call(deps.logger, report.ok ? 'integrity check passed' : 'integrity violations found', {

@@ -26,7 +26,7 @@ async function claimImport(client: Sql | Db, input: Scope, attempt: { step: stri
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   // named as the caller's attempt: its fence ends an abandoned earlier attempt of the same chunk (or
   // FinishLink), whose lock on the import row this claim would otherwise queue behind
-  await stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
+  await stepTransaction(client, attempt.step, attempt.key, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const imp = await lockImport(tx, tenant, input.dataImportId);
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
@@ -70,7 +70,7 @@ export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promis
   const attempt = { step: 'LinkChunk', key: `${input.dataImportId}#${input.chunk}` };
   await claimImport(client, input, attempt);
   const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
-  return stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
+  return stepTransaction(client, attempt.step, attempt.key, input, async (sqlTx) => {
     const tx = orm(sqlTx);
     await tx.update(rawImportRecords)
       .set({ masterFlowId: input.flowId })
@@ -106,7 +106,7 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
   const attempt = { step: 'FinishLink', key: input.dataImportId };
   await claimImport(client, input, attempt);
-  return stepTransaction(client, attempt.step, attempt.key, async (sqlTx) => {
+  return stepTransaction(client, attempt.step, attempt.key, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const [imp] = await tx.select({ totalRecords: dataImports.totalRecords }).from(dataImports)
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))

@@ -60,7 +60,7 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
   // failed import of another tenant's object would refuse that tenant's own import of it for good
   if (!keyBelongsTo(input.key, tenant)) return { dataImportId: null, flowId: null, discoveryFlowId: null, marked: false };
   const key = input.import?.dataImportId ?? JSON.stringify([input.bucket, input.key, input.versionId ?? input.etag]);
-  return stepTransaction(client, 'MarkFailed', key, async (sqlTx) => {
+  return stepTransaction(client, 'MarkFailed', key, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const dataImportId = input.import?.dataImportId ?? (await findImportOfObject(tx, tenant, object))?.id ?? null;
     const flowId = input.flow?.flowId ?? (dataImportId ? await findDiscoveryFlowOfImport(tx, tenant, dataImportId) : undefined) ?? null;

@@ -44,7 +44,7 @@ async function open(client: Client, input: ReconcileInput) {
  * finds its observations reconciled and adds nothing.
  */
 export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
-  const counts = await stepTransaction(client, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, async (txClient) => {
+  const counts = await stepTransaction(client, 'ReconcileChunk', `${input.dataImportId}#${input.chunk}`, input, async (txClient) => {
     const tx = await open(txClient, input);
     const { observations, ...counts } = await reconcileRange(tx, input, { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 });
     // a replayed chunk has nothing left to reconcile: it writes nothing, not even a timestamp
@@ -64,7 +64,7 @@ export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
  * reconciliation and returns its counts (as recorded: a replay returns the same).
  */
 export async function finishReconcile(client: Sql, input: ReconcileInput): Promise<InventoryCounts> {
-  return stepTransaction(client, 'FinishReconcile', input.dataImportId, async (txClient) => {
+  return stepTransaction(client, 'FinishReconcile', input.dataImportId, input, async (txClient) => {
     const tx = await open(txClient, input);
     const [unlinked] = await unwrapped(tx.select({ n: sql<number>`count(*)::int` }).from(assets)
       .where(and(eq(assets.masterFlowId, input.flowId), inTenant(assets, input), sql`${assets.inventoryItemId} is null`)));

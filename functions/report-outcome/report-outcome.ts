@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
+import { ROLES, scopeDrizzle } from '../../db/access.ts';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import { headerSetId } from '../_shared/inventory/corrections.ts';
@@ -209,7 +210,10 @@ export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcom
   if (!keyBelongsTo(state.key, state)) {
     throw new TenantError(`s3://${state.bucket}/${state.key} is not under imports/${state.clientAccountId}/${state.engagementId}/: no report is written for it under this tenant`);
   }
-  const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  const report = await deps.db.transaction(async (tx) => {
+    await scopeDrizzle(tx, state, ROLES.app);
+    return buildReport(tx, input);
+  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
   if (report.status === 'failed' && report.importStatus === 'completed') {
     throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
   }

@@ -7,6 +7,7 @@
  */
 import { and, between, eq, getTableName } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
+import { RESTORE_ROLE_SQL, TAKE_LOADER_SQL } from '../../db/access.ts';
 import type { TransactionSql } from 'postgres';
 import type { Sql, Tx } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
@@ -87,6 +88,9 @@ export function encodeAssets(scope: Scope, rows: AssetRow[], meta: CopyMeta): st
  */
 export async function copyAssets(tx: Sql | TransactionSql, scope: Scope, text: string, sent: () => void = () => {}): Promise<void> {
   if (!text) return;
+  // as the loader (COPY FROM refuses row-level security), sent ahead of the COPY on the same connection
+  const taken = tx.unsafe<Array<{ previous: string }>>(TAKE_LOADER_SQL);
+  taken.catch(() => {}); // its failure fails the COPY after it, read below
   const stream = await tx.unsafe(COPY_ASSETS).writable();
   let ended = false;
   let failure: unknown;
@@ -102,8 +106,11 @@ export async function copyAssets(tx: Sql | TransactionSql, scope: Scope, text: s
   try {
     // a stream that closed before its end: nothing more is sent on that connection
     if (!ended) throw failure ?? new Error('the COPY of assets ended before its data was sent');
+    const [{ previous }] = await taken;
+    // the transaction's own role again, queued before anything the caller sends next
+    const restored = tx.unsafe(RESTORE_ROLE_SQL, [previous]);
     sent(); // the rows are on the wire: the caller may go on while the server inserts them
-    await tx`select 1`;
+    await restored;
   } catch (err) {
     if (!(err instanceof postgres.PostgresError)) throw err;
     throw new TransientError(`discovery of data import ${scope.dataImportId}: the server refused the COPY of a page of assets ` +

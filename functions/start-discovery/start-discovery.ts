@@ -60,7 +60,7 @@ async function openDiscoveryFlow(tx: Tx, input: PlanDiscoveryInput): Promise<str
  * Idempotency key: the master flow (one discovery flow) and (data_import_id, source_field).
  */
 export async function planDiscovery(sql: Sql, input: PlanDiscoveryInput): Promise<{ discoveryFlowId: string; fieldMappings: number; sourceSystem: string }> {
-  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, async (sqlTx) => {
+  return stepTransaction(sql, 'PlanDiscovery', input.dataImportId, input, async (sqlTx) => {
     const tx = orm(sqlTx);
     const done = await completedDiscovery(tx, input);
     if (done) return { discoveryFlowId: done.discoveryFlowId, fieldMappings: done.fieldMappings, sourceSystem: done.sourceSystem };
@@ -76,7 +76,7 @@ export async function planDiscovery(sql: Sql, input: PlanDiscoveryInput): Promis
  * run twice, at once, or redriven after a crash leaves the same rows.
  */
 export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options: { batchSize?: number } = {}) {
-  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, async (sqlTx) => {
+  const counts = await stepTransaction(sql, 'DiscoverChunk', `${input.dataImportId}#${input.chunk}`, input, async (sqlTx) => {
     const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
     const tx = orm(sqlTx);
     if (await completedDiscovery(tx, input)) return chunkOfCompleted(tx, input, range);
@@ -92,7 +92,7 @@ export async function discoverChunk(sql: Sql, input: DiscoverChunkInput, options
  * then completes import, discovery flow and master flow.
  */
 export async function finishDiscovery(sql: Sql, input: DiscoveryInput): Promise<StartDiscoveryResult> {
-  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, async (sqlTx) => {
+  return stepTransaction(sql, 'FinishDiscovery', input.dataImportId, input, async (sqlTx) => {
     const tx = orm(sqlTx);
     const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
     const imp = await lockImport(tx, tenant, input.dataImportId);

@@ -7,7 +7,7 @@ import { Socket } from 'node:net';
 import pg from 'pg';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { METRICS } from '../../workflows/metrics.ts';
-import { resolveDatabaseUrl } from '../_shared/database.ts';
+import { resolveDatabaseAccess } from '../_shared/database.ts';
 import { storeImportInput } from '../../workflows/contracts.ts';
 import { classifyError } from '../../workflows/step-errors.ts';
 import { loggedStep, logger, metrics } from '../_shared/powertools.ts';
@@ -22,9 +22,10 @@ let pool: Promise<pg.Pool> | undefined;
 /** The pool's sockets: destroyed when a step passes its deadline (a black-holed connection answers nothing). */
 const sockets = new Set<Socket>();
 const database = () =>
-  (pool ??= resolveDatabaseUrl().then(tlsFromUrl).then(({ url, ssl }) => idleSafe(new pg.Pool({
+  (pool ??= resolveDatabaseAccess().then(({ url, password }) => ({ ...tlsFromUrl(url), password })).then(({ url, ssl, password }) => idleSafe(new pg.Pool({
     connectionString: url,
     ssl,
+    ...(password ? { password } : {}), // IAM authentication: a token per new connection
     max: 1, // a Lambda handles one event at a time
     allowExitOnIdle: true, // in-process local runs end when the work does
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'flowlink-store-import',

@@ -2,7 +2,8 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { and, eq, exists, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type * as z from 'zod';
-import { driverError, unwrapped, type AnyDb } from '../../db/client.ts';
+import { asLoader, ROLES, SCOPE_SQL, scopeParams } from '../../db/access.ts';
+import { driverError, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
@@ -13,7 +14,7 @@ import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/s
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
 import { MeasuredBytes } from './object-bytes.ts';
-import { pgOrm } from './pg.ts';
+import { pgOrm, tenantTransactionOnPool } from './pg.ts';
 
 /**
  * The database: a node-postgres Pool (the Lambda keeps one per container; COPY needs `pg`), or a
@@ -106,10 +107,10 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   const version = { versionId: input.versionId ?? null, etag: input.etag ? unquote(input.etag) : null };
   if (!version.versionId && !version.etag) return undefined;
   const d = dataImports;
-  const [found] = await unwrapped(pgOrm(pool)
+  const [found] = await tenantTransactionOnPool(pool, input, (db) => db
     .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
-    // any tenant's: an import of this object for another tenant is refused below, not ignored
+    // the tenant's, as row-level security admits (the key names its tenant: checkKeyTenant)
     .where(and(
       eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'),
       inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
@@ -142,7 +143,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
   try {
     await db.execute(sql`begin`);
     // the step's bounds and fence (functions/_shared/step-bounds.ts): session settings, plain SQL
-    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey)));
+    await client.query(FENCE_SQL, fenceParams(currentBounds(), attemptName('StoreImport', lockKey), tenant));
     await lockObject(db, lockKey);
     const existing = await findImport(db, object);
     if (existing && (existing.clientAccountId !== tenant.clientAccountId || existing.engagementId !== tenant.engagementId)) {
@@ -163,7 +164,8 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
     table = await openTable(bytes, { file, maxRecordSize });
-    const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
+    const rows = table.rows;
+    const rowCount = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, rows, { dataImportId, ...tenant, file }));
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
     }
@@ -195,12 +197,16 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     if (err instanceof InvalidImportError) {
       // under the object's lock again: a concurrent call for the same object either sees this failed
       // import, or has finished with it; never inserts beside it (a duplicate key instead of this error)
-      if (!broken) await db.execute(sql`begin`).then(() => lockObject(db, lockKey));
-      await markImportFailed(broken ? pgOrm(pool) : db, { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant }, {
-        errorName: err.name,
-        message: err.message,
-        details: { file, ...err.details, reason: err.reason },
-      }).finally(() => (broken ? undefined : db.execute(sql`commit`)));
+      const target = { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, ...tenant };
+      const failure = { errorName: err.name, message: err.message, details: { file, ...err.details, reason: err.reason } };
+      if (broken) {
+        await tenantTransactionOnPool(pool, tenant, (fresh) => markImportFailed(fresh, target, failure));
+      } else {
+        await db.execute(sql`begin`);
+        await client.query(SCOPE_SQL, scopeParams(tenant, ROLES.app));
+        await lockObject(db, lockKey);
+        await markImportFailed(db, target, failure).finally(() => db.execute(sql`commit`));
+      }
     }
     throw err;
   } finally {
@@ -246,6 +252,10 @@ async function insertImport(db: AnyDb, object: ObjectVersion, file: string, tena
   } catch (caught) {
     const err = driverError(caught);
     if (isUnknownTenant(err)) throw new TenantError(`engagement ${tenant.engagementId} of client ${tenant.clientAccountId} does not exist`);
+    // row-level security hides another tenant's import of this object; its key still refuses a second one
+    if ((err as { constraint_name?: string; constraint?: string }).constraint === 'data_imports_s3_object_key') {
+      throw new TenantError(`s3://${object.bucket}/${object.key} was imported for another client or engagement`);
+    }
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import { orm, unwrapped, type Db, type Sql } from '../../db/client.ts';
+import { and, eq } from 'drizzle-orm';
+import { tenantTransaction } from '../../db/access.ts';
+import type { Db, Sql } from '../../db/client.ts';
 import { clientAccounts, engagements } from '../../db/schema/index.ts';
 import { chunkSettingsProblem, type ExecutionInput } from '../../workflows/contracts.ts';
 import { readImportKey, type KeyTenant } from '../../workflows/import-key.ts';
@@ -64,15 +65,21 @@ export function executionName(ref: Pick<S3ObjectRef, 'bucket' | 'key' | 'version
   return `import-${createHash('sha256').update(`${ref.bucket}\n${ref.key}\n${version}`).digest('hex')}`;
 }
 
-/** Refuses a client that does not exist, or an engagement that is not that client's. Reads only. */
+/**
+ * Refuses a client that does not exist, or an engagement that is not that client's. Reads only, as
+ * the app for the tenant the key names: row-level security shows it its own engagement and nothing
+ * of another client's, so an engagement of another client reads as not there.
+ */
 export async function assertTenant(client: Sql | Db, clientAccountId: string, engagementId: string, key: string): Promise<void> {
-  const db = orm(client);
-  const [account] = await unwrapped(db.select({ id: clientAccounts.id }).from(clientAccounts).where(eq(clientAccounts.id, clientAccountId)));
-  if (!account) throw new TenantError(`refused s3 key "${key}": client account ${clientAccountId} does not exist`);
-  const [engagement] = await unwrapped(db.select({ clientAccountId: engagements.clientAccountId }).from(engagements).where(eq(engagements.id, engagementId)));
-  if (!engagement) throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} does not exist`);
-  if (engagement.clientAccountId !== clientAccountId) {
-    throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} belongs to another client, not to ${clientAccountId}`);
+  const found = await tenantTransaction(client, { clientAccountId, engagementId }, async (db) => {
+    const [account] = await db.select({ id: clientAccounts.id }).from(clientAccounts).where(eq(clientAccounts.id, clientAccountId));
+    const [engagement] = await db.select({ clientAccountId: engagements.clientAccountId }).from(engagements)
+      .where(and(eq(engagements.id, engagementId), eq(engagements.clientAccountId, clientAccountId)));
+    return { account: !!account, engagement: !!engagement };
+  });
+  if (!found.account) throw new TenantError(`refused s3 key "${key}": client account ${clientAccountId} does not exist`);
+  if (!found.engagement) {
+    throw new TenantError(`refused s3 key "${key}": engagement ${engagementId} does not exist or belongs to another client, not to ${clientAccountId}`);
   }
 }
 

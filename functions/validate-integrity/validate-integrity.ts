@@ -29,7 +29,7 @@ export type ValidateIntegrityInput = z.infer<typeof validateIntegrityInput>;
  */
 export async function validateIntegrity(client: Sql | Db, input: ValidateIntegrityInput): Promise<{ ok: true; healthScore: number; checks: number; warnings: string[] }> {
   const tenant = { clientAccountId: input.clientAccountId, engagementId: input.engagementId };
-  return stepTransaction(client, 'ValidateIntegrity', input.dataImportId, async (sqlTx) => {
+  return stepTransaction(client, 'ValidateIntegrity', input.dataImportId, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const report = await runIntegrityCheck(tx, {
       flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -11,6 +11,7 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import {
@@ -19,6 +20,7 @@ import {
   DatabaseInstanceEngine,
   type DatabaseProxy,
   DatabaseSecret,
+  DefaultAuthScheme,
   ParameterGroup,
   PostgresEngineVersion,
   StorageType,
@@ -26,6 +28,7 @@ import {
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { ROLES } from '../../db/schema/access.ts';
 import type { EnvironmentConfig, Stage } from '../config/environments.ts';
 import { ImportBucket } from '../constructs/import-bucket.ts';
 
@@ -44,7 +47,7 @@ export const proxyName = (stage: Stage) => `flowlink-${stage}-proxy`;
  * rather than CloudFormation exports: an export in use blocks replacing what it exports (the
  * database, the proxy); a parameter is re-read by the next deploy of the stateless stack.
  */
-export const SHARED_PARAMETERS = ['vpc-id', 'database-clients-security-group-id', 'database-secret-arn', 'database-endpoint', 'database-instance-id', 'proxy-endpoint', 'import-bucket-arn'] as const;
+export const SHARED_PARAMETERS = ['vpc-id', 'database-clients-security-group-id', 'database-secret-arn', 'database-endpoint', 'database-instance-id', 'database-resource-id', 'proxy-endpoint', 'proxy-arn', 'import-bucket-arn'] as const;
 export type SharedParameter = (typeof SHARED_PARAMETERS)[number] | `isolated-subnet-${number}`;
 export const parameterName = (stage: Stage, name: SharedParameter) => `/flowlink/${stage}/${name}`;
 
@@ -142,6 +145,8 @@ export class StatefulStack extends Stack {
       deletionProtection: config.database.deletionProtection,
       removalPolicy: config.database.removalPolicy,
       publiclyAccessible: false,
+      // the functions log in as their database roles with IAM tokens (docs/security.md): no password in any function
+      iamAuthentication: true,
     });
     this.databaseSecret = this.database.secret!;
     // addProxy also opens proxy → instance on the database port, both ways (ingress on the instance's
@@ -153,9 +158,19 @@ export class StatefulStack extends Stack {
       vpcSubnets: isolated,
       securityGroups: [proxyGroup],
       requireTLS: true,
+      // clients authenticate with IAM tokens only, and the proxy logs in to the database with IAM as the
+      // same role (end to end); the master secret stays for the migrations' direct connection
+      iamAuth: true,
+      defaultAuthScheme: DefaultAuthScheme.IAM_AUTH,
       // the rest of max_connections is for the direct clients (migrations, backfill, integrity check, operators)
       maxConnectionsPercent: config.database.proxyMaxConnectionsPercent,
     });
+    // end-to-end IAM: the proxy itself connects to the instance as the role its client asked for
+    const proxyRole = this.proxy.node.findChild('IAMRole') as Role;
+    proxyRole.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['rds-db:connect'],
+      resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${this.database.instanceResourceId}/${ROLES.app}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
     // migrations, backfill and the integrity check connect directly (advisory locks pin proxy sessions)
     this.database.connections.allowDefaultPortFrom(this.databaseClients, 'flowlink Lambdas to PostgreSQL');
     proxyGroup.addIngressRule(this.databaseClients, Port.tcp(5432), 'flowlink Lambdas to the RDS Proxy');
@@ -170,7 +185,10 @@ export class StatefulStack extends Stack {
     share('database-secret-arn', this.databaseSecret.secretArn);
     share('database-endpoint', this.database.dbInstanceEndpointAddress);
     share('database-instance-id', this.database.instanceIdentifier);
+    // the DbiResourceId an rds-db:connect grant names (always set on an instance this stack creates)
+    share('database-resource-id', this.database.instanceResourceId!);
     share('proxy-endpoint', this.proxy.endpoint);
+    share('proxy-arn', this.proxy.dbProxyArn);
     share('import-bucket-arn', this.importBucket.bucketArn);
 
     this.acknowledgeFindings(config, secret);

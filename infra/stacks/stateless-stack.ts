@@ -1,15 +1,17 @@
 import { resolve } from 'node:path';
-import { Annotations, type CfnElement, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, type CfnElement, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { DatabaseProxy } from 'aws-cdk-lib/aws-rds';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { connectionBudget } from '../config/capacity.ts';
+import { ROLES } from '../../db/schema/access.ts';
 import type { EnvironmentConfig, FunctionId } from '../config/environments.ts';
 import { PROJECT_ROOT } from '../constructs/bundling.ts';
 import { FlowlinkFunction, type FlowlinkFunctionProps } from '../constructs/flowlink-function.ts';
@@ -76,10 +78,20 @@ export class StatelessStack extends Stack {
       ephemeralStorageMiB: config.lambda.sizes[fnId].ephemeralStorageMiB,
       reservedConcurrentExecutions: config.lambda.reservedConcurrency[fnId],
     });
-    // TLS verify-full on every connection, against the CA bundle the Lambda runtime ships
-    const viaProxy = { DB_SECRET_ARN: databaseSecret.secretArn, DB_HOST: read('proxy-endpoint'), DB_NAME: DATABASE_NAME, DB_CA_BUNDLE: LAMBDA_CA_BUNDLE };
+    // TLS verify-full on every connection, against the CA bundle the Lambda runtime ships. The functions
+    // log in as their database role with an IAM token (DB_USER); only the migrations read the master secret.
+    const viaProxy = { DB_USER: ROLES.app, DB_HOST: read('proxy-endpoint'), DB_NAME: DATABASE_NAME, DB_CA_BUNDLE: LAMBDA_CA_BUNDLE };
     // advisory locks and long transactions pin RDS Proxy sessions: these connect to the instance
-    const direct = { ...viaProxy, DB_HOST: read('database-endpoint') };
+    const asOperator = { ...viaProxy, DB_USER: ROLES.operator, DB_HOST: read('database-endpoint') };
+    const asMigrator = { DB_SECRET_ARN: databaseSecret.secretArn, DB_HOST: read('database-endpoint'), DB_NAME: DATABASE_NAME, DB_CA_BUNDLE: LAMBDA_CA_BUNDLE };
+    const proxy = DatabaseProxy.fromDatabaseProxyAttributes(this, 'Proxy', {
+      dbProxyArn: read('proxy-arn'), dbProxyName: proxyName(config.stage), endpoint: read('proxy-endpoint'), securityGroups: [],
+    });
+    /** `rds-db:connect` on the instance as `user` (the operator's direct connection). */
+    const connectToInstance = (user: string) => new PolicyStatement({
+      actions: ['rds-db:connect'],
+      resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${read('database-resource-id')}/${user}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    });
 
     const importBucket = Bucket.fromBucketArn(this, 'ImportBucket', importBucketArn);
     const step = (fnId: FunctionId, description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
@@ -146,19 +158,19 @@ export class StatelessStack extends Stack {
       ...base('Backfill'),
       name: LAMBDAS.Backfill.folder,
       description: 'Links orphaned rows to their master flows; invoke manually, dry run unless {"apply": true}',
-      environment: direct,
+      environment: asOperator,
     });
     const retract = new FlowlinkFunction(this, 'Retract', {
       ...base('Retract'),
       name: LAMBDAS.Retract.folder,
       description: 'Retracts one import (its master flow, assets, inventory observations); invoke manually, dry run unless {"apply": true}',
-      environment: direct,
+      environment: asOperator,
     });
     const integrityCheck = new FlowlinkFunction(this, 'IntegrityCheck', {
       ...base('IntegrityCheck'),
       name: LAMBDAS.IntegrityCheck.folder,
       description: 'Full integrity check; publishes one metric per check, HealthScore and CriticalViolations',
-      environment: direct,
+      environment: asOperator,
     });
     const scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetterQueue');
     new IntegrityCheckSchedule(this, 'IntegritySchedule', {
@@ -172,12 +184,15 @@ export class StatelessStack extends Stack {
     const steps = [storeImport, createMasterFlow, linkRecords, startDiscovery, reconcileInventory, validateIntegrity, markFailed, reportOutcome];
     this.migrations = new MigrationsTrigger(this, 'Migrations', {
       ...base('Migrations'),
-      environment: direct,
+      environment: asMigrator,
       // the schema is migrated before any code or definition that may need it is updated
       executeBefore: [stateMachine, ...steps, trigger, backfill, retract, integrityCheck],
     });
 
-    for (const fn of [...steps, trigger, backfill, retract, integrityCheck, this.migrations.function]) databaseSecret.grantRead(fn);
+    // one database user per function, no password anywhere but the migrations' (docs/security.md)
+    databaseSecret.grantRead(this.migrations.function);
+    for (const fn of [...steps, trigger]) proxy.grantConnect(fn, ROLES.app);
+    for (const fn of [backfill, retract, integrityCheck]) fn.addToRolePolicy(connectToInstance(ROLES.operator));
 
     this.functions = {
       StoreImport: storeImport,

@@ -45,6 +45,7 @@ const SUITES: Suite[] = [
   { name: 'large-drop', module: './large-drop.bench.ts', full: [{ rows: 1_000_000, double: true, judged: true }], smoke: [{ rows: 5_000, chunkRows: 2_000, double: true }] },
   { name: 'drizzle', module: './drizzle.bench.ts', full: [{ rows: 100_000, integrityRows: 1_000_000, backfillRows: 1_000_000 }], smoke: [{ rows: 5_000, integrityRows: 50_000, backfillRows: 20_000 }] },
   { name: 'inventory', module: './inventory.bench.ts', full: [{ rows: 100_000, items: 1_000_000, chunkRows: 50_000 }], smoke: [{ rows: 2_000, items: 20_000, chunkRows: 1_000 }] },
+  { name: 'row-security', module: './row-security.bench.ts', full: [{ rows: 200_000 }], smoke: [{ rows: 5_000 }] },
   { name: 'bundle-size', module: './bundle-size.bench.ts', full: [{}], smoke: [{}], judgedInSmoke: true },
 ];
 

@@ -420,3 +420,48 @@ describe('alarms read the metrics the code publishes, and the metrics published 
     expect(integrity.filter(([, a]) => a.Properties!.TreatMissingData === 'notBreaching').map(([id]) => id)).toEqual([]);
   });
 });
+
+describe('database credentials: only the migrations read the master secret; each function connects as its one database user (IAM)', () => {
+  /** Per Lambda (by its logical id): what its role may do with the database, and its database environment. */
+  function access(t: CfnTemplate) {
+    const roleOf = (fn: Resource) => (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statementsOf = (role: string) => ofType(t, 'AWS::IAM::Policy')
+      .filter(([, p]) => asArray<any>(p.Properties!.Roles).some((r) => r.Ref === role))
+      .flatMap(([, p]) => asArray<any>(p.Properties!.PolicyDocument.Statement));
+    return ofType(t, 'AWS::Lambda::Function')
+      .filter(([, fn]) => fn.Properties?.VpcConfig)
+      .map(([id, fn]) => {
+        const statements = statementsOf(roleOf(fn));
+        const actions = (s: any) => asArray<string>(s.Action);
+        return {
+          fn: id,
+          readsSecret: statements.some((s) => actions(s).some((a) => a.startsWith('secretsmanager:Get'))),
+          connectsAs: [...new Set(statements.filter((s) => actions(s).includes('rds-db:connect'))
+            .flatMap((s) => [...JSON.stringify(s.Resource).matchAll(/\/(flowlink_\w+)"/g)].map((m) => m[1]!)))],
+          dbUser: fn.Properties!.Environment?.Variables?.DB_USER ?? null,
+          secretArn: fn.Properties!.Environment?.Variables?.DB_SECRET_ARN !== undefined,
+        };
+      });
+  }
+
+  it.each(STAGES)('%s', (stage) => {
+    const [stateful, stateless] = stacksOf(stage);
+    const functions = access(stateless!.template);
+    const migrations = functions.filter((f) => /^Migrations/.test(f.fn));
+    expect(migrations.length, JSON.stringify(functions.map((f) => f.fn))).toBe(1);
+    for (const f of functions) {
+      const operator = /^(Backfill|IntegrityCheck)/.test(f.fn);
+      const migrator = /^Migrations/.test(f.fn);
+      const expected = migrator
+        ? { readsSecret: true, secretArn: true, connectsAs: [], dbUser: null }
+        : { readsSecret: false, secretArn: false, connectsAs: [operator ? 'flowlink_operator' : 'flowlink_app'], dbUser: operator ? 'flowlink_operator' : 'flowlink_app' };
+      expect({ fn: f.fn, readsSecret: f.readsSecret, secretArn: f.secretArn, connectsAs: f.connectsAs, dbUser: f.dbUser }).toEqual({ fn: f.fn, ...expected });
+    }
+    expect(functions.filter((f) => f.dbUser === 'flowlink_app').length).toBeGreaterThanOrEqual(8);
+    const [[, proxy]] = ofType(stateful!.template, 'AWS::RDS::DBProxy') as [[string, Resource]];
+    expect(proxy.Properties!.DefaultAuthScheme).toBe('IAM_AUTH');
+    expect(asArray<any>(proxy.Properties!.Auth).map((a) => a.IAMAuth)).toEqual(['REQUIRED']);
+    const [[, instance]] = ofType(stateful!.template, 'AWS::RDS::DBInstance') as [[string, Resource]];
+    expect(instance.Properties!.EnableIAMDatabaseAuthentication).toBe(true);
+  });
+});

@@ -142,7 +142,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(offending).toEqual([]);
   });
 
-  it('grants each Lambda only what it uses: the imports/ prefix, the secret, starting the state machine', () => {
+  it('grants each Lambda only what it uses: the imports/ prefix, connecting as its database user (no secret), starting the state machine', () => {
     const { stateless$, stateless } = synthStage(stage);
     const policyOf = (fn: keyof typeof stateless.functions) => {
       const role = logicalId(stateless, stateless.functions[fn]!.role as any);
@@ -153,7 +153,8 @@ describe.each(STAGES)('the %s environment', (stage) => {
     expect(storeImport).toContain('/imports/*');
     const s3Actions = policyOf('StoreImport').flatMap((st) => asArray<string>(st.Action)).filter((a) => a.startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
-    expect(storeImport).toContain('secretsmanager:GetSecretValue');
+    expect(storeImport).not.toContain('secretsmanager:');
+    expect(storeImport).toContain('rds-db:connect');
     expect(JSON.stringify(policyOf('LinkRecords'))).not.toContain('s3:');
     const trigger = policyOf('Trigger').find((s) => asArray(s.Action).includes('states:StartExecution'));
     expect(trigger.Resource).toEqual({ Ref: logicalId(stateless, stateless.importWorkflow.stateMachine) });

@@ -3,8 +3,9 @@ import type { Sql } from '../../db/client.ts';
 /**
  * The public schema as the catalog describes it, as sorted text lines: columns in their order
  * (live columns only) with type, nullability and default; constraints with their definition and
- * validation state; indexes; enum labels; triggers; functions. Two databases with equal dumps have
- * the same schema.
+ * validation state; indexes; enum labels; triggers; functions; row-level security (enabled,
+ * forced, policies) and what each flowlink role may do on each table and function. Two databases
+ * with equal dumps have the same schema and the same access rules.
  */
 export async function dumpPublicSchema(sql: Sql): Promise<string[]> {
   const rows = await sql<{ line: string }[]>`
@@ -37,6 +38,18 @@ export async function dumpPublicSchema(sql: Sql): Promise<string[]> {
     select format('function %s', pg_get_functiondef(p.oid))
       from pg_proc p where p.pronamespace = 'public'::regnamespace
     union all
-    select format('sequence %s', c.relname) from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'S'`;
+    select format('sequence %s', c.relname) from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'S'
+    union all
+    select format('rls %s enabled=%s forced=%s', c.relname, c.relrowsecurity, c.relforcerowsecurity)
+      from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+    union all
+    select format('policy %s.%s %s %s to %s using %s check %s', p.tablename, p.policyname, p.permissive, p.cmd, p.roles, p.qual, p.with_check)
+      from pg_policies p where p.schemaname = 'public'
+    union all
+    select format('grant %s on %s to %s', g.privilege_type, g.table_name, g.grantee)
+      from information_schema.role_table_grants g where g.table_schema = 'public' and g.grantee like 'flowlink\_%'
+    union all
+    select format('grant execute on %s to %s', r.routine_name, r.grantee)
+      from information_schema.role_routine_grants r where r.routine_schema = 'public' and r.grantee like 'flowlink\_%'`;
   return rows.map((r) => r.line).sort();
 }
