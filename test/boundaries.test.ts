@@ -25,6 +25,8 @@ const ALLOWED = [
   // the CLI runs the cores locally: a mapping correction is parsed, a file validated, as a step would
   'cli -> functions',
   'infra -> workflows',
+  // the database roles the Lambdas log in as (IAM authentication), named once in db/schema/access.ts
+  'infra -> db',
 ];
 
 describe('import boundaries of the source (cli db functions infra workflows)', () => {

@@ -1,5 +1,6 @@
+import { operatorTransaction } from '../access.ts';
 import { sql, type SQL } from 'drizzle-orm';
-import { orm, type Sql } from '../client.ts';
+import type { Sql } from '../client.ts';
 import { NotFoundError } from '../../workflows/step-errors.ts';
 import { assets, dataImports, importFieldMappings, inventoryCandidates, inventoryItemKeys, inventoryItems, masterFlows, rawImportRecords } from '../schema/index.ts';
 import type { Tenant } from '../queries/sql.ts';
@@ -38,8 +39,9 @@ class DryRun extends Error {
  */
 export async function retractImport(client: Sql, dataImportId: string, options: { apply?: boolean; clientAccountId?: string } = {}): Promise<RetractResult> {
   try {
-    return await client.begin(async (tx) => {
-      const result = await retractIn(orm(tx), dataImportId, options.clientAccountId);
+    // as the operator, as on AWS (the Retract Lambda logs in as flowlink_operator): across tenants by design
+    return await operatorTransaction(client, async (tx) => {
+      const result = await retractIn(tx, dataImportId, options.clientAccountId);
       const applied = { ...result, applied: Boolean(options.apply) };
       if (!options.apply) throw new DryRun(applied);
       return applied;

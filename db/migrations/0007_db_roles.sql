@@ -67,8 +67,8 @@ GRANT INSERT ON raw_import_records, assets TO flowlink_loader;
 -- PlanDiscovery reads the consultant's mapping corrections; one dropped under mappings/ is written as the app
 GRANT SELECT, INSERT, UPDATE ON mapping_corrections TO flowlink_app;
 --> statement-breakpoint
--- ReconcileInventory matches a drop's assets into the engagement's items, merges items and drops the emptied ones
-GRANT SELECT, INSERT, UPDATE, DELETE ON inventory_items, inventory_item_keys, inventory_candidates, inventory_reconciliations TO flowlink_app;
+-- ReconcileInventory matches a drop's assets into the engagement's items (it deletes nothing: retract and a confirmed merge are the operator's)
+GRANT SELECT, INSERT, UPDATE ON inventory_items, inventory_item_keys, inventory_candidates, inventory_reconciliations TO flowlink_app;
 --> statement-breakpoint
 -- The operator reads everything (integrity check), records its runs, and relinks, restores or undoes
 -- rows of the tables under a master flow (backfill).
