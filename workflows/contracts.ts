@@ -26,7 +26,13 @@ export type ExecutionInput = z.infer<typeof executionInput>;
 
 const tenant = { clientAccountId: id, engagementId: id };
 
-export const storeImportOutput = z.object({ dataImportId: id, rowCount: z.number().int().nonnegative(), reused: z.boolean() });
+export const storeImportOutput = z.object({
+  dataImportId: id,
+  rowCount: z.number().int().nonnegative(),
+  /** Of rowCount, the rows rejected: stored and linked with their reason, skipped by discovery. */
+  rejectedCount: z.number().int().nonnegative(),
+  reused: z.boolean(),
+});
 
 export const createMasterFlowInput = z.object({ ...tenant, dataImportId: id });
 export const createMasterFlowOutput = z.object({ flowId: id, reused: z.boolean() });

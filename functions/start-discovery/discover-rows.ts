@@ -62,11 +62,11 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   let writing: Promise<number> | undefined;
   try {
     for (let k = 0; k < pages.length; k++) {
-      const { assets, skips } = normalisePage(compiled, page);
+      const { assets, skips, rejected } = normalisePage(compiled, page);
       // encoded here, while the server still writes the page before
       const encoded = meta.fresh ? encodeAssets(input, assets, meta) : null;
       counts.rows += page.length;
-      counts.skipped += skips.length;
+      counts.skipped += skips.length + rejected;
       if (writing) counts.assets += await writing;
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
@@ -93,7 +93,7 @@ function inFlight<T>(promise: Promise<T>): Promise<T> {
 /** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
 async function readPage(tx: Sql, input: DiscoveryInput, [from, to]: [number, number]) {
   const r = rawImportRecords;
-  return unwrapped(orm(tx).select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
+  return unwrapped(orm(tx).select({ id: r.id, rawData: sql<string>`${r.rawData}::text`, rejected: sql<boolean>`${r.validationErrors} ->> 'skip' = 'rejected'` }).from(r)
     .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .orderBy(r.rowNumber));
 }
@@ -104,15 +104,21 @@ async function transactionNow(tx: Sql): Promise<string> {
   return row!.now;
 }
 
-function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string }>) {
+function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string; rejected: boolean | null }>) {
   const assets: AssetRow[] = [];
   const skips: Array<{ id: string; reason: string; code: string }> = [];
+  let rejected = 0;
   for (const r of page) {
+    // StoreImport rejected the row and recorded why: it is skipped as it is
+    if (r.rejected) {
+      rejected++;
+      continue;
+    }
     const out = toAsset(compiled, parseRawData(r.rawData));
     if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
     else assets.push({ raw_import_record_id: r.id, ...out.asset });
   }
-  return { assets, skips };
+  return { assets, skips, rejected };
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */

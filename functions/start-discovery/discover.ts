@@ -34,7 +34,7 @@ export interface DiscoverySummary {
   /** The recognised format (data_imports.source_system), `generic_cmdb` when none. */
   sourceSystem: string;
   assetsByType: Record<string, number>;
-  skipped: { templates: number; noIdentity: number };
+  skipped: { templates: number; noIdentity: number; rejected: number };
   poweredOff: number;
   /** Host names carried by more than one asset of this import (how many, and the first examples). */
   duplicateHostnames: { count: number; examples: DuplicateHostname[] };
@@ -174,6 +174,8 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
     assets: count(a.id),
     templates: countWhere(sql`${a.id} is null and ${skip} = 'template'`),
     noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
+    // rows StoreImport rejected (a row of another width, ...): stored and linked, never an asset
+    rejected: countWhere(sql`${a.id} is null and ${skip} = 'rejected'`),
     neither: countWhere(sql`${a.id} is null and ${skip} is null`),
     both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
     poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
@@ -184,13 +186,13 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
   if (t!.linked !== t!.stored || t!.neither > 0 || t!.both > 0) {
     throw new DiscoveryCountMismatchError(
       `data import ${input.dataImportId}: of ${t!.stored} raw records ${t!.linked} are linked to master flow ${input.flowId}, ` +
-        `${t!.assets} have an asset, ${t!.templates + t!.noIdentity} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
+        `${t!.assets} have an asset, ${t!.templates + t!.noIdentity + t!.rejected} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
     );
   }
   const rows = t!.stored;
-  const skipped = { templates: t!.templates, noIdentity: t!.noIdentity };
+  const skipped = { templates: t!.templates, noIdentity: t!.noIdentity, rejected: t!.rejected };
   await recordPhase(tx, input, 'data_cleansing', {
-    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: t!.poweredOff,
+    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected }, powered_off: t!.poweredOff,
   });
 
   const byType = await tx.select({ assetType: a.assetType, n: count() })

@@ -19,6 +19,8 @@ export type StoreImportDeps = {
   s3: S3Client;
   /** The largest CSV row read, in bytes (a quote never closed stops there); default 8 MiB. */
   maxRecordSize?: number;
+  /** The longest cell kept, in characters; a row with a longer one is rejected (default 6 MiB). */
+  maxCellChars?: number;
   /** A larger object is refused before a byte of it is read (the Lambda's /tmp and time are sized for this). */
   maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
@@ -37,6 +39,8 @@ export interface StoreImportInput {
 export interface StoreImportResult {
   dataImportId: string;
   rowCount: number;
+  /** Of rowCount, the rows rejected (stored with their reason; discovery skips them). */
+  rejectedCount: number;
   /** True when this object version had been imported already: nothing was written. */
   reused: boolean;
 }
@@ -65,7 +69,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * 3. An import of this identity with raw records (or past `failed`) → return it, `reused: true`.
  * 4. An object larger than `maxObjectBytes` is refused (InvalidImportError) before it is read.
  * 5. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
- *    object through the format reader into COPY, and record total_records, size, SHA-256, MIME
+ *    object through the format reader into COPY, and record total_records, failed_records (the
+ *    rows rejected: stored with their reason, see formats/rejected.ts), size, SHA-256, MIME
  *    type and import_config (format, encoding, delimiter, headers, renames).
  *
  * Idempotency key: data_imports_s3_object_key (bucket, key, coalesce(version, ETag)).
@@ -116,21 +121,21 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   if (!identity) return undefined;
   const d = dataImports;
   const [found] = await unwrapped(ormOf(pool)
-    .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
+    .select({ id: d.id, totalRecords: d.totalRecords, failedRecords: d.failedRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
     // any tenant's: an import of this object for another tenant is refused below, not ignored
     .where(and(
       eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sql`coalesce(${d.s3VersionId}, ${d.s3Etag}) = ${identity}`,
-      inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
+      inArray(d.status, ['stored', 'linked', 'processing', 'completed', 'completed_with_errors']),
     )));
   if (!found) return undefined;
   if (found.clientAccountId !== input.clientAccountId || found.engagementId !== input.engagementId) {
     throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
   }
-  return { dataImportId: found.id, rowCount: found.totalRecords ?? 0, reused: true };
+  return { dataImportId: found.id, rowCount: found.totalRecords ?? 0, rejectedCount: found.failedRecords ?? 0, reused: true };
 }
 
-async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+async function storeWithPool({ s3, maxRecordSize, maxCellChars, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
   checkKeyTenant(input);
   const stored = await findStoredImport(pool, input);
   if (stored) return stored;
@@ -159,7 +164,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     }
     if (existing && (existing.hasRecords || !['failed', 'pending'].includes(existing.status))) {
       await db.execute(sql`commit`);
-      return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, reused: true };
+      return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, rejectedCount: existing.failedRecords ?? 0, reused: true };
     }
     const dataImportId = existing?.id ?? (await insertImport(db, object, file, tenant));
     if (maxObjectBytes !== undefined && object.size > maxObjectBytes) {
@@ -171,8 +176,9 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    table = await openTable(bytes, { file, maxRecordSize });
-    const rowCount = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file });
+    table = await openTable(bytes, { file, maxRecordSize, maxCellChars });
+    const opened = table;
+    const { rows: rowCount, rejected: rejectedCount } = await copyRawRecords(client, table.rows, { dataImportId, ...tenant, file }, () => opened.line);
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
     }
@@ -189,12 +195,12 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     };
     await db.update(dataImports)
       .set({
-        status: 'stored', totalRecords: rowCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
+        status: 'stored', totalRecords: rowCount, failedRecords: rejectedCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
         sourceSheet: table.sheet ?? null, errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
       })
       .where(and(eq(dataImports.id, dataImportId), inArray(dataImports.status, ['pending', 'failed'])));
     await db.execute(sql`commit`);
-    return { dataImportId, rowCount, reused: false };
+    return { dataImportId, rowCount, rejectedCount, reused: false };
   } catch (caught) {
     const err = driverError(caught);
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
@@ -231,6 +237,7 @@ async function findImport(db: AnyDb, object: ObjectVersion) {
       id: dataImports.id,
       status: dataImports.status,
       totalRecords: dataImports.totalRecords,
+      failedRecords: dataImports.failedRecords,
       clientAccountId: dataImports.clientAccountId,
       engagementId: dataImports.engagementId,
       // a nested query: its columns stay qualified (a single-table select names its own columns bare)

@@ -22,8 +22,8 @@ export function useStoreImportWorld() {
     pool: pg.Pool;
     tenant: Tenant;
     sql: Sql;
-    drop(name: string, body: Buffer | string, options?: { contentType?: string }): Promise<{ key: string; etag: string; result: Promise<StoreImportResult> }>;
-    run(key: string, etag?: string): Promise<StoreImportResult>;
+    drop(name: string, body: Buffer | string, options?: { contentType?: string; maxCellChars?: number }): Promise<{ key: string; etag: string; result: Promise<StoreImportResult> }>;
+    run(key: string, etag?: string, options?: { maxCellChars?: number }): Promise<StoreImportResult>;
     rows(dataImportId: string): Promise<ImportRow[]>;
     importOf(key: string): Promise<Record<string, unknown> | undefined>;
     rawCountFor(key: string): Promise<number>;
@@ -34,11 +34,11 @@ export function useStoreImportWorld() {
     world.pool = new pg.Pool({ connectionString: database.current.url, max: 4 });
     world.tenant = await createTenant(world.sql);
     const t = world.tenant;
-    world.run = (key, etag) => storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...t });
+    world.run = (key, etag, options = {}) => storeImport({ s3: world.s3.s3, pool: world.pool, ...options }, { bucket: world.s3.bucket, key, etag, ...t });
     world.drop = async (name, body, options = {}) => {
       const key = `imports/${t.clientAccountId}/${t.engagementId}/${name}`;
       const { etag } = await world.s3.put(key, body, options.contentType);
-      return { key, etag, result: world.run(key, etag) };
+      return { key, etag, result: world.run(key, etag, { maxCellChars: options.maxCellChars }) };
     };
     world.rows = async (id) =>
       world.sql<ImportRow[]>`select row_number, raw_data from raw_import_records where data_import_id = ${id} order by row_number`;
