@@ -3,6 +3,7 @@ import { orm, unwrapped, type Sql } from '../../db/client.ts';
 import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows, dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import type { DecimalMark } from '../_shared/inventory/numbers.ts';
+import { checkFields, type FieldWarning } from '../_shared/inventory/field-warnings.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
@@ -10,11 +11,14 @@ import { NotFoundError } from '../_shared/errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './discover.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';
+import { recordWarnings } from './write-warnings.ts';
 
 export interface ChunkCounts {
   rows: number;
   assets: number;
   skipped: number;
+  /** Values left empty on an asset because they could not be read (field-warnings.ts). */
+  warnings: number;
 }
 
 /**
@@ -45,7 +49,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   // the decimal mark of each numeric column, decided once from the whole import by PlanDiscovery
   const marks = Object.fromEntries(Object.entries(flow.decisions ?? {}).map(([header, d]) => [header, d.mark])) as Record<string, DecimalMark>;
   const compiled = compilePlan(plan, marks);
-  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
+  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0, warnings: 0 };
   // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
   await lockRange(tx, input, range);
   const fresh = !(await rangeHasAssets(tx, input, range));
@@ -62,7 +66,8 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
   let writing: Promise<number> | undefined;
   try {
     for (let k = 0; k < pages.length; k++) {
-      const { assets, skips, rejected } = normalisePage(compiled, page);
+      const { assets, skips, rejected, warned } = normalisePage(compiled, page);
+      for (const w of warned) counts.warnings += w.warnings.length;
       // encoded here, while the server still writes the page before
       const encoded = meta.fresh ? encodeAssets(input, assets, meta) : null;
       counts.rows += page.length;
@@ -71,7 +76,7 @@ export async function discoverRows(tx: Sql, input: DiscoveryInput, range: { from
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
-      writing = inFlight(writePage(tx, input, { rows: pages[k]!, assets, skips, encoded }, meta, sent));
+      writing = inFlight(writePage(tx, input, { rows: pages[k]!, assets, skips, warned, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
@@ -107,6 +112,7 @@ async function transactionNow(tx: Sql): Promise<string> {
 function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string; rejected: boolean | null }>) {
   const assets: AssetRow[] = [];
   const skips: Array<{ id: string; reason: string; code: string }> = [];
+  const warned: Array<{ id: string; warnings: FieldWarning[] }> = [];
   let rejected = 0;
   for (const r of page) {
     // StoreImport rejected the row and recorded why: it is skipped as it is
@@ -114,18 +120,24 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
       rejected++;
       continue;
     }
-    const out = toAsset(compiled, parseRawData(r.rawData));
+    const row = parseRawData(r.rawData);
+    const out = toAsset(compiled, row);
     if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
-    else assets.push({ raw_import_record_id: r.id, ...out.asset });
+    else {
+      const warnings = checkFields(compiled, row, out.asset);
+      if (warnings.length) warned.push({ id: r.id, warnings });
+      assets.push({ raw_import_record_id: r.id, ...out.asset });
+    }
   }
-  return { assets, skips, rejected };
+  return { assets, skips, rejected, warned };
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
 async function writePage(tx: Sql, input: DiscoveryInput,
-  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
+  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>;
+    warned: Array<{ id: string; warnings: FieldWarning[] }>; encoded: string | null },
   meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
-  const { assets, skips, encoded } = page;
+  const { assets, skips, warned, encoded } = page;
   const [after, last] = page.rows;
   let written = assets.length;
   if (encoded !== null) await copyAssets(tx, input, encoded, sent);
@@ -135,6 +147,7 @@ async function writePage(tx: Sql, input: DiscoveryInput,
     written = await upsert;
   }
   await markSkipped(tx, input, skips, { fromRow: after + 1, toRow: last });
+  await recordWarnings(tx, input, warned, { fromRow: after + 1, toRow: last });
   // a range's first run found no asset in it under the range's lock: none can be left to remove
   if (!meta.fresh) await removeSkippedAssets(tx, input, skips);
   return written;

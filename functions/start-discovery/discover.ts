@@ -35,6 +35,8 @@ export interface DiscoverySummary {
   sourceSystem: string;
   assetsByType: Record<string, number>;
   skipped: { templates: number; noIdentity: number; rejected: number };
+  /** Values left empty on assets because they could not be read (recorded on their raw records). */
+  warnings: number;
   poweredOff: number;
   /** Host names carried by more than one asset of this import (how many, and the first examples). */
   duplicateHostnames: { count: number; examples: DuplicateHostname[] };
@@ -176,6 +178,7 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
     noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
     // rows StoreImport rejected (a row of another width, ...): stored and linked, never an asset
     rejected: countWhere(sql`${a.id} is null and ${skip} = 'rejected'`),
+    warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
     neither: countWhere(sql`${a.id} is null and ${skip} is null`),
     both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
     poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
@@ -192,7 +195,8 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
   const rows = t!.stored;
   const skipped = { templates: t!.templates, noIdentity: t!.noIdentity, rejected: t!.rejected };
   await recordPhase(tx, input, 'data_cleansing', {
-    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected }, powered_off: t!.poweredOff,
+    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected },
+    warnings: t!.warnings, powered_off: t!.poweredOff,
   });
 
   const byType = await tx.select({ assetType: a.assetType, n: count() })
@@ -221,6 +225,7 @@ export async function finishDiscoveryPhases(client: PgJsClient, input: Discovery
     sourceSystem: plan.sourceSystem,
     assetsByType,
     skipped,
+    warnings: t!.warnings,
     poweredOff: t!.poweredOff,
     duplicateHostnames,
   };

@@ -34,3 +34,28 @@ describe('row-level outcome', () => {
     expect(state.status).toBe('completed_with_errors');
   });
 });
+
+describe('field-level warnings', () => {
+  it('a CPU of 99999999999, a 3,000-character host name and "sixteen" GB leave the field empty, warned, and the import completes', async () => {
+    const tenant = await world.tenant();
+    let x = 7;
+    const long = Array.from({ length: 3000 }, () => { x = (x * 48271) % 2147483647; return 'abcdefghijklmnopqrstuvwxyz'[x % 26]; }).join('');
+    const body = `Hostname,IP Address,CPU,Memory (GB)\nweb01,10.0.0.1,4,16\nweb02,10.0.0.2,99999999999,16\n${long},10.0.0.3,2,8\nweb04,not-an-ip,n/a,sixteen\n`;
+    const { record } = await world.drop(tenant, 'warned.csv', body);
+    expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
+    const assets = await world.sql`select a.hostname, a.cpu_cores, a.memory_gb, a.ip_address, r.row_number, r.validation_errors
+      from assets a join raw_import_records r on r.id = a.raw_import_record_id
+      where a.client_account_id = ${tenant.clientAccountId} order by r.row_number`;
+    expect(assets.map((a) => [a.row_number, a.cpu_cores, a.memory_gb])).toEqual([[1, 4, 16], [2, null, 16], [3, 2, 8], [4, null, null]]);
+    expect(assets[2]!.hostname).toBeNull();
+    const warnings = assets.flatMap((a) => ((a.validation_errors as { warnings?: Array<{ column: string; value: string }> } | null)?.warnings ?? [])
+      .map((w) => [a.row_number, w.column, w.value.slice(0, 12)]));
+    expect(warnings).toEqual([
+      [2, 'CPU', '99999999999'],
+      [3, 'Hostname', long.slice(0, 12)],
+      [4, 'CPU', 'n/a'],
+      [4, 'Memory (GB)', 'sixteen'],
+      [4, 'IP Address', 'not-an-ip'],
+    ]);
+  });
+});
