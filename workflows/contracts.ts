@@ -21,6 +21,8 @@ export const executionInput = z.object({
   chunkRows: z.number().int().positive().optional(),
   /** Chunks processed at once by each Map (the definition's default when absent). */
   mapConcurrency: z.number().int().positive().optional(),
+  /** More rejected rows than this share of the file fails the import after storing (the definition's default, 10, when absent). */
+  maxRejectedRowsPercent: z.number().min(0).max(100).optional(),
 });
 export type ExecutionInput = z.infer<typeof executionInput>;
 

@@ -24,6 +24,8 @@ export function adviceFor(error: { name: string; message: string; line: number |
       }
       if (/JSON/i.test(m)) return `Fix the JSON of ${file}${at} (an array of objects, or one object per line), ${reupload}.`;
       return `Fix ${file}${at} as the message says, ${reupload}.`;
+    case 'TooManyRejectedRowsError':
+      return `Too many rows of ${file} could not be read: fix the rows listed in the errors file (the rejected rows file holds them, with the header), ${reupload}.`;
     case 'TenantError':
       return 'The client account or engagement in the upload path does not exist (or do not belong together): check the path imports/<client_account_id>/<engagement_id>/ with the platform team before uploading again.';
     case 'IntegrityViolationError':

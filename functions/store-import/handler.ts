@@ -20,6 +20,8 @@ export const storeImportInput = z.object({
   etag: z.string().min(1).nullish(),
   clientAccountId: z.uuid(),
   engagementId: z.uuid(),
+  /** The execution input merged over the defaults (the definition's StoreImport Parameters): only the threshold is read. */
+  limits: z.object({ maxRejectedRowsPercent: z.number().min(0).max(100) }).optional(),
 });
 export type StoreImportEvent = z.output<typeof storeImportInput>;
 
@@ -77,7 +79,10 @@ export const handler = middy<StoreImportEvent, StoreImportResult, Error, Context
     setCurrentBounds(bounds);
     try {
       const db = await database();
-      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport({ s3, pool: db, maxRecordSize, maxObjectBytes: maxObjectBytes() }, input));
+      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport(
+        { s3, pool: db, maxRecordSize, maxObjectBytes: maxObjectBytes() },
+        { ...input, maxRejectedRowsPercent: input.limits?.maxRejectedRowsPercent },
+      ));
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {
         metrics.addMetric('RowsStored', MetricUnit.Count, result.rowCount);
         metrics.publishStoredMetrics();

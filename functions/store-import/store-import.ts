@@ -5,7 +5,7 @@ import { driverError, ormOf, unwrapped, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { InvalidImportError, NotFoundError, TenantError } from '../_shared/errors.ts';
+import { InvalidImportError, NotFoundError, TenantError, TooManyRejectedRowsError } from '../_shared/errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
@@ -34,7 +34,12 @@ export interface StoreImportInput {
   etag?: string | null;
   clientAccountId: string;
   engagementId: string;
+  /** More rejected rows than this share fails the import once its rows are stored (default DEFAULT_MAX_REJECTED_ROWS_PERCENT). */
+  maxRejectedRowsPercent?: number;
 }
+
+/** The share of rejected rows an environment tolerates unless it says otherwise. */
+export const DEFAULT_MAX_REJECTED_ROWS_PERCENT = 10;
 
 export interface StoreImportResult {
   dataImportId: string;
@@ -78,14 +83,32 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * is recorded `failed` with the error's file/line/byte, and the error is rethrown.
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
-  if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
+  if ('pool' in deps) return withinThreshold(await storeWithPool(deps, deps.pool, input), input);
   const { url, ssl } = tlsFromUrl(deps.databaseUrl);
   const pool = idleSafe(new pg.Pool({ connectionString: url, ssl, max: 2, application_name: 'flowlink-store-import' }));
   try {
-    return await storeWithPool(deps, pool, input);
+    return withinThreshold(await storeWithPool(deps, pool, input), input);
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * The threshold, judged on what is stored (so a replay, which finds the import stored, judges the
+ * same): more than maxRejectedRowsPercent of the rows rejected fails the import after storing.
+ */
+function withinThreshold(result: StoreImportResult, input: StoreImportInput): StoreImportResult {
+  const limit = input.maxRejectedRowsPercent ?? DEFAULT_MAX_REJECTED_ROWS_PERCENT;
+  const { rowCount, rejectedCount } = result;
+  if (rowCount > 0 && rejectedCount * 100 > limit * rowCount) {
+    const percent = Math.round((rejectedCount / rowCount) * 1000) / 10;
+    throw new TooManyRejectedRowsError(
+      `${fileNameOf(input.key)}: ${rejectedCount} of ${rowCount} rows (${percent} %) were rejected, more than the ${limit} % allowed; ` +
+        'every rejected row is in the errors file',
+      { file: fileNameOf(input.key), rows: rowCount, rejected: rejectedCount, maxRejectedRowsPercent: limit, dataImportId: result.dataImportId },
+    );
+  }
+  return result;
 }
 
 /**

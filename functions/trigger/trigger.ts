@@ -22,6 +22,8 @@ export interface TriggerDeps {
 export interface Chunking {
   chunkRows?: number | undefined;
   mapConcurrency?: number | undefined;
+  /** The share of rejected rows (0–100) above which an import fails after storing. */
+  maxRejectedRowsPercent?: number | undefined;
 }
 
 /** CHUNK_ROWS and MAP_CONCURRENCY (positive integers) from a Lambda's environment; unset ones stay unset. */
@@ -33,7 +35,13 @@ export function chunkingFromEnv(env: NodeJS.ProcessEnv = process.env): Chunking 
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
     return n;
   };
-  return { chunkRows: read('CHUNK_ROWS'), mapConcurrency: read('MAP_CONCURRENCY') };
+  const raw = env.MAX_REJECTED_ROWS_PERCENT;
+  let maxRejectedRowsPercent: number | undefined;
+  if (raw !== undefined && raw !== '') {
+    maxRejectedRowsPercent = Number(raw);
+    if (!(maxRejectedRowsPercent >= 0 && maxRejectedRowsPercent <= 100)) throw new Error(`MAX_REJECTED_ROWS_PERCENT must be a number from 0 to 100, not ${JSON.stringify(raw)}`);
+  }
+  return { chunkRows: read('CHUNK_ROWS'), mapConcurrency: read('MAP_CONCURRENCY'), maxRejectedRowsPercent };
 }
 
 export interface StartedImport {
@@ -100,6 +108,7 @@ export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<
     bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, clientAccountId, engagementId,
     ...(deps.chunking?.chunkRows ? { chunkRows: deps.chunking.chunkRows } : {}),
     ...(deps.chunking?.mapConcurrency ? { mapConcurrency: deps.chunking.mapConcurrency } : {}),
+    ...(deps.chunking?.maxRejectedRowsPercent !== undefined ? { maxRejectedRowsPercent: deps.chunking.maxRejectedRowsPercent } : {}),
   };
   const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   try {

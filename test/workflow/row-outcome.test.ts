@@ -59,3 +59,30 @@ describe('field-level warnings', () => {
     ]);
   });
 });
+
+describe('the rejected-rows threshold', () => {
+  const file = (bad: number) => `hostname,ip\n${Array.from({ length: 100 }, (_, i) => (i < bad ? `h${i},10.0.0.${i},x` : `h${i},10.0.0.${i}`)).join('\n')}\n`;
+
+  it('fails a file with 20 % bad rows after storing every row, through MarkFailed and the failure report', async () => {
+    const tenant = await world.tenant();
+    const { record } = await world.drop(tenant, 'fifth-bad.csv', file(20));
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.name).toBe('TooManyRejectedRowsError');
+    expect(String(record.error?.cause)).toMatch(/fifth-bad\.csv: 20 of 100 rows \(20 %\) were rejected, more than the 10 % allowed/);
+    const entered = record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(entered).toEqual(['StoreImport', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
+    const state = (await importState(world.sql, tenant))!;
+    expect(state).toMatchObject({ status: 'failed', total_records: 100, raw: 100 });
+  });
+
+  it('completes with errors at 10 %, and the environment may allow more', async () => {
+    const tenant = await world.tenant();
+    const { record } = await world.drop(tenant, 'tenth-bad.csv', file(10));
+    expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
+    expect((await importState(world.sql, tenant))!.status).toBe('completed_with_errors');
+    const other = await world.tenant();
+    const lenient = await world.drop(other, 'fifth-bad.csv', file(20), undefined, { maxRejectedRowsPercent: 25 });
+    expect(lenient.record.status, JSON.stringify(lenient.record.error)).toBe('SUCCEEDED');
+    expect(lenient.started.input).toMatchObject({ maxRejectedRowsPercent: 25 });
+  });
+});
