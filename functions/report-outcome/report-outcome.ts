@@ -6,9 +6,10 @@ import { fileNameOf } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, rawImportRecords } from '../../db/schema/index.ts';
 import type { ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
-  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
+  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, rowFileKey, summaryOf, type OutcomeReport, type ReportSummary,
 } from '../../workflows/report.ts';
 import { adviceFor } from './advice.ts';
+import { buildRowIssues, type RowIssues } from './row-files.ts';
 
 export interface ReportOutcomeDeps {
   db: Db;
@@ -59,6 +60,11 @@ function causeMessage(cause: string | null | undefined): string | null {
  * a replay of the same outcome but the execution name.
  */
 export async function buildReport(db: Reader, input: ReportOutcomeInput): Promise<OutcomeReport> {
+  return (await buildOutcome(db, input)).report;
+}
+
+/** The report, and the errors and rejected rows files it names (null when no row was stored). */
+export async function buildOutcome(db: Reader, input: ReportOutcomeInput): Promise<{ report: OutcomeReport; issues: RowIssues | null }> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
@@ -83,6 +89,7 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
       .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
     : [];
   const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
+  const issues = recordsOf && (rows?.stored ?? 0) > 0 ? await buildRowIssues(db, recordsOf, config) : null;
   // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
   // rows discovery skipped with the reason on their raw record
   const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
@@ -129,10 +136,13 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
     : { verdict: errorName === 'IntegrityViolationError' ? 'violations' as const : 'not_run' as const, healthScore: null, warnings: [] };
 
   const key = reportKey(state);
-  return outcomeReport.parse({
+  const stored = rows?.stored ?? 0;
+  const rejected = issues?.rejected ?? 0;
+  const warnings = issues?.warnings ?? 0;
+  const report = outcomeReport.parse({
     version: REPORT_VERSION,
     outcomeId: outcomeId(state, status),
-    status,
+    status: status === 'succeeded' && (rejected > 0 || warnings > 0) ? 'completed_with_errors' : status,
     execution: input.execution,
     clientAccountId: state.clientAccountId,
     engagementId: state.engagementId,
@@ -161,6 +171,10 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
       linked: rows?.linked ?? 0,
       skipped: Object.values(skippedByReason).reduce((s, n) => s + n, 0),
       skippedByReason,
+      total: stored,
+      accepted: stored - rejected,
+      rejected,
+      warnings,
     },
     fieldMappings: mappings.map((m) => ({
       sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence, userDefined: m.isUserDefined,
@@ -171,7 +185,10 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
     integrity,
     error,
     report: { bucket: state.bucket, key },
+    errorsFile: issues?.errorsCsv ? { bucket: state.bucket, key: rowFileKey(state, 'errors.csv') } : null,
+    rejectedFile: issues?.rejectedFile ? { bucket: state.bucket, key: rowFileKey(state, `rejected.${issues.rejectedFile.ext}`) } : null,
   });
+  return { report, issues };
 }
 
 /** The report as it is written: stable key order, two-space indentation, a final newline. */
@@ -185,18 +202,27 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  * database, so a replay overwrites the same object with the same content but for `execution`.
  *
  * Primary course:
- * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database, in
- *    one read-only repeatable-read transaction (one snapshot, however the reads interleave).
- * 2. PutObject under reports/ in the import bucket (never under imports/: a report starts nothing).
+ * 1. buildOutcome: read the import, rows, skips, mappings, assets and error from the database, and
+ *    the rejected rows and field warnings (row-files.ts), in one read-only repeatable-read
+ *    transaction (one snapshot, however the reads interleave).
+ * 2. PutObject the errors file and the rejected rows file, then the report, under reports/ in the
+ *    import bucket (never under imports/: a report starts nothing).
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
-  const report = await deps.db.transaction((tx) => buildReport(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  const { report, issues } = await deps.db.transaction((tx) => buildOutcome(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  // the files the report names first: a report never points at a file that is not there
+  if (issues?.errorsCsv && report.errorsFile) {
+    await deps.s3.send(new PutObjectCommand({ Bucket: report.errorsFile.bucket, Key: report.errorsFile.key, Body: issues.errorsCsv, ContentType: 'text/csv; charset=utf-8' }));
+  }
+  if (issues?.rejectedFile && report.rejectedFile) {
+    await deps.s3.send(new PutObjectCommand({ Bucket: report.rejectedFile.bucket, Key: report.rejectedFile.key, Body: issues.rejectedFile.body, ContentType: issues.rejectedFile.contentType }));
+  }
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,
     Body: reportBody(report),
     ContentType: 'application/json',
   }));
-  return { detailType: DETAIL_TYPES[report.status], summary: summaryOf(report) };
+  return { detailType: DETAIL_TYPES[input.status], summary: summaryOf(report) };
 }

@@ -1,7 +1,58 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { errorsCell } from '../../functions/report-outcome/row-files.ts';
+import { outcomeReport, reportKey } from '../../workflows/report.ts';
 import { importState, useWorkflowWorld } from './harness.ts';
 
 const world = useWorkflowWorld();
+
+async function readObject(key: string): Promise<{ text: string; bytes: Buffer; contentType: string | undefined }> {
+  const out = await world.s3.client.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
+  const bytes = Buffer.from(await out.Body!.transformToByteArray());
+  return { text: bytes.toString('utf8'), bytes, contentType: out.ContentType };
+}
+
+const HEADER = ['Hostname', 'IP Address', 'CPU', 'Memory (GB)'];
+const BAD_ROWS = [100, 500, 900];
+const UNREADABLE = new Map([[200, 'sixteen'], [700, '16 parsecs']]);
+const cells = (row: number): string[] => [`srv-${String(row).padStart(4, '0')}`, `10.0.${Math.floor(row / 250)}.${row % 250}`, '4', UNREADABLE.get(row) ?? '16'];
+
+/** The same 1,000 servers in each format: rows 100, 500 and 900 unreadable as rows, rows 200 and 700 with an unreadable memory cell. */
+async function dirtyFile(format: 'csv' | 'ndjson' | 'xlsx'): Promise<{ name: string; body: string | Buffer; lineOf: (row: number) => number; rejectedColumn: string }> {
+  if (format === 'csv') {
+    const lines = [HEADER.join(',')];
+    for (let row = 1; row <= 1000; row++) {
+      const c = cells(row);
+      lines.push(row === 100 ? [...c, 'extra'].join(',') : row === 500 ? c.slice(0, 3).join(',') : row === 900 ? [...c, 'x', 'y'].join(',') : c.join(','));
+    }
+    return { name: 'dirty.csv', body: `${lines.join('\n')}\n`, lineOf: (row) => row + 1, rejectedColumn: '' };
+  }
+  if (format === 'ndjson') {
+    const lines: string[] = [];
+    for (let row = 1; row <= 1000; row++) {
+      const obj = Object.fromEntries(HEADER.map((h, i) => [h, cells(row)[i]]));
+      const json = JSON.stringify(obj);
+      lines.push(row === 100 ? json.slice(0, -1) : row === 500 ? JSON.stringify(cells(row)) : row === 900 ? `${json},` : json);
+    }
+    return { name: 'dirty.ndjson', body: `${lines.join('\n')}\n`, lineOf: (row) => row, rejectedColumn: '' };
+  }
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('Servers');
+  sheet.addRow(HEADER);
+  for (let row = 1; row <= 1000; row++) sheet.addRow(BAD_ROWS.includes(row) ? [...cells(row), 'beyond'] : cells(row));
+  return { name: 'dirty.xlsx', body: Buffer.from(await workbook.xlsx.writeBuffer()), lineOf: (row) => row + 1, rejectedColumn: 'column 5' };
+}
+
+/** The consultant's fix of a rejected rows file: each row made the header's width again. */
+function fixRejected(format: 'csv' | 'ndjson' | 'xlsx', text: string): { name: string; body: string } {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l !== '');
+  if (format === 'ndjson') {
+    return { name: 'fixed.ndjson', body: `${lines.map((l) => JSON.stringify(Object.fromEntries(HEADER.map((h, i) => [h, cells(Number(/srv-(\d{4})/.exec(l)![1]))[i]])))).join('\n')}\n` };
+  }
+  const [header, ...rows] = lines;
+  return { name: `fixed-${format}.csv`, body: `${header}\r\n${rows.map((l) => cells(Number(/srv-(\d{4})/.exec(l)![1])).join(',')).join('\r\n')}\r\n` };
+}
 
 /** 1,000 servers; rows 100, 500 and 900 ragged (a cell too many or too few), rows 200 and 700 with unreadable memory. */
 export function dirtyCsv(): { body: string; fixed: string } {
@@ -18,6 +69,61 @@ export function dirtyCsv(): { body: string; fixed: string } {
   }
   return { body: `${lines.join('\n')}\n`, fixed: `${fixed.join('\n')}\n` };
 }
+
+describe('row-level outcome, end to end', () => {
+  for (const format of ['csv', 'ndjson', 'xlsx'] as const) {
+    it(`${format}: 3 unreadable rows and 2 unreadable memory cells end completed_with_errors, with the errors and rejected files; the fixed rows import cleanly`, async () => {
+      const tenant = await world.tenant();
+      const file = await dirtyFile(format);
+      const { record, started } = await world.drop(tenant, file.name, file.body);
+      expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
+      const state = (await importState(world.sql, tenant))!;
+      expect(state).toMatchObject({ status: 'completed_with_errors', total_records: 1000, raw: 1000, linked: 1000 });
+      const [assets] = await world.sql`select count(*)::int as n from assets where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
+      expect(assets!.n).toBe(997);
+
+      const report = outcomeReport.parse(JSON.parse((await readObject(reportKey(started.input))).text));
+      expect(report.status).toBe('completed_with_errors');
+      expect(report.importStatus).toBe('completed_with_errors');
+      expect(report.rows).toMatchObject({ stored: 1000, linked: 1000, total: 1000, accepted: 997, rejected: 3, warnings: 2 });
+      expect(report.errorsFile!.key).toBe(reportKey(started.input).replace(/\.json$/, '.errors.csv'));
+
+      const errors = await readObject(report.errorsFile!.key);
+      expect(errors.bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      expect(errors.text.endsWith('\r\n')).toBe(true);
+      const lines = errors.text.slice(1).split('\r\n').slice(0, -1);
+      expect(lines[0]).toBe('line,row,column,value,severity,message');
+      const parsed = lines.slice(1).map((l) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')));
+      expect(parsed.map((c) => [Number(c[0]), Number(c[1]), c[2], c[4]])).toEqual([
+        [file.lineOf(100), 100, file.rejectedColumn, 'error'],
+        [file.lineOf(200), 200, 'Memory (GB)', 'warning'],
+        [file.lineOf(500), 500, file.rejectedColumn, 'error'],
+        [file.lineOf(700), 700, 'Memory (GB)', 'warning'],
+        [file.lineOf(900), 900, file.rejectedColumn, 'error'],
+      ]);
+      expect(parsed.map((c) => c[3]).filter((_, i) => i === 1 || i === 3)).toEqual(['sixteen', '16 parsecs']);
+
+      const rejectedKey = report.rejectedFile!.key;
+      expect(rejectedKey).toBe(reportKey(started.input).replace(/\.json$/, `.rejected.${format === 'xlsx' ? 'csv' : format}`));
+      const rejected = await readObject(rejectedKey);
+      const fixed = fixRejected(format, rejected.text);
+      if (format === 'csv') expect(rejected.text.split('\r\n')[0]).toBe(HEADER.join(','));
+
+      // a replay writes the same three files, byte for byte, but the execution name in the report
+      const replayed = await world.workflow().replay(record.name);
+      expect(replayed.status).toBe('SUCCEEDED');
+      expect((await readObject(report.errorsFile!.key)).bytes.equals(errors.bytes)).toBe(true);
+      expect((await readObject(rejectedKey)).bytes.equals(rejected.bytes)).toBe(true);
+      const again = outcomeReport.parse(JSON.parse((await readObject(reportKey(started.input))).text));
+      expect({ ...again, execution: '' }).toEqual({ ...report, execution: '' });
+
+      const second = await world.drop(tenant, fixed.name, fixed.body);
+      expect(second.record.status, JSON.stringify(second.record.error)).toBe('SUCCEEDED');
+      const fixedReport = outcomeReport.parse(JSON.parse((await readObject(reportKey(second.started.input))).text));
+      expect(fixedReport).toMatchObject({ status: 'succeeded', importStatus: 'completed', rows: { total: 3, accepted: 3, rejected: 0, warnings: 0 }, assets: 3, rejectedFile: null });
+    });
+  }
+});
 
 describe('row-level outcome', () => {
   it('a CSV with 3 ragged rows stores and links all 1,000 rows and makes 997 assets', async () => {
@@ -60,6 +166,13 @@ describe('field-level warnings', () => {
   });
 });
 
+describe('the errors file', () => {
+  it('keeps a value Excel would run as a formula as text, and quotes what must be quoted', () => {
+    expect(['=1+1', '+49 30', '-5', '@SUM(A1)', '\tx', 'a,b', 'say "hi"', 'plain'].map(errorsCell))
+      .toEqual(["'=1+1", "'+49 30", "'-5", "'@SUM(A1)", "'\tx", '"a,b"', '"say ""hi"""', 'plain']);
+  });
+});
+
 describe('the rejected-rows threshold', () => {
   const file = (bad: number) => `hostname,ip\n${Array.from({ length: 100 }, (_, i) => (i < bad ? `h${i},10.0.0.${i},x` : `h${i},10.0.0.${i}`)).join('\n')}\n`;
 
@@ -73,6 +186,12 @@ describe('the rejected-rows threshold', () => {
     expect(entered).toEqual(['StoreImport', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
     const state = (await importState(world.sql, tenant))!;
     expect(state).toMatchObject({ status: 'failed', total_records: 100, raw: 100 });
+    // the reports are written: every rejected row named, the rejected rows ready to fix
+    const report = outcomeReport.parse(JSON.parse((await readObject(reportKey(record.input))).text));
+    expect(report).toMatchObject({ status: 'failed', rows: { total: 100, accepted: 80, rejected: 20 }, error: { name: 'TooManyRejectedRowsError' } });
+    expect(report.error!.advice).toMatch(/errors file/);
+    expect((await readObject(report.errorsFile!.key)).text.split('\r\n').filter((l) => l.includes(',error,'))).toHaveLength(20);
+    expect((await readObject(report.rejectedFile!.key)).text.split('\r\n').filter(Boolean)).toHaveLength(21);
   });
 
   it('completes with errors at 10 %, and the environment may allow more', async () => {
