@@ -253,7 +253,9 @@ async function importHeaders(client: PgJsClient, input: DiscoveryInput, configur
   const r = rawImportRecords;
   const first = tx.select({ rawData: r.rawData })
     .from(r)
-    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    // a rejected row's raw_data is what the file had ({text} or {cells}), not columns
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input),
+      sql`${r.validationErrors} ->> 'skip' is distinct from 'rejected'`))
     .orderBy(r.rowNumber)
     .limit(1000)
     .as('r');

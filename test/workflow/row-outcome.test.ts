@@ -86,6 +86,8 @@ describe('row-level outcome, end to end', () => {
       expect(report.status).toBe('completed_with_errors');
       expect(report.importStatus).toBe('completed_with_errors');
       expect(report.rows).toMatchObject({ stored: 1000, linked: 1000, total: 1000, accepted: 997, rejected: 3, warnings: 2 });
+      // the columns are the header's: a rejected row's stored text is no column
+      expect(report.fieldMappings.map((m) => m.sourceField)).toEqual(HEADER);
       expect(report.errorsFile!.key).toBe(reportKey(started.input).replace(/\.json$/, '.errors.csv'));
 
       const errors = await readObject(report.errorsFile!.key);
