@@ -5,6 +5,7 @@ import { registerRun } from './commands/run.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerIntegrity } from './commands/integrity.ts';
 import { registerReport } from './commands/report.ts';
+import { registerValidate } from './commands/validate.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 const program = new Command('flowlink')
@@ -15,6 +16,7 @@ const program = new Command('flowlink')
 registerDb(program);
 registerBackfill(program);
 registerRun(program);
+registerValidate(program);
 registerExecutions(program);
 registerReport(program);
 registerIntegrity(program);

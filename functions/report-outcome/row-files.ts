@@ -45,6 +45,16 @@ export function errorsCell(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+export const ERRORS_HEADER = 'line,row,column,value,severity,message';
+
+/** One line of the errors file (without its line end). */
+export function errorsLine(e: { line: number | null; row: number; column: string | null; value: string | null; severity: 'error' | 'warning'; message: string }): string {
+  return [e.line ?? '', e.row, e.column ?? '', e.value ?? '', e.severity, e.message].map(errorsCell).join(',');
+}
+
+/** The errors file from its lines: byte order mark, header, CRLF after every line. */
+export const errorsDocument = (lines: readonly string[]): string => `${BOM}${[ERRORS_HEADER, ...lines].join('\r\n')}\r\n`;
+
 const csvCell = (s: string, delimiter: string) =>
   s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replaceAll('"', '""')}"` : s;
 
@@ -65,7 +75,7 @@ export async function buildRowIssues(db: Reader, where: ReturnType<typeof and>, 
   const r = rawImportRecords;
   const format = typeof config.format === 'string' ? config.format : 'csv';
   const delimiter = typeof config.delimiter === 'string' ? config.delimiter : ',';
-  const errors: string[] = ['line,row,column,value,severity,message'];
+  const errors: string[] = [];
   const rejectedRows: string[] = [];
   let rejected = 0;
   let warnings = 0;
@@ -75,22 +85,21 @@ export async function buildRowIssues(db: Reader, where: ReturnType<typeof and>, 
       .from(r).where(and(where, gt(r.rowNumber, after), flagged)).orderBy(asc(r.rowNumber)).limit(PAGE);
     for (const rec of page) {
       const v = (rec.validationErrors ?? {}) as { skip?: string; warnings?: FieldWarning[] } & Rejection;
-      const line = rec.lineNumber ?? '';
       if (v.skip === 'rejected') {
         rejected++;
-        errors.push([line, rec.rowNumber, v.column ?? '', v.value ?? '', 'error', v.message ?? 'rejected'].map(errorsCell).join(','));
+        errors.push(errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: v.column ?? null, value: v.value ?? null, severity: 'error', message: v.message ?? 'rejected' }));
         const raw = rec.rawData as { text?: string; cells?: string[] };
         rejectedRows.push(raw.cells ? raw.cells.map((c) => csvCell(c, ',')).join(',') : (raw.text ?? ''));
       }
       for (const w of v.warnings ?? []) {
         warnings++;
-        errors.push([line, rec.rowNumber, w.column, w.value, 'warning', w.message].map(errorsCell).join(','));
+        errors.push(errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: w.column, value: w.value, severity: 'warning', message: w.message }));
       }
     }
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.rowNumber;
   }
-  const errorsCsv = `${BOM}${errors.join('\r\n')}\r\n`;
+  const errorsCsv = errorsDocument(errors);
   if (rejected === 0) return { rejected, warnings, errorsCsv: warnings ? errorsCsv : null, rejectedFile: null };
 
   const bom = config.bom === true ? BOM : '';

@@ -9,6 +9,7 @@ import { InvalidImportError, NotFoundError, TenantError, TooManyRejectedRowsErro
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
+import { DEFAULT_MAX_REJECTED_ROWS_PERCENT } from './formats/rejected.ts';
 import { MeasuredBytes } from './object-bytes.ts';
 
 /**
@@ -38,8 +39,7 @@ export interface StoreImportInput {
   maxRejectedRowsPercent?: number;
 }
 
-/** The share of rejected rows an environment tolerates unless it says otherwise. */
-export const DEFAULT_MAX_REJECTED_ROWS_PERCENT = 10;
+export { DEFAULT_MAX_REJECTED_ROWS_PERCENT };
 
 export interface StoreImportResult {
   dataImportId: string;

@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { validateCommand } from '../../cli/commands/validate.ts';
 import { errorsCell } from '../../functions/report-outcome/row-files.ts';
 import { outcomeReport, reportKey } from '../../workflows/report.ts';
 import { importState, useWorkflowWorld } from './harness.ts';
@@ -11,6 +14,16 @@ async function readObject(key: string): Promise<{ text: string; bytes: Buffer; c
   const out = await world.s3.client.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
   const bytes = Buffer.from(await out.Body!.transformToByteArray());
   return { text: bytes.toString('utf8'), bytes, contentType: out.ContentType };
+}
+
+/** Rows per table of the workflow, every tenant's: validate must leave them all as they are. */
+async function tableCounts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['data_imports', 'raw_import_records', 'crewai_flow_state_extensions', 'discovery_flows', 'import_field_mappings', 'assets']) {
+    const [row] = await world.sql`select count(*)::int as n from ${world.sql(t)}`;
+    out[t] = row!.n as number;
+  }
+  return out;
 }
 
 const HEADER = ['Hostname', 'IP Address', 'CPU', 'Memory (GB)'];
@@ -105,6 +118,19 @@ describe('row-level outcome, end to end', () => {
       ]);
       expect(parsed.map((c) => c[3]).filter((_, i) => i === 1 || i === 3)).toEqual(['sixteen', '16 parsecs']);
 
+      // flowlink validate: the same counts and the same errors file, and nothing written to the database
+      const local = join(mkdtempSync(join(world.dir, 'validate-')), file.name);
+      writeFileSync(local, file.body);
+      const before = await tableCounts();
+      const printed: string[] = [];
+      const code = await validateCommand(local, { json: true }, (l) => printed.push(l));
+      expect(code).toBe(3);
+      const validated = JSON.parse(printed.join('\n')) as { rows: unknown; outcome: string; errorsFile: string };
+      expect(validated.rows).toEqual({ total: report.rows.total, accepted: report.rows.accepted, rejected: report.rows.rejected, warnings: report.rows.warnings });
+      expect(validated.outcome).toBe('completed_with_errors');
+      expect(readFileSync(validated.errorsFile).equals(errors.bytes)).toBe(true);
+      expect(await tableCounts()).toEqual(before);
+
       const rejectedKey = report.rejectedFile!.key;
       expect(rejectedKey).toBe(reportKey(started.input).replace(/\.json$/, `.rejected.${format === 'xlsx' ? 'csv' : format}`));
       const rejected = await readObject(rejectedKey);
@@ -194,6 +220,23 @@ describe('the rejected-rows threshold', () => {
     expect(report.error!.advice).toMatch(/errors file/);
     expect((await readObject(report.errorsFile!.key)).text.split('\r\n').filter((l) => l.includes(',error,'))).toHaveLength(20);
     expect((await readObject(report.rejectedFile!.key)).text.split('\r\n').filter(Boolean)).toHaveLength(21);
+  });
+
+  it('flowlink validate judges the threshold as the drop does, and names a refused file, writing nothing', async () => {
+    const dir = mkdtempSync(join(world.dir, 'validate-'));
+    const before = await tableCounts();
+    const printed: string[] = [];
+    writeFileSync(join(dir, 'fifth-bad.csv'), file(20));
+    expect(await validateCommand(join(dir, 'fifth-bad.csv'), {}, (l) => printed.push(l))).toBe(1);
+    expect(printed.join('\n')).toMatch(/would FAIL: more than 10 % of the rows are rejected/);
+    expect(printed.join('\n')).toMatch(/100 in the file: 80 accepted, 20 rejected, 0 field warning/);
+    writeFileSync(join(dir, 'open.csv'), 'hostname,ip\nweb01,"10.0.0.1\n');
+    expect(await validateCommand(join(dir, 'open.csv'), {}, (l) => printed.push(l))).toBe(1);
+    expect(printed.at(-1)).toMatch(/open\.csv: the file would be refused: open\.csv: line 2: quote opened here is never closed/);
+    writeFileSync(join(dir, 'clean.csv'), 'hostname,ip\nweb01,10.0.0.1\n');
+    expect(await validateCommand(join(dir, 'clean.csv'), { json: true }, (l) => printed.push(l))).toBe(0);
+    expect(JSON.parse(printed.at(-1)!)).toMatchObject({ outcome: 'completed', rows: { total: 1, accepted: 1, rejected: 0, warnings: 0 }, errorsFile: null });
+    expect(await tableCounts()).toEqual(before);
   });
 
   it('completes with errors at 10 %, and the environment may allow more', async () => {

@@ -31,6 +31,9 @@ export class RejectedRow {
 
 export const isRejected = (row: unknown): row is RejectedRow => row instanceof RejectedRow;
 
+/** The share of rejected rows an environment tolerates unless it says otherwise (maxRejectedRowsPercent). */
+export const DEFAULT_MAX_REJECTED_ROWS_PERCENT = 10;
+
 /** The largest cell kept, in characters: room for the 5 MB cells inventories do hold, below CSV's 8 MiB row limit. */
 export const DEFAULT_MAX_CELL_CHARS = 6 * 1024 * 1024;
 
