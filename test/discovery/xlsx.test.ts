@@ -8,8 +8,8 @@ import { readXlsx } from '../../functions/store-import/formats/xlsx.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'inventory');
 
-async function collect(rows: AsyncIterable<Record<string, unknown>>) {
-  const out: Record<string, unknown>[] = [];
+async function collect(rows: AsyncIterable<Record<string, unknown> | RejectedRow>) {
+  const out: Array<Record<string, unknown> | RejectedRow> = [];
   for await (const r of rows) out.push(r);
   return out;
 }

@@ -65,7 +65,7 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
   };
   return table;
 
-  async function* rows(): AsyncGenerator<Record<string, unknown>> {
+  async function* rows(): AsyncGenerator<Record<string, unknown> | RejectedRow> {
     let lastRecordLine = sepLine ? 1 : 0;
     const parser = parse({
       delimiter,
