@@ -6,7 +6,7 @@ const world = useStoreImportWorld();
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 1)]);
-const latin1 = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,Mal'), Buffer.from([0xe9]), Buffer.from('\n')]);
+const latin1 = Buffer.concat([Buffer.from('host,cit'), Buffer.from([0xe9]), Buffer.from(',notes\nweb01,Berlin,x\n')]);
 const withNul = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb'), Buffer.from([0]), Buffer.from('2,Rome\n')]);
 
 interface Case {
@@ -26,7 +26,7 @@ const cases: Case[] = [
   { name: 'book.xlsx', body: ZIP, message: /^book\.xlsx: .*(xlsx|workbook|ZIP)/i, details: {} },
   { name: 'nul-head.csv', body: Buffer.from('a,b\n1,\u0000\n'), message: /^nul-head\.csv: byte 6: this is binary data \(it contains NUL bytes\)/, details: { byte: 6 } },
   { name: 'utf16-nobom.csv', body: Buffer.from('host,ip\r\nweb01,10.0.0.1\r\n', 'utf16le'), message: /UTF-16 text without a byte order mark/, details: { byte: 1 } },
-  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 3, byte 32: bytes 0xE9 0x0A are not valid utf-8/, details: { line: 3, byte: latin1.indexOf(0xe9) } },
+  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 1, byte 8: bytes 0xE9 0x2C are not valid utf-8/, details: { line: 1, byte: latin1.indexOf(0xe9) } },
   { name: 'truncated.csv', body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]), message: /^truncated\.csv: line 2, byte 6: the file ends in the middle of a utf-8 character/, details: { line: 2, byte: 6 } },
   { name: 'unterminated.csv', body: 'a,b\n1,2\n3,"open\n4,5\n', message: /^unterminated\.csv: line 3: quote opened here is never closed \(row 2; the file ends at line \d+\)/, details: { line: 3, row: 2 } },
   { name: 'bad.json', body: '[\n  {"a": 1},\n  {"a": 2,}\n]\n', message: /^bad\.json: line 3, byte \d+: invalid JSON/, details: { line: 3 } },
@@ -54,7 +54,17 @@ describe('StoreImport refuses bad files', () => {
     const good = Array.from({ length: 8000 }, (_, i) => `srv-${i},Zürich`).join('\n');
     const body = Buffer.concat([Buffer.from(`host,city\n${good}\nsrv-x,M`), Buffer.from([0xfc]), Buffer.from('nchen\nsrv-y,Rome\n')]);
     const { key, result } = await world.drop('deep.csv', body);
-    await expect(result).rejects.toThrow(`deep.csv: line 8002, byte ${body.indexOf(0xfc)}: bytes 0xFC are not valid utf-8`);
+    // one row: rejected, named by line and byte; the file is stored
+    expect(await result).toMatchObject({ rowCount: 8002, rejectedCount: 1 });
+    const [bad] = await world.sql`select r.row_number, r.validation_errors ->> 'message' as message from raw_import_records r
+      join data_imports d on d.id = r.data_import_id where d.s3_key = ${key} and r.validation_errors ->> 'skip' = 'rejected'`;
+    expect(bad).toEqual({ row_number: 8001, message: expect.stringContaining(`deep.csv: line 8002, byte ${body.indexOf(0xfc)}: bytes 0xFC are not valid UTF-8`) });
+  });
+
+  it('refuses a file whose bytes are not UTF-8 on more than 1,000 lines: not UTF-8, not a few bad rows', async () => {
+    const rows = Array.from({ length: 1200 }, (_, i) => Buffer.concat([Buffer.from(`srv-${i},M`), Buffer.from([0xfc]), Buffer.from('nchen\n')]));
+    const { key, result } = await world.drop('latin1-all.csv', Buffer.concat([Buffer.from('host,city\n'), ...rows]));
+    await expect(result).rejects.toThrow(/^latin1-all\.csv: line 1002, byte \d+: bytes 0xFC/);
     expect(await world.rawCountFor(key)).toBe(0);
   });
 
@@ -118,5 +128,36 @@ describe('StoreImport rejects a bad row, not the file', () => {
     expect(await result).toMatchObject({ rowCount: 3, rejectedCount: 1 });
     const [r] = await rejected(key);
     expect(r).toMatchObject({ row_number: 2, line_number: 3, validation_errors: { code: 'cell_too_large', column: 'notes' } });
+  });
+});
+
+describe('StoreImport rejects a row with bytes that are not UTF-8, not the file', () => {
+  it('rejects the row whose line has them, names line and byte, and keeps the rest', async () => {
+    const body = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,M'), Buffer.from([0xfc]), Buffer.from('nchen\nweb03,Rome\n')]);
+    const { key, result } = await world.drop('one-latin1-row.csv', body, { maxRejectedRowsPercent: 50 });
+    expect(await result).toMatchObject({ rowCount: 3, rejectedCount: 1 });
+    const rows = await world.sql`select r.row_number, r.line_number, r.raw_data, r.validation_errors from raw_import_records r
+      join data_imports d on d.id = r.data_import_id where d.s3_key = ${key} order by r.row_number`;
+    expect(rows.map((r) => r.validation_errors?.skip ?? null)).toEqual([null, 'rejected', null]);
+    expect(rows[1]).toMatchObject({ line_number: 3, raw_data: { text: 'web02,M\uFFFDnchen' }, validation_errors: { code: 'undecodable', line: 3 } });
+    expect(String(rows[1]!.validation_errors.message)).toBe(`one-latin1-row.csv: line 3, byte ${body.indexOf(0xfc)}: bytes 0xFC are not valid UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")`);
+    expect(rows[2]!.raw_data).toEqual({ host: 'web03', city: 'Rome' });
+  });
+
+  it('rejects an NDJSON line with them; refuses the file when they are in the header, the first record or a JSON array', async () => {
+    const nd = Buffer.concat([Buffer.from('{"a":"x"}\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]);
+    const ok = await world.drop('line.ndjson', nd, { maxRejectedRowsPercent: 50 });
+    expect(await ok.result).toMatchObject({ rowCount: 3, rejectedCount: 1 });
+    const refused = [
+      { name: 'header.csv', body: Buffer.concat([Buffer.from('sep=,\nhost,cit'), Buffer.from([0xe9]), Buffer.from('\nweb01,Berlin\n')]), line: 2 },
+      { name: 'first.ndjson', body: Buffer.concat([Buffer.from('\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]), line: 2 },
+      { name: 'array.json', body: Buffer.concat([Buffer.from('[{"a":"x"},\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}]\n')]), line: 2 },
+    ];
+    for (const { name, body, line } of refused) {
+      const { result } = await world.drop(name, body);
+      const err = await result.then(() => null, (e: unknown) => e);
+      expect(err, name).toBeInstanceOf(InvalidImportError);
+      expect((err as Error).message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: line ${line}, byte \\d+: bytes 0xE9`));
+    }
   });
 });

@@ -5,7 +5,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import type { TextChunk } from './decode.ts';
 import { uniqueHeaders } from './headers.ts';
-import { cellTooLarge, csvLine, DEFAULT_MAX_CELL_CHARS, RejectedRow, shortValue } from './rejected.ts';
+import { cellTooLarge, csvLine, DEFAULT_MAX_CELL_CHARS, RejectedRow, shortValue, undecodableRow } from './rejected.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 const DELIMITERS = [',', ';', '\t'] as const;
@@ -98,6 +98,9 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
           continue;
         }
         if (!headers) {
+          const bad = ctx.undecodable?.size ? [...ctx.undecodable.entries()].find(([l]) => l <= line) : undefined;
+          // the header names the columns: not UTF-8 there, the file is refused
+          if (bad) throw new InvalidImportError(bad[1].message, { file: ctx.file, line: bad[0], byte: bad[1].byte });
           const unique = uniqueHeaders(record);
           headers = unique.headers;
           headerLine = line;
@@ -107,6 +110,11 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
         }
         row++;
         table.line = startLine(record, line);
+        const undecodable = undecodableRow(ctx.undecodable, table.line, line, ctx.file);
+        if (undecodable) {
+          yield new RejectedRow(undecodable, csvLine(record, delimiter));
+          continue;
+        }
         if (record.length !== headers.length) {
           yield new RejectedRow({
             code: 'ragged', line: table.line, column: null, value: shortValue(csvLine(record, delimiter)),

@@ -1,6 +1,6 @@
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { readCsv } from './csv.ts';
-import { decodeText, LineCounter, type TextChunk } from './decode.ts';
+import { decodeText, LineCounter, type TextChunk, type Undecodable } from './decode.ts';
 import { detectContainer, SNIFF_BYTES } from './detect.ts';
 import { readJsonArray, readNdjson } from './json.ts';
 import { RejectedRow } from './rejected.ts';
@@ -64,7 +64,9 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: OpenContext): 
   }
 
   const lines = new LineCounter();
-  const text = decodeText(rest(container.bomLength), { encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines });
+  // invalid UTF-8 bytes confined to a few rows reject those rows (decodeText); UTF-16 stays strict
+  const undecodable = container.encoding === 'utf-8' ? new Map<number, Undecodable>() : undefined;
+  const text = decodeText(rest(container.bomLength), { encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines, undecodable });
   // the first chunks, kept as they are for the reader, and as a string to guess the format from
   const sampleChunks: TextChunk[] = [];
   let sample = '';
@@ -88,7 +90,7 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: OpenContext): 
       if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
     },
   };
-  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize, maxCellChars: ctx.maxCellChars };
+  const readCtx = { file: ctx.file, encoding: container.encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize, maxCellChars: ctx.maxCellChars, undecodable };
   const table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readNdjson(all, readCtx) : readCsv(all, sample, readCtx);
   table.details = { ...table.details, bom: container.bomLength > 0 };
   return table;

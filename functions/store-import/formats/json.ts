@@ -2,7 +2,7 @@ import Tokenizer from '@streamparser/json/tokenizer.js';
 import TokenParser from '@streamparser/json/tokenparser.js';
 import { InvalidImportError } from '../../_shared/errors.ts';
 import { LineCounter, type TextChunk } from './decode.ts';
-import { cellTooLarge, DEFAULT_MAX_CELL_CHARS, oversizedCell, RejectedRow, shortValue } from './rejected.ts';
+import { cellTooLarge, DEFAULT_MAX_CELL_CHARS, oversizedCell, RejectedRow, shortValue, undecodableRow } from './rejected.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -135,6 +135,9 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       }
       if (badString !== undefined) throw surrogateError(badString, chunk);
       if (badElement) throw badElement;
+      // an array's elements are not lines: invalid bytes anywhere are the file's
+      const [bad] = ctx.undecodable?.entries() ?? [];
+      if (bad) throw new InvalidImportError(bad[1].message, { file: ctx.file, line: bad[0], byte: bad[1].byte });
       for (const row of pending) {
         if (!(row instanceof RejectedRow)) keys.add(row);
         yield row;
@@ -189,6 +192,14 @@ export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): Pa
     for await (const { source, line, byte } of splitLines(text, ctx)) {
       if (source.trim() === '') continue;
       t.line = line;
+      const undecodable = undecodableRow(ctx.undecodable, line, line, ctx.file);
+      if (undecodable) {
+        // the first record says what the file is: not UTF-8 there, the file is refused
+        if (rows === 0) throw new InvalidImportError(ctx.undecodable!.get(line)!.message, { file: ctx.file, line, byte: ctx.undecodable!.get(line)!.byte });
+        rows++;
+        yield new RejectedRow({ ...undecodable, value: shortValue(source) }, source);
+        continue;
+      }
       let value: unknown;
       try {
         value = INEXACT_NUMBER.test(source)

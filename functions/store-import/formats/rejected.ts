@@ -7,7 +7,9 @@
  * array, no header) stay InvalidImportErrors that refuse the file.
  */
 
-export type RejectCode = 'ragged' | 'cell_too_large' | 'invalid_json' | 'not_an_object';
+import type { Undecodable } from './decode.ts';
+
+export type RejectCode = 'ragged' | 'cell_too_large' | 'invalid_json' | 'not_an_object' | 'undecodable';
 
 export interface Rejection {
   code: RejectCode;
@@ -55,6 +57,21 @@ export function cellTooLarge(file: string, line: number | null, column: string, 
     code: 'cell_too_large', line, column, value: `(${length} characters)`,
     message: `${file}: ${line === null ? '' : `line ${line}: `}the value of "${column}" has ${length} characters, more than the ${maxCellChars} a cell may hold`,
   };
+}
+
+/** The first line of `from`..`to` with invalid bytes, as a rejection, or null (a map lookup per line only when the file had any). */
+export function undecodableRow(undecodable: Map<number, Undecodable> | undefined, from: number, to: number, file: string): Rejection | null {
+  if (!undecodable?.size) return null;
+  for (let line = from; line <= to; line++) {
+    const bad = undecodable.get(line);
+    if (bad) {
+      return {
+        code: 'undecodable', line: from, column: null, value: bad.hex,
+        message: `${file}: line ${line}, byte ${bad.byte}: bytes ${bad.hex} are not valid UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")`,
+      };
+    }
+  }
+  return null;
 }
 
 /** A CSV row's text from its cells: as the file had it, up to quoting (a cell is quoted when it must be). */

@@ -1,3 +1,4 @@
+import type { Undecodable } from './decode.ts';
 import type { RejectedRow } from './rejected.ts';
 
 /** What a reader made of the file: its shape, and its data rows as a stream. */
@@ -53,4 +54,6 @@ export interface ReadContext {
   maxRecordSize?: number;
   /** The longest cell kept, in characters; a row with a longer one is rejected (default DEFAULT_MAX_CELL_CHARS). */
   maxCellChars?: number;
+  /** Lines of a UTF-8 text that had invalid bytes (replaced by U+FFFD): the row holding one is rejected. */
+  undecodable?: Map<number, Undecodable>;
 }
