@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { validateCommand } from '../../cli/commands/validate.ts';
 import { errorsCell } from '../../functions/report-outcome/row-files.ts';
+import { validateObject } from '../../functions/validate-file/validate-object.ts';
 import { outcomeReport, reportKey } from '../../workflows/report.ts';
 import { importState, useWorkflowWorld } from './harness.ts';
 
@@ -129,6 +130,16 @@ describe('row-level outcome, end to end', () => {
       expect(validated.rows).toEqual({ total: report.rows.total, accepted: report.rows.accepted, rejected: report.rows.rejected, warnings: report.rows.warnings });
       expect(validated.outcome).toBe('completed_with_errors');
       expect(readFileSync(validated.errorsFile).equals(errors.bytes)).toBe(true);
+      expect(await tableCounts()).toEqual(before);
+
+      // the same check on a drop under validate/: only the validation report and the errors file
+      const validateKey = `validate/${tenant.clientAccountId}/${tenant.engagementId}/${file.name}`;
+      await world.s3.client.send(new PutObjectCommand({ Bucket: world.s3.bucket, Key: validateKey, Body: file.body }));
+      const onAws = await validateObject({ s3: world.s3.client }, { bucket: world.s3.bucket, key: validateKey });
+      expect(onAws.outcome).toBe('completed_with_errors');
+      expect(onAws.report.key).toMatch(new RegExp(`^reports/${tenant.clientAccountId}/${tenant.engagementId}/validate/${file.name.replace('.', '\\.')}\\.[^/]+\\.json$`));
+      expect((await readObject(onAws.errorsFile!.key)).bytes.equals(errors.bytes)).toBe(true);
+      expect(JSON.parse((await readObject(onAws.report.key)).text)).toMatchObject({ kind: 'validation', status: 'completed_with_errors', rows: validated.rows });
       expect(await tableCounts()).toEqual(before);
 
       const rejectedKey = report.rejectedFile!.key;
