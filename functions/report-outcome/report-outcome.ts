@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.ts';
 import { fileNameOf } from '../../db/queries/imports.ts';
@@ -9,7 +9,8 @@ import {
   DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, rowFileKey, summaryOf, type OutcomeReport, type ReportSummary,
 } from '../../workflows/report.ts';
 import { adviceFor } from './advice.ts';
-import { buildRowIssues, type RowIssues } from './row-files.ts';
+import { putText } from './put-text.ts';
+import { countRowIssues, errorsFileChunks, rejectedFileChunks, rejectedFileKind } from './row-files.ts';
 
 export interface ReportOutcomeDeps {
   db: Db;
@@ -63,8 +64,8 @@ export async function buildReport(db: Reader, input: ReportOutcomeInput): Promis
   return (await buildOutcome(db, input)).report;
 }
 
-/** The report, and the errors and rejected rows files it names (null when no row was stored). */
-export async function buildOutcome(db: Reader, input: ReportOutcomeInput): Promise<{ report: OutcomeReport; issues: RowIssues | null }> {
+/** The report, and how to read the errors and rejected rows files it names (row-files.ts). */
+export async function buildOutcome(db: Reader, input: ReportOutcomeInput): Promise<{ report: OutcomeReport; records: SQL | undefined; config: Record<string, unknown> }> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
@@ -89,7 +90,7 @@ export async function buildOutcome(db: Reader, input: ReportOutcomeInput): Promi
       .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
     : [];
   const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
-  const issues = recordsOf && (rows?.stored ?? 0) > 0 ? await buildRowIssues(db, recordsOf, config) : null;
+  const issues = recordsOf && (rows?.stored ?? 0) > 0 ? await countRowIssues(db, recordsOf) : null;
   // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
   // rows discovery skipped with the reason on their raw record
   const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
@@ -185,10 +186,10 @@ export async function buildOutcome(db: Reader, input: ReportOutcomeInput): Promi
     integrity,
     error,
     report: { bucket: state.bucket, key },
-    errorsFile: issues?.errorsCsv ? { bucket: state.bucket, key: rowFileKey(state, 'errors.csv') } : null,
-    rejectedFile: issues?.rejectedFile ? { bucket: state.bucket, key: rowFileKey(state, `rejected.${issues.rejectedFile.ext}`) } : null,
+    errorsFile: rejected + warnings > 0 ? { bucket: state.bucket, key: rowFileKey(state, 'errors.csv') } : null,
+    rejectedFile: rejected > 0 ? { bucket: state.bucket, key: rowFileKey(state, `rejected.${rejectedFileKind(config).ext}`) } : null,
   });
-  return { report, issues };
+  return { report, records: recordsOf, config };
 }
 
 /** The report as it is written: stable key order, two-space indentation, a final newline. */
@@ -210,14 +211,18 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
-  const { report, issues } = await deps.db.transaction((tx) => buildOutcome(tx, input), { isolationLevel: 'repeatable read', accessMode: 'read only' });
-  // the files the report names first: a report never points at a file that is not there
-  if (issues?.errorsCsv && report.errorsFile) {
-    await deps.s3.send(new PutObjectCommand({ Bucket: report.errorsFile.bucket, Key: report.errorsFile.key, Body: issues.errorsCsv, ContentType: 'text/csv; charset=utf-8' }));
-  }
-  if (issues?.rejectedFile && report.rejectedFile) {
-    await deps.s3.send(new PutObjectCommand({ Bucket: report.rejectedFile.bucket, Key: report.rejectedFile.key, Body: issues.rejectedFile.body, ContentType: issues.rejectedFile.contentType }));
-  }
+  const report = await deps.db.transaction(async (tx) => {
+    const { report, records, config } = await buildOutcome(tx, input);
+    // the files the report names first, from the same snapshot, streamed a page at a time: a report
+    // never points at a file that is not there
+    if (report.errorsFile && records) {
+      await putText(deps.s3, { ...report.errorsFile, contentType: 'text/csv; charset=utf-8' }, errorsFileChunks(tx, records));
+    }
+    if (report.rejectedFile && records) {
+      await putText(deps.s3, { ...report.rejectedFile, contentType: rejectedFileKind(config).contentType }, rejectedFileChunks(tx, records, config));
+    }
+    return report;
+  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,

@@ -11,7 +11,8 @@
  *   order mark, comma-separated, the sheet's header row first): Excel opens it, and a fixed one
  *   drops as any CSV does.
  *
- * Rows come in row_number order, so a replay writes both files byte for byte again.
+ * Rows come in row_number order, so a replay writes both files byte for byte again. Both are read
+ * a page at a time and streamed to S3 (put-text.ts): memory stays flat however many rows are named.
  */
 import { and, asc, eq, gt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
@@ -22,15 +23,6 @@ type Reader = Pick<Db, 'select'>;
 
 /** Raw records read per statement: the files are built page by page. */
 const PAGE = 5000;
-
-export interface RowIssues {
-  rejected: number;
-  warnings: number;
-  /** Null when every row was accepted and read: then there is no errors file. */
-  errorsCsv: string | null;
-  /** The rejected rows in the file's format, or null when none was rejected. */
-  rejectedFile: { ext: string; body: string; contentType: string } | null;
-}
 
 interface Rejection { code?: string; line?: number | null; column?: string | null; value?: string; message?: string }
 
@@ -67,58 +59,79 @@ function fileHeader(config: Record<string, unknown>): string[] {
   return out;
 }
 
-/**
- * Reads the rejected rows and the field warnings of an import (tenant-scoped by `where`), and
- * builds the errors file and the rejected rows file.
- */
-export async function buildRowIssues(db: Reader, where: ReturnType<typeof and>, config: Record<string, unknown>): Promise<RowIssues> {
+/** How many rows were rejected and how many values warned (one aggregate over the import's records). */
+export async function countRowIssues(db: Reader, where: ReturnType<typeof and>): Promise<{ rejected: number; warnings: number }> {
   const r = rawImportRecords;
-  const format = typeof config.format === 'string' ? config.format : 'csv';
-  const delimiter = typeof config.delimiter === 'string' ? config.delimiter : ',';
-  const errors: string[] = [];
-  const rejectedRows: string[] = [];
-  let rejected = 0;
-  let warnings = 0;
-  const flagged = or(sql`${r.validationErrors} ->> 'skip' = 'rejected'`, sql`${r.validationErrors} ? 'warnings'`);
+  const [row] = await db.select({
+    rejected: sql<number>`(count(*) filter (where ${r.validationErrors} ->> 'skip' = 'rejected'))::int`,
+    warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
+  }).from(r).where(and(where, sql`${r.validationErrors} is not null`));
+  return { rejected: row?.rejected ?? 0, warnings: row?.warnings ?? 0 };
+}
+
+/** The flagged records of an import in row order, a page at a time (constant memory, however many). */
+async function* flaggedRecords(db: Reader, where: ReturnType<typeof and>, only: 'rejected' | 'any') {
+  const r = rawImportRecords;
+  const rejected = sql`${r.validationErrors} ->> 'skip' = 'rejected'`;
+  const flagged = only === 'rejected' ? rejected : or(rejected, sql`${r.validationErrors} ? 'warnings'`);
   for (let after = 0; ;) {
     const page = await db.select({ rowNumber: r.rowNumber, lineNumber: r.lineNumber, rawData: r.rawData, validationErrors: r.validationErrors })
       .from(r).where(and(where, gt(r.rowNumber, after), flagged)).orderBy(asc(r.rowNumber)).limit(PAGE);
+    yield page;
+    if (page.length < PAGE) return;
+    after = page[page.length - 1]!.rowNumber;
+  }
+}
+
+/** The errors file, a page of lines at a time: byte order mark and header first, CRLF after every line. */
+export async function* errorsFileChunks(db: Reader, where: ReturnType<typeof and>): AsyncGenerator<string> {
+  yield `${BOM}${ERRORS_HEADER}\r\n`;
+  for await (const page of flaggedRecords(db, where, 'any')) {
+    let chunk = '';
     for (const rec of page) {
       const v = (rec.validationErrors ?? {}) as { skip?: string; warnings?: FieldWarning[] } & Rejection;
       if (v.skip === 'rejected') {
-        rejected++;
-        errors.push(errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: v.column ?? null, value: v.value ?? null, severity: 'error', message: v.message ?? 'rejected' }));
-        const raw = rec.rawData as { text?: string; cells?: string[] };
-        rejectedRows.push(raw.cells ? raw.cells.map((c) => csvCell(c, ',')).join(',') : (raw.text ?? ''));
+        chunk += `${errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: v.column ?? null, value: v.value ?? null, severity: 'error', message: v.message ?? 'rejected' })}\r\n`;
       }
       for (const w of v.warnings ?? []) {
-        warnings++;
-        errors.push(errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: w.column, value: w.value, severity: 'warning', message: w.message }));
+        chunk += `${errorsLine({ line: rec.lineNumber, row: rec.rowNumber, column: w.column, value: w.value, severity: 'warning', message: w.message })}\r\n`;
       }
     }
-    if (page.length < PAGE) break;
-    after = page[page.length - 1]!.rowNumber;
+    if (chunk) yield chunk;
   }
-  const errorsCsv = errorsDocument(errors);
-  if (rejected === 0) return { rejected, warnings, errorsCsv: warnings ? errorsCsv : null, rejectedFile: null };
+}
 
-  const bom = config.bom === true ? BOM : '';
-  let rejectedFile: RowIssues['rejectedFile'];
-  switch (format) {
-    case 'ndjson':
-      rejectedFile = { ext: 'ndjson', contentType: 'application/x-ndjson', body: `${rejectedRows.join('\n')}\n` };
-      break;
-    case 'json':
-      rejectedFile = { ext: 'json', contentType: 'application/json', body: `[\n${rejectedRows.join(',\n')}\n]\n` };
-      break;
-    case 'xlsx':
-      rejectedFile = { ext: 'csv', contentType: 'text/csv; charset=utf-8', body: `${BOM}${[fileHeader(config).map((h) => csvCell(h, ',')).join(','), ...rejectedRows].join('\r\n')}\r\n` };
-      break;
-    default: {
-      const header = fileHeader(config).map((h) => csvCell(h, delimiter)).join(delimiter);
-      const ext = delimiter === '\t' ? 'tsv' : 'csv';
-      rejectedFile = { ext, contentType: 'text/csv; charset=utf-8', body: `${bom}${config.sepLine === true ? `sep=${delimiter}\r\n` : ''}${[header, ...rejectedRows].join('\r\n')}\r\n` };
-    }
+/** What the rejected rows file of an import is: its extension and content type, by the file's format. */
+export function rejectedFileKind(config: Record<string, unknown>): { ext: string; contentType: string } {
+  switch (config.format) {
+    case 'ndjson': return { ext: 'ndjson', contentType: 'application/x-ndjson' };
+    case 'json': return { ext: 'json', contentType: 'application/json' };
+    case 'xlsx': return { ext: 'csv', contentType: 'text/csv; charset=utf-8' };
+    default: return { ext: config.delimiter === '\t' ? 'tsv' : 'csv', contentType: 'text/csv; charset=utf-8' };
   }
-  return { rejected, warnings, errorsCsv, rejectedFile };
+}
+
+/** The rejected rows file, a page at a time, in the file's own format with its header (a workbook's as CSV). */
+export async function* rejectedFileChunks(db: Reader, where: ReturnType<typeof and>, config: Record<string, unknown>): AsyncGenerator<string> {
+  const format = typeof config.format === 'string' ? config.format : 'csv';
+  const delimiter = format === 'xlsx' ? ',' : typeof config.delimiter === 'string' ? config.delimiter : ',';
+  const eol = format === 'ndjson' || format === 'json' ? '\n' : '\r\n';
+  if (format === 'json') yield '[\n';
+  else if (format !== 'ndjson') {
+    const bom = format === 'xlsx' || config.bom === true ? BOM : '';
+    const sep = format !== 'xlsx' && config.sepLine === true ? `sep=${delimiter}\r\n` : '';
+    yield `${bom}${sep}${fileHeader(config).map((h) => csvCell(h, delimiter)).join(delimiter)}\r\n`;
+  }
+  let first = true;
+  for await (const page of flaggedRecords(db, where, 'rejected')) {
+    let chunk = '';
+    for (const rec of page) {
+      const raw = rec.rawData as { text?: string; cells?: string[] };
+      const line = raw.cells ? raw.cells.map((c) => csvCell(c, ',')).join(',') : (raw.text ?? '');
+      chunk += format === 'json' ? `${first ? '' : ',\n'}${line}` : `${line}${eol}`;
+      first = false;
+    }
+    if (chunk) yield chunk;
+  }
+  if (format === 'json') yield '\n]\n';
 }

@@ -4,6 +4,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { validateCommand } from '../../cli/commands/validate.ts';
+import { putText } from '../../functions/report-outcome/put-text.ts';
 import { errorsCell } from '../../functions/report-outcome/row-files.ts';
 import { validateObject } from '../../functions/validate-file/validate-object.ts';
 import { outcomeReport, reportKey } from '../../workflows/report.ts';
@@ -209,6 +210,18 @@ describe('the errors file', () => {
   it('keeps a value Excel would run as a formula as text, and quotes what must be quoted', () => {
     expect(['=1+1', '+49 30', '-5', '@SUM(A1)', '\tx', 'a,b', 'say "hi"', 'plain'].map(errorsCell))
       .toEqual(["'=1+1", "'+49 30", "'-5", "'@SUM(A1)", "'\tx", '"a,b"', '"say ""hi"""', 'plain']);
+  });
+});
+
+describe('the report files', () => {
+  it('is streamed: a file larger than a part goes up in parts and reads back whole', async () => {
+    const line = `${'x'.repeat(999)}\n`;
+    async function* pieces() { for (let i = 0; i < 20_000; i++) yield line; }
+    const key = 'reports/streamed/big.errors.csv';
+    await putText(world.s3.client, { bucket: world.s3.bucket, key, contentType: 'text/csv' }, pieces());
+    const back = await readObject(key);
+    expect(back.bytes.length).toBe(20_000 * 1000);
+    expect(back.text.startsWith(line) && back.text.endsWith(line)).toBe(true);
   });
 });
 
