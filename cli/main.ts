@@ -8,6 +8,7 @@ import { registerMapping } from './commands/mapping.ts';
 import { registerInventory } from './commands/inventory.ts';
 import { registerRetract } from './commands/retract.ts';
 import { registerReport } from './commands/report.ts';
+import { registerValidate } from './commands/validate.ts';
 import { EXIT, UsageError } from './exit.ts';
 
 const program = new Command('flowlink')
@@ -18,6 +19,7 @@ const program = new Command('flowlink')
 registerDb(program);
 registerBackfill(program);
 registerRun(program);
+registerValidate(program);
 registerExecutions(program);
 registerReport(program);
 registerIntegrity(program);

@@ -101,7 +101,7 @@ export function printSummary(s: RunSummary, out: Out = console.log) {
   out(`execution       ${s.execution}: ${s.status}${s.error ? ` (${s.error.name})` : ''}`);
   out(`data import     ${s.dataImportId ?? '-'}${s.importStatus ? ` (${s.importStatus})` : ''}`);
   out(`flow_id         ${s.flowId ?? '-'}${s.flowStatus ? ` (${s.flowStatus})` : ''}`);
-  out(`rows            ${s.rowsStored} stored, ${s.rowsLinked} linked`);
+  out(`rows            ${s.rowsStored} stored, ${s.rowsLinked} linked, ${s.rowsRejected} rejected, ${s.fieldWarnings} field warning(s)`);
   out(`discovery flow  ${s.discoveryFlowId ?? '-'}`);
   const types = Object.entries(s.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
   out(`assets          ${s.assetsDiscovered} discovered${types ? ` (${types})` : ''}, ${s.fieldMappings} field mappings${s.sourceSystem ? `, recognised as ${s.sourceSystem}` : ''}`);
@@ -140,7 +140,10 @@ export function reportLocation(record: ExecutionRecord): { written: boolean; buc
   return { written: Boolean(exited), bucket: record.input.bucket, key, error: exited || !failed ? null : `${failed.error}: ${String(failed.cause ?? '')}` };
 }
 
-/** Prints what an execution left in the database; the command's exit code: 0 only when it succeeded. */
+/**
+ * Prints what an execution left in the database; the command's exit code: 0 when it succeeded with
+ * every row accepted and read, 3 when it completed with rejected rows or field warnings, 1 when it failed.
+ */
 export async function reportExecution(db: DbHandle, record: ExecutionRecord, out: Out = console.log): Promise<number> {
   if (record.status === 'RUNNING') {
     // the same object version dropped by another process at the same time: that run reports it
@@ -149,10 +152,16 @@ export async function reportExecution(db: DbHandle, record: ExecutionRecord, out
     out(`report          \`flowlink report ${record.name}\` prints its outcome once it ends`);
     return EXIT.ok;
   }
-  printSummary(await summarize(db, record), out);
+  const summary = await summarize(db, record);
+  printSummary(summary, out);
   const report = reportLocation(record);
   out('');
   if (report.written) out(`report          s3://${report.bucket}/${report.key}  (\`flowlink report ${record.name}\` prints it)`);
   else out(`report          not written${report.error ? ` (${report.error})` : ''}; \`flowlink replay ${record.name}\` writes it`);
-  return record.status === 'SUCCEEDED' ? EXIT.ok : EXIT.checkFailed;
+  if (record.status !== 'SUCCEEDED') return EXIT.checkFailed;
+  if (summary.importStatus === 'completed_with_errors') {
+    out(`                the errors file (and the rejected rows, if any) are beside the report: \`flowlink report ${record.name}\` names them`);
+    return EXIT.withErrors;
+  }
+  return EXIT.ok;
 }

@@ -14,28 +14,36 @@ export const isUuid = (value: string): boolean => id.safeParse(value).success;
 export const IMPORT_PREFIX = 'imports/';
 
 /**
- * Bounds of the chunk settings wherever they enter (CLI, trigger environment, execution input):
- * a chunk is one Lambda invocation's work (50,000 rows take ~20 s), and a Map runs at most as many
- * chunks at once as the functions' reserved concurrency can take.
+ * The settings an execution runs with, bounded wherever they enter (CLI, trigger environment,
+ * execution input): a chunk is one Lambda invocation's work (50,000 rows take ~20 s), a Map runs at
+ * most as many chunks at once as the functions' reserved concurrency can take, and the share of
+ * rejected rows an import tolerates is a percentage.
  */
 export const CHUNK_ROWS_MAX = 250_000;
 export const MAP_CONCURRENCY_MAX = 100;
-export const chunkSettings = z.object({
+export const executionSettings = z.object({
   /** Raw records per chunk of the link and discovery Maps (the definition's default when absent). */
   chunkRows: z.number().int().min(1).max(CHUNK_ROWS_MAX).optional(),
   /** Chunks processed at once by each Map (the definition's default when absent). */
   mapConcurrency: z.number().int().min(1).max(MAP_CONCURRENCY_MAX).optional(),
+  /** More rejected rows than this share of the file fails the import after storing (10 when absent). */
+  maxRejectedRowsPercent: z.number().min(0).max(100).optional(),
 });
-export type ChunkSettings = z.infer<typeof chunkSettings>;
+export type ExecutionSettings = z.infer<typeof executionSettings>;
 
-/** Why a chunk setting is refused, naming it and its bounds; null when every present one is good. */
-export function chunkSettingsProblem(settings: Record<string, unknown>): string | null {
-  const bounds = { chunkRows: CHUNK_ROWS_MAX, mapConcurrency: MAP_CONCURRENCY_MAX } as const;
-  for (const [field, max] of Object.entries(bounds)) {
+const SETTING_BOUNDS: Record<keyof ExecutionSettings, string> = {
+  chunkRows: `a whole number from 1 to ${CHUNK_ROWS_MAX}`,
+  mapConcurrency: `a whole number from 1 to ${MAP_CONCURRENCY_MAX}`,
+  maxRejectedRowsPercent: 'a number from 0 to 100',
+};
+
+/** Why a setting is refused, naming it and its bounds; null when every present one is good. */
+export function settingsProblem(settings: Record<string, unknown>): string | null {
+  for (const [field, bounds] of Object.entries(SETTING_BOUNDS)) {
     if (!(field in settings)) continue;
     const value = settings[field];
-    if (!chunkSettings.shape[field as keyof typeof bounds].safeParse(value).success) {
-      return `${field} must be a whole number from 1 to ${max}, not ${JSON.stringify(value)}`;
+    if (!executionSettings.shape[field as keyof ExecutionSettings].safeParse(value).success) {
+      return `${field} must be ${bounds}, not ${JSON.stringify(value)}`;
     }
   }
   return null;
@@ -51,7 +59,7 @@ export const executionInput = z.object({
   size: z.number().int().nonnegative().nullable(),
   clientAccountId: id,
   engagementId: id,
-  ...chunkSettings.shape,
+  ...executionSettings.shape,
 });
 export type ExecutionInput = z.infer<typeof executionInput>;
 
@@ -71,7 +79,13 @@ export const storeImportInput = z.object({
   executionInput: z.record(z.string(), z.unknown()).optional(),
 });
 /** `reused`: this object version had been imported already, and nothing was written. */
-export const storeImportOutput = z.object({ dataImportId: id, rowCount: z.number().int().nonnegative(), reused: z.boolean() });
+export const storeImportOutput = z.object({
+  dataImportId: id,
+  rowCount: z.number().int().nonnegative(),
+  /** Of rowCount, the rows rejected: stored and linked with their reason, skipped by discovery. */
+  rejectedCount: z.number().int().nonnegative(),
+  reused: z.boolean(),
+});
 
 export const createMasterFlowInput = z.object({ ...tenant, dataImportId: id });
 export const createMasterFlowOutput = z.object({ flowId: id, reused: z.boolean() });
@@ -141,6 +155,7 @@ export const executionState = executionInput.extend({
   // stop its recording (StoreImport refuses it, naming it)
   chunkRows: z.unknown().optional(),
   mapConcurrency: z.unknown().optional(),
+  maxRejectedRowsPercent: z.unknown().optional(),
   import: storeImportOutput.partial().optional(),
   flow: createMasterFlowOutput.partial().optional(),
   linkedChunks: z.object({ chunks: z.number() }).partial().optional(),

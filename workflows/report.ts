@@ -18,7 +18,19 @@ export const DETAIL_TYPES = { succeeded: 'Import Succeeded', failed: 'Import Fai
 const id = z.uuid();
 const count = z.number().int().nonnegative();
 
-export const reportStatus = z.enum(['succeeded', 'failed']);
+/** succeeded with every row accepted and read; completed_with_errors: succeeded, some rows rejected or some values unreadable (the errors file lists them). */
+export const reportStatus = z.enum(['succeeded', 'completed_with_errors', 'failed']);
+/** The outcome of the workflow's path (ReportSucceeded / ReportFailed), which names the event and the outcome id. */
+export const pathStatus = z.enum(['succeeded', 'failed']);
+
+/** The rows of the file by outcome (the event carries these too). */
+const rowOutcome = {
+  total: count.describe('data rows of the file, rejected ones included (blank rows are not rows)'),
+  accepted: count.describe('rows read as rows of the file'),
+  rejected: count.describe('rows that could not be read as a row (stored as they were, skipped by discovery, listed in the errors and rejected files)'),
+  warnings: count.describe('values discovery could not read for a typed field, left empty on the asset (listed in the errors file)'),
+};
+const objectRef = z.object({ bucket: z.string(), key: z.string() });
 
 export const reportError = z.object({
   name: z.string().describe('the error class, e.g. InvalidImportError, IntegrityViolationError'),
@@ -65,11 +77,13 @@ export const reportSummary = z.object({
   dataImportId: id.nullable(),
   flowId: id.nullable(),
   discoveryFlowId: id.nullable(),
-  rows: z.object({ stored: count, linked: count, skipped: count }),
+  rows: z.object({ stored: count, linked: count, skipped: count, ...rowOutcome }),
   assets: count,
   inventory: reportInventory,
   error: reportError.pick({ name: true, message: true, line: true, row: true, advice: true }).nullable(),
-  report: z.object({ bucket: z.string(), key: z.string() }).describe('where the full report is'),
+  report: objectRef.describe('where the full report is'),
+  errorsFile: objectRef.nullable().describe('line,row,column,value,severity,message for every rejected row and field warning; null when there is none'),
+  rejectedFile: objectRef.nullable().describe('the rejected rows in the file\'s own format (a workbook\'s as CSV), with its header; null when none was rejected'),
 });
 
 export const outcomeReport = z.object({
@@ -93,6 +107,7 @@ export const outcomeReport = z.object({
     linked: count,
     skipped: count,
     skippedByReason: z.record(z.string(), count).describe('rows that gave no asset, by the reason on their raw record'),
+    ...rowOutcome,
   }),
   fieldMappings: z.array(reportFieldMapping),
   unmappedColumns: z.array(z.string()).describe('columns kept as custom attributes only'),
@@ -125,8 +140,13 @@ export function reportKey(object: { key: string; versionId: string | null; etag:
   return `${REPORT_PREFIX}${object.clientAccountId}/${object.engagementId}/${file}.${objectVersion(object)}.json`;
 }
 
+/** The key of a file beside the report (`errors.csv`, `rejected.csv`, ...): the report's key with that suffix for `json`. */
+export function rowFileKey(object: Parameters<typeof reportKey>[0], suffix: string): string {
+  return reportKey(object).replace(/\.json$/, `.${suffix}`);
+}
+
 /** The id consumers deduplicate by: one per object version and outcome, whatever the execution. */
-export function outcomeId(object: { bucket: string; key: string; versionId: string | null; etag: string | null }, status: ReportStatus): string {
+export function outcomeId(object: { bucket: string; key: string; versionId: string | null; etag: string | null }, status: z.infer<typeof pathStatus>): string {
   return createHash('sha256').update(`${object.bucket}\n${object.key}\n${objectVersion(object)}\n${status}`).digest('hex');
 }
 
@@ -135,7 +155,10 @@ export function summaryOf(report: OutcomeReport): ReportSummary {
   const { error } = report;
   return reportSummary.parse({
     ...Object.fromEntries(Object.keys(reportSummary.shape).map((k) => [k, report[k as keyof OutcomeReport]])),
-    rows: { stored: report.rows.stored, linked: report.rows.linked, skipped: report.rows.skipped },
+    rows: {
+      stored: report.rows.stored, linked: report.rows.linked, skipped: report.rows.skipped,
+      total: report.rows.total, accepted: report.rows.accepted, rejected: report.rows.rejected, warnings: report.rows.warnings,
+    },
     error: error && { name: error.name, message: error.message, line: error.line, row: error.row, advice: error.advice },
   });
 }

@@ -32,6 +32,17 @@ export class InvalidExecutionInputError extends Error {
   override name = 'InvalidExecutionInputError';
 }
 
+/**
+ * More of the file's rows were rejected than the environment tolerates (maxRejectedRowsPercent):
+ * the rows are stored, the import fails, the reports name every rejected row. Not retried.
+ */
+export class TooManyRejectedRowsError extends Error {
+  override name = 'TooManyRejectedRowsError';
+  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
 /** The integrity checks found violations for the flow. Not retried. */
 export class IntegrityViolationError extends Error {
   override name = 'IntegrityViolationError';
@@ -146,7 +157,7 @@ export function isTransient(err: unknown): boolean {
  * errors (InvalidImportError, TenantError, ...) are never re-labelled.
  */
 export function classifyError(err: unknown): unknown {
-  if (err instanceof Error && ['InvalidImportError', 'IntegrityViolationError', 'NotFoundError', 'TenantError', 'LinkCountMismatchError', 'TransientError'].includes(err.name)) return err;
+  if (err instanceof Error && ['InvalidImportError', 'TooManyRejectedRowsError', 'IntegrityViolationError', 'NotFoundError', 'TenantError', 'LinkCountMismatchError', 'TransientError'].includes(err.name)) return err;
   if (!isTransient(err)) return err;
   const e = err as { message?: string };
   const t = new TransientError(e?.message ?? String(err));

@@ -27,6 +27,9 @@ export function printReport(r: OutcomeReport, out: Out = console.log): void {
   out(`  file            ${r.file.size ?? '?'} bytes${format ? `, ${format}` : ''}${r.recognisedFormat ? `; recognised as ${r.recognisedFormat}` : ''}`);
   const reasons = Object.entries(r.rows.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join('; ');
   out(`  rows            ${r.rows.stored} stored, ${r.rows.linked} linked, ${r.rows.skipped} skipped${reasons ? ` (${reasons})` : ''}`);
+  out(`                  ${r.rows.accepted} of ${r.rows.total} accepted, ${r.rows.rejected} rejected, ${r.rows.warnings} field warning(s)`);
+  if (r.errorsFile) out(`  errors file     s3://${r.errorsFile.bucket}/${r.errorsFile.key}`);
+  if (r.rejectedFile) out(`  rejected rows   s3://${r.rejectedFile.bucket}/${r.rejectedFile.key} (fix them and drop this file again)`);
   const types = Object.entries(r.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
   out(`  assets          ${r.assets}${types ? ` (${types})` : ''}`);
   out(`  integrity       ${r.integrity.verdict}${r.integrity.healthScore !== null ? `, health score ${r.integrity.healthScore}` : ''}${r.integrity.warnings.length ? `; warnings: ${r.integrity.warnings.join(', ')}` : ''}`);
@@ -47,8 +50,8 @@ export function printReport(r: OutcomeReport, out: Out = console.log): void {
 
 /**
  * `flowlink report <execution> [--json]`: the outcome report of a local execution, read from the
- * local S3 where the ReportSucceeded/ReportFailed state wrote it. Exit 0 for a succeeded import, 1
- * for a failed one, 2 when the execution or its report does not exist.
+ * local S3 where the ReportSucceeded/ReportFailed state wrote it. Exit 0 for a succeeded import, 3
+ * for one completed with errors, 1 for a failed one, 2 when the execution or its report does not exist.
  */
 export async function reportCommand(name: string, opts: { json?: boolean }, out: Out = console.log): Promise<number> {
   let record;
@@ -75,7 +78,7 @@ export async function reportCommand(name: string, opts: { json?: boolean }, out:
   const report = outcomeReport.parse(JSON.parse(text));
   if (opts.json) out(text.trimEnd());
   else printReport(report, out);
-  return report.status === 'succeeded' ? EXIT.ok : EXIT.checkFailed;
+  return report.status === 'succeeded' ? EXIT.ok : report.status === 'completed_with_errors' ? EXIT.withErrors : EXIT.checkFailed;
 }
 
 export function registerReport(program: Command) {

@@ -18,6 +18,17 @@ export interface RunOptions {
   chunkRows?: number;
   /** Chunks each Map runs at once (default: the definition's, 4). */
   mapConcurrency?: number;
+  /** More rejected rows than this share fails the import (default: the definition's, 10). */
+  maxRejectedPercent?: number;
+}
+
+/** A percentage option (0–100), or a UsageError naming it. */
+export function percent(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n >= 0 && n <= 100)) throw new UsageError(`${flag} must be a number from 0 to 100, not "${value}"`);
+    return n;
+  };
 }
 
 /** A positive integer option, or a UsageError naming it. */
@@ -33,7 +44,8 @@ export function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
 /**
  * `flowlink run [file]`: the main job, locally. Drops the file (default: the bundled sample) into
  * local S3 under the tenant's prefix, lets the trigger start the import workflow on the local Step
- * Functions, prints each state, then the summary. Exit 0 only when the execution succeeded.
+ * Functions, prints each state, then the summary. Exit 0 when every row was accepted and read, 3
+ * when the import completed with rejected rows or field warnings, 1 when it failed, 2 bad usage.
  */
 export async function runCommand(file: string | undefined, opts: RunOptions, out: (line: string) => void = console.log): Promise<number> {
   const path = resolve(file ?? SAMPLE_FILE);
@@ -51,7 +63,9 @@ export async function runCommand(file: string | undefined, opts: RunOptions, out
     if (opts.chunkRows || opts.mapConcurrency) {
       out(`  chunks    ${opts.chunkRows ? `${opts.chunkRows.toLocaleString('en-US')} rows` : 'default size'}, ${opts.mapConcurrency ?? 'default'} at once`);
     }
-    const started = await dropFile(env, workflow, path, tenant, { chunkRows: opts.chunkRows, mapConcurrency: opts.mapConcurrency }).catch((err) => {
+    if (opts.maxRejectedPercent !== undefined) out(`  threshold more than ${opts.maxRejectedPercent} % rejected rows fails the import`);
+    const chunking = { chunkRows: opts.chunkRows, mapConcurrency: opts.mapConcurrency, maxRejectedRowsPercent: opts.maxRejectedPercent };
+    const started = await dropFile(env, workflow, path, tenant, chunking).catch((err) => {
       throw err instanceof MissingFileError || err instanceof InvalidImportError || err instanceof TenantError ? new UsageError(err.message) : err;
     });
     out(`  execution ${started.executionName}${started.alreadyStarted ? ' (already existed for this object version: not started again)' : ''}`);
@@ -71,6 +85,16 @@ export function registerRun(program: Command) {
     .option('--engagement <id|slug>', 'engagement of that client (default: its only engagement; "demo-migration" for the demo)')
     .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 50000; at most 1,000 chunks a file)', positiveInt('--chunk-rows', CHUNK_ROWS_MAX))
     .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency', MAP_CONCURRENCY_MAX))
+    .option('--max-rejected-percent <p>', 'more rejected rows than this share (0-100) fails the import after storing (default 10)', percent('--max-rejected-percent'))
+    .addHelpText('after', [
+      '',
+      'Exit codes:',
+      '  0  imported, every row accepted and every value read (or the same file already running in another process)',
+      '  3  imported with errors: some rows rejected or some values unreadable (within the threshold);',
+      '     the errors file and the rejected rows file are beside the report (flowlink report <execution>)',
+      '  1  the import failed (the report says why and what to do)',
+      '  2  bad usage, or the file or tenant could not be used',
+    ].join('\n'))
     .action(async (file: string | undefined, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
     });

@@ -131,7 +131,7 @@ export async function markImportFailed(
       set ${columnList(d.status)} = 'failed', ${columnList(d.errorMessage)} = excluded.${columnList(d.errorMessage)},
           ${columnList(d.errorDetails)} = coalesce(${d.errorDetails}, '{}'::jsonb) || excluded.${columnList(d.errorDetails)}, ${columnList(d.updatedAt)} = now()
       where ${d.clientAccountId} = excluded.${columnList(d.clientAccountId)} and ${d.engagementId} = excluded.${columnList(d.engagementId)}
-        and ${d.status} not in ('completed')
+        and ${d.status} not in ('completed', 'completed_with_errors')
     returning ${columnList(d.id, d.masterFlowId, d.clientAccountId, d.engagementId)}`);
   const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null)).catch((err) => {
     throw isUnknownTenant(err) ? new TenantError(`engagement ${target.engagementId} of client ${target.clientAccountId} does not exist`) : err;
@@ -178,7 +178,7 @@ function withFlowMarked(
 }
 
 /** Import statuses no failure may leave: a completed import stays completed. */
-const FINAL_IMPORT: (typeof dataImports.$inferSelect.status)[] = ['completed'];
+const FINAL_IMPORT: (typeof dataImports.$inferSelect.status)[] = ['completed', 'completed_with_errors'];
 /** Master flow statuses no failure may leave. */
 const FINAL_FLOW: (typeof masterFlows.$inferSelect.flowStatus)[] = ['completed', 'cancelled'];
 

@@ -60,6 +60,8 @@ export const rawImportRecords = pgTable('raw_import_records', {
   ...tenant(),
   masterFlowId: uuid('master_flow_id'),
   rowNumber: integer('row_number').notNull(),
+  /** The file line the row starts on (a workbook's sheet row number); null where the format has no lines (a JSON array). */
+  lineNumber: integer('line_number'),
   rawData: jsonb('raw_data').$type<Record<string, unknown>>().notNull(),
   cleansedData: jsonb('cleansed_data'),
   validationErrors: jsonb('validation_errors'),

@@ -123,12 +123,12 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
     const wasFailed = sql`${dataImports.status} = 'failed'`;
     await tx.update(dataImports)
       .set({
-        status: sql`case when ${dataImports.status} in ('processing', 'completed') then ${dataImports.status} else 'linked' end`,
+        status: sql`case when ${dataImports.status} in ('processing', 'completed', 'completed_with_errors') then ${dataImports.status} else 'linked' end`,
         errorMessage: sql`case when ${wasFailed} then null else ${dataImports.errorMessage} end`,
         errorDetails: sql`case when ${wasFailed} then null else ${dataImports.errorDetails} end`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(dataImports.id, input.dataImportId), notInArray(dataImports.status, ['linked', 'processing', 'completed'])));
+      .where(and(eq(dataImports.id, input.dataImportId), notInArray(dataImports.status, ['linked', 'processing', 'completed', 'completed_with_errors'])));
     await resumeMasterFlow(tx, input.flowId, tenant);
     return { linkedCount: linked };
   });

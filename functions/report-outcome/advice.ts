@@ -27,6 +27,8 @@ export function adviceFor(error: { name: string; reason?: string | null; line: n
       return `Nothing to change in ${file}: the execution was started with a setting out of its bounds (the message names it); the platform team can start it again with the environment's settings.`;
     case 'TooManyChunksError':
       return `Nothing to change in ${file}: it has more rows than one execution plans in chunks of this size; the platform team starts it again with a larger chunkRows (the message says how large).`;
+    case 'TooManyRejectedRowsError':
+      return `Too many rows of ${file} could not be read: fix the rows listed in the errors file (the rejected rows file holds them, with the header), ${reupload}.`;
     case 'TenantError':
       return 'The client account or engagement in the upload path does not exist (or do not belong together): check the path imports/<client_account_id>/<engagement_id>/ with the platform team before uploading again.';
     case 'IntegrityViolationError':

@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
 import { ROLES, scopeDrizzle } from '../../db/access.ts';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
@@ -8,11 +8,13 @@ import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, inventoryReconciliations, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
 import {
-  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, summaryOf, type OutcomeReport, type ReportSummary,
+  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, rowFileKey, summaryOf, type OutcomeReport, type ReportSummary,
 } from '../../workflows/report.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
 import { parseCause, TenantError } from '../../workflows/step-errors.ts';
 import { adviceFor } from './advice.ts';
+import { putText } from './put-text.ts';
+import { countRowIssues, errorsFileChunks, rejectedFileChunks, rejectedFileKind } from './row-files.ts';
 
 /**
  * A failed run (a replay that failed) of an import the database holds as completed: the report of
@@ -56,6 +58,11 @@ async function findImport(db: Tx, state: ExecutionState) {
  * a replay of the same outcome but the execution name.
  */
 export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<OutcomeReport> {
+  return (await buildOutcome(db, input)).report;
+}
+
+/** The report, and how to read the errors and rejected rows files it names (row-files.ts). */
+export async function buildOutcome(db: Tx, input: ReportOutcomeInput): Promise<{ report: OutcomeReport; records: SQL | undefined; config: Record<string, unknown> }> {
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
@@ -80,6 +87,7 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
       .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
     : [];
   const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
+  const issues = recordsOf && (rows?.stored ?? 0) > 0 ? await countRowIssues(db, recordsOf) : null;
   // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
   // rows discovery skipped with the reason on their raw record
   const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
@@ -133,10 +141,13 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     : { verdict: errorName === 'IntegrityViolationError' ? 'violations' as const : 'not_run' as const, healthScore: null, warnings: [] };
 
   const key = reportKey(state);
-  return outcomeReport.parse({
+  const stored = rows?.stored ?? 0;
+  const rejected = issues?.rejected ?? 0;
+  const warnings = issues?.warnings ?? 0;
+  const report = outcomeReport.parse({
     version: REPORT_VERSION,
     outcomeId: outcomeId(state, status),
-    status,
+    status: status === 'succeeded' && (rejected > 0 || warnings > 0) ? 'completed_with_errors' : status,
     execution: input.execution,
     clientAccountId: state.clientAccountId,
     engagementId: state.engagementId,
@@ -166,6 +177,10 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
       linked: rows?.linked ?? 0,
       skipped: Object.values(skippedByReason).reduce((s, n) => s + n, 0),
       skippedByReason,
+      total: stored,
+      accepted: stored - rejected,
+      rejected,
+      warnings,
     },
     fieldMappings: mappings.map((m) => ({
       sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence, userDefined: m.isUserDefined,
@@ -178,7 +193,10 @@ export async function buildReport(db: Tx, input: ReportOutcomeInput): Promise<Ou
     integrity,
     error,
     report: { bucket: state.bucket, key },
+    errorsFile: rejected + warnings > 0 ? { bucket: state.bucket, key: rowFileKey(state, 'errors.csv') } : null,
+    rejectedFile: rejected > 0 ? { bucket: state.bucket, key: rowFileKey(state, `rejected.${rejectedFileKind(config).ext}`) } : null,
   });
+  return { report, records: recordsOf, config };
 }
 
 /** A text entry of an import_field_mappings.transformation_rules object, or null. */
@@ -199,10 +217,12 @@ export const reportBody = (report: OutcomeReport): string => `${JSON.stringify(r
  *
  * Primary course:
  * 0. Refuse a key outside the state's tenant (TenantError: nothing written under this tenant).
- * 1. buildReport: read the import, rows, skips, mappings, assets and error from the database, in
- *    one read-only repeatable-read transaction (one snapshot, however the reads interleave).
- * 2. PutObject under reports/ in the import bucket (never under imports/: a report starts nothing).
- *    A failed run of a completed import writes nothing (ReportKeptError).
+ * 1. buildOutcome: read the import, rows, skips, mappings, assets and error from the database, and
+ *    the rejected rows and field warnings (row-files.ts), in one read-only repeatable-read
+ *    transaction (one snapshot, however the reads interleave). A failed run of a completed import
+ *    writes nothing (ReportKeptError).
+ * 2. PutObject the errors file and the rejected rows file, then the report, under reports/ in the
+ *    import bucket (never under imports/: a report starts nothing).
  * 3. Return the summary and its detail-type for the state machine's PutEvents.
  */
 export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcomeInput): Promise<ReportOutcomeResult> {
@@ -212,16 +232,25 @@ export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcom
   }
   const report = await deps.db.transaction(async (tx) => {
     await scopeDrizzle(tx, state, ROLES.app);
-    return buildReport(tx, input);
+    const { report, records, config } = await buildOutcome(tx, input);
+    if (report.status === 'failed' && report.importStatus === 'completed') {
+      throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
+    }
+    // the files the report names first, from the same snapshot, streamed a page at a time: a report
+    // never points at a file that is not there
+    if (report.errorsFile && records) {
+      await putText(deps.s3, { ...report.errorsFile, contentType: 'text/csv; charset=utf-8' }, errorsFileChunks(tx, records));
+    }
+    if (report.rejectedFile && records) {
+      await putText(deps.s3, { ...report.rejectedFile, contentType: rejectedFileKind(config).contentType }, rejectedFileChunks(tx, records, config));
+    }
+    return report;
   }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
-  if (report.status === 'failed' && report.importStatus === 'completed') {
-    throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
-  }
   await deps.s3.send(new PutObjectCommand({
     Bucket: report.report.bucket,
     Key: report.report.key,
     Body: reportBody(report),
     ContentType: 'application/json',
   }));
-  return { detailType: DETAIL_TYPES[report.status], summary: summaryOf(report) };
+  return { detailType: DETAIL_TYPES[input.status], summary: summaryOf(report) };
 }

@@ -5,6 +5,7 @@ import { inTenant } from '../../db/queries/sql.ts';
 import { discoveryFlows, dataImports, rawImportRecords } from '../../db/schema/index.ts';
 import type { UnitDecision } from '../_shared/inventory/column-units.ts';
 import type { DecimalMark, SizeUnit } from '../_shared/inventory/numbers.ts';
+import { checkFields, type FieldWarning } from '../_shared/inventory/field-warnings.ts';
 import { parseRawData } from '../_shared/inventory/raw-data.ts';
 import { compilePlan, toAsset } from '../_shared/inventory/to-asset.ts';
 import type { MappingPlan } from '../_shared/inventory/types.ts';
@@ -12,11 +13,14 @@ import { NotFoundError } from '../../workflows/step-errors.ts';
 import { copyAssets, encodeAssets, lockRange, rangeHasAssets, type CopyMeta } from './copy-assets.ts';
 import type { DecimalDecision, DiscoveryInput, DiscoveryOptions } from './types.ts';
 import { markSkipped, removeSkippedAssets, upsertAssets, type AssetRow } from './write-discovery.ts';
+import { recordWarnings } from './write-warnings.ts';
 
 export interface ChunkCounts {
   rows: number;
   assets: number;
   skipped: number;
+  /** Values left empty on an asset because they could not be read (field-warnings.ts). */
+  warnings: number;
 }
 
 /**
@@ -52,7 +56,7 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
   // and the unit of each size column its header and format leave open, from the column's magnitude
   const units = Object.fromEntries(Object.entries(flow.units ?? {}).map(([header, d]) => [header, d.unit])) as Record<string, SizeUnit>;
   const compiled = compilePlan(plan, marks, units);
-  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0 };
+  const counts: ChunkCounts = { rows: 0, assets: 0, skipped: 0, warnings: 0 };
   // A range no run has written yet takes COPY (copy-assets.ts); one written before, the upsert.
   await lockRange(sqlTx, input, range);
   const fresh = !(await rangeHasAssets(tx, input, range));
@@ -69,16 +73,17 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
   let writing: Promise<number> | undefined;
   try {
     for (let k = 0; k < pages.length; k++) {
-      const { assets, skips } = normalisePage(compiled, page);
+      const { assets, skips, rejected, warned } = normalisePage(compiled, page);
+      for (const w of warned) counts.warnings += w.warnings.length;
       // encoded here, while the server still writes the page before
       const encoded = meta.fresh ? encodeAssets(input, assets, meta) : null;
       counts.rows += page.length;
-      counts.skipped += skips.length;
+      counts.skipped += skips.length + rejected;
       if (writing) counts.assets += await writing;
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
       const onWire = new Promise<void>((resolve) => { sent = resolve; });
-      writing = inFlight(writePage(sqlTx, tx, input, { rows: pages[k]!, assets, skips, encoded }, meta, sent));
+      writing = inFlight(writePage(sqlTx, tx, input, { rows: pages[k]!, assets, skips, warned, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes a round trip (CopyIn) before its data goes
       await Promise.race([onWire, writing.then(() => {}, () => {})]);
@@ -100,7 +105,7 @@ function inFlight<T>(promise: Promise<T>): Promise<T> {
 /** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
 async function readPage(tx: Tx, input: DiscoveryInput, [from, to]: [number, number]) {
   const r = rawImportRecords;
-  return unwrapped(tx.select({ id: r.id, rawData: sql<string>`${r.rawData}::text` }).from(r)
+  return unwrapped(tx.select({ id: r.id, rawData: sql<string>`${r.rawData}::text`, rejected: sql<boolean>`${r.validationErrors} ->> 'skip' = 'rejected'` }).from(r)
     .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .orderBy(r.rowNumber));
 }
@@ -111,22 +116,35 @@ async function transactionNow(tx: Tx): Promise<string> {
   return row!.now;
 }
 
-function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string }>) {
+function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ id: string; rawData: string; rejected: boolean | null }>) {
   const assets: AssetRow[] = [];
   const skips: Array<{ id: string; reason: string; code: string }> = [];
+  const warned: Array<{ id: string; warnings: FieldWarning[] }> = [];
+  let rejected = 0;
   for (const r of page) {
-    const out = toAsset(compiled, parseRawData(r.rawData));
+    // StoreImport rejected the row and recorded why: it is skipped as it is
+    if (r.rejected) {
+      rejected++;
+      continue;
+    }
+    const row = parseRawData(r.rawData);
+    const out = toAsset(compiled, row);
     if (out.kind === 'skipped') skips.push({ id: r.id, reason: out.reason, code: out.code });
-    else assets.push({ raw_import_record_id: r.id, ...out.asset });
+    else {
+      const warnings = checkFields(compiled, row, out.asset);
+      if (warnings.length) warned.push({ id: r.id, warnings });
+      assets.push({ raw_import_record_id: r.id, ...out.asset });
+    }
   }
-  return { assets, skips };
+  return { assets, skips, rejected, warned };
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
 async function writePage(sqlTx: Sql | TransactionSql, tx: Tx, input: DiscoveryInput,
-  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; encoded: string | null },
+  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>;
+    warned: Array<{ id: string; warnings: FieldWarning[] }>; encoded: string | null },
   meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
-  const { assets, skips, encoded } = page;
+  const { assets, skips, warned, encoded } = page;
   const [after, last] = page.rows;
   let written = assets.length;
   if (encoded !== null) await copyAssets(sqlTx, input, encoded, sent);
@@ -136,6 +154,7 @@ async function writePage(sqlTx: Sql | TransactionSql, tx: Tx, input: DiscoveryIn
     written = await upsert;
   }
   await markSkipped(tx, input, skips, { fromRow: after + 1, toRow: last });
+  await recordWarnings(tx, input, warned, { fromRow: after + 1, toRow: last });
   // a range's first run found no asset in it under the range's lock: none can be left to remove
   if (!meta.fresh) await removeSkippedAssets(tx, input, skips);
   return written;

@@ -29,7 +29,9 @@ export interface DiscoverySummary {
   /** The recognised format (data_imports.source_system), `generic_cmdb` when none. */
   sourceSystem: string;
   assetsByType: Record<string, number>;
-  skipped: { templates: number; noIdentity: number };
+  skipped: { templates: number; noIdentity: number; rejected: number };
+  /** Values left empty on assets because they could not be read (recorded on their raw records). */
+  warnings: number;
   poweredOff: number;
   /** Host names carried by more than one asset of this import (how many, and the first examples). */
   duplicateHostnames: { count: number; examples: DuplicateHostname[] };
@@ -195,6 +197,9 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
     assets: count(a.id),
     templates: countWhere(sql`${a.id} is null and ${skip} = 'template'`),
     noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
+    // rows StoreImport rejected (a row of another width, ...): stored and linked, never an asset
+    rejected: countWhere(sql`${a.id} is null and ${skip} = 'rejected'`),
+    warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
     neither: countWhere(sql`${a.id} is null and ${skip} is null`),
     both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
     poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
@@ -205,13 +210,14 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
   if (t!.linked !== t!.stored || t!.neither > 0 || t!.both > 0) {
     throw new DiscoveryCountMismatchError(
       `data import ${input.dataImportId}: of ${t!.stored} raw records ${t!.linked} are linked to master flow ${input.flowId}, ` +
-        `${t!.assets} have an asset, ${t!.templates + t!.noIdentity} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
+        `${t!.assets} have an asset, ${t!.templates + t!.noIdentity + t!.rejected} a recorded skip, ${t!.neither} neither and ${t!.both} both`,
     );
   }
   const rows = t!.stored;
-  const skipped = { templates: t!.templates, noIdentity: t!.noIdentity };
+  const skipped = { templates: t!.templates, noIdentity: t!.noIdentity, rejected: t!.rejected };
   await recordPhase(tx, input, 'data_cleansing', {
-    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity }, powered_off: t!.poweredOff,
+    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected },
+    warnings: t!.warnings, powered_off: t!.poweredOff,
   });
 
   const byType = await tx.select({ assetType: a.assetType, n: count() })
@@ -240,6 +246,7 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
     sourceSystem: plan.sourceSystem,
     assetsByType,
     skipped,
+    warnings: t!.warnings,
     poweredOff: t!.poweredOff,
     duplicateHostnames,
   };
@@ -255,7 +262,9 @@ async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown,
   const r = rawImportRecords;
   const first = tx.select({ rawData: r.rawData })
     .from(r)
-    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+    // a rejected row's raw_data is what the file had ({text} or {cells}), not columns
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input),
+      sql`${r.validationErrors} ->> 'skip' is distinct from 'rejected'`))
     .orderBy(r.rowNumber)
     .limit(1000)
     .as('r');

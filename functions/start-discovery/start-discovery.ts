@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { and, between, count, eq, sql } from 'drizzle-orm';
+import { and, between, count, eq, inArray, sql } from 'drizzle-orm';
 import { orm, type Sql, type Tx } from '../../db/client.ts';
 import { lockImport } from '../../db/queries/imports.ts';
 import { resumeMasterFlow } from '../../db/queries/master-flows.ts';
@@ -45,7 +45,7 @@ async function openDiscoveryFlow(tx: Tx, input: PlanDiscoveryInput): Promise<str
   if (!flow) throw new NotFoundError(`master flow ${input.flowId} has a discovery flow of another tenant`);
   await tx.update(dataImports)
     .set({
-      status: sql`case when ${dataImports.status} = 'completed' then ${dataImports.status} else 'processing' end`,
+      status: sql`case when ${dataImports.status} in ('completed', 'completed_with_errors') then ${dataImports.status} else 'processing' end`,
       errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
     })
     .where(eq(dataImports.id, input.dataImportId));
@@ -129,7 +129,7 @@ async function completedDiscovery(tx: Tx, input: PlanDiscoveryInput): Promise<(S
   })
     .from(i)
     .innerJoin(d, and(eq(d.masterFlowId, i.masterFlowId), eq(d.clientAccountId, i.clientAccountId), eq(d.engagementId, i.engagementId)))
-    .where(and(eq(i.id, input.dataImportId), eq(i.masterFlowId, input.flowId), inTenant(i, input), eq(i.status, 'completed'), eq(d.status, 'completed')));
+    .where(and(eq(i.id, input.dataImportId), eq(i.masterFlowId, input.flowId), inTenant(i, input), inArray(i.status, ['completed', 'completed_with_errors']), eq(d.status, 'completed')));
   if (!row) return undefined;
   return {
     discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.fieldMappings,

@@ -68,7 +68,12 @@ export const handler = middy<StoreImportInput, StoreImportResult, Error, Context
     setCurrentBounds(bounds);
     try {
       const db = await database();
-      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport({ s3, pool: db, maxRecordSize, maxObjectBytes: maxObjectBytes() }, input));
+      // the threshold rides in the execution input (checked by storeImport with the other settings)
+      const maxRejectedRowsPercent = input.executionInput?.maxRejectedRowsPercent as number | undefined;
+      const result = await withDeadline('StoreImport', bounds, abandonPool, () => storeImport(
+        { s3, pool: db, maxRecordSize, maxObjectBytes: maxObjectBytes() },
+        { ...input, maxRejectedRowsPercent },
+      ));
       // RowsStored feeds the dashboard's rows/s. Published only inside Lambda: local runs call this
       // handler in-process and keep their terminal free of EMF lines.
       if (!result.reused && process.env.AWS_LAMBDA_FUNCTION_NAME) {

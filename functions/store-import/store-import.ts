@@ -7,12 +7,13 @@ import { driverError, type AnyDb } from '../../db/client.ts';
 import { tlsFromUrl } from '../../db/tls.ts';
 import { fileNameOf, isUnknownTenant, markImportFailed, sameObjectVersion } from '../../db/queries/imports.ts';
 import { dataImports, rawImportRecords } from '../../db/schema/index.ts';
-import { chunkSettingsProblem, type storeImportInput, type storeImportOutput } from '../../workflows/contracts.ts';
+import { settingsProblem, type storeImportInput, type storeImportOutput } from '../../workflows/contracts.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
-import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError } from '../../workflows/step-errors.ts';
+import { InvalidExecutionInputError, InvalidImportError, NotFoundError, TenantError, TooManyRejectedRowsError } from '../../workflows/step-errors.ts';
 import { attemptName, currentBounds, FENCE_SQL, fenceParams } from '../_shared/step-bounds.ts';
 import { copyRawRecords } from './copy-rows.ts';
 import { openTable } from './formats/index.ts';
+import { DEFAULT_MAX_REJECTED_ROWS_PERCENT } from './formats/rejected.ts';
 import { MeasuredBytes } from './object-bytes.ts';
 import { pgOrm, tenantTransactionOnPool } from './pg.ts';
 
@@ -24,12 +25,19 @@ export type StoreImportDeps = {
   s3: S3Client;
   /** The largest CSV row read, in bytes (a quote never closed stops there); default 8 MiB. */
   maxRecordSize?: number;
+  /** The longest cell kept, in characters; a row with a longer one is rejected (default 6 MiB). */
+  maxCellChars?: number;
   /** A larger object is refused before a byte of it is read (the Lambda's /tmp and time are sized for this). */
   maxObjectBytes?: number;
 } & ({ pool: pg.Pool } | { databaseUrl: string });
 
-export type StoreImportInput = z.infer<typeof storeImportInput>;
+export type StoreImportInput = z.infer<typeof storeImportInput> & {
+  /** More rejected rows than this share fails the import once its rows are stored (default DEFAULT_MAX_REJECTED_ROWS_PERCENT). */
+  maxRejectedRowsPercent?: number | undefined;
+};
 export type StoreImportResult = z.infer<typeof storeImportOutput>;
+
+export { DEFAULT_MAX_REJECTED_ROWS_PERCENT };
 
 interface ObjectVersion {
   bucket: string;
@@ -55,7 +63,8 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  * 3. An import of this identity with raw records (or past `failed`) → return it, `reused: true`.
  * 4. An object larger than `maxObjectBytes` is refused (InvalidImportError) before it is read.
  * 5. Otherwise insert the import (or take over the failed one of an earlier attempt), stream the
- *    object through the format reader into COPY, and record total_records, size, SHA-256, MIME
+ *    object through the format reader into COPY, and record total_records, failed_records (the
+ *    rows rejected: stored with their reason, see formats/rejected.ts), size, SHA-256, MIME
  *    type and import_config (format, encoding, delimiter, headers, renames).
  *
  * Idempotency key: data_imports_s3_object_key (bucket, key, coalesce(version, ETag)).
@@ -64,16 +73,34 @@ const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
  */
 export async function storeImport(deps: StoreImportDeps, input: StoreImportInput): Promise<StoreImportResult> {
   // an execution started by hand is not checked by anyone before this first step
-  const problem = input.executionInput ? chunkSettingsProblem(input.executionInput) : null;
+  const problem = input.executionInput ? settingsProblem(input.executionInput) : null;
   if (problem) throw new InvalidExecutionInputError(`execution input of s3://${input.bucket}/${input.key}: ${problem}`);
-  if ('pool' in deps) return storeWithPool(deps, deps.pool, input);
+  if ('pool' in deps) return withinThreshold(await storeWithPool(deps, deps.pool, input), input);
   const { url, ssl } = tlsFromUrl(deps.databaseUrl);
   const pool = idleSafe(new pg.Pool({ connectionString: url, ssl, max: 2, application_name: 'flowlink-store-import' }));
   try {
-    return await storeWithPool(deps, pool, input);
+    return withinThreshold(await storeWithPool(deps, pool, input), input);
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * The threshold, judged on what is stored (so a replay, which finds the import stored, judges the
+ * same): more than maxRejectedRowsPercent of the rows rejected fails the import after storing.
+ */
+function withinThreshold(result: StoreImportResult, input: StoreImportInput): StoreImportResult {
+  const limit = input.maxRejectedRowsPercent ?? DEFAULT_MAX_REJECTED_ROWS_PERCENT;
+  const { rowCount, rejectedCount } = result;
+  if (rowCount > 0 && rejectedCount * 100 > limit * rowCount) {
+    const percent = Math.round((rejectedCount / rowCount) * 1000) / 10;
+    throw new TooManyRejectedRowsError(
+      `${fileNameOf(input.key)}: ${rejectedCount} of ${rowCount} rows (${percent} %) were rejected, more than the ${limit} % allowed; ` +
+        'every rejected row is in the errors file',
+      { file: fileNameOf(input.key), rows: rowCount, rejected: rejectedCount, maxRejectedRowsPercent: limit, dataImportId: result.dataImportId },
+    );
+  }
+  return result;
 }
 
 /**
@@ -108,21 +135,21 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   if (!version.versionId && !version.etag) return undefined;
   const d = dataImports;
   const [found] = await tenantTransactionOnPool(pool, input, (db) => db
-    .select({ id: d.id, totalRecords: d.totalRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
+    .select({ id: d.id, totalRecords: d.totalRecords, failedRecords: d.failedRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
     .from(d)
     // the tenant's, as row-level security admits (the key names its tenant: checkKeyTenant)
     .where(and(
       eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'),
-      inArray(d.status, ['stored', 'linked', 'processing', 'completed']),
+      inArray(d.status, ['stored', 'linked', 'processing', 'completed', 'completed_with_errors']),
     )));
   if (!found) return undefined;
   if (found.clientAccountId !== input.clientAccountId || found.engagementId !== input.engagementId) {
     throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
   }
-  return { dataImportId: found.id, rowCount: found.totalRecords ?? 0, reused: true };
+  return { dataImportId: found.id, rowCount: found.totalRecords ?? 0, rejectedCount: found.failedRecords ?? 0, reused: true };
 }
 
-async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
+async function storeWithPool({ s3, maxRecordSize, maxCellChars, maxObjectBytes }: StoreImportDeps, pool: pg.Pool, input: StoreImportInput): Promise<StoreImportResult> {
   checkKeyTenant(input);
   const stored = await findStoredImport(pool, input);
   if (stored) return stored;
@@ -151,7 +178,7 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     }
     if (existing && (existing.hasRecords || !['failed', 'pending'].includes(existing.status))) {
       await db.execute(sql`commit`);
-      return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, reused: true };
+      return { dataImportId: existing.id, rowCount: existing.totalRecords ?? 0, rejectedCount: existing.failedRecords ?? 0, reused: true };
     }
     const dataImportId = existing?.id ?? (await insertImport(db, object, file, tenant));
     if (maxObjectBytes !== undefined && object.size > maxObjectBytes) {
@@ -163,9 +190,12 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
 
     body = await getObject(s3, object);
     const bytes = new MeasuredBytes(body);
-    table = await openTable(bytes, { file, maxRecordSize });
-    const rows = table.rows;
-    const rowCount = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, rows, { dataImportId, ...tenant, file }));
+    table = await openTable(bytes, { file, maxRecordSize, maxCellChars });
+    const opened = table;
+    const { rows: rowCount, rejected: rejectedCount } = await asLoader(
+      (s, p) => client.query(s, p).then((r) => r.rows),
+      () => copyRawRecords(client, opened.rows, { dataImportId, ...tenant, file }, () => opened.line),
+    );
     if (!bytes.done || bytes.size !== object.size) {
       throw new Error(`s3://${object.bucket}/${object.key}: read ${bytes.size} of ${object.size} bytes`);
     }
@@ -182,12 +212,12 @@ async function storeWithPool({ s3, maxRecordSize, maxObjectBytes }: StoreImportD
     };
     await db.update(dataImports)
       .set({
-        status: 'stored', totalRecords: rowCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
+        status: 'stored', totalRecords: rowCount, failedRecords: rejectedCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
         sourceSheet: table.sheet ?? null, errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
       })
       .where(and(eq(dataImports.id, dataImportId), inArray(dataImports.status, ['pending', 'failed'])));
     await db.execute(sql`commit`);
-    return { dataImportId, rowCount, reused: false };
+    return { dataImportId, rowCount, rejectedCount, reused: false };
   } catch (caught) {
     const err = driverError(caught);
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
@@ -228,6 +258,7 @@ async function findImport(db: AnyDb, object: ObjectVersion) {
       id: dataImports.id,
       status: dataImports.status,
       totalRecords: dataImports.totalRecords,
+      failedRecords: dataImports.failedRecords,
       clientAccountId: dataImports.clientAccountId,
       engagementId: dataImports.engagementId,
       // a nested query: its columns stay qualified (a single-table select names its own columns bare)

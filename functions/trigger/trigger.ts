@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { tenantTransaction } from '../../db/access.ts';
 import type { Db, Sql } from '../../db/client.ts';
 import { clientAccounts, engagements } from '../../db/schema/index.ts';
-import { chunkSettingsProblem, type ExecutionInput } from '../../workflows/contracts.ts';
+import { settingsProblem, type ExecutionInput, type ExecutionSettings } from '../../workflows/contracts.ts';
 import { readImportKey, type KeyTenant } from '../../workflows/import-key.ts';
 import { InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
 import type { S3ObjectRef } from './s3-event.ts';
@@ -24,19 +24,25 @@ export interface TriggerDeps {
 export interface Chunking {
   chunkRows?: number | undefined;
   mapConcurrency?: number | undefined;
+  /** The share of rejected rows (0–100) above which an import fails after storing. */
+  maxRejectedRowsPercent?: number | undefined;
 }
 
-/** CHUNK_ROWS and MAP_CONCURRENCY (within the contract's bounds) from a Lambda's environment; unset ones stay unset. */
+/** CHUNK_ROWS, MAP_CONCURRENCY and MAX_REJECTED_ROWS_PERCENT (within the contract's bounds) from a Lambda's environment; unset ones stay unset. */
 export function chunkingFromEnv(env: NodeJS.ProcessEnv = process.env): Chunking {
-  const read = (name: string, field: 'chunkRows' | 'mapConcurrency') => {
+  const read = (name: string, field: keyof ExecutionSettings) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const n = Number(raw);
-    const problem = chunkSettingsProblem({ [field]: n });
+    const problem = settingsProblem({ [field]: n });
     if (problem) throw new Error(`${name}: ${problem.replace(/not .*$/, `not ${JSON.stringify(raw)}`)}`);
     return n;
   };
-  return { chunkRows: read('CHUNK_ROWS', 'chunkRows'), mapConcurrency: read('MAP_CONCURRENCY', 'mapConcurrency') };
+  return {
+    chunkRows: read('CHUNK_ROWS', 'chunkRows'),
+    mapConcurrency: read('MAP_CONCURRENCY', 'mapConcurrency'),
+    maxRejectedRowsPercent: read('MAX_REJECTED_ROWS_PERCENT', 'maxRejectedRowsPercent'),
+  };
 }
 
 export interface StartedImport {
@@ -101,6 +107,7 @@ export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<
     bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, clientAccountId, engagementId,
     ...(deps.chunking?.chunkRows ? { chunkRows: deps.chunking.chunkRows } : {}),
     ...(deps.chunking?.mapConcurrency ? { mapConcurrency: deps.chunking.mapConcurrency } : {}),
+    ...(deps.chunking?.maxRejectedRowsPercent !== undefined ? { maxRejectedRowsPercent: deps.chunking.maxRejectedRowsPercent } : {}),
   };
   const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   try {

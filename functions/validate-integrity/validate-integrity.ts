@@ -50,17 +50,23 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
 
     // each row is written only on its way to completed: a replay of a finished execution changes nothing
     const [found] = await tx
-      .select({ importDone: sql<boolean>`${dataImports.status} = 'completed'`, discoveryDone: sql<boolean>`${discoveryFlows.status} = 'completed'` })
+      .select({
+        importDone: sql<boolean>`${dataImports.status} in ('completed', 'completed_with_errors')`,
+        discoveryDone: sql<boolean>`${discoveryFlows.status} = 'completed'`,
+        // rows rejected by StoreImport, or values discovery could not read: completed, with errors
+        withErrors: sql<boolean>`coalesce(${dataImports.failedRecords}, 0) > 0
+          or coalesce((${discoveryFlows.crewOutputs} -> 'data_cleansing' ->> 'warnings')::int, 0) > 0`,
+      })
       .from(dataImports)
       .innerJoin(discoveryFlows, and(eq(discoveryFlows.id, input.discoveryFlowId), eq(discoveryFlows.masterFlowId, dataImports.masterFlowId)))
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)));
     if (!found) throw new NotFoundError(`data import ${input.dataImportId} and discovery flow ${input.discoveryFlowId} are not under master flow ${input.flowId} for this tenant`);
     await tx.update(dataImports)
       .set({
-        status: 'completed', progressPercentage: 100, errorMessage: null, errorDetails: null,
+        status: found.withErrors ? 'completed_with_errors' : 'completed', progressPercentage: 100, errorMessage: null, errorDetails: null,
         completedAt: sql`coalesce(${dataImports.completedAt}, now())`, updatedAt: sql`now()`,
       })
-      .where(and(eq(dataImports.id, input.dataImportId), ne(dataImports.status, 'completed')));
+      .where(and(eq(dataImports.id, input.dataImportId), notInArray(dataImports.status, ['completed', 'completed_with_errors'])));
     await tx.update(discoveryFlows)
       .set({
         status: 'completed', errorMessage: null, errorPhase: null, errorDetails: null,

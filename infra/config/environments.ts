@@ -94,8 +94,10 @@ export interface EnvironmentConfig {
    * running chunk holds one database connection, so mapConcurrency stays within the step Lambdas'
    * reserved concurrency (the connection budget). 50,000 rows keep the longest invocation (a
    * DiscoverChunk) within 60 s even with four chunks sharing two vCPUs (docs/performance.md: large drops).
+   * maxRejectedRowsPercent: more rejected rows than this share of a file fail its import after
+   * storing (docs/row-outcome.md); also passed into each execution's input.
    */
-  readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number };
+  readonly workflow: { readonly chunkRows: number; readonly mapConcurrency: number; readonly maxRejectedRowsPercent: number };
   /** Stateful stack termination protection (prod only). */
   readonly terminationProtection: boolean;
 }
@@ -170,7 +172,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     // a new account: 10 concurrent executions, nothing can be reserved
     lambda: { accountConcurrency: 10, reservedConcurrency: {}, sizes: LAMBDA_SIZES },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
-    workflow: { chunkRows: 50_000, mapConcurrency: 4 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 4, maxRejectedRowsPercent: 10 },
     terminationProtection: false,
   },
   staging: {
@@ -216,7 +218,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
     // each running chunk holds a connection: the Maps stay within the step Lambdas' reservation (5)
-    workflow: { chunkRows: 50_000, mapConcurrency: 5 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 5, maxRejectedRowsPercent: 10 },
     terminationProtection: false,
   },
   prod: {
@@ -253,7 +255,7 @@ export const environments: Record<Stage, EnvironmentConfig> = {
       sizes: LAMBDA_SIZES,
     },
     maxImportObjectBytes: MAX_IMPORT_OBJECT_BYTES,
-    workflow: { chunkRows: 50_000, mapConcurrency: 20 },
+    workflow: { chunkRows: 50_000, mapConcurrency: 20, maxRejectedRowsPercent: 10 },
     terminationProtection: true,
   },
 };

@@ -138,6 +138,7 @@ export class StatelessStack extends Stack {
         STATE_MACHINE_ARN: stateMachine.stateMachineArn,
         CHUNK_ROWS: String(config.workflow.chunkRows),
         MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+        MAX_REJECTED_ROWS_PERCENT: String(config.workflow.maxRejectedRowsPercent),
       },
       // function errors after Lambda's own async retries
       deadLetterQueue: triggerDeadLetters,

@@ -53,7 +53,7 @@ async function copyImport(pool: pg.Pool, tenant: Tenant, dataImportId: string, r
   try {
     await client.query('begin');
     await client.query(SCOPE_SQL, scopeParams(tenant, ROLES.app));
-    const count = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, fileRows(rows), { dataImportId, ...tenant, file: 'bench.csv' }));
+    const { rows: count } = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, fileRows(rows), { dataImportId, ...tenant, file: 'bench.csv' }));
     await client.query('commit');
     return count;
   } finally {

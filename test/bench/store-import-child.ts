@@ -34,6 +34,7 @@ if (process.env.BENCH_TRACE) {
 }
 const start = process.hrtime.bigint();
 let rows: number;
+let rejected: number | undefined;
 let error: string | undefined;
 if (job.mode === 'store-import') {
   const s3 = createS3Client({ endpoint: job.endpoint });
@@ -42,6 +43,7 @@ if (job.mode === 'store-import') {
       bucket: job.bucket!, key: job.key!, clientAccountId: job.clientAccountId!, engagementId: job.engagementId!,
     });
     rows = out.rowCount;
+    rejected = out.rejectedCount;
   } catch (err) {
     if (!job.expectError || !(err instanceof InvalidImportError)) throw err;
     rows = 0;
@@ -60,4 +62,4 @@ if (job.mode === 'store-import') {
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const usage = process.resourceUsage();
-console.log(JSON.stringify({ rows, seconds, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, error }));
+console.log(JSON.stringify({ rows, rejected, seconds, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, error }));

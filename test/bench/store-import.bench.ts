@@ -24,6 +24,8 @@ import { formatTable, type BenchRow } from './report.ts';
 const MAX_RSS_MB = 256;
 /** A quote never closed must not grow memory with the file: its peak ≤ the normal load's + this. */
 const STRAY_QUOTE_EXTRA_MB = 32;
+/** Rejected rows must not grow memory with the file either: their peak ≤ the clean load's + this. */
+const REJECTED_EXTRA_MB = 32;
 const MIN_RATIO = 0.5;
 /** The crafted workbook's one cell at full size: a 400 KB file that inflates to this. */
 const BIG_CELL_MB = 400;
@@ -86,7 +88,21 @@ async function writeFiles(dir: string, rows: number, reference: { dataImportId: 
     await write(copy, copyChunk);
   }
   await Promise.all([close(csv), close(copy)]);
-  return { csvPath, copyPath, strayPath: await writeStray(dir, rows) };
+  return { csvPath, copyPath, strayPath: await writeStray(dir, rows), raggedPath: await writeRagged(dir, rows) };
+}
+
+/** The same inventory with every tenth row one cell too wide: 10 % of the rows rejected (stored with their reason). */
+async function writeRagged(dir: string, rows: number): Promise<string> {
+  const path = join(dir, 'ten-percent-ragged.csv');
+  const out = createWriteStream(path);
+  await write(out, `${HEADERS.join(',')}\r\n`);
+  for (let start = 1; start <= rows; start += 1000) {
+    let chunk = '';
+    for (let i = start; i < Math.min(start + 1000, rows + 1); i++) chunk += `${inventoryRow(i).map(csvField).join(',')}${i % 10 === 0 ? ',extra' : ''}\r\n`;
+    await write(out, chunk);
+  }
+  await close(out);
+  return path;
 }
 
 /**
@@ -122,7 +138,7 @@ async function writeBigCellWorkbook(dir: string, cellMb: number): Promise<string
 }
 
 /** Runs one load in a child process; returns what it printed. */
-function child(job: Record<string, unknown>): Promise<{ rows: number; seconds: number; peakRssMb: number; cpuSeconds: number; error?: string }> {
+function child(job: Record<string, unknown>): Promise<{ rows: number; rejected?: number; seconds: number; peakRssMb: number; cpuSeconds: number; error?: string }> {
   return new Promise((done, fail) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-import-child.ts'), JSON.stringify(job)], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
@@ -163,6 +179,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const bigCellPath = await writeBigCellWorkbook(dir, cellMb);
     const bigCellKey = `imports/${tenant.clientAccountId}/${tenant.engagementId}/big-cell.xlsx`;
     await new Upload({ client: s3, params: { Bucket: bucket, Key: bigCellKey, Body: createReadStream(bigCellPath) }, partSize: 16 * 2 ** 20 }).done();
+    const raggedKey = `imports/${tenant.clientAccountId}/${tenant.engagementId}/ten-percent-ragged.csv`;
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: raggedKey, Body: createReadStream(files.raggedPath), ContentType: 'text/csv' }, partSize: 16 * 2 ** 20 }).done();
     s3.destroy();
 
     // the reference first, then the same empty table for StoreImport; no autovacuum of the first
@@ -177,6 +195,8 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     if (!/line 2: quote opened here is never closed/.test(stray.error ?? '')) throw new Error(`stray quote: expected the open quote to be named, got ${stray.error ?? 'success'}`);
     const bigCell = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key: bigCellKey, ...tenant, expectError: true });
     if (!/sheet "Servers", row 3, column B/.test(bigCell.error ?? '')) throw new Error(`big cell: expected sheet, row and column named, got ${bigCell.error ?? 'success'}`);
+    const ragged = await child({ mode: 'store-import', databaseUrl: handle.url, endpoint, bucket, key: raggedKey, ...tenant });
+    if (ragged.rows !== rows || ragged.rejected !== Math.floor(rows / 10)) throw new Error(`10 % ragged: ${ragged.rows} rows, ${ragged.rejected} rejected`);
     const [stored] = await sql<{ n: number }[]>`
       select count(*)::int as n from raw_import_records r join data_imports d on d.id = r.data_import_id where d.s3_key = ${key}`;
     if (raw.rows !== rows || ours.rows !== rows || stored!.n !== rows) throw new Error(`rows: reference ${raw.rows}, StoreImport ${ours.rows}, stored ${stored!.n}, expected ${rows}`);
@@ -204,6 +224,12 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         reference: 'StoreImport peak RSS', ratio: bigCell.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
         ok: rows >= TARGET_FROM_ROWS ? bigCell.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
         note: `peak ${bigCell.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB; refused as "${bigCell.error}"`,
+      },
+      {
+        name: 'StoreImport, every tenth row rejected', rows, seconds: ragged.seconds, rowsPerSecond: rows / ragged.seconds, peakRssMb: ragged.peakRssMb,
+        reference: 'StoreImport peak RSS', ratio: ragged.peakRssMb / ours.peakRssMb, target: `≤ normal + ${REJECTED_EXTRA_MB} MB`,
+        ok: rows >= TARGET_FROM_ROWS ? ragged.peakRssMb <= ours.peakRssMb + REJECTED_EXTRA_MB : undefined,
+        note: `${ragged.rejected} rejected; peak ${ragged.peakRssMb.toFixed(0)} MB vs clean ${ours.peakRssMb.toFixed(0)} MB; ${(ragged.seconds / ours.seconds).toFixed(2)}× the clean file's time`,
       },
     ];
   } finally {

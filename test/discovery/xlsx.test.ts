@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { RejectedRow } from '../../functions/store-import/formats/rejected.ts';
 import { readXlsx } from '../../functions/store-import/formats/xlsx.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'inventory');
 
-async function collect(rows: AsyncIterable<Record<string, unknown>>) {
-  const out: Record<string, unknown>[] = [];
+async function collect(rows: AsyncIterable<Record<string, unknown> | RejectedRow>) {
+  const out: Array<Record<string, unknown> | RejectedRow> = [];
   for await (const r of rows) out.push(r);
   return out;
 }
@@ -52,11 +53,14 @@ describe('readXlsx', () => {
     expect(table.details).toMatchObject({ sheets_skipped: ['Summary'], header_row: 2 });
     expect(String(table.details.sheet_choice)).toMatch(/inventory columns/);
     const rows = await collect(table.rows);
-    expect(rows).toEqual([
-      { Hostname: 'srv-01', 'IP Address': '10.0.0.1', 'RAM (GB)': '16', Notes: 'rich text' },
-      { Hostname: 'srv-02', 'IP Address': '10.0.0.2', 'RAM (GB)': '16', Notes: 'x', column_5: 'beyond the header' },
-    ]);
-    expect(table.headers).toContain('column_5');
+    expect(rows[0]).toEqual({ Hostname: 'srv-01', 'IP Address': '10.0.0.1', 'RAM (GB)': '16', Notes: 'rich text' });
+    // a value right of the header is no column's: the row is rejected, its cells kept as they are
+    expect(rows[1]).toBeInstanceOf(RejectedRow);
+    expect(rows[1]).toMatchObject({
+      source: ['srv-02', '10.0.0.2', '16', 'x', 'beyond the header'],
+      rejection: { code: 'ragged', line: 5, column: 'column 5', value: 'beyond the header' },
+    });
+    expect(table.headers).not.toContain('column_5');
   });
 
   it('falls back to the first sheet with a header row when none looks like an inventory', async () => {

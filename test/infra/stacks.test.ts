@@ -218,6 +218,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const trigger = resourcesOf(stateless$)[logicalId(stateless, stateless.functions.Trigger!)]!;
     expect(trigger.Properties.Environment.Variables).toMatchObject({
       CHUNK_ROWS: String(config.workflow.chunkRows), MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+      MAX_REJECTED_ROWS_PERCENT: String(config.workflow.maxRejectedRowsPercent),
     });
   });
 

@@ -16,7 +16,7 @@ describe('StoreImport formats', () => {
   it('stores a plain CSV as one import and one raw record per row, values kept as strings', async () => {
     const body = 'hostname,ip,cpu,serial\nweb01,10.0.0.1,4,007\ndb01,10.0.0.2,16,\n';
     const { out, key, imp, rows } = await importFile('servers.csv', body);
-    expect(out).toEqual({ dataImportId: imp.id, rowCount: 2, reused: false });
+    expect(out).toEqual({ dataImportId: imp.id, rowCount: 2, rejectedCount: 0, reused: false });
     expect(rows).toEqual([
       { row_number: 1, raw_data: { hostname: 'web01', ip: '10.0.0.1', cpu: '4', serial: '007' } },
       { row_number: 2, raw_data: { hostname: 'db01', ip: '10.0.0.2', cpu: '16', serial: '' } },

@@ -30,7 +30,7 @@ describe('StoreImport handler', () => {
     const { etag } = await s3.put(key, 'host,ip\nweb01,10.0.0.1\n');
     const event = { bucket: s3.bucket, key, versionId: null, etag, ...tenant };
     const out = await handler(event, context);
-    expect(out).toEqual({ dataImportId: expect.any(String), rowCount: 1, reused: false });
+    expect(out).toEqual({ dataImportId: expect.any(String), rowCount: 1, rejectedCount: 0, reused: false });
     expect(await handler(event, context)).toEqual({ ...(out as object), reused: true });
   });
 
@@ -57,9 +57,9 @@ describe('StoreImport handler', () => {
 
   it('records a refused file as failed on its one connection, and throws InvalidImportError', async () => {
     const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/bad.csv`;
-    const { etag } = await s3.put(key, 'host,ip\nweb01,10.0.0.1,extra\n');
+    const { etag } = await s3.put(key, 'host,ip\nweb01,"10.0.0.1\n');
     await expect(handler({ bucket: s3.bucket, key, versionId: null, etag, ...tenant }, context))
-      .rejects.toMatchObject({ name: 'InvalidImportError', message: expect.stringMatching(/^bad\.csv: line 2: row 1 has 3 fields/) });
+      .rejects.toMatchObject({ name: 'InvalidImportError', message: expect.stringMatching(/^bad\.csv: line 2: quote opened here is never closed/) });
     const [imp] = await database.current.sql`select status, error_details->>'line' as line from data_imports where s3_key = ${key}`;
     expect(imp).toEqual({ status: 'failed', line: '2' });
   });

@@ -22,7 +22,7 @@ describe('StoreImport idempotency', () => {
     const first = await result;
     const before = await snapshot(key);
     const second = await world.run(key, etag);
-    expect(second).toEqual({ dataImportId: first.dataImportId, rowCount: 50, reused: true });
+    expect(second).toEqual({ dataImportId: first.dataImportId, rowCount: 50, rejectedCount: 0, reused: true });
     expect(await snapshot(key)).toEqual(before);
     expect(before.records).toMatchObject({ n: 50, max: 50 });
   });
@@ -41,7 +41,7 @@ describe('StoreImport idempotency', () => {
   });
 
   it('leaves one failed import and no records when two concurrent calls meet a bad file', async () => {
-    const { key, etag, result } = await world.drop('race-bad.csv', `${inventory(3000)}x,y\n`);
+    const { key, etag, result } = await world.drop('race-bad.csv', `${inventory(3000)}x,"y\n`);
     const outcomes = await Promise.allSettled([result, world.run(key, etag)]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(InvalidImportError);

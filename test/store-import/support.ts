@@ -15,6 +15,11 @@ export interface ImportRow {
  * A test file's world for StoreImport: a fresh database, an s3rver, a node-postgres pool and a
  * tenant; `drop` uploads bytes under the tenant's prefix and runs storeImport on them.
  */
+interface RunOptions {
+  maxCellChars?: number;
+  maxRejectedRowsPercent?: number;
+}
+
 export function useStoreImportWorld() {
   const database = useTestDatabase();
   const world = {} as {
@@ -22,8 +27,8 @@ export function useStoreImportWorld() {
     pool: pg.Pool;
     tenant: Tenant;
     sql: Sql;
-    drop(name: string, body: Buffer | string, options?: { contentType?: string }): Promise<{ key: string; etag: string; result: Promise<StoreImportResult> }>;
-    run(key: string, etag?: string): Promise<StoreImportResult>;
+    drop(name: string, body: Buffer | string, options?: { contentType?: string } & RunOptions): Promise<{ key: string; etag: string; result: Promise<StoreImportResult> }>;
+    run(key: string, etag?: string, options?: RunOptions): Promise<StoreImportResult>;
     rows(dataImportId: string): Promise<ImportRow[]>;
     importOf(key: string): Promise<Record<string, unknown> | undefined>;
     rawCountFor(key: string): Promise<number>;
@@ -34,11 +39,12 @@ export function useStoreImportWorld() {
     world.pool = new pg.Pool({ connectionString: database.current.url, max: 4 });
     world.tenant = await createTenant(world.sql);
     const t = world.tenant;
-    world.run = (key, etag) => storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...t });
+    world.run = (key, etag, options = {}) => storeImport({ s3: world.s3.s3, pool: world.pool, maxCellChars: options.maxCellChars },
+      { bucket: world.s3.bucket, key, etag, ...t, maxRejectedRowsPercent: options.maxRejectedRowsPercent });
     world.drop = async (name, body, options = {}) => {
       const key = `imports/${t.clientAccountId}/${t.engagementId}/${name}`;
       const { etag } = await world.s3.put(key, body, options.contentType);
-      return { key, etag, result: world.run(key, etag) };
+      return { key, etag, result: world.run(key, etag, options) };
     };
     world.rows = async (id) =>
       world.sql<ImportRow[]>`select row_number, raw_data from raw_import_records where data_import_id = ${id} order by row_number`;

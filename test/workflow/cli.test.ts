@@ -68,6 +68,25 @@ describe('flowlink run', () => {
 
   });
 
+  it('exits 3 when the import completed with rejected rows or field warnings, 1 above --max-rejected-percent; --help says so', async () => {
+    writeFileSync(join(dir, 'some-bad.csv'), 'hostname,ip,memory_gb\nweb01,10.0.0.1,16\nweb02,10.0.0.2,sixteen\nweb03,10.0.0.3,8,extra\nweb04,10.0.0.4,8\n');
+    const withErrors = await flowlink('run', join(dir, 'some-bad.csv'), '--client', 'demo', '--max-rejected-percent', '50');
+    expect(withErrors.code, withErrors.out + withErrors.err).toBe(3);
+    expect(withErrors.out).toMatch(/data import\s+[0-9a-f-]{36} \(completed_with_errors\)/);
+    expect(withErrors.out).toMatch(/rows\s+4 stored, 4 linked, 1 rejected, 1 field warning\(s\)/);
+
+    writeFileSync(join(dir, 'some-bad-strict.csv'), 'hostname,ip,memory_gb\nweb01,10.0.0.1,16\nweb03,10.0.0.3,8,extra\n');
+    const strict = await flowlink('run', join(dir, 'some-bad-strict.csv'), '--client', 'demo', '--max-rejected-percent', '0');
+    expect(strict.code, strict.out + strict.err).toBe(1);
+    expect(strict.out).toMatch(/FAILED \(TooManyRejectedRowsError\)/);
+
+    const bad = await flowlink('run', '--max-rejected-percent', 'lots');
+    expect(bad.code).toBe(2);
+    const help = await flowlink('run', '--help');
+    expect(help.out).toMatch(/^ {2}3 {2}imported with errors/m);
+    expect(help.out).toMatch(/--max-rejected-percent <p>/);
+  });
+
   it('--chunk-rows splits link and discovery into chunks and prints each chunk as it ends', async () => {
     writeFileSync(join(dir, 'servers-copy.csv'), readFileSync(SAMPLE_FILE));
     const { code, out, err } = await flowlink('run', join(dir, 'servers-copy.csv'), '--chunk-rows', '10', '--map-concurrency', '2');

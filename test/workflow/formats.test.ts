@@ -68,7 +68,7 @@ describe('the import workflow, end to end on the local Step Functions', () => {
     { name: 'empty.csv', body: '', message: /empty\.csv: the file is empty/ },
     { name: 'header-only.csv', body: 'hostname,ip_address\r\n', message: /header-only\.csv: line 1: the file has a header line but no data rows/ },
     { name: 'binary.csv', body: Buffer.concat([Buffer.from('hostname,ip\nweb01,'), Buffer.from([0x00, 0x9c, 0xff, 0x00, 0x13, 0x37])]), message: /binary\.csv: byte \d+: this is binary data/ },
-    { name: 'ragged.csv', body: 'hostname,ip\nweb01,10.0.0.1\nweb02,10.0.0.2,extra\n', message: /ragged\.csv: line 3: row 2 has 3 fields but the header has 2/ },
+    { name: 'open-quote.csv', body: 'hostname,ip\nweb01,10.0.0.1\nweb02,"10.0.0.2\nweb03,10.0.0.3\n', message: /open-quote\.csv: line 3: quote opened here is never closed/ },
   ];
 
   for (const file of bad) {

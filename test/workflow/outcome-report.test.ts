@@ -24,7 +24,7 @@ const GOOD = [
   'sw-core-01,10.0.0.254,Cisco IOS 15.2,,network,d',
 ].join('\n');
 // line 3 (data row 2) has a third field: StoreImport refuses the file with the line and the row
-const BAD = 'hostname,ip_address\nweb01,10.0.0.1\nweb02,10.0.0.2,oops\nweb03,10.0.0.3\n';
+const BAD = 'hostname,ip_address\nweb01,10.0.0.1\nweb02,"10.0.0.2\nweb03,10.0.0.3\n';
 
 /**
  * The samples in docs/examples/ are what this file's drops write, with the values that differ from

@@ -49,7 +49,7 @@ describe('flowlink run and flowlink report', () => {
   });
 
   it('report exits 1 for a failed import, printing the error and what to do; 2 for an unknown execution', { timeout: 240_000 }, async () => {
-    writeFileSync(join(dir, 'broken.csv'), 'hostname,ip\nweb01,10.0.0.1\nweb02,10.0.0.2,extra\n');
+    writeFileSync(join(dir, 'broken.csv'), 'hostname,ip\nweb01,10.0.0.1\nweb02,"10.0.0.2\n');
     const run = await flowlink('run', join(dir, 'broken.csv'), '--client', 'demo');
     expect(run.code).toBe(1);
     const execution = run.out.match(/`flowlink report (\S+)` prints it/)![1]!;

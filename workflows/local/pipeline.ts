@@ -98,6 +98,9 @@ export interface RunSummary {
   flowStatus: string | null;
   rowsStored: number;
   rowsLinked: number;
+  /** Rows StoreImport rejected (stored, skipped by discovery) and values discovery could not read. */
+  rowsRejected: number;
+  fieldWarnings: number;
   discoveryFlowId: string | null;
   assetsDiscovered: number;
   fieldMappings: number;
@@ -138,6 +141,10 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
       sourceSystem: i.sourceSystem,
       stored: sql<number>`${recordsOf(false)}`,
       linked: sql<number>`${recordsOf(true)}`,
+      rejected: sql<number>`(select count(*)::int from ${rawImportRecords} where ${rawImportRecords.dataImportId} = ${i.id}
+        and ${rawImportRecords.validationErrors} ->> 'skip' = 'rejected')`,
+      warnings: sql<number>`(select coalesce(sum(jsonb_array_length(${rawImportRecords.validationErrors} -> 'warnings')), 0)::int
+        from ${rawImportRecords} where ${rawImportRecords.dataImportId} = ${i.id})`,
       discoveryFlowId: discoveryFlows.id,
       assets: sql<number>`(select count(*)::int from ${assets} where ${assets.discoveryFlowId} = ${discoveryFlows.id})`,
       mappings: sql<number>`(select count(*)::int from ${importFieldMappings} where ${importFieldMappings.dataImportId} = ${i.id})`,
@@ -180,6 +187,8 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     flowStatus: row?.flowStatus ?? null,
     rowsStored: row?.stored ?? 0,
     rowsLinked: row?.linked ?? 0,
+    rowsRejected: row?.rejected ?? 0,
+    fieldWarnings: row?.warnings ?? 0,
     discoveryFlowId,
     assetsDiscovered: output?.discovery?.assets ?? row?.assets ?? 0,
     fieldMappings: row?.mappings ?? 0,

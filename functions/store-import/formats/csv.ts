@@ -6,6 +6,7 @@ import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import type { TextChunk } from './decode.ts';
 import { findHeaderRow, HEADER_SCAN_ROWS, headerScore } from './header-row.ts';
 import { uniqueHeaders } from './headers.ts';
+import { cellTooLarge, csvLine, DEFAULT_MAX_CELL_CHARS, RejectedRow, shortValue, undecodableRow } from './rejected.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 const DELIMITERS = [',', ';', '\t'] as const;
@@ -95,12 +96,14 @@ export function linesAboveHeader(sample: string, delimiter: string): { lines: nu
 
 /**
  * Reads delimited text with csv-parse: the first record is the header, every other non-empty line
- * a data row of exactly the header's width (a wider or narrower row is an error naming its line:
- * guessing which value belongs where would corrupt the import). Quoted fields may hold delimiters,
- * quotes and line breaks; LF, CRLF and CR line endings are recognised by the parser.
+ * a data row of the header's width. A wider or narrower row, or one with a cell over the size
+ * limit, is rejected (a RejectedRow naming its line: guessing which value belongs where would
+ * corrupt the import) and the reading goes on. Quoted fields may hold delimiters, quotes and line
+ * breaks; LF, CRLF and CR line endings are recognised by the parser.
  */
 export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: ReadContext): ParsedTable {
   const maxRecordSize = ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
+  const maxCellChars = ctx.maxCellChars ?? DEFAULT_MAX_CELL_CHARS;
   const { delimiter, sepLine } = detectDelimiter(sample);
   const preamble = detectPreamble(sample);
   // a title, notes or a group-header row above the header (a sheet saved as CSV): start at the header
@@ -119,10 +122,11 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
       ...(above.lines > 0 ? { lines_above_header: above.lines, header_line: preamble.lines + 1 } : {}),
     },
     rows: rows(),
+    line: null,
   };
   return table;
 
-  async function* rows(): AsyncGenerator<Record<string, unknown>> {
+  async function* rows(): AsyncGenerator<Record<string, unknown> | RejectedRow> {
     let lastRecordLine = preamble.lines;
     const parser = parse({
       delimiter,
@@ -132,6 +136,8 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
       // a quote that is never closed would otherwise buffer the rest of the file into one field
       max_record_size: maxRecordSize,
       relax_quotes: true,
+      // a row of another width is rejected below, with its line, and the reading goes on
+      relax_column_count: true,
       skip_empty_lines: true,
       from_line: preamble.lines + 1,
       on_record: (record: string[], context) => {
@@ -153,6 +159,9 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
           continue;
         }
         if (!headers) {
+          const bad = ctx.undecodable?.size ? [...ctx.undecodable.entries()].find(([l]) => l <= line) : undefined;
+          // the header names the columns: not UTF-8 there, the file is refused
+          if (bad) throw new InvalidImportError(bad[1].message, { file: ctx.file, line: bad[0], byte: bad[1].byte });
           const unique = uniqueHeaders(record);
           headers = unique.headers;
           headerLine = line;
@@ -161,8 +170,31 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
           continue;
         }
         row++;
+        table.line = startLine(record, line);
+        const undecodable = undecodableRow(ctx.undecodable, table.line, line, ctx.file);
+        if (undecodable) {
+          yield new RejectedRow(undecodable, csvLine(record, delimiter));
+          continue;
+        }
+        if (record.length !== headers.length) {
+          yield new RejectedRow({
+            code: 'ragged', line: table.line, column: null, value: shortValue(csvLine(record, delimiter)),
+            message: `${ctx.file}: line ${table.line}: row ${row} has ${record.length} fields but the header has ${headers.length}; ` +
+              'fix the row (a missing or extra delimiter, or an unquoted value containing one)',
+          }, csvLine(record, delimiter));
+          continue;
+        }
         const out: Record<string, string> = Object.create(null);
-        for (let i = 0; i < headers.length; i++) out[headers[i]!] = record[i]!;
+        let tooLarge = -1;
+        for (let i = 0; i < headers.length; i++) {
+          const v = record[i]!;
+          if (v.length > maxCellChars && tooLarge === -1) tooLarge = i;
+          out[headers[i]!] = v;
+        }
+        if (tooLarge !== -1) {
+          yield new RejectedRow(cellTooLarge(ctx.file, table.line, headers[tooLarge]!, record[tooLarge]!.length, maxCellChars), csvLine(record, delimiter));
+          continue;
+        }
         yield out;
       }
     } catch (err) {
@@ -175,6 +207,19 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
       throw new InvalidImportError(`${ctx.file}: line ${headerLine}: the file has a header line but no data rows`, { file: ctx.file, line: headerLine }, 'no-data');
     }
   }
+}
+
+/** The line a record starts on: the line it ends on, less the line breaks inside its quoted values. */
+function startLine(record: string[], endLine: number): number {
+  let breaks = 0;
+  for (const v of record) {
+    if (v.length < 2) continue;
+    let lf = 0;
+    for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) lf++;
+    if (lf === 0) for (let i = v.indexOf('\r'); i !== -1; i = v.indexOf('\r', i + 1)) lf++;
+    breaks += lf;
+  }
+  return endLine - breaks;
 }
 
 function csvError(err: CsvError, ctx: ReadContext, lastRecordLine: number, maxRecordSize: number): InvalidImportError {

@@ -46,6 +46,16 @@ function firstNonAsciiIsUtf8(buf: Uint8Array): boolean {
   return need > 0 && i + need <= buf.length && isUtf8(buf.subarray(i, i + need));
 }
 
+/** Where a UTF-8 text had bytes that are not UTF-8: the first such bytes of each line. */
+export interface Undecodable {
+  byte: number;
+  hex: string;
+  message: string;
+}
+
+/** More lines with invalid bytes than this: the file is not UTF-8, not a file with a few bad rows. */
+export const MAX_UNDECODABLE_LINES = 1000;
+
 /**
  * Reads a byte stream as text, strictly: invalid bytes are an error naming their byte offset and
  * line, never replacement characters.
@@ -60,10 +70,17 @@ function firstNonAsciiIsUtf8(buf: Uint8Array): boolean {
  *
  * UTF-8 comes out as the validated bytes themselves (no decode and re-encode on the hot path);
  * UTF-16 as decoded strings. `startByte` is the file offset of the first byte (after a BOM).
+ *
+ * With `undecodable`, invalid UTF-8 bytes confined to a line (not the first, and on at most
+ * MAX_UNDECODABLE_LINES lines) are replaced by U+FFFD and recorded by line: the reader rejects the
+ * row that holds them. Otherwise they are the file's error, as without it.
  */
 export async function* decodeText(
   chunks: AsyncIterable<Uint8Array>,
-  options: { encoding: TextEncoding; startByte: number; file: string; lines: LineCounter; mayFallBack?: boolean; onEncoding?: (encoding: string) => void },
+  options: {
+    encoding: TextEncoding; startByte: number; file: string; lines: LineCounter; mayFallBack?: boolean; onEncoding?: (encoding: string) => void;
+    undecodable?: Map<number, Undecodable>;
+  },
 ): AsyncGenerator<TextChunk> {
   const { file, lines } = options;
   let encoding: TextEncoding | 'windows-1252' = options.encoding;
@@ -88,9 +105,9 @@ export async function* decodeText(
       if (!isWindows1252(bytes)) throw invalidBytes(bytes, offset, { ...options, encoding: 'utf-8' });
       text = decoder.decode(bytes);
     } else if (encoding === 'utf-8') {
-      if (!isUtf8(bytes)) throw invalidBytes(bytes, offset, { ...options, encoding });
+      // a UTF-8 file with a few bad bytes: the rows that hold them are rejected (repaired, recorded)
+      text = isUtf8(bytes) ? bytes : repaired(bytes, offset, { ...options, encoding });
       if (asciiSoFar) asciiSoFar = bytes.every((b) => b < 0x80);
-      text = bytes;
     } else {
       try {
         text = decoder.decode(bytes);
@@ -124,6 +141,34 @@ export async function* decodeText(
       file, line: lines.line(), byte: offset,
     }, 'encoding');
   }
+}
+
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/**
+ * A chunk with invalid UTF-8 (error path only): each bad sequence replaced by U+FFFD and its line
+ * recorded, when the bytes are confined to rows (see decodeText); else the file's error.
+ */
+function repaired(bytes: Buffer, offset: number, options: { encoding: TextEncoding; file: string; lines: LineCounter; undecodable?: Map<number, Undecodable> }): Buffer {
+  const { undecodable } = options;
+  if (!undecodable) throw invalidBytes(bytes, offset, options);
+  const parts: Buffer[] = [];
+  let rest = bytes;
+  let at = offset;
+  // lines before this chunk, then the repaired text of the chunk so far
+  const lineAt = (before: Buffer) => options.lines.line(Buffer.concat([...parts, before]));
+  while (!isUtf8(rest)) {
+    const err = invalidBytes(rest, at, { ...options, lines: { line: (before: TextChunk) => lineAt(Buffer.from(before.toString())) } as LineCounter });
+    const start = (err.details.byte as number) - at;
+    const line = err.details.line as number;
+    if (line === 1 || (!undecodable.has(line) && undecodable.size >= MAX_UNDECODABLE_LINES)) throw err;
+    if (!undecodable.has(line)) undecodable.set(line, { byte: err.details.byte as number, hex: /bytes (\S+(?: 0x\S+)*) are/.exec(err.message)?.[1] ?? '', message: err.message });
+    parts.push(rest.subarray(0, start), REPLACEMENT);
+    rest = rest.subarray(start + 1);
+    at += start + 1;
+  }
+  parts.push(rest);
+  return Buffer.concat(parts);
 }
 
 /** How many leading bytes of `buf` end on a character boundary (what remains waits for the next chunk). */

@@ -1,12 +1,21 @@
 import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { readCsv } from './csv.ts';
-import { decodeText, LineCounter, type TextChunk } from './decode.ts';
+import { decodeText, LineCounter, type TextChunk, type Undecodable } from './decode.ts';
 import { detectContainer, SNIFF_BYTES } from './detect.ts';
 import { readJsonArray, readJsonObjects } from './json.ts';
+import { RejectedRow } from './rejected.ts';
 import type { ParsedTable } from './types.ts';
 import { readXlsx } from './xlsx.ts';
 
 export type { HeaderRename, ParsedTable } from './types.ts';
+export { isRejected, RejectedRow, type Rejection } from './rejected.ts';
+
+export interface OpenContext {
+  file: string;
+  maxRecordSize?: number;
+  /** The longest cell kept; a row with a longer one is rejected (default DEFAULT_MAX_CELL_CHARS). */
+  maxCellChars?: number;
+}
 
 /** How much decoded text the format and delimiter are guessed from. */
 const SAMPLE_CHARS = 64 * 1024;
@@ -18,11 +27,11 @@ const SAMPLE_CHARS = 64 * 1024;
  * Rows are produced lazily by `table.rows`. Every problem is an InvalidImportError whose message
  * names the file and the line or byte.
  */
-export async function openTable(source: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number }): Promise<ParsedTable> {
+export async function openTable(source: AsyncIterable<Uint8Array>, ctx: OpenContext): Promise<ParsedTable> {
   return sameRules(await openReader(source, ctx), ctx);
 }
 
-async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number }): Promise<ParsedTable> {
+async function openReader(source: AsyncIterable<Uint8Array>, ctx: OpenContext): Promise<ParsedTable> {
   const bytes = source[Symbol.asyncIterator]();
   const headChunks: Uint8Array[] = [];
   let headLength = 0;
@@ -57,8 +66,10 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
   const lines = new LineCounter();
   let encoding: string = container.encoding;
   let table: ParsedTable | undefined;
+  // invalid UTF-8 bytes confined to a few rows reject those rows (decodeText); UTF-16 stays strict
+  const undecodable = container.encoding === 'utf-8' ? new Map<number, Undecodable>() : undefined;
   const text = decodeText(rest(container.bomLength), {
-    encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines,
+    encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines, undecodable,
     // only an unmarked file is UTF-8 by assumption; a byte order mark states it
     mayFallBack: container.bomLength === 0,
     onEncoding: (found) => {
@@ -89,7 +100,7 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: { file: string
       if (!textEnded) yield* { [Symbol.asyncIterator]: () => text };
     },
   };
-  const readCtx = { file: ctx.file, encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize };
+  const readCtx = { file: ctx.file, encoding, startByte: container.bomLength, maxRecordSize: ctx.maxRecordSize, maxCellChars: ctx.maxCellChars, undecodable };
   table = first === '[' ? readJsonArray(all, readCtx) : first === '{' ? readJsonObjects(all, sample, readCtx) : readCsv(all, sample, readCtx);
   table.details = { ...table.details, bom: container.bomLength > 0 };
   return table;
@@ -110,6 +121,11 @@ function sameRules(table: ParsedTable, ctx: { file: string }): ParsedTable {
     async *[Symbol.asyncIterator]() {
       let rows = 0;
       for await (const row of inner) {
+        if (row instanceof RejectedRow) {
+          rows++;
+          yield row;
+          continue;
+        }
         if (Object.values(row).every(isEmptyValue)) {
           table.details.emptyRowsSkipped = (table.details.emptyRowsSkipped as number) + 1;
           continue;

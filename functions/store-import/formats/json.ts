@@ -3,6 +3,7 @@ import TokenParser from '@streamparser/json/tokenparser.js';
 import { InvalidImportError } from '../../../workflows/step-errors.ts';
 import { LineCounter, type TextChunk } from './decode.ts';
 import { findRecords } from './json-records.ts';
+import { cellTooLarge, DEFAULT_MAX_CELL_CHARS, oversizedCell, RejectedRow, shortValue, undecodableRow } from './rejected.ts';
 import type { ParsedTable, ReadContext } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -76,7 +77,7 @@ const loneSurrogate = (file: string, line: number, byte: number | undefined) =>
     { file, line, ...(byte === undefined ? {} : { byte }) }, 'invalid-json',
   );
 
-function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTable) => AsyncIterable<Row>): ParsedTable {
+function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTable) => AsyncIterable<Row | RejectedRow>): ParsedTable {
   const t: ParsedTable = {
     format,
     encoding: ctx.encoding,
@@ -85,6 +86,7 @@ function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTabl
     headerRenames: [],
     details: {},
     rows: { [Symbol.asyncIterator]: () => rows(t)[Symbol.asyncIterator]() },
+    line: null,
   };
   return t;
 }
@@ -99,7 +101,8 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
     const tokenizer = new ExactTokenizer();
     const parser = new TokenParser({ paths: ['$.*'], keepStack: false });
     let lastOffset = 0; // byte offset (in UTF-8) of the last token handed to the parser
-    let pending: Row[] = [];
+    const maxCellChars = ctx.maxCellChars ?? DEFAULT_MAX_CELL_CHARS;
+    let pending: Array<Row | RejectedRow> = [];
     let element = 0;
     let badElement: InvalidImportError | undefined;
     let badString: number | undefined; // byte offset of a string with a lone surrogate
@@ -110,8 +113,18 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
     };
     parser.onValue = ({ value }) => {
       element++;
-      if (!isRow(value)) badElement ??= new InvalidImportError(`${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`, { file: ctx.file, row: element }, 'invalid-json');
-      else pending.push(value);
+      // the first element decides what the array is: not objects, it is not an inventory
+      if (!isRow(value) && element === 1) badElement = new InvalidImportError(`${ctx.file}: element 1 of the array is ${describe(value)}, not an object`, { file: ctx.file, row: 1 }, 'invalid-json');
+      if (!isRow(value)) {
+        const source = JSON.stringify(value) ?? 'null';
+        pending.push(new RejectedRow({
+          code: 'not_an_object', line: null, column: null, value: shortValue(source),
+          message: `${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`,
+        }, source));
+        return;
+      }
+      const big = oversizedCell(value, maxCellChars);
+      pending.push(big ? new RejectedRow(cellTooLarge(ctx.file, null, big[0], big[1], maxCellChars), JSON.stringify(value)) : value);
     };
     const lines = new LineCounter();
     let bytesBefore = 0;
@@ -123,8 +136,11 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       }
       if (badString !== undefined) throw surrogateError(badString, chunk);
       if (badElement) throw badElement;
+      // an array's elements are not lines: invalid bytes anywhere are the file's
+      const [bad] = ctx.undecodable?.entries() ?? [];
+      if (bad) throw new InvalidImportError(bad[1].message, { file: ctx.file, line: bad[0], byte: bad[1].byte });
       for (const row of pending) {
-        keys.add(row);
+        if (!(row instanceof RejectedRow)) keys.add(row);
         yield row;
       }
       pending = [];
@@ -168,27 +184,56 @@ const INEXACT_NUMBER = /\d{16}|\d[eE]|\.\d*0(?!\d)|-0(?![.\d])/;
 export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): ParsedTable {
   return table('ndjson', ctx, async function* (t) {
     const keys = new KeyUnion(t.headers);
+    const maxCellChars = ctx.maxCellChars ?? DEFAULT_MAX_CELL_CHARS;
     let rows = 0;
+    // Each line is a record of its own: a line that is not a JSON object is that row's fault, and
+    // rejected. Only the first record is the file's: if it does not parse, this is not NDJSON.
+    const reject = (line: number, code: 'invalid_json' | 'not_an_object', message: string, source: string) =>
+      new RejectedRow({ code, line, column: null, value: shortValue(source), message: `${ctx.file}: line ${line}: ${message}` }, source);
     for await (const { source, line, byte } of splitLines(text, ctx)) {
       if (source.trim() === '') continue;
+      t.line = line;
+      const undecodable = undecodableRow(ctx.undecodable, line, line, ctx.file);
+      if (undecodable) {
+        // the first record says what the file is: not UTF-8 there, the file is refused
+        if (rows === 0) throw new InvalidImportError(ctx.undecodable!.get(line)!.message, { file: ctx.file, line, byte: ctx.undecodable!.get(line)!.byte });
+        rows++;
+        yield new RejectedRow({ ...undecodable, value: shortValue(source) }, source);
+        continue;
+      }
       let value: unknown;
       try {
         value = INEXACT_NUMBER.test(source)
           ? JSON.parse(source, (_key, v, context?: { source?: string }) => (typeof v === 'number' && context?.source !== undefined ? jsonNumber(context.source) : v))
           : JSON.parse(source);
       } catch (err) {
-        throw new InvalidImportError(
-          `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` +
-            (line === 1 ? ' (a JSON file must be an array of objects, or one object per line)' : ''),
-          { file: ctx.file, line }, 'invalid-json',
-        );
+        if (rows === 0) {
+          throw new InvalidImportError(
+            `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` +
+              (line === 1 ? ' (a JSON file must be an array of objects, or one object per line)' : ''),
+            { file: ctx.file, line }, 'invalid-json',
+          );
+        }
+        rows++;
+        yield reject(line, 'invalid_json', `invalid JSON: ${(err as Error).message}`, source);
+        continue;
       }
-      if (!isRow(value)) throw new InvalidImportError(`${ctx.file}: line ${line}: ${describe(value)}, not an object`, { file: ctx.file, line }, 'invalid-json');
+      if (!isRow(value)) {
+        if (rows === 0) throw new InvalidImportError(`${ctx.file}: line ${line}: ${describe(value)}, not an object`, { file: ctx.file, line }, 'invalid-json');
+        rows++;
+        yield reject(line, 'not_an_object', `${describe(value)}, not an object`, source);
+        continue;
+      }
       if (source.includes('\\u')) {
         const at = loneSurrogateAt(source);
         if (at !== -1) throw loneSurrogate(ctx.file, line, byte === undefined ? undefined : byte + Buffer.byteLength(source.slice(0, at)));
       }
       rows++;
+      const big = oversizedCell(value, maxCellChars);
+      if (big) {
+        yield new RejectedRow(cellTooLarge(ctx.file, line, big[0], big[1], maxCellChars), source);
+        continue;
+      }
       keys.add(value);
       yield value;
     }

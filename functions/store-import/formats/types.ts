@@ -1,3 +1,6 @@
+import type { Undecodable } from './decode.ts';
+import type { RejectedRow } from './rejected.ts';
+
 /** What a reader made of the file: its shape, and its data rows as a stream. */
 export interface ParsedTable {
   format: 'csv' | 'json' | 'ndjson' | 'xlsx';
@@ -17,9 +20,12 @@ export interface ParsedTable {
   /**
    * One object per data row, in order, keyed by header. Values stay as the file has them: CSV
    * and spreadsheet cells as strings (never coerced), JSON values as JSON.
-   * Throws InvalidImportError naming the file and line/row when the content is malformed.
+   * A row that cannot be read as a row of the file comes as a RejectedRow (rejected.ts).
+   * Throws InvalidImportError naming the file and line/row when the file itself is malformed.
    */
-  rows: AsyncIterable<Record<string, unknown>>;
+  rows: AsyncIterable<Record<string, unknown> | RejectedRow>;
+  /** The 1-based file line (a workbook's row number) the row last yielded starts on; null where the format does not tell. */
+  line: number | null;
   /** Format details recorded in data_imports.import_config (BOM, `sep=` line, ...). */
   details: Record<string, unknown>;
   /**
@@ -46,4 +52,8 @@ export interface ReadContext {
   startByte?: number;
   /** The largest row read, in bytes (CSV; default DEFAULT_MAX_RECORD_SIZE). */
   maxRecordSize?: number;
+  /** The longest cell kept, in characters; a row with a longer one is rejected (default DEFAULT_MAX_CELL_CHARS). */
+  maxCellChars?: number;
+  /** Lines of a UTF-8 text that had invalid bytes (replaced by U+FFFD): the row holding one is rejected. */
+  undecodable?: Map<number, Undecodable>;
 }

@@ -17,6 +17,7 @@ import {
   boundedSharedStrings, boundedSheet, cellOfSharedString, InflationLimit, InflationMeter, inflatedBudget, MAX_INFLATION, OversizedRow,
   OversizedSharedString, type XlsxBounds,
 } from './xlsx-bounds.ts';
+import { cellTooLarge, DEFAULT_MAX_CELL_CHARS, RejectedRow, shortValue } from './rejected.ts';
 import type { ParsedTable } from './types.ts';
 
 const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -49,7 +50,7 @@ interface OpenSheet {
  * random access takes the sheets in workbook order whatever the ZIP order, without a second pass.
  * exceljs's parsers still read every part; a sheet's rows are parsed as they are read.
  */
-export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number | undefined }): Promise<ParsedTable> {
+export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: string; maxRecordSize?: number | undefined; maxCellChars?: number | undefined }): Promise<ParsedTable> {
   const dir = await mkdtemp(join(tmpdir(), 'flowlink-xlsx-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
@@ -63,17 +64,19 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
     }
     const { headers, renames } = uniqueHeaders(sheet.rawHeaders);
     const details: Record<string, unknown> = { sheet: sheet.name, sheet_choice: sheet.choice, sheets_skipped: sheet.skipped, header_row: sheet.headerRowNumber };
-    return {
+    const table: ParsedTable = {
       format: 'xlsx',
       encoding: 'binary',
       mimeType: XLSX_MIME,
       sheet: sheet.name,
       headers,
       headerRenames: renames,
-      rows: dataRows(sheet, headers, details, ctx, cleanup),
+      rows: { [Symbol.asyncIterator]: () => dataRows(sheet, table, details, ctx, cleanup) },
+      line: null,
       details,
       close: cleanup,
     };
+    return table;
   } catch (err) {
     await cleanup();
     throw wrap(err, ctx);
@@ -213,7 +216,13 @@ function inventoryChoice(name: string, headers: string[]): string | null {
   return fields.size >= 2 ? `inventory columns (${[...fields].join(', ')})` : null;
 }
 
-async function* dataRows(sheet: OpenSheet, headers: string[], details: Record<string, unknown>, ctx: { file: string }, cleanup: () => Promise<void>) {
+/**
+ * The sheet's data rows. A row with a value right of the last header (a cell no column names), or
+ * a cell over the size limit, is rejected with its sheet row number; its cells are kept as they are.
+ */
+async function* dataRows(sheet: OpenSheet, table: ParsedTable, details: Record<string, unknown>, ctx: { file: string; maxCellChars?: number }, cleanup: () => Promise<void>) {
+  const headers = table.headers;
+  const maxCellChars = ctx.maxCellChars ?? DEFAULT_MAX_CELL_CHARS;
   try {
     let rows = 0;
     let emptyRows = 0;
@@ -227,12 +236,28 @@ async function* dataRows(sheet: OpenSheet, headers: string[], details: Record<st
         continue;
       }
       rows++;
+      const line = next.value.number;
+      table.line = line;
+      const last = trimTrailing(cells).length;
+      if (last > headers.length) {
+        yield new RejectedRow({
+          code: 'ragged', line, column: `column ${last}`, value: shortValue(cells[last - 1]!),
+          message: `${ctx.file}: sheet "${sheet.name}": row ${line} has a value in column ${last}, right of the header's ${headers.length} columns; ` +
+            'give the column a header, or move the value',
+        }, trimTrailing(cells));
+        continue;
+      }
       // no prototype: a column named __proto__ or constructor is a column like any other
       const row: Record<string, string> = Object.create(null);
-      for (let i = 0; i < Math.max(cells.length, headers.length); i++) {
-        // A value right of the last header gets a column of its own rather than being dropped.
-        if (i >= headers.length) headers.push(uniqueName(headers, `column_${i + 1}`));
-        row[headers[i]!] = cells[i] ?? '';
+      let tooLarge = -1;
+      for (let i = 0; i < headers.length; i++) {
+        const v = cells[i] ?? '';
+        if (v.length > maxCellChars && tooLarge === -1) tooLarge = i;
+        row[headers[i]!] = v;
+      }
+      if (tooLarge !== -1) {
+        yield new RejectedRow(cellTooLarge(`${ctx.file}: sheet "${sheet.name}"`, line, headers[tooLarge]!, cells[tooLarge]!.length, maxCellChars), trimTrailing(cells));
+        continue;
       }
       yield row;
     }
@@ -280,12 +305,6 @@ function trimTrailing(cells: string[]): string[] {
   let end = cells.length;
   while (end > 0 && cells[end - 1] === '') end--;
   return cells.slice(0, end);
-}
-
-function uniqueName(taken: string[], name: string): string {
-  let out = name;
-  for (let n = 2; taken.includes(out); n++) out = `${name}_${n}`;
-  return out;
 }
 
 function wrap(err: unknown, ctx: { file: string }, sheet?: string): unknown {
