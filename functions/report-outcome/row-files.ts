@@ -14,7 +14,7 @@
  * Rows come in row_number order, so a replay writes both files byte for byte again. Both are read
  * a page at a time and streamed to S3 (put-text.ts): memory stays flat however many rows are named.
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, gt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { rawImportRecords } from '../../db/schema/index.ts';
 import type { FieldWarning } from '../_shared/inventory/field-warnings.ts';
