@@ -450,7 +450,7 @@ describe('database credentials: only the migrations read the master secret; each
     const migrations = functions.filter((f) => /^Migrations/.test(f.fn));
     expect(migrations.length, JSON.stringify(functions.map((f) => f.fn))).toBe(1);
     for (const f of functions) {
-      const operator = /^(Backfill|IntegrityCheck)/.test(f.fn);
+      const operator = /^(Backfill|Retract|IntegrityCheck)/.test(f.fn);
       const migrator = /^Migrations/.test(f.fn);
       const expected = migrator
         ? { readsSecret: true, secretArn: true, connectsAs: [], dbUser: null }
