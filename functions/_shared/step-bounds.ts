@@ -94,7 +94,7 @@ export function attemptName(step: string, key: string): string {
  *   yet (a black-holed network, a COPY waiting for data that will never come), and its locks would
  *   make the retry queue behind it. Steps are idempotent, so it loses nothing. A live concurrent
  *   attempt (within its deadline) is left alone: the retry waits for it at most lock_timeout, then
- *   fails with 55P03, which is retried. flowlink_fence (migration 0005) does it with its owner's
+ *   fails with 55P03, which is retried. flowlink_fence (migration 0007_db_roles) does it with its owner's
  *   rights, whichever role ran the expired attempt, and can end nothing but an expired attempt;
  * - the step's role and tenant (db/access.ts): from here on the transaction sees its tenant's rows
  *   and has its role's rights, nothing more.

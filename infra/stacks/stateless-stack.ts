@@ -220,7 +220,7 @@ export class StatelessStack extends Stack {
       pinnedSessionsExpected: connectionBudget(config).proxyClients,
       // their failures end in MarkFailed and a failed execution; ReportOutcome's are caught (the
       // outcome never changes), so its own Errors alarm is what tells of a missing report
-      retriedByWorkflow: ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'],
+      retriedByWorkflow: ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ReconcileInventory', 'ValidateIntegrity', 'MarkFailed'],
       keyRemovalPolicy: config.logs.removalPolicy,
       database: {
         instanceIdentifier: read('database-instance-id'),
