@@ -11,10 +11,7 @@ import { registerReport } from './commands/report.ts';
 import { registerValidate } from './commands/validate.ts';
 import { EXIT, UsageError } from './exit.ts';
 
-const program = new Command('flowlink')
-  .description('flowlink: S3 inventory drops → linked discovery flows, and the tools to keep them linked')
-  .showHelpAfterError()
-  .exitOverride();
+const program = new Command('flowlink').description('flowlink: S3 inventory drops → linked discovery flows, and the tools to keep them linked').showHelpAfterError().exitOverride();
 
 registerDb(program);
 registerBackfill(program);

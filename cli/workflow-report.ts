@@ -14,28 +14,43 @@ function stateResult(state: string, output: unknown): string {
   // the execution state, with what the Pass states (PlanChunks) and the report add
   const o = (output ?? {}) as Partial<ExecutionState> & { chunks?: { count?: number; size?: number }; outcome?: { detailType?: string; summary?: ReportSummary } };
   switch (state) {
-    case 'StoreImport': return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
-    case 'CreateMasterFlow': return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;
-    case 'PlanChunks': return `${o.chunks?.count ?? 0} chunk(s) of up to ${(o.chunks?.size ?? 0).toLocaleString('en-US')} rows`;
-    case 'LinkRecords': return `${o.linkedChunks?.chunks ?? 0} chunk(s) linked`;
-    case 'FinishLink': return `${o.link?.linkedCount ?? 0} rows linked`;
-    case 'PlanDiscovery': return `${o.plan?.fieldMappings ?? 0} field mappings, recognised as ${o.plan?.sourceSystem ?? '?'}`;
-    case 'StartDiscovery': return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
-    case 'FinishDiscovery': return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
-    case 'ReconcileInventory': return `${o.reconciledChunks?.chunks ?? 0} chunk(s) reconciled`;
-    case 'FinishReconcile': return inventoryLine(o.inventory ?? {});
-    case 'ValidateIntegrity': return `clean, health ${o.integrity?.healthScore ?? '?'}`;
-    case 'TooManyChunks': return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${Number(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
+    case 'StoreImport':
+      return `${o.import?.rowCount ?? 0} rows stored${o.import?.reused ? ' (already stored: reused)' : ''}`;
+    case 'CreateMasterFlow':
+      return `flow ${o.flow?.flowId ?? '?'}${o.flow?.reused ? ' (reused)' : ''}`;
+    case 'PlanChunks':
+      return `${o.chunks?.count ?? 0} chunk(s) of up to ${(o.chunks?.size ?? 0).toLocaleString('en-US')} rows`;
+    case 'LinkRecords':
+      return `${o.linkedChunks?.chunks ?? 0} chunk(s) linked`;
+    case 'FinishLink':
+      return `${o.link?.linkedCount ?? 0} rows linked`;
+    case 'PlanDiscovery':
+      return `${o.plan?.fieldMappings ?? 0} field mappings, recognised as ${o.plan?.sourceSystem ?? '?'}`;
+    case 'StartDiscovery':
+      return `${o.discoveredChunks?.chunks ?? 0} chunk(s) discovered`;
+    case 'FinishDiscovery':
+      return `${o.discovery?.rows ?? 0} rows, ${o.discovery?.assets ?? 0} assets, phases: ${(o.discovery?.phasesCompleted ?? []).join(', ') || 'none'}`;
+    case 'ReconcileInventory':
+      return `${o.reconciledChunks?.chunks ?? 0} chunk(s) reconciled`;
+    case 'FinishReconcile':
+      return inventoryLine(o.inventory ?? {});
+    case 'ValidateIntegrity':
+      return `clean, health ${o.integrity?.healthScore ?? '?'}`;
+    case 'TooManyChunks':
+      return `${(o.import?.rowCount ?? 0).toLocaleString('en-US')} rows make more than 1,000 chunks of ${Number(o.chunkRows ?? 0).toLocaleString('en-US')} rows`;
     case 'MarkFailed':
       if (o.markFailed?.marked) return `import ${o.markFailed.dataImportId ?? '?'} marked failed`;
       return o.markFailed?.dataImportId
         ? `import ${o.markFailed.dataImportId} left as it was (completed: a failure never moves it back)`
         : 'nothing to mark (no import of this object for this tenant)';
     case 'ReportSucceeded':
-    case 'ReportFailed': return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
+    case 'ReportFailed':
+      return `report s3://${o.outcome?.summary?.report.bucket ?? '?'}/${o.outcome?.summary?.report.key ?? '?'}`;
     case 'PublishSucceeded':
-    case 'PublishFailed': return `event "${o.outcome?.detailType ?? '?'}" put on the default bus`;
-    default: return '';
+    case 'PublishFailed':
+      return `event "${o.outcome?.detailType ?? '?'}" put on the default bus`;
+    default:
+      return '';
   }
 }
 
@@ -96,14 +111,22 @@ export function progressPrinter(out: Out = console.log) {
 
 /** The end-of-run summary: import, flow, rows, discovery, integrity verdict. */
 export function printSummary(s: RunSummary, out: Out = console.log) {
-  const verdict = s.integrity ? (s.integrity.ok ? `clean (health score ${s.integrity.healthScore})` : 'violations') : (s.error?.name === 'IntegrityViolationError' ? 'VIOLATIONS (see the error)' : 'not run');
+  const verdict = s.integrity
+    ? s.integrity.ok
+      ? `clean (health score ${s.integrity.healthScore})`
+      : 'violations'
+    : s.error?.name === 'IntegrityViolationError'
+      ? 'VIOLATIONS (see the error)'
+      : 'not run';
   out('');
   out(`execution       ${s.execution}: ${s.status}${s.error ? ` (${s.error.name})` : ''}`);
   out(`data import     ${s.dataImportId ?? '-'}${s.importStatus ? ` (${s.importStatus})` : ''}`);
   out(`flow_id         ${s.flowId ?? '-'}${s.flowStatus ? ` (${s.flowStatus})` : ''}`);
   out(`rows            ${s.rowsStored} stored, ${s.rowsLinked} linked, ${s.rowsRejected} rejected, ${s.fieldWarnings} field warning(s)`);
   out(`discovery flow  ${s.discoveryFlowId ?? '-'}`);
-  const types = Object.entries(s.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
+  const types = Object.entries(s.assetsByType)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
   out(`assets          ${s.assetsDiscovered} discovered${types ? ` (${types})` : ''}, ${s.fieldMappings} field mappings${s.sourceSystem ? `, recognised as ${s.sourceSystem}` : ''}`);
   out(`integrity       ${verdict}`);
   out(`inventory       ${s.inventory ? `${inventoryLine(s.inventory)} (flowlink inventory lists the engagement's items)` : 'not reconciled'}`);
@@ -121,10 +144,13 @@ function assetTable(assets: RunSummary['sampleAssets']): string {
   const header = ['row', 'hostname', 'type', 'ip address', 'operating system', 'cores', 'memory GB', 'storage GB', 'environment'];
   // name and version: a migration decision differs between "Windows Server 2012 R2" and "2022"
   const os = (a: RunSummary['sampleAssets'][number]) => [a.operatingSystem, a.osVersion].filter(Boolean).join(' ');
-  const rows = assets.map((a) => [String(a.rowNumber), a.hostname ?? '', a.assetType ?? '', a.ipAddress ?? '', os(a),
-    fmt(a.cpuCores), fmt(a.memoryGb), fmt(a.storageGb), a.environment ?? '']);
+  const rows = assets.map((a) => [String(a.rowNumber), a.hostname ?? '', a.assetType ?? '', a.ipAddress ?? '', os(a), fmt(a.cpuCores), fmt(a.memoryGb), fmt(a.storageGb), a.environment ?? '']);
   const widths = header.map((h, i) => Math.min(h === 'operating system' ? 44 : 28, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 

@@ -21,9 +21,11 @@ export type Role = (typeof ROLES)[keyof typeof ROLES];
  * engagement, role): appended to a transaction's first statement, so they cost no round trip.
  */
 export function scopeColumns(first: number): string {
-  return `set_config('${TENANT_SETTINGS.clientAccountId}', $${first}, true) as scope_client, ` +
+  return (
+    `set_config('${TENANT_SETTINGS.clientAccountId}', $${first}, true) as scope_client, ` +
     `set_config('${TENANT_SETTINGS.engagementId}', $${first + 1}, true) as scope_engagement, ` +
-    `set_config('role', $${first + 2}, true) as scope_role`;
+    `set_config('role', $${first + 2}, true) as scope_role`
+  );
 }
 
 /** The parameters of scopeColumns: no tenant ('') admits no tenant row. */
@@ -61,10 +63,13 @@ export function operatorTransaction<T>(client: Sql | Db, work: (tx: Tx) => Promi
 async function scoped<T>(client: Sql | Db, tenant: Tenant | null, role: Role, work: (tx: Tx) => Promise<T>, readOnly = false): Promise<T> {
   try {
     // Drizzle's own transaction: a nested one in `work` (the backfill's) becomes a savepoint
-    return await orm(client).transaction(async (tx) => {
-      await scopeDrizzle(tx, tenant, role);
-      return work(tx);
-    }, readOnly ? { accessMode: 'read only' } : undefined);
+    return await orm(client).transaction(
+      async (tx) => {
+        await scopeDrizzle(tx, tenant, role);
+        return work(tx);
+      },
+      readOnly ? { accessMode: 'read only' } : undefined,
+    );
   } catch (err) {
     throw driverError(err);
   }
@@ -74,7 +79,10 @@ async function scoped<T>(client: Sql | Db, tenant: Tenant | null, role: Role, wo
 export type Execute = (statement: string, params?: string[]) => Promise<ReadonlyArray<Record<string, unknown>>>;
 
 /** Execute over a postgres.js transaction. */
-export const onPostgresJs = (tx: postgres.TransactionSql): Execute => (statement, params) => tx.unsafe(statement, params ?? []);
+export const onPostgresJs =
+  (tx: postgres.TransactionSql): Execute =>
+  (statement, params) =>
+    tx.unsafe(statement, params ?? []);
 
 /**
  * `copy` (a COPY FROM) as the loader, then back to the role the transaction had: COPY FROM is

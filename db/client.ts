@@ -62,8 +62,7 @@ function preparing<T extends Sql | postgres.TransactionSql>(client: T, prepare =
       if (key === 'unsafe') {
         // unsafe() without parameters takes the simple protocol, which plans every time: a prepared
         // query goes by the extended one, as a tagged template does
-        return (query: string, params?: unknown[], options?: object) =>
-          target.unsafe(query, params as never[], { ...(prepare ? { simple: false } : {}), ...options, prepare });
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never[], { ...(prepare ? { simple: false } : {}), ...options, prepare });
       }
       if (key === 'begin' || key === 'savepoint') {
         return (...args: unknown[]) => {
@@ -89,9 +88,10 @@ export function orm(client: PgJsClient): Tx {
   if (!isPostgresJs(client)) return client;
   let db = ORMS.get(client);
   if (!db) {
-    db = 'options' in client
-      ? drizzle(preparing(client as Sql), { schema })
-      : new PostgresJsDatabase(dialect, new PostgresJsSession(preparing(client) as unknown as Sql, dialect, undefined, {}), undefined) as unknown as Tx;
+    db =
+      'options' in client
+        ? drizzle(preparing(client as Sql), { schema })
+        : (new PostgresJsDatabase(dialect, new PostgresJsSession(preparing(client) as unknown as Sql, dialect, undefined, {}), undefined) as unknown as Tx);
     ORMS.set(client, db);
   }
   return db;

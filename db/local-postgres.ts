@@ -80,7 +80,12 @@ export async function startLocalPostgres(options: { dataDir?: string; port?: num
     }
     await server.start();
   } catch (err) {
-    const detail = log.join('').split('\n').filter((l) => /FATAL|ERROR|error|lock file/.test(l)).slice(-5).join('\n');
+    const detail = log
+      .join('')
+      .split('\n')
+      .filter((l) => /FATAL|ERROR|error|lock file/.test(l))
+      .slice(-5)
+      .join('\n');
     throw new DatabaseStartError(
       `the embedded PostgreSQL in ${dataDir} could not start${err instanceof Error ? `: ${err.message}` : ''}` +
         (detail ? `\n${detail}` : '') +

@@ -31,9 +31,7 @@ export async function isLegacyDatabase(sql: postgres.Sql): Promise<boolean> {
 
 export async function migrationStatus(sql: postgres.Sql, folder = MIGRATIONS_FOLDER): Promise<MigrationState[]> {
   const [exists] = await sql<{ ok: boolean }[]>`select to_regclass('drizzle.__drizzle_migrations') is not null as ok`;
-  const applied = exists!.ok
-    ? new Set((await sql<{ created_at: string }[]>`select created_at from drizzle.__drizzle_migrations`).map((r) => Number(r.created_at)))
-    : new Set<number>();
+  const applied = exists!.ok ? new Set((await sql<{ created_at: string }[]>`select created_at from drizzle.__drizzle_migrations`).map((r) => Number(r.created_at))) : new Set<number>();
   return readJournal(folder).map((e) => ({ tag: e.tag, when: e.when, applied: applied.has(e.when) }));
 }
 

@@ -42,8 +42,7 @@ describe('import boundaries of the source (cli db functions infra workflows)', (
   it('reads every relative import it finds (the graph is not empty and resolves to source files)', () => {
     const edges = [...graph.values()].flat();
     expect(edges.length).toBeGreaterThan(200);
-    const unresolved = [...graph].flatMap(([from, targets]) =>
-      targets.filter((to) => !graph.has(to) && !to.endsWith('.json')).map((to) => `${from} -> ${to}`));
+    const unresolved = [...graph].flatMap(([from, targets]) => targets.filter((to) => !graph.has(to) && !to.endsWith('.json')).map((to) => `${from} -> ${to}`));
     expect(unresolved).toEqual([]);
   });
 });

@@ -7,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ownerOf, profiled, share } from './bench/cpu-profile.ts';
 
-const frame = (id: number, functionName: string, url: string, children: number[] = []) =>
-  ({ id, callFrame: { functionName, url }, children });
+const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url }, children });
 
 describe('CPU profile attribution', () => {
   it('names the package that holds a file, ours outside node_modules, none for Node itself', () => {
@@ -42,7 +41,7 @@ describe('CPU profile attribution', () => {
     expect(micros(share(profile, { from: 15, to: 40 }).byOwner)).toEqual({ 'drizzle-orm': 30 });
   });
 
-  it('tells waiting from working in a real profile, without the profiler\'s own calls', async () => {
+  it("tells waiting from working in a real profile, without the profiler's own calls", async () => {
     const { profile: waiting } = await profiled(() => sleep(200));
     const idle = share(waiting);
     expect(idle.seconds).toBeGreaterThan(0.15);

@@ -118,9 +118,7 @@ describe('documentation links', () => {
   });
 
   it('computes anchors as GitHub does', () => {
-    const anchors = anchorsOf(
-      ['# Operating it: replays and redrives', '## Guarantees, and the test that proves each', '## A', '## A', '```', '# not a heading', '```'].join('\n'),
-    );
+    const anchors = anchorsOf(['# Operating it: replays and redrives', '## Guarantees, and the test that proves each', '## A', '## A', '```', '# not a heading', '```'].join('\n'));
     expect([...anchors]).toEqual(['operating-it-replays-and-redrives', 'guarantees-and-the-test-that-proves-each', 'a', 'a-1']);
   });
 });

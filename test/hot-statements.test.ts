@@ -39,9 +39,10 @@ interface PlanNode {
 
 /** The indexes the statements were written for, as the schema names them. */
 const keyOn = (table: PgTable, columns: string) =>
-  getTableConfig(table).uniqueConstraints.find((u) => u.columns.map((c) => c.name).join() === columns)!.getName()!;
-const indexOn = (table: PgTable, columns: string) =>
-  getTableConfig(table).indexes.find((i) => i.config.columns.map((c) => (c as { name?: string }).name).join() === columns)!.config.name!;
+  getTableConfig(table)
+    .uniqueConstraints.find((u) => u.columns.map((c) => c.name).join() === columns)!
+    .getName()!;
+const indexOn = (table: PgTable, columns: string) => getTableConfig(table).indexes.find((i) => i.config.columns.map((c) => (c as { name?: string }).name).join() === columns)!.config.name!;
 const RAW_ROWS_KEY = keyOn(rawImportRecords, 'data_import_id,row_number');
 const RAW_FLOW_INDEX = indexOn(rawImportRecords, 'master_flow_id');
 const ASSET_KEY = keyOn(assets, 'raw_import_record_id');
@@ -68,10 +69,12 @@ async function recorded(work: () => Promise<unknown>): Promise<Sent[]> {
  */
 async function planOf(statement: Sent, client?: postgres.Sql | postgres.TransactionSql): Promise<PlanNode[]> {
   const explain = (c: postgres.Sql | postgres.TransactionSql) => c.unsafe(`explain (format json) ${statement.query}`, statement.params as never[]);
-  const [row] = client ? await explain(client) : await database.current.sql.begin(async (tx) => {
-    await scope(tx, tenant, ROLES.app);
-    return explain(tx);
-  });
+  const [row] = client
+    ? await explain(client)
+    : await database.current.sql.begin(async (tx) => {
+        await scope(tx, tenant, ROLES.app);
+        return explain(tx);
+      });
   const nodes: PlanNode[] = [];
   const walk = (n: PlanNode) => {
     nodes.push(n);
@@ -236,25 +239,27 @@ describe('hot statements: the same SQL reaches the server and keeps its plan', (
     expect(plan.map((n) => n['Index Name'])).toEqual(expect.arrayContaining([RAW_FLOW_INDEX, RAW_ROWS_KEY]));
   });
 
-  it("backfill plan: the unlinked raw records counted per import in one grouped pass, never row by row", async () => {
-    await recorder.begin(async (tx) => {
-      const statements = await recorded(() => buildPlan(orm(tx)));
-      const touching = statements.filter((s) => /"raw_import_records"/.test(s.query));
-      expect(touching.length).toBeLessThanOrEqual(2);
-      const records = statements.find((s) => /create temp table "bf_records" on commit drop as/i.test(s.query));
-      expect(records).toBeDefined();
-      expect(records!.query).toMatch(/group by/i);
-      // EXPLAIN of its query (the work table exists now: the statement's SELECT is what runs)
-      const select = { ...records!, query: records!.query.replace(/^[\s\S]*?on commit drop as/i, '') };
-      const plan = await planOf(select, tx);
-      const scans = plan.filter((n) => n['Relation Name'] === 'raw_import_records');
-      expect(scans).toHaveLength(1);
-      expect(plan.some((n) => /Aggregate/.test(n['Node Type']))).toBe(true);
-      expect(plan.some((n) => n['Node Type'] === 'Nested Loop' && n.Plans?.some((c) => c['Relation Name'] === 'raw_import_records' && c['Node Type'] !== 'Seq Scan'))).toBe(false);
-      throw new Rollback();
-    }).catch((err) => {
-      if (!(err instanceof Rollback)) throw err;
-    });
+  it('backfill plan: the unlinked raw records counted per import in one grouped pass, never row by row', async () => {
+    await recorder
+      .begin(async (tx) => {
+        const statements = await recorded(() => buildPlan(orm(tx)));
+        const touching = statements.filter((s) => /"raw_import_records"/.test(s.query));
+        expect(touching.length).toBeLessThanOrEqual(2);
+        const records = statements.find((s) => /create temp table "bf_records" on commit drop as/i.test(s.query));
+        expect(records).toBeDefined();
+        expect(records!.query).toMatch(/group by/i);
+        // EXPLAIN of its query (the work table exists now: the statement's SELECT is what runs)
+        const select = { ...records!, query: records!.query.replace(/^[\s\S]*?on commit drop as/i, '') };
+        const plan = await planOf(select, tx);
+        const scans = plan.filter((n) => n['Relation Name'] === 'raw_import_records');
+        expect(scans).toHaveLength(1);
+        expect(plan.some((n) => /Aggregate/.test(n['Node Type']))).toBe(true);
+        expect(plan.some((n) => n['Node Type'] === 'Nested Loop' && n.Plans?.some((c) => c['Relation Name'] === 'raw_import_records' && c['Node Type'] !== 'Seq Scan'))).toBe(false);
+        throw new Rollback();
+      })
+      .catch((err) => {
+        if (!(err instanceof Rollback)) throw err;
+      });
   });
 });
 

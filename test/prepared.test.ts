@@ -29,7 +29,7 @@ async function prepared(h: DbHandle): Promise<string[]> {
 
 const open = (prepare: boolean) => connect(withDatabase(inject('pgServerUrl'), database.current.name), { max: 1, prepare });
 
-describe('Drizzle statements and the client\'s prepare option', () => {
+describe("Drizzle statements and the client's prepare option", () => {
   it('prepares a statement without parameters, in a transaction too, when the client prepares', async () => {
     handle = open(true);
     await orm(handle.sql).select({ n: count() }).from(masterFlows);

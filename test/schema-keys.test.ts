@@ -12,25 +12,36 @@ import { filesFailingWithRenamedKey } from './support/renamed-key.ts';
 describe('a column key renamed in db/schema/ fails the type check wherever the column is used', () => {
   it.each([
     {
-      column: 'rawImportRecords.masterFlowId', file: 'discovery.ts', table: 'rawImportRecords', key: 'masterFlowId',
-      users: [
-        'db/backfill/index.ts', 'db/backfill/plan.ts', 'functions/link-records/link-records.ts', 'workflows/local/pipeline.ts',
-      ],
+      column: 'rawImportRecords.masterFlowId',
+      file: 'discovery.ts',
+      table: 'rawImportRecords',
+      key: 'masterFlowId',
+      users: ['db/backfill/index.ts', 'db/backfill/plan.ts', 'functions/link-records/link-records.ts', 'workflows/local/pipeline.ts'],
     },
     {
-      column: 'assets.hostname', file: 'assets.ts', table: 'assets', key: 'hostname',
+      column: 'assets.hostname',
+      file: 'assets.ts',
+      table: 'assets',
+      key: 'hostname',
       users: ['functions/start-discovery/write-discovery.ts', 'workflows/local/pipeline.ts'],
     },
     {
-      column: 'dataImports.s3Etag', file: 'discovery.ts', table: 'dataImports', key: 's3Etag',
+      column: 'dataImports.s3Etag',
+      file: 'discovery.ts',
+      table: 'dataImports',
+      key: 's3Etag',
       users: ['db/queries/imports.ts', 'functions/store-import/store-import.ts'],
     },
-  ])('$column', async ({ file, table, key, users }) => {
-    const failing = await filesFailingWithRenamedKey(file, table, key);
-    expect(failing).toEqual(expect.arrayContaining(users));
-    // the copy type-checks otherwise: a file that never touches the table is not among them
-    expect(failing).not.toContain('functions/trigger/trigger.ts');
-  }, 300_000);
+  ])(
+    '$column',
+    async ({ file, table, key, users }) => {
+      const failing = await filesFailingWithRenamedKey(file, table, key);
+      expect(failing).toEqual(expect.arrayContaining(users));
+      // the copy type-checks otherwise: a file that never touches the table is not among them
+      expect(failing).not.toContain('functions/trigger/trigger.ts');
+    },
+    300_000,
+  );
 });
 
 // tsc names files relative to the working directory: the answer must not depend on where the clone

@@ -3,10 +3,7 @@ import { useTestDatabase } from './support/db.ts';
 import { createFlowTree, createMasterFlow, createTenant, tablesWithMasterFlowId } from './support/fixtures.ts';
 
 const database = useTestDatabase();
-const CHILD_TABLES = [
-  'assessments', 'assets', 'data_imports', 'discovery_flows', 'import_field_mappings',
-  'migration_waves', 'raw_import_records', 'sixr_analyses', 'wave_plans',
-];
+const CHILD_TABLES = ['assessments', 'assets', 'data_imports', 'discovery_flows', 'import_field_mappings', 'migration_waves', 'raw_import_records', 'sixr_analyses', 'wave_plans'];
 
 describe('schema keyed by flow_id', () => {
   it('has flow_id as the only key of the master table', async () => {
@@ -33,10 +30,15 @@ describe('schema keyed by flow_id', () => {
         from pg_constraint c
         where c.conrelid = ${table}::regclass and c.contype = 'f'
           and c.conkey = array[(select attnum from pg_attribute where attrelid = ${table}::regclass and attname = 'master_flow_id')]`;
-      expect(fks, table).toEqual([{
-        conname: `${table}_master_flow_id_fkey`, convalidated: true, confdeltype: 'c',
-        target: 'crewai_flow_state_extensions', target_col: 'flow_id',
-      }]);
+      expect(fks, table).toEqual([
+        {
+          conname: `${table}_master_flow_id_fkey`,
+          convalidated: true,
+          confdeltype: 'c',
+          target: 'crewai_flow_state_extensions',
+          target_col: 'flow_id',
+        },
+      ]);
       const [indexed] = await sql<{ n: number }[]>`
         select count(*)::int as n from pg_index i
         where i.indrelid = ${table}::regclass
@@ -73,8 +75,7 @@ describe('schema keyed by flow_id', () => {
       values (${tenant.clientAccountId}, ${tenant.engagementId}, 'x', 'x.csv', 'stored') returning id`;
     await sql`insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
       values (${imp!.id}, ${tenant.clientAccountId}, ${tenant.engagementId}, 1, '{}')`;
-    await expect(sql`update data_imports set status = 'linked', master_flow_id = ${flowId} where id = ${imp!.id}`)
-      .rejects.toMatchObject({ constraint_name: 'data_imports_records_linked' });
+    await expect(sql`update data_imports set status = 'linked', master_flow_id = ${flowId} where id = ${imp!.id}`).rejects.toMatchObject({ constraint_name: 'data_imports_records_linked' });
     await sql.begin(async (tx) => {
       await tx`update raw_import_records set master_flow_id = ${flowId} where data_import_id = ${imp!.id}`;
       await tx`update data_imports set status = 'linked', master_flow_id = ${flowId} where id = ${imp!.id}`;
@@ -103,13 +104,16 @@ describe('schema keyed by flow_id', () => {
     };
     for (const status of ['linked', 'processing', 'completed']) {
       const id = await imported(status, flowId);
-      await expect(sql`update raw_import_records set master_flow_id = null where data_import_id = ${id}`, status)
-        .rejects.toMatchObject({ code: '23514', constraint_name: 'raw_import_records_link_kept' });
+      await expect(sql`update raw_import_records set master_flow_id = null where data_import_id = ${id}`, status).rejects.toMatchObject({
+        code: '23514',
+        constraint_name: 'raw_import_records_link_kept',
+      });
     }
     const linked = await imported('linked', flowId);
     const unlinked = await imported('stored', null);
-    await expect(sql`update raw_import_records set data_import_id = ${linked}, row_number = 2 where data_import_id = ${unlinked}`)
-      .rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
+    await expect(sql`update raw_import_records set data_import_id = ${linked}, row_number = 2 where data_import_id = ${unlinked}`).rejects.toMatchObject({
+      constraint_name: 'raw_import_records_link_kept',
+    });
     // undoing a link, import and records in one transaction, in either order, is allowed
     await sql.begin(async (tx) => {
       await tx`update raw_import_records set master_flow_id = null where data_import_id = ${linked}`;
@@ -131,8 +135,10 @@ describe('schema keyed by flow_id', () => {
     for (const table of CHILD_TABLES) {
       // an import in `stored` state: the link guard of linked imports would answer first
       const status = table === 'data_imports' ? sql`, status = 'stored'` : sql``;
-      await expect(sql`update ${sql(table)} set master_flow_id = ${unknown} ${status} where id = ${ids[table as keyof typeof ids]}`, table)
-        .rejects.toMatchObject({ code: '23503', constraint_name: `${table}_master_flow_id_fkey` });
+      await expect(sql`update ${sql(table)} set master_flow_id = ${unknown} ${status} where id = ${ids[table as keyof typeof ids]}`, table).rejects.toMatchObject({
+        code: '23503',
+        constraint_name: `${table}_master_flow_id_fkey`,
+      });
     }
   });
 

@@ -26,17 +26,23 @@ describe('selectRows', () => {
              (${imp!.id}, ${tenant.clientAccountId}, ${tenant.engagementId}, 2, '{}', null)`;
     const db = orm(pg);
     const fields = {
-      id: rawImportRecords.id, rowNumber: rawImportRecords.rowNumber, isValid: rawImportRecords.isValid,
-      filename: dataImports.filename, totalRecords: dataImports.totalRecords, progressPercentage: dataImports.progressPercentage,
+      id: rawImportRecords.id,
+      rowNumber: rawImportRecords.rowNumber,
+      isValid: rawImportRecords.isValid,
+      filename: dataImports.filename,
+      totalRecords: dataImports.totalRecords,
+      progressPercentage: dataImports.progressPercentage,
       label: sql<string>`upper(${dataImports.importName})`,
     };
     const on = eq(dataImports.id, rawImportRecords.dataImportId);
     const where = eq(rawImportRecords.dataImportId, imp!.id);
     const built = await db.select(fields).from(rawImportRecords).innerJoin(dataImports, on).where(where).orderBy(asc(rawImportRecords.rowNumber));
-    const read = await selectRows(db, fields,
-      sql`from ${rawImportRecords} join ${dataImports} on ${on} where ${where} order by ${rawImportRecords.rowNumber}`);
+    const read = await selectRows(db, fields, sql`from ${rawImportRecords} join ${dataImports} on ${on} where ${where} order by ${rawImportRecords.rowNumber}`);
     expect(read).toEqual(built);
-    expect(read.map((r) => [r.rowNumber, r.isValid, r.totalRecords, r.progressPercentage, r.label])).toEqual([[1, true, null, 37.5, 'A'], [2, null, null, 37.5, 'A']]);
+    expect(read.map((r) => [r.rowNumber, r.isValid, r.totalRecords, r.progressPercentage, r.label])).toEqual([
+      [1, true, null, 37.5, 'A'],
+      [2, null, null, 37.5, 'A'],
+    ]);
   });
 
   it('refuses a column the driver returns otherwise than Drizzle maps it', async () => {

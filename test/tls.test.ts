@@ -23,15 +23,47 @@ function openssl(...args: string[]) {
 }
 /** A CA, and a server certificate it signs for `dnsName`. */
 function makeCa(name: string) {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    file(`${name}.key`),
+    '-out',
+    file(`${name}.pem`),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
 }
 function makeServerCert(ca: string, dnsName: string) {
   const base = `${ca}-${dnsName}`;
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${dnsName}`, '-keyout', file(`${base}.key`), '-out', file(`${base}.csr`));
   writeFileSync(file(`${base}.ext`), `subjectAltName=DNS:${dnsName}\n`);
-  openssl('x509', '-req', '-in', file(`${base}.csr`), '-CA', file(`${ca}.pem`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-days', '1',
-    '-extfile', file(`${base}.ext`), '-out', file(`${base}.pem`));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file(`${base}.csr`),
+    '-CA',
+    file(`${ca}.pem`),
+    '-CAkey',
+    file(`${ca}.key`),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    file(`${base}.ext`),
+    '-out',
+    file(`${base}.pem`),
+  );
   return { key: readFileSync(file(`${base}.key`)), cert: readFileSync(file(`${base}.pem`)) };
 }
 
@@ -131,7 +163,10 @@ describe('TLS verify-full on every connection', () => {
     expect(ssl).toMatchObject({ rejectUnauthorized: true, host: 'localhost' });
   });
 
-  for (const [driver, attempt] of [['postgres.js', viaPostgresJs], ['node-postgres', viaNodePostgres]] as const) {
+  for (const [driver, attempt] of [
+    ['postgres.js', viaPostgresJs],
+    ['node-postgres', viaNodePostgres],
+  ] as const) {
     it(`${driver}: accepts a certificate of the named CA for the host`, async () => {
       const before = server.startups;
       expect(await attempt(url('localhost', 'trusted'))).toMatch(/28000|the certificate was accepted/);

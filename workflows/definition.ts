@@ -14,7 +14,18 @@ export const STEP_FUNCTIONS = LAMBDA_IDS.filter((id): id is StepFunction => 'tas
  * of the chain). LinkRecords, StartDiscovery and ReconcileInventory are Map states over the import's row ranges; a
  * redrive continues from the one of these that failed.
  */
-export const STEP_STATES = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'FinishLink', 'PlanDiscovery', 'StartDiscovery', 'FinishDiscovery', 'ReconcileInventory', 'FinishReconcile', 'ValidateIntegrity'] as const;
+export const STEP_STATES = [
+  'StoreImport',
+  'CreateMasterFlow',
+  'LinkRecords',
+  'FinishLink',
+  'PlanDiscovery',
+  'StartDiscovery',
+  'FinishDiscovery',
+  'ReconcileInventory',
+  'FinishReconcile',
+  'ValidateIntegrity',
+] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
 /** The Map states and the Task each runs per chunk. */
@@ -22,7 +33,9 @@ export const CHUNK_STATES = { LinkRecords: 'LinkChunk', StartDiscovery: 'Discove
 
 /** Every Task state of the steps (the chunk Tasks inside the Maps included) and the Lambda it invokes. */
 export const TASK_FUNCTIONS = Object.fromEntries(
-  Object.values(STEP_TASKS).filter((t) => t.lambda !== 'ReportOutcome').map((t) => [t.state, t.lambda]),
+  Object.values(STEP_TASKS)
+    .filter((t) => t.lambda !== 'ReportOutcome')
+    .map((t) => [t.state, t.lambda]),
 ) as Record<TaskState, StepFunction>;
 export type TaskState = { [K in StepFunction]: keyof (typeof LAMBDAS)[K]['tasks'] & string }[StepFunction];
 export const TASK_STATES = Object.keys(TASK_FUNCTIONS) as TaskState[];
@@ -43,7 +56,10 @@ export const LOCAL_TASK_STATES: readonly LocalTaskState[] = [...TASK_STATES, ...
 
 /** The `${...}` placeholder of each Lambda's Task Resource: the CDK's definitionSubstitutions keys. */
 export const PLACEHOLDERS = Object.fromEntries(
-  LAMBDA_IDS.flatMap((id) => { const c: LambdaContract = LAMBDAS[id]; return c.placeholder ? [[id, c.placeholder]] : []; }),
+  LAMBDA_IDS.flatMap((id) => {
+    const c: LambdaContract = LAMBDAS[id];
+    return c.placeholder ? [[id, c.placeholder]] : [];
+  }),
 ) as { readonly [K in WorkflowLambdaId]: (typeof LAMBDAS)[K]['placeholder'] };
 
 /** Every Task state of a definition, the ones nested in Map/Parallel states included. */
@@ -85,7 +101,5 @@ export function loadDefinition(substitutions: Substitutions): { StartAt: string;
 
 /** Lambda-looking ARNs for the local runner (its Task overrides never call them). */
 export function localSubstitutions(region = 'us-east-1', account = '000000000000'): Substitutions {
-  return Object.fromEntries(
-    Object.entries(PLACEHOLDERS).map(([fn, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${fn}`]),
-  ) as Substitutions;
+  return Object.fromEntries(Object.entries(PLACEHOLDERS).map(([fn, name]) => [name, `arn:aws:lambda:${region}:${account}:function:flowlink-${fn}`])) as Substitutions;
 }

@@ -24,6 +24,5 @@ export function readImportKey(key: string): KeyTenant | { problem: string } {
 /** Whether the key lies under the tenant's own `imports/<client>/<engagement>/` prefix. */
 export function keyBelongsTo(key: string, tenant: { clientAccountId: string; engagementId: string }): boolean {
   const read = readImportKey(key);
-  return !('problem' in read)
-    && read.clientAccountId === tenant.clientAccountId.toLowerCase() && read.engagementId === tenant.engagementId.toLowerCase();
+  return !('problem' in read) && read.clientAccountId === tenant.clientAccountId.toLowerCase() && read.engagementId === tenant.engagementId.toLowerCase();
 }

@@ -54,12 +54,14 @@ export const reportFieldMapping = z.object({
 });
 
 /** The drop's effect on the engagement's inventory (docs/inventory.md); null until its reconciliation completed. */
-export const reportInventory = z.object({
-  new: count.describe('inventory items this drop created'),
-  matched: count.describe("this drop's assets that joined an item an earlier drop made"),
-  updated: count.describe('items of earlier drops whose values this drop changed'),
-  candidates: count.describe('possible matches this drop proposed for a person to confirm or reject'),
-}).nullable();
+export const reportInventory = z
+  .object({
+    new: count.describe('inventory items this drop created'),
+    matched: count.describe("this drop's assets that joined an item an earlier drop made"),
+    updated: count.describe('items of earlier drops whose values this drop changed'),
+    candidates: count.describe('possible matches this drop proposed for a person to confirm or reject'),
+  })
+  .nullable();
 
 /** What the event carries: enough to act on, and the ids a consumer deduplicates by. */
 export const reportSummary = z.object({
@@ -83,7 +85,7 @@ export const reportSummary = z.object({
   error: reportError.pick({ name: true, message: true, line: true, row: true, advice: true }).nullable(),
   report: objectRef.describe('where the full report is'),
   errorsFile: objectRef.nullable().describe('line,row,column,value,severity,message for every rejected row and field warning; null when there is none'),
-  rejectedFile: objectRef.nullable().describe('the rejected rows in the file\'s own format (a workbook\'s as CSV), with its header; null when none was rejected'),
+  rejectedFile: objectRef.nullable().describe("the rejected rows in the file's own format (a workbook's as CSV), with its header; null when none was rejected"),
 });
 
 export const outcomeReport = z.object({
@@ -147,7 +149,9 @@ export function rowFileKey(object: Parameters<typeof reportKey>[0], suffix: stri
 
 /** The id consumers deduplicate by: one per object version and outcome, whatever the execution. */
 export function outcomeId(object: { bucket: string; key: string; versionId: string | null; etag: string | null }, status: z.infer<typeof pathStatus>): string {
-  return createHash('sha256').update(`${object.bucket}\n${object.key}\n${objectVersion(object)}\n${status}`).digest('hex');
+  return createHash('sha256')
+    .update(`${object.bucket}\n${object.key}\n${objectVersion(object)}\n${status}`)
+    .digest('hex');
 }
 
 /** The event's detail: the report's summary fields. */
@@ -156,8 +160,13 @@ export function summaryOf(report: OutcomeReport): ReportSummary {
   return reportSummary.parse({
     ...Object.fromEntries(Object.keys(reportSummary.shape).map((k) => [k, report[k as keyof OutcomeReport]])),
     rows: {
-      stored: report.rows.stored, linked: report.rows.linked, skipped: report.rows.skipped,
-      total: report.rows.total, accepted: report.rows.accepted, rejected: report.rows.rejected, warnings: report.rows.warnings,
+      stored: report.rows.stored,
+      linked: report.rows.linked,
+      skipped: report.rows.skipped,
+      total: report.rows.total,
+      accepted: report.rows.accepted,
+      rejected: report.rows.rejected,
+      warnings: report.rows.warnings,
     },
     error: error && { name: error.name, message: error.message, line: error.line, row: error.row, advice: error.advice },
   });

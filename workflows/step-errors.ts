@@ -19,7 +19,11 @@ export type InvalidImportReason =
 /** The dropped file cannot be imported as it is (encoding, format, structure). Not retried. */
 export class InvalidImportError extends Error {
   override name = 'InvalidImportError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}, readonly reason: InvalidImportReason = 'other') {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly reason: InvalidImportReason = 'other',
+  ) {
     super(message);
   }
 }
@@ -38,7 +42,10 @@ export class InvalidExecutionInputError extends Error {
  */
 export class TooManyRejectedRowsError extends Error {
   override name = 'TooManyRejectedRowsError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -46,7 +53,10 @@ export class TooManyRejectedRowsError extends Error {
 /** The integrity checks found violations for the flow. Not retried. */
 export class IntegrityViolationError extends Error {
   override name = 'IntegrityViolationError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -105,9 +115,25 @@ const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|40001|40P01|53300|57P0[123]|55P03)$/
  * _ENDED / _DESTROYED and CONNECT_TIMEOUT. Node sockets (both drivers, the AWS SDK): errno codes.
  */
 const TRANSIENT_CODES = new Set([
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CLOSED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CLOSED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /**
@@ -123,8 +149,20 @@ const PG_CONNECTION_MESSAGES = [
 ];
 
 /** AWS SDK errors that say "try again" (throttling, 5xx, timeouts) beside its own `$retryable`. */
-const TRANSIENT_AWS_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown',
-  'ServiceUnavailable', 'InternalError', 'InternalServiceError', 'InternalServiceErrorException', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
+const TRANSIENT_AWS_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'InternalServiceError',
+  'InternalServiceErrorException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
 
 type Candidate = { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
 
@@ -157,7 +195,11 @@ export function isTransient(err: unknown): boolean {
  * errors (InvalidImportError, TenantError, ...) are never re-labelled.
  */
 export function classifyError(err: unknown): unknown {
-  if (err instanceof Error && ['InvalidImportError', 'TooManyRejectedRowsError', 'IntegrityViolationError', 'NotFoundError', 'TenantError', 'LinkCountMismatchError', 'TransientError'].includes(err.name)) return err;
+  if (
+    err instanceof Error &&
+    ['InvalidImportError', 'TooManyRejectedRowsError', 'IntegrityViolationError', 'NotFoundError', 'TenantError', 'LinkCountMismatchError', 'TransientError'].includes(err.name)
+  )
+    return err;
   if (!isTransient(err)) return err;
   const e = err as { message?: string };
   const t = new TransientError(e?.message ?? String(err));

@@ -58,16 +58,25 @@ const ONE_VCPU_MIB = 1769;
 export const LAMBDAS = {
   // CPU-bound parse + COPY, 47–49k rows/s on one core: 1M rows ≈ 21 s; workbooks are spooled to /tmp whole
   StoreImport: {
-    folder: 'store-import', memoryMiB: ONE_VCPU_MIB, timeoutS: 900, placeholder: 'StoreImportFunctionArn',
+    folder: 'store-import',
+    memoryMiB: ONE_VCPU_MIB,
+    timeoutS: 900,
+    placeholder: 'StoreImportFunctionArn',
     tasks: { StoreImport: { timeoutS: 900, retry: 'transient', fenced: true, code: 'SI', oneLongStatement: true } },
   },
   CreateMasterFlow: {
-    folder: 'create-master-flow', memoryMiB: 512, timeoutS: 60, placeholder: 'CreateMasterFlowFunctionArn',
+    folder: 'create-master-flow',
+    memoryMiB: 512,
+    timeoutS: 60,
+    placeholder: 'CreateMasterFlowFunctionArn',
     tasks: { CreateMasterFlow: { timeoutS: 60, retry: 'fenced-timeout', fenced: true, code: 'CMF' } },
   },
   // one set-based UPDATE: the database works, the Lambda waits (1M records: 26 s)
   LinkRecords: {
-    folder: 'link-records', memoryMiB: 512, timeoutS: 300, placeholder: 'LinkRecordsFunctionArn',
+    folder: 'link-records',
+    memoryMiB: 512,
+    timeoutS: 300,
+    placeholder: 'LinkRecordsFunctionArn',
     tasks: {
       LinkChunk: { action: 'chunk', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'LinkChun' },
       FinishLink: { action: 'finish', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'FinishLi' },
@@ -76,7 +85,10 @@ export const LAMBDAS = {
   // CPU-bound normalisation, ~10k rows/s on one core, RSS flat at ~290 MB: 1M rows ≈ 100 s at 1769 MB
   // (≈ 350 s at 512 MB, a third of a vCPU); one chunk is at most the workflow's chunkRows rows
   StartDiscovery: {
-    folder: 'start-discovery', memoryMiB: ONE_VCPU_MIB, timeoutS: 900, placeholder: 'StartDiscoveryFunctionArn',
+    folder: 'start-discovery',
+    memoryMiB: ONE_VCPU_MIB,
+    timeoutS: 900,
+    placeholder: 'StartDiscoveryFunctionArn',
     tasks: {
       PlanDiscovery: { action: 'plan', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'PlanDisc' },
       DiscoverChunk: { action: 'chunk', timeoutS: 900, retry: 'transient', fenced: true, code: 'Discover' },
@@ -86,23 +98,35 @@ export const LAMBDAS = {
   // set-based matching of one chunk's assets into the engagement's inventory; chunks run one at a
   // time (the engagement's lock serialises them anyway)
   ReconcileInventory: {
-    folder: 'reconcile-inventory', memoryMiB: 512, timeoutS: 900, placeholder: 'ReconcileInventoryFunctionArn',
+    folder: 'reconcile-inventory',
+    memoryMiB: 512,
+    timeoutS: 900,
+    placeholder: 'ReconcileInventoryFunctionArn',
     tasks: {
       ReconcileChunk: { action: 'chunk', timeoutS: 900, retry: 'transient', fenced: true, code: 'Reconcil' },
       FinishReconcile: { action: 'finish', timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'FinishRe' },
     },
   },
   ValidateIntegrity: {
-    folder: 'validate-integrity', memoryMiB: 512, timeoutS: 300, placeholder: 'ValidateIntegrityFunctionArn',
+    folder: 'validate-integrity',
+    memoryMiB: 512,
+    timeoutS: 300,
+    placeholder: 'ValidateIntegrityFunctionArn',
     tasks: { ValidateIntegrity: { timeoutS: 300, retry: 'fenced-timeout', fenced: true, code: 'VI' } },
   },
   MarkFailed: {
-    folder: 'mark-failed', memoryMiB: 512, timeoutS: 60, placeholder: 'MarkFailedFunctionArn',
+    folder: 'mark-failed',
+    memoryMiB: 512,
+    timeoutS: 60,
+    placeholder: 'MarkFailedFunctionArn',
     tasks: { MarkFailed: { timeoutS: 60, retry: 'fenced-timeout', fenced: true, code: 'MF' } },
   },
   // reads the import's counts and mappings (indexed, one transaction) and writes one small JSON object
   ReportOutcome: {
-    folder: 'report-outcome', memoryMiB: 512, timeoutS: 60, placeholder: 'ReportOutcomeFunctionArn',
+    folder: 'report-outcome',
+    memoryMiB: 512,
+    timeoutS: 60,
+    placeholder: 'ReportOutcomeFunctionArn',
     tasks: {
       ReportSucceeded: { timeoutS: 60, retry: 'outcome', fenced: false },
       ReportFailed: { timeoutS: 60, retry: 'outcome', fenced: false },
@@ -133,7 +157,8 @@ export interface StepTask extends TaskContract {
 /** Every Task state that invokes a Lambda, by state name. */
 export const STEP_TASKS: Readonly<Record<string, StepTask>> = Object.fromEntries(
   Object.entries(LAMBDAS).flatMap(([lambda, contract]) =>
-    Object.entries((contract as LambdaContract).tasks ?? {}).map(([state, task]) => [state, { ...task, state, lambda: lambda as WorkflowLambdaId }])),
+    Object.entries((contract as LambdaContract).tasks ?? {}).map(([state, task]) => [state, { ...task, state, lambda: lambda as WorkflowLambdaId }]),
+  ),
 );
 
 /** The Task states that invoke `lambda` (none for a Lambda outside the workflow). */

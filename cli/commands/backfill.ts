@@ -14,16 +14,16 @@ interface BackfillCliOptions {
   windowAssets: string;
 }
 
-
 /** "2h", "90m", "45s" or plain seconds → seconds. */
 export function parseWindow(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(value.trim());
   if (!m) throw new UsageError(`${flag} must be a duration like 2h, 90m or 300s, got "${value}"`);
-  return Number(m[1]) * ({ h: 3600, m: 60, s: 1 }[(m[2] ?? 's') as 'h' | 'm' | 's']);
+  return Number(m[1]) * { h: 3600, m: 60, s: 1 }[(m[2] ?? 's') as 'h' | 'm' | 's'];
 }
 
 export function registerBackfill(program: Command) {
-  program.command('backfill')
+  program
+    .command('backfill')
     .description('link rows without a master flow (dry run by default; exit 0 all linked, 1 rows left unresolved, 2 bad usage)')
     .option('--apply', 'apply the plan in one transaction, recorded under a run id')
     .option('--json', 'machine-readable plan')
@@ -61,8 +61,9 @@ const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
  * table, the unresolved rows (raw records per import) with their reason, and what happened.
  */
 export function formatPlan(r: BackfillResult): string {
-  const out = r.links.map((l) =>
-    `link ${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` (${Math.round(l.distanceSeconds)} s)`}${l.quarantineId ? ' [released from quarantine]' : ''}`);
+  const out = r.links.map(
+    (l) => `link ${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` (${Math.round(l.distanceSeconds)} s)`}${l.quarantineId ? ' [released from quarantine]' : ''}`,
+  );
   for (const l of r.recordLinks) out.push(`link raw_import_records of data import ${l.dataImportId} → ${l.flowId} import (${records(l.records)})`);
   out.push('', 'totals:');
   for (const [table, t] of Object.entries(r.totals)) out.push(`  ${table}: ${t.linked} linked, ${t.released} released from quarantine, ${t.unresolved} unresolved`);
@@ -72,8 +73,6 @@ export function formatPlan(r: BackfillResult): string {
     for (const u of r.unresolvedRecords) out.push(`  raw_import_records of data import ${u.dataImportId} (${records(u.records)}): ${u.reason}`);
   }
   const { linked } = planCounts(r);
-  out.push('', r.applied
-    ? `applied as run ${r.runId} (undo: flowlink backfill --undo ${r.runId})`
-    : linked ? `dry run: nothing written; --apply links these ${linked} rows` : 'nothing to link');
+  out.push('', r.applied ? `applied as run ${r.runId} (undo: flowlink backfill --undo ${r.runId})` : linked ? `dry run: nothing written; --apply links these ${linked} rows` : 'nothing to link');
   return out.join('\n');
 }

@@ -49,13 +49,20 @@ export async function replayCommand(name: string, opts: { redrive?: boolean }, o
 }
 
 export function registerExecutions(program: Command) {
-  program.command('executions')
+  program
+    .command('executions')
     .description('list the local executions of the import workflow (newest first)')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) => {
       const records = store().list();
       if (opts.json) {
-        console.log(JSON.stringify(records.map(({ events, ...r }) => ({ ...r, failedState: failedState({ ...r, events }) || null })), null, 2));
+        console.log(
+          JSON.stringify(
+            records.map(({ events, ...r }) => ({ ...r, failedState: failedState({ ...r, events }) || null })),
+            null,
+            2,
+          ),
+        );
         return;
       }
       if (!records.length) {
@@ -68,7 +75,8 @@ export function registerExecutions(program: Command) {
       }
     });
 
-  program.command('replay')
+  program
+    .command('replay')
     .description('run a local execution again with the same input (start-again), or --redrive a failed one from the failed state')
     .argument('<execution>', 'execution name (see `flowlink executions`)')
     .option('--redrive', 'continue the failed execution from the state that failed, with the input it had')

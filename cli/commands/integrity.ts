@@ -17,7 +17,8 @@ interface IntegrityCliOptions {
 const SHOWN_SAMPLES = 10;
 
 export function registerIntegrity(program: Command) {
-  const integrity = program.command('integrity')
+  const integrity = program
+    .command('integrity')
     .description('prove that no row hangs outside its master flow (exit 0 clean, 1 violations, 2 could not run)')
     .option('--json', 'machine-readable report')
     .option('--client <id>', 'only rows of this client account (data checks)')
@@ -33,7 +34,11 @@ export function registerIntegrity(program: Command) {
       }
       const options = { flowId: opts.flow, clientAccountId: opts.client, engagementId: opts.engagement, staleRunningAfterMinutes, store: opts.store, deep: opts.deep };
       // validate the scope before starting a database
-      for (const [flag, value] of [['--flow', opts.flow], ['--client', opts.client], ['--engagement', opts.engagement]] as const) {
+      for (const [flag, value] of [
+        ['--flow', opts.flow],
+        ['--client', opts.client],
+        ['--engagement', opts.engagement],
+      ] as const) {
         if (value !== undefined && !isUuid(value)) {
           throw new UsageError(`${flag} must be a uuid, got "${value}"`);
         }
@@ -45,7 +50,8 @@ export function registerIntegrity(program: Command) {
       if (!report.ok) process.exitCode = EXIT.checkFailed;
     });
 
-  integrity.command('history')
+  integrity
+    .command('history')
     .description('the stored integrity runs, newest first')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'how many runs', '20')
@@ -61,22 +67,27 @@ export function registerIntegrity(program: Command) {
 
 /** The human-readable report: per-table counts, failing checks with sample ids, the score. */
 export function formatReport(report: IntegrityReport): string {
-  const scope = Object.entries(report.scope).filter(([k, v]) => v !== null && k !== 'staleRunningAfterMinutes').map(([k, v]) => `${k}=${v}`);
+  const scope = Object.entries(report.scope)
+    .filter(([k, v]) => v !== null && k !== 'staleRunningAfterMinutes')
+    .map(([k, v]) => `${k}=${v}`);
   const lines = [`integrity of ${scope.length ? scope.join(' ') : 'the whole database'} at ${report.checkedAt} (${report.durationMs} ms)`, ''];
   const header = ['table', 'rows', 'null', 'dangling', 'inconsistent', 'cross-tenant'];
-  const rows = Object.entries(report.tables).map(([name, t]) =>
-    [name, t.rowsEstimated ? `~${t.rows}` : t.rows, t.nullMasterFlowId, t.danglingMasterFlowId, t.inconsistent, t.crossTenant].map(String));
+  const rows = Object.entries(report.tables).map(([name, t]) => [name, t.rowsEstimated ? `~${t.rows}` : t.rows, t.nullMasterFlowId, t.danglingMasterFlowId, t.inconsistent, t.crossTenant].map(String));
   rows.push(['(master flows)', String(report.masterFlows), '', '', '', '']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   lines.push(line(header), ...rows.map(line), '');
   const failing = report.checks.filter((c) => c.count > 0);
   const proven = report.checks.filter((c) => c.provenBy).length;
   if (!failing.length) lines.push(`all ${report.checks.length} checks pass`);
-  lines.push(report.deep
-    ? 'deep check: every row read, no constraint trusted'
-    : `${proven} checks proven by foreign keys in force (validated, enforced; --json names them); --deep reads every row instead`);
-  if (Object.values(report.tables).some((t) => t.rowsEstimated)) lines.push('~ rows: the planner\'s estimate (no check had to read that table row by row)');
+  lines.push(
+    report.deep ? 'deep check: every row read, no constraint trusted' : `${proven} checks proven by foreign keys in force (validated, enforced; --json names them); --deep reads every row instead`,
+  );
+  if (Object.values(report.tables).some((t) => t.rowsEstimated)) lines.push("~ rows: the planner's estimate (no check had to read that table row by row)");
   for (const c of failing) {
     const more = c.count > Math.min(c.sampleIds.length, SHOWN_SAMPLES) ? ` … (${c.count - Math.min(c.sampleIds.length, SHOWN_SAMPLES)} more)` : '';
     lines.push(`${c.severity.toUpperCase().padEnd(8)} ${c.id}: ${c.count}: ${c.description}`);
@@ -88,9 +99,15 @@ export function formatReport(report: IntegrityReport): string {
 
 function formatHistory(runs: IntegrityRun[]): string {
   if (!runs.length) return 'no integrity run stored yet: run `flowlink integrity`';
-  return runs.map((r) => {
-    const scope = Object.entries(r.scope).filter(([k, v]) => v !== null && k !== 'staleRunningAfterMinutes').map(([k, v]) => `${k}=${v}`).join(' ') || 'all';
-    const failing = r.failing.map((f) => `${f.id}=${f.count}`).join(' ');
-    return `${r.checkedAt}  ${r.ok ? 'ok  ' : 'FAIL'}  ${String(r.healthScore).padStart(5)}  ${String(r.durationMs).padStart(6)} ms  ${scope}${failing ? `  ${failing}` : ''}`;
-  }).join('\n');
+  return runs
+    .map((r) => {
+      const scope =
+        Object.entries(r.scope)
+          .filter(([k, v]) => v !== null && k !== 'staleRunningAfterMinutes')
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'all';
+      const failing = r.failing.map((f) => `${f.id}=${f.count}`).join(' ');
+      return `${r.checkedAt}  ${r.ok ? 'ok  ' : 'FAIL'}  ${String(r.healthScore).padStart(5)}  ${String(r.durationMs).padStart(6)} ms  ${scope}${failing ? `  ${failing}` : ''}`;
+    })
+    .join('\n');
 }

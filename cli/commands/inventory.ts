@@ -31,11 +31,22 @@ const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArra
 export function inventoryTable(items: InventoryItemView[]): string {
   const head = ['hostname', 'fqdn', 'ip', 'os', 'cpu', 'mem GB', 'disk GB', 'type', 'env', 'sources'];
   const rows = items.map((i) => [
-    cell(i.hostname), cell(i.fqdn), cell(i.ipAddresses), cell([i.operatingSystem, i.osVersion].filter(Boolean).join(' ') || null),
-    cell(i.cpuCores), cell(i.memoryGb), cell(i.storageGb), cell(i.assetType), cell(i.environment),
-    i.sources.map((s) => `${s.filename}#${s.rowNumber ?? '?'}`).join(', ')
-      + (Object.entries(i.seenInLatest).some(([, seen]) => !seen)
-        ? `  (not in the latest ${Object.entries(i.seenInLatest).filter(([, seen]) => !seen).map(([s]) => s).join(', ')} drop)` : ''),
+    cell(i.hostname),
+    cell(i.fqdn),
+    cell(i.ipAddresses),
+    cell([i.operatingSystem, i.osVersion].filter(Boolean).join(' ') || null),
+    cell(i.cpuCores),
+    cell(i.memoryGb),
+    cell(i.storageGb),
+    cell(i.assetType),
+    cell(i.environment),
+    i.sources.map((s) => `${s.filename}#${s.rowNumber ?? '?'}`).join(', ') +
+      (Object.entries(i.seenInLatest).some(([, seen]) => !seen)
+        ? `  (not in the latest ${Object.entries(i.seenInLatest)
+            .filter(([, seen]) => !seen)
+            .map(([s]) => s)
+            .join(', ')} drop)`
+        : ''),
   ]);
   const widths = head.map((h, c) => Math.min(40, Math.max(h.length, ...rows.map((r) => r[c]!.length))));
   const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : v.slice(0, widths[c]).padEnd(widths[c]!))).join('  ');
@@ -43,7 +54,8 @@ export function inventoryTable(items: InventoryItemView[]): string {
 }
 
 export function registerInventory(program: Command) {
-  const inventory = program.command('inventory')
+  const inventory = program
+    .command('inventory')
     .description("the engagement's inventory: one item per machine across every drop, with where each was seen")
     .option('--client <id|slug>', 'client account')
     .option('--engagement <id|slug>', 'engagement of that client')
@@ -62,7 +74,8 @@ export function registerInventory(program: Command) {
       });
     });
 
-  inventory.command('candidates')
+  inventory
+    .command('candidates')
     .description('possible matches reconciliation would not make on its own (an IP address alone, a name whose identifiers disagree)')
     .option('--client <id|slug>', 'client account')
     .option('--engagement <id|slug>', 'engagement of that client')
@@ -83,7 +96,8 @@ export function registerInventory(program: Command) {
       });
     });
 
-  inventory.command('reconcile')
+  inventory
+    .command('reconcile')
     .description('reconcile the drops whose discovery completed but were never reconciled (older than the inventory, adopted), oldest first')
     .option('--client <id|slug>', 'client account')
     .option('--engagement <id|slug>', 'engagement of that client')
@@ -101,8 +115,12 @@ export function registerInventory(program: Command) {
       });
     });
 
-  for (const [name, status, what] of [['confirm', 'confirmed', 'merge the two items into one'], ['reject', 'rejected', 'keep the two items apart, and never propose them again']] as const) {
-    inventory.command(name)
+  for (const [name, status, what] of [
+    ['confirm', 'confirmed', 'merge the two items into one'],
+    ['reject', 'rejected', 'keep the two items apart, and never propose them again'],
+  ] as const) {
+    inventory
+      .command(name)
       .description(`${what}`)
       .argument('<candidate-id>')
       .option('--client <id|slug>', 'client account')
@@ -115,9 +133,13 @@ export function registerInventory(program: Command) {
           const decision = await decideCandidate(sql, tenant, id, status, process.env.USER ?? null).catch((err: unknown) => {
             throw err instanceof NotFoundError || err instanceof CandidateDecidedError ? new UsageError(err.message) : err;
           });
-          console.log(opts.json ?? inventory.opts().json ? JSON.stringify(decision) : status === 'confirmed'
-            ? `candidate ${id} confirmed: item ${decision.candidateItemId} merged into ${decision.inventoryItemId}`
-            : `candidate ${id} rejected: items ${decision.inventoryItemId} and ${decision.candidateItemId} stay apart`);
+          console.log(
+            (opts.json ?? inventory.opts().json)
+              ? JSON.stringify(decision)
+              : status === 'confirmed'
+                ? `candidate ${id} confirmed: item ${decision.candidateItemId} merged into ${decision.inventoryItemId}`
+                : `candidate ${id} rejected: items ${decision.inventoryItemId} and ${decision.candidateItemId} stay apart`,
+          );
         });
       });
   }

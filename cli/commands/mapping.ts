@@ -43,8 +43,9 @@ export async function mappingSet(client: PgJsClient, opts: { engagement: string;
 }
 
 export function registerMapping(program: Command) {
-  const mapping = program.command('mapping').description('the consultant\'s corrections of column mappings, per engagement and header set');
-  mapping.command('set')
+  const mapping = program.command('mapping').description("the consultant's corrections of column mappings, per engagement and header set");
+  mapping
+    .command('set')
     .description('correct how columns map for the next drops with this header set (exit 0 set, 2 bad usage)')
     .requiredOption('--engagement <id>', 'the engagement (uuid)')
     .requiredOption('--header-set <id>', 'the header set id the report prints')
@@ -53,7 +54,8 @@ export function registerMapping(program: Command) {
     .action(async (specs: string[], opts: { engagement: string; headerSet: string; by?: string }) => {
       await withDatabase(({ sql }) => mappingSet(sql, opts, specs));
     });
-  mapping.command('list')
+  mapping
+    .command('list')
     .description('the corrections of a header set in an engagement')
     .requiredOption('--engagement <id>', 'the engagement (uuid)')
     .requiredOption('--header-set <id>', 'the header set id the report prints')

@@ -16,8 +16,9 @@ export function printReport(r: OutcomeReport, out: Out = console.log): void {
   out(`  dropped as      s3://${r.bucket}/${r.key} (${r.versionId ? `version ${r.versionId}` : `etag ${r.etag}`})`);
   out(`  execution       ${r.execution}`);
   if (r.error) {
-    const where = [r.error.file, r.error.line !== null ? `line ${r.error.line}` : null, r.error.byte !== null ? `byte ${r.error.byte}` : null,
-      r.error.row !== null ? `row ${r.error.row}` : null].filter(Boolean).join(', ');
+    const where = [r.error.file, r.error.line !== null ? `line ${r.error.line}` : null, r.error.byte !== null ? `byte ${r.error.byte}` : null, r.error.row !== null ? `row ${r.error.row}` : null]
+      .filter(Boolean)
+      .join(', ');
     out(`  error           ${r.error.name}${r.error.step ? ` in ${r.error.step}` : ''}${where ? ` (${where})` : ''}`);
     out(`                  ${r.error.message}`);
     out(`  what to do      ${r.error.advice}`);
@@ -25,20 +26,28 @@ export function printReport(r: OutcomeReport, out: Out = console.log): void {
   out(`  ids             data import ${r.dataImportId ?? '-'}, flow_id ${r.flowId ?? '-'}, discovery flow ${r.discoveryFlowId ?? '-'}`);
   const format = [r.file.format, r.file.encoding, r.file.delimiter ? `delimiter "${r.file.delimiter}"` : null, r.file.sheet ? `sheet "${r.file.sheet}"` : null].filter(Boolean).join(', ');
   out(`  file            ${r.file.size ?? '?'} bytes${format ? `, ${format}` : ''}${r.recognisedFormat ? `; recognised as ${r.recognisedFormat}` : ''}`);
-  const reasons = Object.entries(r.rows.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join('; ');
+  const reasons = Object.entries(r.rows.skippedByReason)
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join('; ');
   out(`  rows            ${r.rows.stored} stored, ${r.rows.linked} linked, ${r.rows.skipped} skipped${reasons ? ` (${reasons})` : ''}`);
   out(`                  ${r.rows.accepted} of ${r.rows.total} accepted, ${r.rows.rejected} rejected, ${r.rows.warnings} field warning(s)`);
   if (r.errorsFile) out(`  errors file     s3://${r.errorsFile.bucket}/${r.errorsFile.key}`);
   if (r.rejectedFile) out(`  rejected rows   s3://${r.rejectedFile.bucket}/${r.rejectedFile.key} (fix them and drop this file again)`);
-  const types = Object.entries(r.assetsByType).map(([t, n]) => `${n} ${t}`).join(', ');
+  const types = Object.entries(r.assetsByType)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
   out(`  assets          ${r.assets}${types ? ` (${types})` : ''}`);
-  out(`  integrity       ${r.integrity.verdict}${r.integrity.healthScore !== null ? `, health score ${r.integrity.healthScore}` : ''}${r.integrity.warnings.length ? `; warnings: ${r.integrity.warnings.join(', ')}` : ''}`);
+  out(
+    `  integrity       ${r.integrity.verdict}${r.integrity.healthScore !== null ? `, health score ${r.integrity.healthScore}` : ''}${r.integrity.warnings.length ? `; warnings: ${r.integrity.warnings.join(', ')}` : ''}`,
+  );
   if (r.fieldMappings.length) {
     out('');
     const width = Math.min(32, Math.max(...r.fieldMappings.map((m) => m.sourceField.length), 'column'.length));
     out(`  ${'column'.padEnd(width)}  →  field [unit] (match, confidence): evidence`);
     for (const m of r.fieldMappings) {
-      out(`  ${m.sourceField.padEnd(width)}  →  ${m.targetField}${m.unit ? ` [${m.unit}]` : ''} (${m.matchType}, ${m.confidence}${m.userDefined ? ', user-defined' : ''})${m.evidence ? `: ${m.evidence}` : ''}`);
+      out(
+        `  ${m.sourceField.padEnd(width)}  →  ${m.targetField}${m.unit ? ` [${m.unit}]` : ''} (${m.matchType}, ${m.confidence}${m.userDefined ? ', user-defined' : ''})${m.evidence ? `: ${m.evidence}` : ''}`,
+      );
     }
     if (r.file.headerSetId) {
       out(`  header set ${r.file.headerSetId}; to correct a column for this file and the next drops like it:`);
@@ -82,7 +91,8 @@ export async function reportCommand(name: string, opts: { json?: boolean }, out:
 }
 
 export function registerReport(program: Command) {
-  program.command('report')
+  program
+    .command('report')
     .description('print the outcome report of a local execution (what the consultant who dropped the file gets beside it)')
     .argument('<execution>', 'execution name (see `flowlink executions`)')
     .option('--json', 'the report as written (JSON, schema workflows/report.schema.json)')

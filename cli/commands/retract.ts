@@ -21,7 +21,8 @@ export function formatRetract(r: RetractResult): string {
 }
 
 export function registerRetract(program: Command) {
-  program.command('retract')
+  program
+    .command('retract')
     .description("remove an import and what it added: its master flow, raw records, assets, mappings, and its share of the engagement's inventory (dry run by default)")
     .argument('<data-import-id>')
     .option('--apply', 'retract it, in one transaction')

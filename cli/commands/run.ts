@@ -78,7 +78,8 @@ export async function runCommand(file: string | undefined, opts: RunOptions, out
 }
 
 export function registerRun(program: Command) {
-  program.command('run')
+  program
+    .command('run')
     .description('drop an inventory file into the local pipeline (local S3 → trigger → the import workflow) and report; the default is a bundled sample')
     .argument('[file]', 'CSV, JSON, NDJSON or XLSX inventory file (default: workflows/samples/servers.csv)')
     .option('--client <id|slug>', 'client account (default: the demo client "demo", created on first use)')
@@ -86,15 +87,18 @@ export function registerRun(program: Command) {
     .option('--chunk-rows <n>', 'raw records per chunk of the link and discovery Maps (default 50000; at most 1,000 chunks a file)', positiveInt('--chunk-rows', CHUNK_ROWS_MAX))
     .option('--map-concurrency <n>', 'chunks each Map runs at once (default 4)', positiveInt('--map-concurrency', MAP_CONCURRENCY_MAX))
     .option('--max-rejected-percent <p>', 'more rejected rows than this share (0-100) fails the import after storing (default 10)', percent('--max-rejected-percent'))
-    .addHelpText('after', [
-      '',
-      'Exit codes:',
-      '  0  imported, every row accepted and every value read (or the same file already running in another process)',
-      '  3  imported with errors: some rows rejected or some values unreadable (within the threshold);',
-      '     the errors file and the rejected rows file are beside the report (flowlink report <execution>)',
-      '  1  the import failed (the report says why and what to do)',
-      '  2  bad usage, or the file or tenant could not be used',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes:',
+        '  0  imported, every row accepted and every value read (or the same file already running in another process)',
+        '  3  imported with errors: some rows rejected or some values unreadable (within the threshold);',
+        '     the errors file and the rejected rows file are beside the report (flowlink report <execution>)',
+        '  1  the import failed (the report says why and what to do)',
+        '  2  bad usage, or the file or tenant could not be used',
+      ].join('\n'),
+    )
     .action(async (file: string | undefined, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
     });

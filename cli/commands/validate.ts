@@ -38,12 +38,23 @@ export async function validateCommand(file: string, opts: ValidateOptions, out: 
   const errorsPath = result.errorsCsv === null ? null : resolve(opts.errorsFile ?? `${path}.errors.csv`);
   if (errorsPath) writeFileSync(errorsPath, result.errorsCsv!);
   if (opts.json) {
-    out(JSON.stringify({
-      file: name, format: result.format, outcome: result.outcome, maxRejectedRowsPercent: result.maxRejectedRowsPercent,
-      rows: result.rows, sourceSystem: result.plan.sourceSystem,
-      fieldMappings: result.plan.mappings.map((m) => ({ sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence })),
-      firstRejected: result.firstRejected, errorsFile: errorsPath,
-    }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          file: name,
+          format: result.format,
+          outcome: result.outcome,
+          maxRejectedRowsPercent: result.maxRejectedRowsPercent,
+          rows: result.rows,
+          sourceSystem: result.plan.sourceSystem,
+          fieldMappings: result.plan.mappings.map((m) => ({ sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence })),
+          firstRejected: result.firstRejected,
+          errorsFile: errorsPath,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     printValidation(result, errorsPath, out);
   }
@@ -51,9 +62,12 @@ export async function validateCommand(file: string, opts: ValidateOptions, out: 
 }
 
 function printValidation(r: ValidationResult, errorsPath: string | null, out: Out): void {
-  const verdict = r.outcome === 'failed'
-    ? `the import would FAIL: more than ${r.maxRejectedRowsPercent} % of the rows are rejected`
-    : r.outcome === 'completed_with_errors' ? 'the import would complete WITH ERRORS' : 'the import would complete';
+  const verdict =
+    r.outcome === 'failed'
+      ? `the import would FAIL: more than ${r.maxRejectedRowsPercent} % of the rows are rejected`
+      : r.outcome === 'completed_with_errors'
+        ? 'the import would complete WITH ERRORS'
+        : 'the import would complete';
   out(`${r.file}: ${verdict} (nothing was written to the database)`);
   out(`  format          ${r.format}; recognised as ${r.plan.sourceSystem}`);
   out(`  rows            ${r.rows.total} in the file: ${r.rows.accepted} accepted, ${r.rows.rejected} rejected, ${r.rows.warnings} field warning(s)`);
@@ -70,10 +84,11 @@ function printValidation(r: ValidationResult, errorsPath: string | null, out: Ou
 }
 
 export function registerValidate(program: Command) {
-  program.command('validate')
+  program
+    .command('validate')
     .description('check an inventory file as a drop would be checked, writing nothing to the database: mapping, counts, rejected rows, errors file')
     .argument('<file>', 'CSV, JSON, NDJSON or XLSX inventory file')
-    .option('--json', 'the result as JSON (its rows object is the report\'s: total, accepted, rejected, warnings)')
+    .option('--json', "the result as JSON (its rows object is the report's: total, accepted, rejected, warnings)")
     .option('--max-rejected-percent <p>', 'the threshold to judge by (default 10, as a drop)', percent('--max-rejected-percent'))
     .option('--errors-file <path>', 'where to write the errors file (default: <file>.errors.csv beside the file)')
     .addHelpText('after', '\nExit codes: 0 every row accepted and read; 3 rejected rows or field warnings; 1 the drop would fail; 2 bad usage.')

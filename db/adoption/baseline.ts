@@ -32,7 +32,10 @@ const NOT_NULL_MASTER = '"master_flow_id" uuid NOT NULL';
 export function baselineStatements(folder = MIGRATIONS_FOLDER): BaselineStatements {
   const out: BaselineStatements = { types: [], tables: [], foreignKeys: [], indexes: [], guards: [], notNullMasterFlowTables: [] };
   for (const tag of BASELINE_TAGS) {
-    const statements = readFileSync(resolve(folder, `${tag}.sql`), 'utf8').split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
+    const statements = readFileSync(resolve(folder, `${tag}.sql`), 'utf8')
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const stmt of statements) {
       if (tag === '0001_link_guards') out.guards.push(stmt);
       else if (stmt.startsWith('CREATE TYPE')) out.types.push(stmt);
@@ -67,7 +70,9 @@ export async function stampBaseline(tx: postgres.TransactionSql | postgres.Sql, 
   for (const tag of BASELINE_TAGS) {
     const entry = journal.find((e) => e.tag === tag);
     if (!entry) throw new Error(`baseline migration ${tag} is missing from the journal`);
-    const hash = createHash('sha256').update(readFileSync(resolve(folder, `${tag}.sql`))).digest('hex');
+    const hash = createHash('sha256')
+      .update(readFileSync(resolve(folder, `${tag}.sql`)))
+      .digest('hex');
     await tx.unsafe(
       `insert into "drizzle"."__drizzle_migrations" (hash, created_at)
        select $1, $2 where not exists (select 1 from "drizzle"."__drizzle_migrations" where created_at = $2)`,

@@ -2,8 +2,15 @@ import { ASSET_TYPE, FLOW_STATUS, FLOW_STATUS_DEFAULT, FLOW_TYPES, IMPORT_STATUS
 
 /** Legacy tables that have a place in our schema, parents first. */
 export const ADOPTED_TABLES = [
-  'client_accounts', 'engagements', 'users', 'crewai_flow_state_extensions', 'data_imports',
-  'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
+  'client_accounts',
+  'engagements',
+  'users',
+  'crewai_flow_state_extensions',
+  'data_imports',
+  'raw_import_records',
+  'discovery_flows',
+  'import_field_mappings',
+  'assets',
 ] as const;
 export type AdoptedTable = (typeof ADOPTED_TABLES)[number];
 
@@ -15,8 +22,7 @@ const PLAN = 'flowlink_adoption.quarantine_plan';
 const KEYS = 'flowlink_adoption.master_keys';
 const notPlanned = (table: string, alias = 'a') => `not exists (select 1 from ${PLAN} q where q.table_name = '${table}' and q.row_id = ${alias}.id)`;
 const flowType = (e: string) => caseOf(e, Object.fromEntries(FLOW_TYPES.map((t) => [t, [t]])), 'null');
-const unlinked = (e: string) =>
-  `case when ${e} is null then '${UNLINKED_REASON} master_flow_id is NULL' else format('${UNLINKED_REASON} master_flow_id %s matches no master flow', ${e}) end`;
+const unlinked = (e: string) => `case when ${e} is null then '${UNLINKED_REASON} master_flow_id is NULL' else format('${UNLINKED_REASON} master_flow_id %s matches no master flow', ${e}) end`;
 
 /**
  * Statements that decide, from the archived legacy rows, which rows cannot satisfy the new
@@ -88,15 +94,60 @@ const adoptionSource = (table: string): MasterSource => ({
 });
 
 const SAME_NAME_ASSET_COLUMNS = [
-  'id', 'client_account_id', 'engagement_id', 'name', 'asset_name', 'hostname', 'description', 'ip_address', 'fqdn',
-  'mac_address', 'environment', 'location', 'datacenter', 'rack_location', 'availability_zone', 'operating_system',
-  'os_version', 'cpu_cores', 'memory_gb', 'storage_gb', 'business_owner', 'technical_owner', 'department',
-  'application_name', 'technology_stack', 'criticality', 'business_criticality', 'custom_attributes', 'six_r_strategy',
-  'mapping_status', 'migration_priority', 'migration_complexity', 'migration_wave', 'sixr_ready', 'status',
-  'migration_status', 'dependencies', 'related_assets', 'discovery_method', 'discovery_source', 'discovery_timestamp',
-  'cpu_utilization_percent', 'memory_utilization_percent', 'disk_iops', 'network_throughput_mbps', 'completeness_score',
-  'quality_score', 'current_monthly_cost', 'estimated_cloud_cost', 'imported_by', 'imported_at', 'source_filename',
-  'created_at', 'updated_at',
+  'id',
+  'client_account_id',
+  'engagement_id',
+  'name',
+  'asset_name',
+  'hostname',
+  'description',
+  'ip_address',
+  'fqdn',
+  'mac_address',
+  'environment',
+  'location',
+  'datacenter',
+  'rack_location',
+  'availability_zone',
+  'operating_system',
+  'os_version',
+  'cpu_cores',
+  'memory_gb',
+  'storage_gb',
+  'business_owner',
+  'technical_owner',
+  'department',
+  'application_name',
+  'technology_stack',
+  'criticality',
+  'business_criticality',
+  'custom_attributes',
+  'six_r_strategy',
+  'mapping_status',
+  'migration_priority',
+  'migration_complexity',
+  'migration_wave',
+  'sixr_ready',
+  'status',
+  'migration_status',
+  'dependencies',
+  'related_assets',
+  'discovery_method',
+  'discovery_source',
+  'discovery_timestamp',
+  'cpu_utilization_percent',
+  'memory_utilization_percent',
+  'disk_iops',
+  'network_throughput_mbps',
+  'completeness_score',
+  'quality_score',
+  'current_monthly_cost',
+  'estimated_cloud_cost',
+  'imported_by',
+  'imported_at',
+  'source_filename',
+  'created_at',
+  'updated_at',
 ];
 
 const flowStatus = (e: string) => `${caseOf(e, FLOW_STATUS, `'${FLOW_STATUS_DEFAULT}'`)}::flow_status`;
@@ -227,9 +278,10 @@ export function recordChangesStatements(): string[] {
        legacy_value text, new_value text, reason text not null)`,
     `truncate ${A}.adoption_changes`,
     ...TRACKED.map(([t, col, legacy]) => {
-      const reason = col === 'master_flow_id'
-        ? `case when n.master_flow_id is null then 'dangling: matches no master flow' else 'wrong key: legacy technical id translated to flow_id' end`
-        : `'mapped on adoption'`;
+      const reason =
+        col === 'master_flow_id'
+          ? `case when n.master_flow_id is null then 'dangling: matches no master flow' else 'wrong key: legacy technical id translated to flow_id' end`
+          : `'mapped on adoption'`;
       return `insert into ${A}.adoption_changes select '${t}', a.id, '${col}', ${legacy}::text, n.${col}::text, ${reason}
         from ${A}.${t} a join public.${t} n on n.${key(t)} = a.${key(t)}
         where ${legacy}::text is distinct from n.${col}::text`;

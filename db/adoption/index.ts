@@ -90,10 +90,7 @@ function adoptionSteps(folder: string): Step[] {
     steps.push(
       tx(`not-null-check:${table}`, exec([`alter table public."${table}" add constraint "${check}" check ("master_flow_id" is not null) not valid`])),
       tx(`not-null-validate:${table}`, exec([`alter table public."${table}" validate constraint "${check}"`])),
-      tx(`not-null-set:${table}`, exec([
-        `alter table public."${table}" alter column "master_flow_id" set not null`,
-        `alter table public."${table}" drop constraint "${check}"`,
-      ])),
+      tx(`not-null-set:${table}`, exec([`alter table public."${table}" alter column "master_flow_id" set not null`, `alter table public."${table}" drop constraint "${check}"`])),
     );
   }
   steps.push(tx('foreign-keys-not-valid', exec(base.foreignKeys.map((f) => f.ddl))));
@@ -149,7 +146,9 @@ export async function adoptLegacyDatabase(sql: postgres.Sql, options: AdoptionOp
       select source_table, count(*)::int as n from public.quarantined_rows where released_at is null group by 1 order by 1`) {
     summary.quarantined[r.source_table] = r.n;
   }
-  summary.archivedTables = (await sql<{ t: string }[]>`
-    select tablename as t from pg_tables where schemaname = 'legacy_archive' order by 1`).map((r) => r.t);
+  summary.archivedTables = (
+    await sql<{ t: string }[]>`
+    select tablename as t from pg_tables where schemaname = 'legacy_archive' order by 1`
+  ).map((r) => r.t);
   return summary;
 }

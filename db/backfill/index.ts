@@ -3,9 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { insertConverted } from '../adoption/convert.ts';
 import { inTransaction, type Db, type Sql, type Tx } from '../client.ts';
 import { column, columnList } from '../queries/sql.ts';
-import {
-  assets, backfillChanges, backfillRuns, dataImports, discoveryFlows, importFieldMappings, quarantinedRows, rawImportRecords,
-} from '../schema/index.ts';
+import { assets, backfillChanges, backfillRuns, dataImports, discoveryFlows, importFieldMappings, quarantinedRows, rawImportRecords } from '../schema/index.ts';
 import { bfImportFlow, bfLinks } from './work-tables.ts';
 import { buildPlan, planCounts, readPlan, type BackfillOptions, type BackfillPlan } from './plan.ts';
 
@@ -48,7 +46,8 @@ export async function runBackfill(client: Sql | Db | Tx, options: BackfillOption
     const plan = await readPlan(tx);
     if (!options.apply || (plan.links.length === 0 && plan.recordLinks.length === 0)) return { ...plan, applied: false, runId: null };
     const { apply: _apply, ...recorded } = options;
-    const [run] = await tx.insert(backfillRuns)
+    const [run] = await tx
+      .insert(backfillRuns)
       .values({ appliedAt: sql`now()`, options: recorded, summary: { totals: plan.totals, unresolved: planCounts(plan).unresolved } })
       .returning({ id: backfillRuns.id });
     const runId = run!.id;
@@ -76,23 +75,25 @@ export async function runBackfill(client: Sql | Db | Tx, options: BackfillOption
       select ${runId}, ${getTableName(rawImportRecords)}, k.data_import_id, array_agg(k.id), k.client_account_id, k.engagement_id, null, k.master_flow_id, 'import'
       from linked k group by k.data_import_id, k.master_flow_id, k.client_account_id, k.engagement_id`);
     await tx.execute(sql`reset work_mem`);
-    await tx.update(dataImports)
+    await tx
+      .update(dataImports)
       .set({ masterFlowId: sql`l.flow_id`, updatedAt: sql`now()` })
       .from(sql`${bfLinks} l`)
       .where(and(eq(sql`l.table_name`, getTableName(dataImports)), eq(sql`l.row_id`, dataImports.id), isNull(dataImports.masterFlowId)));
     const releasing = new Set(plan.links.filter((l) => l.quarantineId).map((l) => l.table));
     for (const table of RELEASE_ORDER.map(getTableName).filter((t) => releasing.has(t))) {
       // only adoption quarantines rows as unlinked, so their legacy_archive source exists; its statements are adoption's own SQL
-      await tx.execute(sql.raw(insertConverted(table as 'assets', {
-        master: 'rel.flow_id',
-        join: `join pg_temp.bf_links rel on rel.table_name = '${table}' and rel.row_id = a.id and rel.quarantine_id is not null`,
-        where: 'true',
-      })));
+      await tx.execute(
+        sql.raw(
+          insertConverted(table as 'assets', {
+            master: 'rel.flow_id',
+            join: `join pg_temp.bf_links rel on rel.table_name = '${table}' and rel.row_id = a.id and rel.quarantine_id is not null`,
+            where: 'true',
+          }),
+        ),
+      );
     }
-    await tx.update(quarantinedRows)
-      .set({ releasedAt: sql`now()` })
-      .from(sql`${bfLinks} l`)
-      .where(eq(sql`l.quarantine_id`, quarantinedRows.id));
+    await tx.update(quarantinedRows).set({ releasedAt: sql`now()` }).from(sql`${bfLinks} l`).where(eq(sql`l.quarantine_id`, quarantinedRows.id));
     return { ...plan, applied: true, runId };
   });
 }
@@ -115,12 +116,24 @@ export async function undoBackfill(client: Sql | Db | Tx, runId: string): Promis
     const released = and(eq(c.runId, runId), like(c.evidence, '%(released from quarantine %'));
     let requarantined = 0;
     for (const table of [...RELEASE_ORDER].reverse()) {
-      const rows = await tx.delete(table)
-        .where(and(eq(table.id, sql`any(array(${tx.select({ rowId: c.rowId }).from(c).where(and(released, eq(c.tableName, getTableName(table))))}))`)))
+      const rows = await tx
+        .delete(table)
+        .where(
+          and(
+            eq(
+              table.id,
+              sql`any(array(${tx
+                .select({ rowId: c.rowId })
+                .from(c)
+                .where(and(released, eq(c.tableName, getTableName(table))))}))`,
+            ),
+          ),
+        )
         .returning({ id: table.id });
       requarantined += rows.length;
     }
-    await tx.update(quarantinedRows)
+    await tx
+      .update(quarantinedRows)
       .set({ releasedAt: null })
       .from(c)
       .where(and(released, eq(quarantinedRows.id, sql`substring(${c.evidence} from '\\(released from quarantine ([0-9a-f-]+)\\)')::uuid`)));
@@ -139,11 +152,14 @@ export async function undoBackfill(client: Sql | Db | Tx, runId: string): Promis
     let restored = 0;
     for (const table of LINKED) {
       const name = getTableName(table);
-      const [changed] = await tx.select({ n: sql<number>`count(*)::int` }).from(sql`bf_undo c`)
+      const [changed] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(sql`bf_undo c`)
         .innerJoin(table, eq(table.id, sql`c.id`))
         .where(and(eq(sql`c.table_name`, name), sql`${table.masterFlowId} is distinct from c.new_master_flow_id`));
       if (changed!.n > 0) throw new BackfillUndoError(`${changed!.n} ${name} rows of run ${runId} were changed since; undo them by hand`);
-      const rows = await tx.update(table)
+      const rows = await tx
+        .update(table)
         .set({ masterFlowId: sql`c.old_master_flow_id` })
         .from(sql`bf_undo c`)
         .where(and(eq(sql`c.table_name`, name), eq(sql`c.id`, table.id)))

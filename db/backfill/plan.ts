@@ -80,7 +80,7 @@ export async function buildPlan(tx: Tx, options: BackfillOptions = {}): Promise<
   const client = options.clientAccountId ?? null;
   const windowImports = options.windowImportsSeconds ?? DEFAULT_WINDOW_IMPORTS_SECONDS;
   const windowAssets = options.windowAssetsSeconds ?? DEFAULT_WINDOW_ASSETS_SECONDS;
-  const [{ archive }] = await tx.execute<{ archive: boolean }>(sql`select to_regclass('legacy_archive.discovery_flows') is not null as archive`) as unknown as [{ archive: boolean }];
+  const [{ archive }] = (await tx.execute<{ archive: boolean }>(sql`select to_regclass('legacy_archive.discovery_flows') is not null as archive`)) as unknown as [{ archive: boolean }];
   const ofClient = (column: SQL) => sql`(${client}::uuid is null or ${column} = ${client}::uuid)`;
 
   // work tables: DDL Drizzle has no statement for (temporary, dropped at commit); columns as in work-tables.ts
@@ -131,11 +131,16 @@ export async function buildPlan(tx: Tx, options: BackfillOptions = {}): Promise<
 
   // proximity for imports without evidence; flows evidence gives to an import are never candidates
   // rows reaching proximity have no evidence, so every evidence row belongs to another import
-  await proximity(tx, tableName(dataImports), windowImports, sql`
+  await proximity(
+    tx,
+    tableName(dataImports),
+    windowImports,
+    sql`
     ${m.flowId} not in (select ${d.masterFlowId} from ${dataImports} ${d} where ${d.masterFlowId} is not null)
     and ${m.flowId} not in (select e.flow_id from ${bfEvidence} e where e.table_name = ${tableName(dataImports)})
     and coalesce(${m.flowConfiguration} ->> 'import_id', ${m.flowConfiguration} ->> 'data_import_id',
-      ${m.flowPersistenceData} ->> 'data_import_id', substring(${m.flowName} from '^Discovery Import (.+)$')) is null`);
+      ${m.flowPersistenceData} ->> 'data_import_id', substring(${m.flowName} from '^Discovery Import (.+)$')) is null`,
+  );
 
   // the import's master flow: existing, or linked by this plan
   await tx.execute(sql`create temp table ${bfImportFlow} on commit drop as
@@ -249,20 +254,37 @@ async function proximity(tx: Tx, table: string, windowSeconds: number, candidate
 /** Reads the plan back from the temporary tables: rows one by one, raw records per data import. */
 export async function readPlan(tx: Tx): Promise<BackfillPlan> {
   // thousands of rows each at scale (two per orphan import): read by the driver, not mapped field by field
-  const links: BackfillLink[] = await selectRows(tx, {
-    table: bfLinks.tableName, rowId: bfLinks.rowId, flowId: bfLinks.flowId, evidence: bfLinks.evidence,
-    distanceSeconds: bfLinks.distanceSeconds, quarantineId: bfLinks.quarantineId,
-  }, sql`from ${bfLinks} order by ${bfLinks.tableName}, ${bfLinks.rowId}`);
-  const unresolved: BackfillUnresolved[] = await selectRows(tx,
+  const links: BackfillLink[] = await selectRows(
+    tx,
+    {
+      table: bfLinks.tableName,
+      rowId: bfLinks.rowId,
+      flowId: bfLinks.flowId,
+      evidence: bfLinks.evidence,
+      distanceSeconds: bfLinks.distanceSeconds,
+      quarantineId: bfLinks.quarantineId,
+    },
+    sql`from ${bfLinks} order by ${bfLinks.tableName}, ${bfLinks.rowId}`,
+  );
+  const unresolved: BackfillUnresolved[] = await selectRows(
+    tx,
     { table: bfUnresolved.tableName, rowId: bfUnresolved.rowId, reason: bfUnresolved.reason },
-    sql`from ${bfUnresolved} order by ${bfUnresolved.tableName}, ${bfUnresolved.rowId}`);
-  const recordLinks: BackfillRecordLink[] = await selectRows(tx,
+    sql`from ${bfUnresolved} order by ${bfUnresolved.tableName}, ${bfUnresolved.rowId}`,
+  );
+  const recordLinks: BackfillRecordLink[] = await selectRows(
+    tx,
     { dataImportId: sql<string>`${bfRecords.dataImportId}`, flowId: sql<string>`${bfRecords.flowId}`, records: sql<number>`${bfRecords.records}` },
-    sql`from ${bfRecords} where ${isNotNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`);
-  const unresolvedRecords: BackfillUnresolvedRecords[] = await selectRows(tx, {
-    dataImportId: sql<string>`${bfRecords.dataImportId}`, records: sql<number>`${bfRecords.records}`,
-    reason: sql<string>`format('its data import %s has no master flow', ${bfRecords.dataImportId})`,
-  }, sql`from ${bfRecords} where ${isNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`);
+    sql`from ${bfRecords} where ${isNotNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`,
+  );
+  const unresolvedRecords: BackfillUnresolvedRecords[] = await selectRows(
+    tx,
+    {
+      dataImportId: sql<string>`${bfRecords.dataImportId}`,
+      records: sql<number>`${bfRecords.records}`,
+      reason: sql<string>`format('its data import %s has no master flow', ${bfRecords.dataImportId})`,
+    },
+    sql`from ${bfRecords} where ${isNull(bfRecords.flowId)} order by ${bfRecords.dataImportId}`,
+  );
   const totals: BackfillPlan['totals'] = {};
   const bump = (t: string) => (totals[t] ??= { linked: 0, released: 0, unresolved: 0 });
   for (const l of links) bump(l.table)[l.quarantineId ? 'released' : 'linked']++;

@@ -1,8 +1,6 @@
 import { getTableName, sql } from 'drizzle-orm';
 import type { Tx } from '../client.ts';
-import {
-  assessments, assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, migrationWaves, rawImportRecords, sixrAnalyses, wavePlans,
-} from '../schema/index.ts';
+import { assessments, assets, dataImports, discoveryFlows, importFieldMappings, masterFlows, migrationWaves, rawImportRecords, sixrAnalyses, wavePlans } from '../schema/index.ts';
 import { flowType } from '../schema/enums.ts';
 
 export const MASTER_TABLE = getTableName(masterFlows);
@@ -29,27 +27,35 @@ export const UNLINKED_IMPORT_STATES = ['pending', 'stored', 'failed'] as const;
  * The tables the product puts under a master flow. The catalog may add more (every public table with
  * a master_flow_id column is checked); a table of this list that is absent is itself a violation.
  */
-export const EXPECTED_TABLES = [
-  dataImports, rawImportRecords, discoveryFlows, importFieldMappings, assets, assessments, sixrAnalyses, migrationWaves, wavePlans,
-].map(getTableName);
+export const EXPECTED_TABLES = [dataImports, rawImportRecords, discoveryFlows, importFieldMappings, assets, assessments, sixrAnalyses, migrationWaves, wavePlans].map(getTableName);
 
 /**
  * A child's parent under the same master flow: the child's master_flow_id must equal its parent's
  * (a raw record and its import, an asset and its discovery flow, ...).
  */
-export const PARENTS: Record<string, { column: string; table: string }> = Object.fromEntries(([
-  [rawImportRecords, rawImportRecords.dataImportId, dataImports],
-  [importFieldMappings, importFieldMappings.dataImportId, dataImports],
-  [discoveryFlows, discoveryFlows.dataImportId, dataImports],
-  [assets, assets.discoveryFlowId, discoveryFlows],
-  [sixrAnalyses, sixrAnalyses.assessmentId, assessments],
-  [wavePlans, wavePlans.migrationWaveId, migrationWaves],
-] as const).map(([child, column, parent]) => [getTableName(child), { column: column.name, table: getTableName(parent) }]));
+export const PARENTS: Record<string, { column: string; table: string }> = Object.fromEntries(
+  (
+    [
+      [rawImportRecords, rawImportRecords.dataImportId, dataImports],
+      [importFieldMappings, importFieldMappings.dataImportId, dataImports],
+      [discoveryFlows, discoveryFlows.dataImportId, dataImports],
+      [assets, assets.discoveryFlowId, discoveryFlows],
+      [sixrAnalyses, sixrAnalyses.assessmentId, assessments],
+      [wavePlans, wavePlans.migrationWaveId, migrationWaves],
+    ] as const
+  ).map(([child, column, parent]) => [getTableName(child), { column: column.name, table: getTableName(parent) }]),
+);
 
 /** Tables of the legacy platform that must not remain in the public schema after adoption. */
 export const LEGACY_TABLES = [
-  'alembic_version', 'data_import_sessions', 'workflow_states', 'discovery_assets', 'mapping_learning_patterns',
-  'data_quality_issues', 'workflow_progress', 'import_processing_steps',
+  'alembic_version',
+  'data_import_sessions',
+  'workflow_states',
+  'discovery_assets',
+  'mapping_learning_patterns',
+  'data_quality_issues',
+  'workflow_progress',
+  'import_processing_steps',
 ] as const;
 /** Legacy tables recognised by prefix (the v3_* generation). */
 export const LEGACY_TABLE_PATTERN = 'v3\\_%';
@@ -91,8 +97,7 @@ export async function readCatalog(db: Tx): Promise<Catalog> {
     }
     const columns = byName.get(name)!;
     const declared = PARENTS[name];
-    const parent = declared && columns.has(declared.column) && underMaster(declared.table) && byName.get(declared.table)!.has(LINK.id)
-      ? declared : null;
+    const parent = declared && columns.has(declared.column) && underMaster(declared.table) && byName.get(declared.table)!.has(LINK.id) ? declared : null;
     tables.push({ name, columns, parent });
   }
   return { masterTableExists: byName.get(MASTER_TABLE)?.has(masterFlows.flowId.name) ?? false, missingTables, tables };

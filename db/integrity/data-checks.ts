@@ -58,9 +58,7 @@ export const EXACT_COUNT_BELOW = 100_000;
  * with `proofs` null (a deep check). Then only the checks that found something fetch their sample
  * ids, each with one LIMITed query. No per-row or per-flow queries.
  */
-export async function runDataChecks(
-  db: Tx, catalog: Catalog, scope: IntegrityScope, sampleLimit: number, proofs: Map<string, TableProof> | null,
-): Promise<DataCheckResults> {
+export async function runDataChecks(db: Tx, catalog: Catalog, scope: IntegrityScope, sampleLimit: number, proofs: Map<string, TableProof> | null): Promise<DataCheckResults> {
   const tables: Record<string, TableCounts> = {};
   const checks: CheckResult[] = [];
   // catalog order puts every parent before its children: a child's tenant proof needs its parent's count
@@ -77,9 +75,7 @@ export async function runDataChecks(
       const i = plan.counted.indexOf(d);
       const count = i < 0 ? 0 : Number(agg![`c${i}`]);
       if (d.counts) counts[d.counts] = count;
-      const sampleIds = count > 0 && sampleLimit > 0
-        ? await sample(db, sql`select ${rowId(table)} as id ${plan.from} and ${d.where}`, sampleLimit)
-        : [];
+      const sampleIds = count > 0 && sampleLimit > 0 ? await sample(db, sql`select ${rowId(table)} as id ${plan.from} and ${d.where}`, sampleLimit) : [];
       const result: CheckResult = { id: d.id, severity: d.severity, table: table.name, count, sampleIds, description: d.description, kind: 'data' };
       if (d.provenBy) result.provenBy = d.provenBy;
       checks.push(result);
@@ -105,9 +101,7 @@ function tablePlan(table: ChildTable, parentTable: ChildTable | undefined, proof
  * Rows in scope when no pass read them all: exact with a scope (an index narrows it) or for a small
  * table, else the planner's estimate (pg_class.reltuples, kept by autovacuum), marked as such.
  */
-async function countRows(
-  db: Tx, table: ChildTable, scope: IntegrityScope, exactCount: SQL,
-): Promise<{ rows: number; estimated: boolean }> {
+async function countRows(db: Tx, table: ChildTable, scope: IntegrityScope, exactCount: SQL): Promise<{ rows: number; estimated: boolean }> {
   if (!scope.flowId && !scope.clientAccountId && !scope.engagementId) {
     const [stats] = await db.execute<{ estimate: number }>(sql`
       select c.reltuples::float8 as estimate from pg_class c where c.oid = ${`public.${table.name}`}::regclass`);
@@ -140,40 +134,52 @@ function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, pro
     linkOptional = sql`${p(LINK.importStatus)}::text = any(${unlinked})`;
     abandoned = abandonedImport(p, parentTable.columns);
   }
-  const defs: DataCheck[] = [{
-    id: `missing_link.${t}`, severity: 'critical', counts: 'nullMasterFlowId', narrow: nullLink,
-    description: linkOptional
-      ? `${t} rows without master_flow_id although their import is past the pending/stored/failed states`
-      : `${t} rows without master_flow_id`,
-    where: linkOptional ? sql`${nullLink} and not coalesce(${linkOptional}, false)` : nullLink,
-  }];
+  const defs: DataCheck[] = [
+    {
+      id: `missing_link.${t}`,
+      severity: 'critical',
+      counts: 'nullMasterFlowId',
+      narrow: nullLink,
+      description: linkOptional ? `${t} rows without master_flow_id although their import is past the pending/stored/failed states` : `${t} rows without master_flow_id`,
+      where: linkOptional ? sql`${nullLink} and not coalesce(${linkOptional}, false)` : nullLink,
+    },
+  ];
   if (linkOptional && abandoned) {
     defs.push({
-      id: `unlinked_stale.${t}`, severity: 'warning', narrow: nullLink,
-      description: `${t} rows without master_flow_id whose import no pipeline will link any more (pending or stored for more than `
-        + `${scope.staleRunningAfterMinutes} minutes, or with no S3 object: adopted from the legacy database). `
-        + 'Options: `flowlink backfill` (dry run, then --apply) links those it has evidence for; link the rest by hand '
-        + '(master_flow_id on the import and its records, then status linked); or archive them (delete the import, its records go with it)',
+      id: `unlinked_stale.${t}`,
+      severity: 'warning',
+      narrow: nullLink,
+      description:
+        `${t} rows without master_flow_id whose import no pipeline will link any more (pending or stored for more than ` +
+        `${scope.staleRunningAfterMinutes} minutes, or with no S3 object: adopted from the legacy database). ` +
+        'Options: `flowlink backfill` (dry run, then --apply) links those it has evidence for; link the rest by hand ' +
+        '(master_flow_id on the import and its records, then status linked); or archive them (delete the import, its records go with it)',
       where: sql`${nullLink} and coalesce(${abandoned}, false)`,
     });
   }
   if (linkOptional) {
     defs.push({
-      id: `unlinked_pending.${t}`, severity: 'info', narrow: nullLink,
+      id: `unlinked_pending.${t}`,
+      severity: 'info',
+      narrow: nullLink,
       description: `${t} rows not linked yet, allowed while the import is pending, stored (within ${scope.staleRunningAfterMinutes} minutes) or failed`,
-      where: abandoned
-        ? sql`${nullLink} and coalesce(${linkOptional}, false) and not coalesce(${abandoned}, false)`
-        : sql`${nullLink} and coalesce(${linkOptional}, false)`,
+      where: abandoned ? sql`${nullLink} and coalesce(${linkOptional}, false) and not coalesce(${abandoned}, false)` : sql`${nullLink} and coalesce(${linkOptional}, false)`,
     });
   }
   defs.push({
-    id: `dangling_link.${t}`, severity: 'critical', counts: 'danglingMasterFlowId', ...proven(proof?.masterFk),
+    id: `dangling_link.${t}`,
+    severity: 'critical',
+    counts: 'danglingMasterFlowId',
+    ...proven(proof?.masterFk),
     description: `${t} rows whose master_flow_id matches no flow_id of ${MASTER_TABLE}`,
     where: sql`${cLink} is not null and ${m.flowId} is null`,
   });
   if (table.parent) {
     defs.push({
-      id: `inconsistent_link.${t}`, severity: 'critical', counts: 'inconsistent', ...proven(proof?.parentFk),
+      id: `inconsistent_link.${t}`,
+      severity: 'critical',
+      counts: 'inconsistent',
+      ...proven(proof?.parentFk),
       description: `${t} rows whose master_flow_id differs from that of their ${table.parent.table} row (${table.parent.column})`,
       // a dangling link is reported as dangling only: each bad row counts once
       where: sql`${m.flowId} is not null and ${p(LINK.id)} is not null and ${cLink} is distinct from ${p(LINK.masterFlowId)}`,
@@ -181,9 +187,14 @@ function tableChecks(table: ChildTable, parentTable: ChildTable | undefined, pro
   }
   const tenantColumns = [LINK.clientAccountId, LINK.engagementId].filter((name) => table.columns.has(name));
   if (tenantColumns.length) {
-    const differs = sql`${m.flowId} is not null and (${sql.join(tenantColumns.map((name) => sql`${c(name)} is distinct from m.${sql.identifier(name)}`), sql` or `)})`;
+    const differs = sql`${m.flowId} is not null and (${sql.join(
+      tenantColumns.map((name) => sql`${c(name)} is distinct from m.${sql.identifier(name)}`),
+      sql` or `,
+    )})`;
     const check: DataCheck = {
-      id: `cross_tenant.${t}`, severity: 'critical', counts: 'crossTenant',
+      id: `cross_tenant.${t}`,
+      severity: 'critical',
+      counts: 'crossTenant',
       description: `${t} rows whose ${tenantColumns.join('/')} differ from their master flow's`,
       where: differs,
     };
@@ -207,11 +218,16 @@ function fromClause(table: ChildTable, scope: IntegrityScope): Fragment {
   const filters: Fragment[] = [sql`true`];
   if (scope.flowId) {
     // A flow's rows: those pointing at it, and those whose parent does (an unlinked raw record of its import).
-    filters.push(parent
-      ? sql`(${cLink} = ${scope.flowId} or ${c(parent.column)} = any(array(select ${sql.identifier(LINK.id)} from ${sql.identifier(parent.table)} where ${sql.identifier(LINK.masterFlowId)} = ${scope.flowId})))`
-      : sql`${cLink} = ${scope.flowId}`);
+    filters.push(
+      parent
+        ? sql`(${cLink} = ${scope.flowId} or ${c(parent.column)} = any(array(select ${sql.identifier(LINK.id)} from ${sql.identifier(parent.table)} where ${sql.identifier(LINK.masterFlowId)} = ${scope.flowId})))`
+        : sql`${cLink} = ${scope.flowId}`,
+    );
   }
-  for (const [name, value] of [[LINK.clientAccountId, scope.clientAccountId], [LINK.engagementId, scope.engagementId]] as const) {
+  for (const [name, value] of [
+    [LINK.clientAccountId, scope.clientAccountId],
+    [LINK.engagementId, scope.engagementId],
+  ] as const) {
     if (value) filters.push(table.columns.has(name) ? sql`${c(name)} = ${value}` : sql`m.${sql.identifier(name)} = ${value}`);
   }
   return sql`from ${sql.identifier(table.name)} c ${parentJoin}
@@ -233,12 +249,14 @@ function masterPlan(scope: IntegrityScope): MasterPlan {
   const from = sql`from ${fromMaster} where ${sql.join(filters, sql` and `)}`;
   const defs: DataCheck[] = [
     {
-      id: `unknown_flow_type.${MASTER_TABLE}`, severity: 'warning',
+      id: `unknown_flow_type.${MASTER_TABLE}`,
+      severity: 'warning',
       description: `master flows whose flow_type is not one of ${KNOWN_FLOW_TYPES.join(', ')}`,
       where: sql`(${m.flowType} is null or ${m.flowType}::text <> all(${sql.param([...KNOWN_FLOW_TYPES])}::text[]))`,
     },
     {
-      id: `stuck_running.${MASTER_TABLE}`, severity: 'warning',
+      id: `stuck_running.${MASTER_TABLE}`,
+      severity: 'warning',
       description: `master flows running for more than ${scope.staleRunningAfterMinutes} minutes without an update`,
       where: sql`${m.flowStatus}::text = 'running'
         and coalesce(${m.updatedAt}, ${m.createdAt}) < now() - make_interval(mins => ${scope.staleRunningAfterMinutes})`,
@@ -255,9 +273,7 @@ async function masterChecks(db: Tx, scope: IntegrityScope, sampleLimit: number) 
   const checks: CheckResult[] = [];
   for (const [i, d] of plan.defs.entries()) {
     const count = Number(agg![`c${i}`]);
-    const sampleIds = count > 0 && sampleLimit > 0
-      ? await sample(db, sql`select ${m.flowId} as id ${plan.from} and ${d.where}`, sampleLimit)
-      : [];
+    const sampleIds = count > 0 && sampleLimit > 0 ? await sample(db, sql`select ${m.flowId} as id ${plan.from} and ${d.where}`, sampleLimit) : [];
     checks.push({ id: d.id, severity: d.severity, table: MASTER_TABLE, count, sampleIds, description: d.description, kind: 'data' });
   }
   return { rows: Number(agg!.rows), checks };

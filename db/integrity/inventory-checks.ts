@@ -45,31 +45,46 @@ export async function runInventoryChecks(db: Tx, scope: IntegrityScope, sampleLi
   const crossTenant = sql`
     from ${a} a join ${inventoryItems} i on i.id = a.inventory_item_id
     where (i.client_account_id <> a.client_account_id or i.engagement_id <> a.engagement_id) and ${within('a')} ${flow}`;
-  const itemScope = scope.flowId
-    ? sql`and i.engagement_id in (select engagement_id from ${dataImports} where master_flow_id = ${scope.flowId})`
-    : sql``;
+  const itemScope = scope.flowId ? sql`and i.engagement_id in (select engagement_id from ${dataImports} where master_flow_id = ${scope.flowId})` : sql``;
   const orphans = sql`
     from ${inventoryItems} i
     where ${within('i')} ${itemScope} and not exists (select 1 from ${a} a where a.inventory_item_id = i.id)`;
 
   const defs: Array<{ id: string; severity: CheckResult['severity']; table: string; from: SQL | null; idOf: string; description: string; provenBy?: string }> = [
-    { id: 'unreconciled.assets', severity: 'critical', table: 'assets', from: reconciled, idOf: 'a.id',
-      description: 'assets of a drop whose inventory reconciliation completed that belong to no inventory item' },
-    { id: 'unreconciled_legacy.assets', severity: 'warning', table: 'assets', from: never, idOf: 'a.id',
-      description: 'assets of a completed discovery whose drop was never reconciled into the inventory (older than the inventory, or adopted): '
-        + 'they are in no inventory item. `flowlink inventory reconcile --client <id> --engagement <id>` reconciles them' },
-    { id: 'cross_tenant.inventory_items', severity: 'critical', table: 'assets', from: proven ? null : crossTenant, idOf: 'a.id',
-      description: "assets linked to an inventory item of another client or engagement", ...(proven ? { provenBy: ITEM_KEY } : {}) },
-    { id: 'orphan.inventory_items', severity: 'critical', table: 'inventory_items', from: orphans, idOf: 'i.id',
-      description: 'inventory items without an observation (no asset links to them)' },
+    {
+      id: 'unreconciled.assets',
+      severity: 'critical',
+      table: 'assets',
+      from: reconciled,
+      idOf: 'a.id',
+      description: 'assets of a drop whose inventory reconciliation completed that belong to no inventory item',
+    },
+    {
+      id: 'unreconciled_legacy.assets',
+      severity: 'warning',
+      table: 'assets',
+      from: never,
+      idOf: 'a.id',
+      description:
+        'assets of a completed discovery whose drop was never reconciled into the inventory (older than the inventory, or adopted): ' +
+        'they are in no inventory item. `flowlink inventory reconcile --client <id> --engagement <id>` reconciles them',
+    },
+    {
+      id: 'cross_tenant.inventory_items',
+      severity: 'critical',
+      table: 'assets',
+      from: proven ? null : crossTenant,
+      idOf: 'a.id',
+      description: 'assets linked to an inventory item of another client or engagement',
+      ...(proven ? { provenBy: ITEM_KEY } : {}),
+    },
+    { id: 'orphan.inventory_items', severity: 'critical', table: 'inventory_items', from: orphans, idOf: 'i.id', description: 'inventory items without an observation (no asset links to them)' },
   ];
   const checks: CheckResult[] = [];
   for (const d of defs) {
     const [row] = d.from ? await db.execute<{ n: number }>(sql`select count(*)::int as n ${d.from}`) : [{ n: 0 }];
     const count = row!.n;
-    const sampleIds = count && d.from && sampleLimit
-      ? (await db.execute<{ id: string }>(sql`select ${sql.raw(d.idOf)}::text as id ${d.from} order by 1 limit ${sampleLimit}`)).map((r) => r.id)
-      : [];
+    const sampleIds = count && d.from && sampleLimit ? (await db.execute<{ id: string }>(sql`select ${sql.raw(d.idOf)}::text as id ${d.from} order by 1 limit ${sampleLimit}`)).map((r) => r.id) : [];
     const check: CheckResult = { id: d.id, severity: d.severity, table: d.table, count, sampleIds, description: d.description, kind: 'data' };
     if (d.provenBy) check.provenBy = d.provenBy;
     checks.push(check);

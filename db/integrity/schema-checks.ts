@@ -53,22 +53,34 @@ export async function runSchemaChecks(db: Tx, catalog: Catalog): Promise<CheckRe
     const fks = row?.fks ?? [];
     const right = fks.filter((f) => f.target === MASTER_TABLE && f.target_columns?.length === 1 && f.target_columns[0] === masterFlows.flowId.name);
     const fk = right.find((f) => f.validated && f.deltype === 'c') ?? right.find((f) => f.validated) ?? right[0];
-    add(`fk_missing.${name}`, 'critical', name, fks.length ? [] : [name],
-      `no foreign key on ${name}.master_flow_id`);
-    add(`fk_wrong_target.${name}`, 'critical', name, fks.length && !fk ? fks.map((f) => `${f.name} → ${f.target}(${(f.target_columns ?? []).join(', ')})`) : [],
-      `the foreign key on ${name}.master_flow_id does not reference ${MASTER_TABLE}(flow_id)`);
-    add(`fk_not_validated.${name}`, 'warning', name, fk && !fk.validated ? [fk.name] : [],
-      `the foreign key on ${name}.master_flow_id is NOT VALID: existing rows were never checked`);
-    add(`fk_not_cascading.${name}`, 'warning', name, fk && fk.deltype !== 'c' ? [`${fk.name} ON DELETE ${ON_DELETE[fk.deltype] ?? fk.deltype}`] : [],
-      `the foreign key on ${name}.master_flow_id does not cascade on delete`);
-    add(`index_missing.${name}`, 'warning', name, row?.indexes.length ? [] : [name],
-      `no valid index leads with ${name}.master_flow_id`);
+    add(`fk_missing.${name}`, 'critical', name, fks.length ? [] : [name], `no foreign key on ${name}.master_flow_id`);
+    add(
+      `fk_wrong_target.${name}`,
+      'critical',
+      name,
+      fks.length && !fk ? fks.map((f) => `${f.name} → ${f.target}(${(f.target_columns ?? []).join(', ')})`) : [],
+      `the foreign key on ${name}.master_flow_id does not reference ${MASTER_TABLE}(flow_id)`,
+    );
+    add(`fk_not_validated.${name}`, 'warning', name, fk && !fk.validated ? [fk.name] : [], `the foreign key on ${name}.master_flow_id is NOT VALID: existing rows were never checked`);
+    add(
+      `fk_not_cascading.${name}`,
+      'warning',
+      name,
+      fk && fk.deltype !== 'c' ? [`${fk.name} ON DELETE ${ON_DELETE[fk.deltype] ?? fk.deltype}`] : [],
+      `the foreign key on ${name}.master_flow_id does not cascade on delete`,
+    );
+    add(`index_missing.${name}`, 'warning', name, row?.indexes.length ? [] : [name], `no valid index leads with ${name}.master_flow_id`);
   }
   const legacy = await db.execute<{ name: string }>(sql`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
     where c.relkind in ('r', 'p', 'v', 'm') and (c.relname = any(${sql.param([...LEGACY_TABLES])}::text[]) or c.relname like ${LEGACY_TABLE_PATTERN})
     order by 1`);
-  add('legacy_tables.public', 'warning', null, legacy.map((r) => r.name),
-    `tables of the legacy platform (${LEGACY_TABLES.join(', ')}, v3_*) left in the public schema`);
+  add(
+    'legacy_tables.public',
+    'warning',
+    null,
+    legacy.map((r) => r.name),
+    `tables of the legacy platform (${LEGACY_TABLES.join(', ')}, v3_*) left in the public schema`,
+  );
   return checks;
 }

@@ -20,9 +20,7 @@ export function healthScore(checks: readonly CheckResult[], checkedRows: number)
   const critical = failing.filter((c) => c.severity === 'critical');
   const violatingRows = critical.filter((c) => c.kind === 'data').reduce((sum, c) => sum + c.count, 0);
   const rowShare = violatingRows === 0 ? 1 : 1 - violatingRows / Math.max(checkedRows, violatingRows);
-  const raw = 100 * rowShare
-    - PENALTY.criticalSchema * critical.filter((c) => c.kind === 'schema').length
-    - PENALTY.warning * failing.filter((c) => c.severity === 'warning').length;
+  const raw = 100 * rowShare - PENALTY.criticalSchema * critical.filter((c) => c.kind === 'schema').length - PENALTY.warning * failing.filter((c) => c.severity === 'warning').length;
   const clamped = Math.min(100, Math.max(0, raw));
   const capped = critical.length > 0 ? Math.min(clamped, MAX_SCORE_WITH_CRITICAL) : clamped;
   return Math.floor(capped * 10) / 10;

@@ -49,8 +49,7 @@ export async function deriveItems(db: Tx, tenant: Tenant, itemIds: SQL): Promise
   const d = dataImports;
   const r = rawImportRecords;
   const i = inventoryItems;
-  const agg = (expr: string, f: (typeof FIELDS)[number]) =>
-    `(array_agg(${expr} order by ${NEWEST_FIRST}) filter (where ${f.has ?? `${f.value} is not null`}))[1]`;
+  const agg = (expr: string, f: (typeof FIELDS)[number]) => `(array_agg(${expr} order by ${NEWEST_FIRST}) filter (where ${f.has ?? `${f.value} is not null`}))[1]`;
   const values = sql.raw(FIELDS.map((f) => `${agg(f.value, f)} as ${f.item.name}, ${agg('o.asset_id', f)} as ${f.item.name}__from`).join(',\n      '));
   const provenance = sql.raw(`jsonb_strip_nulls(jsonb_build_object(${FIELDS.map((f) => `'${f.key}', v.${f.item.name}__from`).join(', ')}))`);
   const current = sql.raw(`(${FIELDS.map((f) => `i.${f.item.name}`).join(', ')})`);

@@ -25,8 +25,7 @@ export const JOIN_RANK = 8;
 export const IDENTIFIER_RANK = 5;
 
 /** Placeholder values exports write where they have no identifier (normalised as identifiers are). */
-const NO_IDENTIFIER = ['0', 'na', 'none', 'null', 'unknown', 'notapplicable', 'tobefilledbyoem', 'defaultstring',
-  'systemserialnumber', 'notspecified', 'chassisserialnumber'];
+const NO_IDENTIFIER = ['0', 'na', 'none', 'null', 'unknown', 'notapplicable', 'tobefilledbyoem', 'defaultstring', 'systemserialnumber', 'notspecified', 'chassisserialnumber'];
 
 /** An identifier compared without case, braces, dashes or spaces; null for a placeholder (or all zeros). */
 const identifier = (column: SQL) => {
@@ -68,5 +67,4 @@ export const assetKeys = (a: string): SQL => {
 };
 
 /** SQL: the label of a key kind, for a candidate's reason. */
-export const kindLabel = (kind: SQL): SQL =>
-  sql`(case ${kind} ${sql.raw(KEY_KINDS.map((k) => `when '${k.kind}' then '${k.label}'`).join(' '))} end)`;
+export const kindLabel = (kind: SQL): SQL => sql`(case ${kind} ${sql.raw(KEY_KINDS.map((k) => `when '${k.kind}' then '${k.label}'`).join(' '))} end)`;

@@ -75,7 +75,8 @@ export async function reconcileRange(db: Tx, scope: ReconcileScope, range: { fro
   await db.execute(sql`analyze inv_obs, inv_obs_keys`);
 
   // a key of the observation's, of a stronger rank than the pair's shared one, that the item has only with other values
-  const contradicts = (obs: string, item: string, shared: string) => sql.raw(`exists (
+  const contradicts = (obs: string, item: string, shared: string) =>
+    sql.raw(`exists (
       select 1 from inv_obs_keys o2 join inventory_item_keys k2 on k2.inventory_item_id = ${item} and k2.kind = o2.kind
       where o2.asset_id = ${obs} and o2.rank < ${shared}
         and not exists (select 1 from inventory_item_keys k3 where k3.inventory_item_id = ${item} and k3.kind = o2.kind and k3.value = o2.value))`);

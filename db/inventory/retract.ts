@@ -40,12 +40,12 @@ class DryRun extends Error {
 export async function retractImport(client: Sql, dataImportId: string, options: { apply?: boolean; clientAccountId?: string } = {}): Promise<RetractResult> {
   try {
     // as the operator, as on AWS (the Retract Lambda logs in as flowlink_operator): across tenants by design
-    return await operatorTransaction(client, async (tx) => {
+    return (await operatorTransaction(client, async (tx) => {
       const result = await retractIn(tx, dataImportId, options.clientAccountId);
       const applied = { ...result, applied: Boolean(options.apply) };
       if (!options.apply) throw new DryRun(applied);
       return applied;
-    }) as RetractResult;
+    })) as RetractResult;
   } catch (err) {
     if (err instanceof DryRun) return err.result;
     throw err;
@@ -92,7 +92,11 @@ async function retractIn(db: Tx, dataImportId: string, clientAccountId: string |
   const [rederived] = await db.execute<{ n: number }>(sql`select count(*)::int as n from (${kept}) k`);
   await deriveItems(db, tenant, kept);
   return {
-    dataImportId, clientAccountId: c, engagementId: e, filename: imp.filename, masterFlowId: imp.master_flow_id,
+    dataImportId,
+    clientAccountId: c,
+    engagementId: e,
+    filename: imp.filename,
+    masterFlowId: imp.master_flow_id,
     removed: { rawRecords: counts!.raw, assets: counts!.assets, fieldMappings: counts!.mappings, inventoryItems: gone.count },
     rederivedItems: rederived!.n,
   };

@@ -15,9 +15,7 @@ export interface S3ObjectIdentity {
 }
 
 /** Which import failed: by id, or by its S3 object (which also creates the row if the import never got one). */
-export type FailedImportTarget =
-  | ({ dataImportId: string; flowId?: string | null } & Partial<Tenant>)
-  | (S3ObjectIdentity & Tenant & { flowId?: string | null });
+export type FailedImportTarget = ({ dataImportId: string; flowId?: string | null } & Partial<Tenant>) | (S3ObjectIdentity & Tenant & { flowId?: string | null });
 
 export interface ImportFailure {
   /** The error's name (InvalidImportError, TransientError, ...): what the workflow's Catch saw. */
@@ -63,12 +61,7 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
   const [row] = await tx
     .select({ id: dataImports.id })
     .from(dataImports)
-    .where(and(
-      eq(dataImports.s3Bucket, object.bucket),
-      eq(dataImports.s3Key, object.key),
-      sameObjectVersion(object),
-      inTenant(dataImports, tenant),
-    ));
+    .where(and(eq(dataImports.s3Bucket, object.bucket), eq(dataImports.s3Key, object.key), sameObjectVersion(object), inTenant(dataImports, tenant)));
   return row;
 }
 
@@ -87,34 +80,39 @@ export async function findImportOfObject(tx: Tx, tenant: Tenant, object: { bucke
  * as they are (a failing replay of a finished execution must not demote it); the result then says
  * `marked: false`.
  */
-export async function markImportFailed(
-  db: AnyDb,
-  target: FailedImportTarget,
-  failure: ImportFailure,
-): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
+export async function markImportFailed(db: AnyDb, target: FailedImportTarget, failure: ImportFailure): Promise<{ dataImportId: string; flowId: string | null; marked: boolean }> {
   const details = { ...failure.details, errorName: failure.errorName };
   const message = failure.message || failure.errorName;
   // merged: the failure state adds { step, cause } to what StoreImport recorded (file, line, byte)
   const mergedDetails = sql`coalesce(${dataImports.errorDetails}, '{}'::jsonb) || ${jsonbParam(details)}`;
 
   if ('dataImportId' in target) {
-    const marked = db.$with('marked').as(db.update(dataImports)
-      .set({ status: 'failed', errorMessage: message, errorDetails: mergedDetails, updatedAt: sql`now()` })
-      .where(and(
-        eq(dataImports.id, target.dataImportId),
-        target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
-        target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
-        notInArray(dataImports.status, FINAL_IMPORT),
-      ))
-      .returning(markedFields));
+    const marked = db.$with('marked').as(
+      db
+        .update(dataImports)
+        .set({ status: 'failed', errorMessage: message, errorDetails: mergedDetails, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(dataImports.id, target.dataImportId),
+            target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
+            target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
+            notInArray(dataImports.status, FINAL_IMPORT),
+          ),
+        )
+        .returning(markedFields),
+    );
     const [row] = await unwrapped(withFlowMarked(db, marked, message, details, target.flowId ?? null));
     if (row) return row;
-    const [final] = await db.select({ dataImportId: dataImports.id, flowId: dataImports.masterFlowId }).from(dataImports)
-      .where(and(
-        eq(dataImports.id, target.dataImportId),
-        target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
-        target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
-      ));
+    const [final] = await db
+      .select({ dataImportId: dataImports.id, flowId: dataImports.masterFlowId })
+      .from(dataImports)
+      .where(
+        and(
+          eq(dataImports.id, target.dataImportId),
+          target.clientAccountId ? eq(dataImports.clientAccountId, target.clientAccountId) : undefined,
+          target.engagementId ? eq(dataImports.engagementId, target.engagementId) : undefined,
+        ),
+      );
     if (!final) throw new NotFoundError(`data import ${target.dataImportId} not found for this tenant`);
     return { ...final, marked: false };
   }
@@ -137,12 +135,14 @@ export async function markImportFailed(
     throw isUnknownTenant(err) ? new TenantError(`engagement ${target.engagementId} of client ${target.clientAccountId} does not exist`) : err;
   });
   if (row) return row;
-  const [final] = await db.select({
-    dataImportId: dataImports.id, flowId: dataImports.masterFlowId,
-    mine: sql<boolean>`${dataImports.clientAccountId} = ${target.clientAccountId} and ${dataImports.engagementId} = ${target.engagementId}`,
-  }).from(dataImports)
-    .where(and(eq(dataImports.s3Bucket, target.bucket), eq(dataImports.s3Key, target.key),
-      sameObjectVersion(target, 'exact')));
+  const [final] = await db
+    .select({
+      dataImportId: dataImports.id,
+      flowId: dataImports.masterFlowId,
+      mine: sql<boolean>`${dataImports.clientAccountId} = ${target.clientAccountId} and ${dataImports.engagementId} = ${target.engagementId}`,
+    })
+    .from(dataImports)
+    .where(and(eq(dataImports.s3Bucket, target.bucket), eq(dataImports.s3Key, target.key), sameObjectVersion(target, 'exact')));
   if (!final?.mine) throw new TenantError(`s3://${target.bucket}/${target.key} was imported for another tenant`);
   return { dataImportId: final.dataImportId, flowId: final.flowId, marked: false };
 }
@@ -157,22 +157,33 @@ const markedFields = {
 /** The master flow of the marked import (or the one named) marked failed in the same statement. */
 function withFlowMarked(
   db: AnyDb,
-  marked: ReturnType<ReturnType<AnyDb['$with']>['as']> & { id: typeof dataImports.id; masterFlowId: typeof dataImports.masterFlowId; clientAccountId: typeof dataImports.clientAccountId; engagementId: typeof dataImports.engagementId },
+  marked: ReturnType<ReturnType<AnyDb['$with']>['as']> & {
+    id: typeof dataImports.id;
+    masterFlowId: typeof dataImports.masterFlowId;
+    clientAccountId: typeof dataImports.clientAccountId;
+    engagementId: typeof dataImports.engagementId;
+  },
   message: string,
   details: Record<string, unknown>,
   flowId: string | null,
 ) {
-  const flow = db.$with('flow').as(db.update(masterFlows)
-    .set({ flowStatus: 'failed', errorMessage: message, errorDetails: jsonbParam(details), updatedAt: sql`now()` })
-    .from(marked)
-    .where(and(
-      eq(masterFlows.flowId, sql`coalesce(${marked.masterFlowId}, ${flowId}::uuid)`),
-      eq(masterFlows.clientAccountId, marked.clientAccountId),
-      eq(masterFlows.engagementId, marked.engagementId),
-      notInArray(masterFlows.flowStatus, FINAL_FLOW),
-    ))
-    .returning({ flowId: masterFlows.flowId }));
-  return db.with(marked, flow)
+  const flow = db.$with('flow').as(
+    db
+      .update(masterFlows)
+      .set({ flowStatus: 'failed', errorMessage: message, errorDetails: jsonbParam(details), updatedAt: sql`now()` })
+      .from(marked)
+      .where(
+        and(
+          eq(masterFlows.flowId, sql`coalesce(${marked.masterFlowId}, ${flowId}::uuid)`),
+          eq(masterFlows.clientAccountId, marked.clientAccountId),
+          eq(masterFlows.engagementId, marked.engagementId),
+          notInArray(masterFlows.flowStatus, FINAL_FLOW),
+        ),
+      )
+      .returning({ flowId: masterFlows.flowId }),
+  );
+  return db
+    .with(marked, flow)
     .select({ dataImportId: marked.id, flowId: sql<string | null>`coalesce((select ${flow.flowId} from ${flow}), ${marked.masterFlowId})`, marked: sql<boolean>`true` })
     .from(marked);
 }

@@ -20,7 +20,8 @@ export interface Engagement {
 export async function setCorrections(tx: Tx | Db, scope: Engagement, headerSetId: string, corrections: readonly StoredCorrection[], setBy: string | null): Promise<number> {
   if (!corrections.length) return 0;
   const m = mappingCorrections;
-  const rows = await tx.insert(m)
+  const rows = await tx
+    .insert(m)
     .values(corrections.map((c) => ({ ...scope, headerSetId, sourceField: c.sourceField, targetField: c.targetField, unit: c.unit, setBy })))
     .onConflictDoUpdate({
       target: [m.clientAccountId, m.engagementId, m.headerSetId, m.sourceField],
@@ -33,7 +34,8 @@ export async function setCorrections(tx: Tx | Db, scope: Engagement, headerSetId
 /** The corrections of a header set in an engagement, by column. */
 export async function correctionsFor(tx: Tx | Db, scope: Engagement, headerSetId: string): Promise<StoredCorrection[]> {
   const m = mappingCorrections;
-  const rows = await tx.select({ sourceField: m.sourceField, targetField: m.targetField, unit: m.unit })
+  const rows = await tx
+    .select({ sourceField: m.sourceField, targetField: m.targetField, unit: m.unit })
     .from(m)
     .where(and(eq(m.headerSetId, headerSetId), inTenant(m, scope)))
     .orderBy(m.sourceField);

@@ -9,7 +9,8 @@ import { inTenant, jsonbParam, type Tenant } from './sql.ts';
  * execution changes nothing.
  */
 export async function resumeMasterFlow(tx: Tx, flowId: string, tenant: Tenant): Promise<void> {
-  await tx.update(masterFlows)
+  await tx
+    .update(masterFlows)
     .set({ flowStatus: 'running', errorMessage: null, errorDetails: null, updatedAt: sql`now()` })
     .where(and(eq(masterFlows.flowId, flowId), inTenant(masterFlows, tenant), inArray(masterFlows.flowStatus, ['pending', 'failed'])));
 }
@@ -20,13 +21,10 @@ export async function resumeMasterFlow(tx: Tx, flowId: string, tenant: Tenant): 
  */
 export async function findDiscoveryFlowOfImport(tx: Tx, tenant: Tenant, dataImportId: string, linkedFlowId: string | null = null): Promise<string | undefined> {
   const recordsImport = sql`${masterFlows.flowConfiguration} @> ${jsonbParam({ data_import_id: dataImportId })}`;
-  const [row] = await tx.select({ flowId: masterFlows.flowId })
+  const [row] = await tx
+    .select({ flowId: masterFlows.flowId })
     .from(masterFlows)
-    .where(and(
-      inTenant(masterFlows, tenant),
-      eq(masterFlows.flowType, 'discovery'),
-      linkedFlowId ? or(eq(masterFlows.flowId, linkedFlowId), recordsImport) : recordsImport,
-    ))
+    .where(and(inTenant(masterFlows, tenant), eq(masterFlows.flowType, 'discovery'), linkedFlowId ? or(eq(masterFlows.flowId, linkedFlowId), recordsImport) : recordsImport))
     .orderBy(asc(masterFlows.createdAt))
     .limit(1);
   return row?.flowId;
@@ -34,6 +32,9 @@ export async function findDiscoveryFlowOfImport(tx: Tx, tenant: Tenant, dataImpo
 
 /** Whether the tenant has this master flow. */
 export async function masterFlowExists(tx: Tx, tenant: Tenant, flowId: string): Promise<boolean> {
-  const [row] = await tx.select({ one: sql`1` }).from(masterFlows).where(and(eq(masterFlows.flowId, flowId), inTenant(masterFlows, tenant)));
+  const [row] = await tx
+    .select({ one: sql`1` })
+    .from(masterFlows)
+    .where(and(eq(masterFlows.flowId, flowId), inTenant(masterFlows, tenant)));
   return Boolean(row);
 }

@@ -16,7 +16,11 @@ export const columnList = (...columns: AnyPgColumn[]): SQL => sql.join(columns.m
 export const excluded = (c: AnyPgColumn): SQL => sql`excluded.${column(c)}`;
 
 /** `a = excluded.a, b = excluded.b`: an upsert's SET list of columns taken from the proposed row. */
-export const setExcluded = (...columns: AnyPgColumn[]): SQL => sql.join(columns.map((c) => sql`${column(c)} = ${excluded(c)}`), sql`, `);
+export const setExcluded = (...columns: AnyPgColumn[]): SQL =>
+  sql.join(
+    columns.map((c) => sql`${column(c)} = ${excluded(c)}`),
+    sql`, `,
+  );
 
 export interface Tenant {
   clientAccountId: string;
@@ -47,11 +51,7 @@ const DRIVER_EXACT = new Set(['PgText', 'PgUUID', 'PgInteger', 'PgDoublePrecisio
  * only of types the driver returns as Drizzle would; an
  * `sql<T>` field's T is the caller's word, as in a builder select.
  */
-export async function selectRows<F extends Record<string, AnyPgColumn | SQL>>(
-  tx: { execute(query: SQL): PromiseLike<Iterable<unknown>> },
-  fields: F,
-  rest: SQL,
-): Promise<SelectResultFields<F>[]> {
+export async function selectRows<F extends Record<string, AnyPgColumn | SQL>>(tx: { execute(query: SQL): PromiseLike<Iterable<unknown>> }, fields: F, rest: SQL): Promise<SelectResultFields<F>[]> {
   const list = Object.entries(fields).map(([key, field]) => {
     if (is(field, Column) && !DRIVER_EXACT.has(field.columnType)) {
       throw new Error(`selectRows: ${field.name} is ${field.columnType}, which postgres.js does not return as Drizzle maps it; use tx.select()`);

@@ -38,8 +38,5 @@ export function tenantPolicies(client: AnyPgColumn, engagement?: AnyPgColumn) {
   const own = engagement
     ? sql`${client} = ${setting(TENANT_SETTINGS.clientAccountId)} and ${engagement} = ${setting(TENANT_SETTINGS.engagementId)}`
     : sql`${client} = ${setting(TENANT_SETTINGS.clientAccountId)}`;
-  return [
-    pgPolicy('tenant_isolation', { for: 'all', to: appRole, using: own, withCheck: own }),
-    pgPolicy('operator_access', { for: 'all', to: operatorRole, using: sql`true`, withCheck: sql`true` }),
-  ];
+  return [pgPolicy('tenant_isolation', { for: 'all', to: appRole, using: own, withCheck: own }), pgPolicy('operator_access', { for: 'all', to: operatorRole, using: sql`true`, withCheck: sql`true` })];
 }

@@ -18,11 +18,7 @@ import { tenantPolicies } from './access.ts';
  * and the legacy adoption refer to: `<table>_master_flow_id_fkey` (ON DELETE CASCADE to flow_id),
  * `<table>_master_flow_id_idx`, the tenant indexes and the tenant's row-level security.
  */
-export function underMasterFlow(
-  table: string,
-  t: { masterFlowId: AnyPgColumn; clientAccountId: AnyPgColumn; engagementId: AnyPgColumn },
-  masterFlowIdColumn: AnyPgColumn,
-) {
+export function underMasterFlow(table: string, t: { masterFlowId: AnyPgColumn; clientAccountId: AnyPgColumn; engagementId: AnyPgColumn }, masterFlowIdColumn: AnyPgColumn) {
   return [
     foreignKey({ name: `${table}_master_flow_id_fkey`, columns: [t.masterFlowId], foreignColumns: [masterFlowIdColumn] }).onDelete('cascade'),
     index(`${table}_master_flow_id_idx`).on(t.masterFlowId),

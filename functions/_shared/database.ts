@@ -100,12 +100,14 @@ export function lambdaDatabase(resolve: () => Promise<string | DatabaseAccess> =
  */
 export async function closeLambdaDatabase(options: { timeout?: number } = {}): Promise<void> {
   const targets = inInvocation() ? [currentContainer()] : allContainers();
-  await Promise.all(targets.map(async (container) => {
-    const opening = held(container);
-    container.delete(DB);
-    const handle = await opening?.catch(() => undefined);
-    if (!handle) return;
-    if (options.timeout === 0) await handle.sql.end({ timeout: 0 });
-    else await handle.close();
-  }));
+  await Promise.all(
+    targets.map(async (container) => {
+      const opening = held(container);
+      container.delete(DB);
+      const handle = await opening?.catch(() => undefined);
+      if (!handle) return;
+      if (options.timeout === 0) await handle.sql.end({ timeout: 0 });
+      else await handle.close();
+    }),
+  );
 }

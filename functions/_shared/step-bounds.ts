@@ -140,7 +140,9 @@ export async function withDeadline<T>(step: string, bounds: StepBounds, abandon:
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      Promise.resolve().then(abandon).catch(() => {});
+      Promise.resolve()
+        .then(abandon)
+        .catch(() => {});
       reject(new TransientError(`${step}: no answer from the database within ${bounds.deadlineMs} ms (deadline of a ${bounds.budgetMs} ms budget); the connection was closed`));
     }, bounds.deadlineMs);
   });

@@ -20,15 +20,22 @@ export function stepHandler<S extends z.ZodType, O>(lambda: LambdaId, schema: S,
   return middy<z.output<S>, O, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(parser({ schema }))
-    .handler((input, context) => loggedStep(taskOf(lambda, input)?.state ?? lambda, input, async () => {
-      const bounds = invocationBounds(lambda, input, context);
-      setCurrentBounds(bounds);
-      setConnectionLossHandler(() => closeLambdaDatabase({ timeout: 0 }));
-      try {
-        const db = await lambdaDatabase();
-        return await withDeadline(context?.functionName ?? 'step', bounds, () => closeLambdaDatabase({ timeout: 0 }), () => run(db, input));
-      } catch (err) {
-        throw classifyError(err);
-      }
-    }));
+    .handler((input, context) =>
+      loggedStep(taskOf(lambda, input)?.state ?? lambda, input, async () => {
+        const bounds = invocationBounds(lambda, input, context);
+        setCurrentBounds(bounds);
+        setConnectionLossHandler(() => closeLambdaDatabase({ timeout: 0 }));
+        try {
+          const db = await lambdaDatabase();
+          return await withDeadline(
+            context?.functionName ?? 'step',
+            bounds,
+            () => closeLambdaDatabase({ timeout: 0 }),
+            () => run(db, input),
+          );
+        } catch (err) {
+          throw classifyError(err);
+        }
+      }),
+    );
 }

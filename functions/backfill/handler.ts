@@ -8,13 +8,15 @@ import { logger } from '../_shared/powertools.ts';
 import { runBackfillFunction } from './backfill.ts';
 
 /** Manual invocation: `{}` is a dry run; `{ "apply": true }`; `{ "undoRunId": "<uuid>" }`. */
-export const backfillInput = z.strictObject({
-  apply: z.boolean().optional(),
-  undoRunId: z.uuid().optional(),
-  clientAccountId: z.uuid().optional(),
-  windowImportsSeconds: z.number().positive().optional(),
-  windowAssetsSeconds: z.number().positive().optional(),
-}).refine((i) => !(i.apply && i.undoRunId), { message: 'apply and undoRunId cannot be combined' });
+export const backfillInput = z
+  .strictObject({
+    apply: z.boolean().optional(),
+    undoRunId: z.uuid().optional(),
+    clientAccountId: z.uuid().optional(),
+    windowImportsSeconds: z.number().positive().optional(),
+    windowAssetsSeconds: z.number().positive().optional(),
+  })
+  .refine((i) => !(i.apply && i.undoRunId), { message: 'apply and undoRunId cannot be combined' });
 
 /** Backfill of unlinked rows (dry run unless `apply`); see db/backfill. */
 export const handler = middy<z.output<typeof backfillInput>, unknown, Error, Context>()

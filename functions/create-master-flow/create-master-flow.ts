@@ -34,13 +34,16 @@ export async function createMasterFlow(client: Sql | Db, input: CreateMasterFlow
       return { flowId: existing, reused: true };
     }
 
-    const [created] = await tx.insert(masterFlows).values({
-      ...tenant,
-      flowType: 'discovery',
-      flowName: `Discovery: ${imp.filename}`,
-      flowStatus: 'running',
-      flowConfiguration: { data_import_id: input.dataImportId, source: 's3', s3_bucket: imp.s3Bucket, s3_key: imp.s3Key },
-    }).returning({ flowId: masterFlows.flowId });
+    const [created] = await tx
+      .insert(masterFlows)
+      .values({
+        ...tenant,
+        flowType: 'discovery',
+        flowName: `Discovery: ${imp.filename}`,
+        flowStatus: 'running',
+        flowConfiguration: { data_import_id: input.dataImportId, source: 's3', s3_bucket: imp.s3Bucket, s3_key: imp.s3Key },
+      })
+      .returning({ flowId: masterFlows.flowId });
     return { flowId: created!.flowId, reused: false };
   });
 }

@@ -29,8 +29,5 @@ export const handler = middy<z.output<typeof inputSchema>, unknown, Error, Conte
   .use(parser({ schema: inputSchema }))
   .handler(async (input) => {
     const { sql } = await lambdaDatabase();
-    return runScheduledIntegrityCheck(
-      { sql, metrics: powertoolsMetrics(metrics), logger },
-      { staleRunningAfterMinutes: input.staleRunningAfterMinutes ?? staleFromEnv, deep: input.deep },
-    );
+    return runScheduledIntegrityCheck({ sql, metrics: powertoolsMetrics(metrics), logger }, { staleRunningAfterMinutes: input.staleRunningAfterMinutes ?? staleFromEnv, deep: input.deep });
   });

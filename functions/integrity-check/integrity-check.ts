@@ -58,10 +58,7 @@ const LOGGED_SAMPLES = 20;
  * Violations are reported, not thrown: the alarm on CriticalViolations acts on them; a failure to
  * run at all throws (and counts as a Lambda error).
  */
-export async function runScheduledIntegrityCheck(
-  deps: { sql: Sql; metrics: MetricsPort; logger: LoggerPort },
-  input: ScheduledCheckInput = {},
-): Promise<ScheduledCheckResult> {
+export async function runScheduledIntegrityCheck(deps: { sql: Sql; metrics: MetricsPort; logger: LoggerPort }, input: ScheduledCheckInput = {}): Promise<ScheduledCheckResult> {
   const report = await runIntegrityCheckAsOperator(deps.sql, { store: true, staleRunningAfterMinutes: input.staleRunningAfterMinutes, deep: input.deep });
   const failing = report.checks.filter((c) => c.count > 0);
   const criticalViolations = failing.filter((c) => c.severity === 'critical').reduce((sum, c) => sum + c.count, 0);
@@ -86,8 +83,14 @@ function summarise(report: IntegrityReport) {
     masterFlows: report.masterFlows,
     tables: report.tables,
     checks: report.checks.length,
-    failing: report.checks.filter((c) => c.count > 0).map((c) => ({
-      id: c.id, severity: c.severity, table: c.table, count: c.count, sampleIds: c.sampleIds.slice(0, LOGGED_SAMPLES),
-    })),
+    failing: report.checks
+      .filter((c) => c.count > 0)
+      .map((c) => ({
+        id: c.id,
+        severity: c.severity,
+        table: c.table,
+        count: c.count,
+        sampleIds: c.sampleIds.slice(0, LOGGED_SAMPLES),
+      })),
   };
 }

@@ -32,7 +32,9 @@ async function claimImport(client: Sql | Db, input: Scope, attempt: { step: stri
     if (!imp) throw new NotFoundError(`data import ${input.dataImportId} does not exist for client ${input.clientAccountId} / engagement ${input.engagementId}`);
     if (imp.masterFlowId && imp.masterFlowId !== input.flowId) {
       throw new IntegrityViolationError(`data import ${input.dataImportId} is already linked to master flow ${imp.masterFlowId}, not ${input.flowId}`, {
-        dataImportId: input.dataImportId, linkedTo: imp.masterFlowId, flowId: input.flowId,
+        dataImportId: input.dataImportId,
+        linkedTo: imp.masterFlowId,
+        flowId: input.flowId,
       });
     }
     if (!(await masterFlowExists(tx, tenant, input.flowId))) {
@@ -72,14 +74,17 @@ export async function linkChunk(client: Sql | Db, input: LinkChunkInput): Promis
   const range = { fromRow: input.fromRow, toRow: input.fromRow + input.chunkRows - 1 };
   return stepTransaction(client, attempt.step, attempt.key, input, async (sqlTx) => {
     const tx = orm(sqlTx);
-    await tx.update(rawImportRecords)
+    await tx
+      .update(rawImportRecords)
       .set({ masterFlowId: input.flowId })
-      .where(and(
-        eq(rawImportRecords.dataImportId, input.dataImportId),
-        between(rawImportRecords.rowNumber, range.fromRow, range.toRow),
-        inTenant(rawImportRecords, input),
-        isDistinctFrom(rawImportRecords.masterFlowId, input.flowId),
-      ));
+      .where(
+        and(
+          eq(rawImportRecords.dataImportId, input.dataImportId),
+          between(rawImportRecords.rowNumber, range.fromRow, range.toRow),
+          inTenant(rawImportRecords, input),
+          isDistinctFrom(rawImportRecords.masterFlowId, input.flowId),
+        ),
+      );
     const counts = await countLinked(tx, input, range);
     if (counts.linked !== counts.stored) {
       throw new LinkCountMismatchError(
@@ -108,7 +113,9 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
   await claimImport(client, input, attempt);
   return stepTransaction(client, attempt.step, attempt.key, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
-    const [imp] = await tx.select({ totalRecords: dataImports.totalRecords }).from(dataImports)
+    const [imp] = await tx
+      .select({ totalRecords: dataImports.totalRecords })
+      .from(dataImports)
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)))
       .for('update');
     if (!imp) throw new IntegrityViolationError(`data import ${input.dataImportId} is no longer linked to master flow ${input.flowId}`, { dataImportId: input.dataImportId, flowId: input.flowId });
@@ -121,7 +128,8 @@ export async function finishLink(client: Sql | Db, input: FinishLinkInput): Prom
       );
     }
     const wasFailed = sql`${dataImports.status} = 'failed'`;
-    await tx.update(dataImports)
+    await tx
+      .update(dataImports)
       .set({
         status: sql`case when ${dataImports.status} in ('processing', 'completed', 'completed_with_errors') then ${dataImports.status} else 'linked' end`,
         errorMessage: sql`case when ${wasFailed} then null else ${dataImports.errorMessage} end`,

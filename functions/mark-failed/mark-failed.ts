@@ -22,8 +22,18 @@ export function failedStep(input: MarkFailedInput): (typeof STEP_STATES)[number]
   if (input.error.Error === 'TooManyChunksError') return 'PlanChunks';
   // a Map's result counts only with its chunk count: a failed chunk leaves the chunks' errors there instead
   const chunks = (map: unknown) => (map as { chunks?: number } | undefined)?.chunks;
-  const results = [input.import?.dataImportId, input.flow?.flowId, chunks(input.linkedChunks), input.link, input.plan?.discoveryFlowId,
-    chunks(input.discoveredChunks), input.discovery?.discoveryFlowId, chunks(input.reconciledChunks), input.inventory, input.integrity];
+  const results = [
+    input.import?.dataImportId,
+    input.flow?.flowId,
+    chunks(input.linkedChunks),
+    input.link,
+    input.plan?.discoveryFlowId,
+    chunks(input.discoveredChunks),
+    input.discovery?.discoveryFlowId,
+    chunks(input.reconciledChunks),
+    input.inventory,
+    input.integrity,
+  ];
   const index = results.indexOf(undefined);
   return STEP_STATES[index === -1 ? STEP_STATES.length - 1 : index]!;
 }
@@ -65,16 +75,18 @@ export async function markFailed(client: Sql | Db, input: MarkFailedInput): Prom
     const dataImportId = input.import?.dataImportId ?? (await findImportOfObject(tx, tenant, object))?.id ?? null;
     const flowId = input.flow?.flowId ?? (dataImportId ? await findDiscoveryFlowOfImport(tx, tenant, dataImportId) : undefined) ?? null;
 
-    const marked = dataImportId
-      ? await markImportFailed(tx, { dataImportId, ...tenant, flowId }, failure)
-      : await markImportFailed(tx, { ...object, ...tenant, flowId }, failure);
+    const marked = dataImportId ? await markImportFailed(tx, { dataImportId, ...tenant, flowId }, failure) : await markImportFailed(tx, { ...object, ...tenant, flowId }, failure);
 
     let discoveryFlowId: string | null = null;
     if (marked.flowId && marked.marked) {
-      const [df] = await tx.update(discoveryFlows)
+      const [df] = await tx
+        .update(discoveryFlows)
         .set({
-          status: 'failed', errorMessage: message, errorPhase: step,
-          errorDetails: { errorName: input.error.Error, step, cause }, updatedAt: sql`now()`,
+          status: 'failed',
+          errorMessage: message,
+          errorPhase: step,
+          errorDetails: { errorName: input.error.Error, step, cause },
+          updatedAt: sql`now()`,
         })
         .where(and(eq(discoveryFlows.masterFlowId, marked.flowId), inTenant(discoveryFlows, tenant), ne(discoveryFlows.status, 'completed')))
         .returning({ id: discoveryFlows.id });

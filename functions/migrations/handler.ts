@@ -8,10 +8,7 @@ import { logger } from '../_shared/powertools.ts';
 import { runMigrationsFunction } from './migrations.ts';
 
 /** The CDK trigger's event (anything, usually empty) or a manual `{ "adoptLegacy": true }`. */
-export const migrationsInput = z.preprocess(
-  (event) => (event && typeof event === 'object' ? event : {}),
-  z.looseObject({ adoptLegacy: z.boolean().optional() }),
-);
+export const migrationsInput = z.preprocess((event) => (event && typeof event === 'object' ? event : {}), z.looseObject({ adoptLegacy: z.boolean().optional() }));
 
 /** Runs pending migrations (and legacy adoption on request); returns a typed summary. */
 export const handler = middy<z.output<typeof migrationsInput>, unknown, Error, Context>()

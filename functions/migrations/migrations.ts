@@ -26,11 +26,7 @@ export interface MigrationsSummary {
  * the event asks for adoption. Adoption is restartable: a run cut off by the Lambda timeout
  * resumes where it stopped when invoked again.
  */
-export async function runMigrationsFunction(
-  url: string,
-  input: MigrationsInput,
-  deps: { log: (message: string) => void; folder?: string },
-): Promise<MigrationsSummary> {
+export async function runMigrationsFunction(url: string, input: MigrationsInput, deps: { log: (message: string) => void; folder?: string }): Promise<MigrationsSummary> {
   const result = await runMigrations(url, { adoptLegacy: input.adoptLegacy === true, log: deps.log, folder: deps.folder });
   return { applied: result.applied, total: result.total, ...(result.adoption ? { adoption: result.adoption } : {}) };
 }

@@ -5,7 +5,9 @@ import { finishReconcile, reconcileChunk } from './reconcile-inventory.ts';
 /** Step Functions tasks ReconcileChunk (each chunk of the ReconcileInventory Map) and FinishReconcile, told apart by `action`. */
 export const handler = stepHandler('ReconcileInventory', reconcileInventoryInput, ({ sql }, input): Promise<unknown> => {
   switch (input.action) {
-    case 'chunk': return reconcileChunk(sql, input);
-    case 'finish': return finishReconcile(sql, input);
+    case 'chunk':
+      return reconcileChunk(sql, input);
+    case 'finish':
+      return finishReconcile(sql, input);
   }
 });

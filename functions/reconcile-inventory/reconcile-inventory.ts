@@ -26,14 +26,17 @@ type Client = Parameters<typeof orm>[0];
 async function open(client: Client, input: ReconcileInput) {
   const tx = orm(client);
   await lockInventory(tx, input);
-  const [imp] = await unwrapped(tx.select({ masterFlowId: dataImports.masterFlowId }).from(dataImports)
-    .where(and(eq(dataImports.id, input.dataImportId), inTenant(dataImports, input))));
+  const [imp] = await unwrapped(
+    tx
+      .select({ masterFlowId: dataImports.masterFlowId })
+      .from(dataImports)
+      .where(and(eq(dataImports.id, input.dataImportId), inTenant(dataImports, input))),
+  );
   if (!imp || imp.masterFlowId !== input.flowId) {
     throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} for client ${input.clientAccountId} / engagement ${input.engagementId}`);
   }
   const r = inventoryReconciliations;
-  await unwrapped(tx.insert(r).values({ dataImportId: input.dataImportId, clientAccountId: input.clientAccountId, engagementId: input.engagementId })
-    .onConflictDoNothing());
+  await unwrapped(tx.insert(r).values({ dataImportId: input.dataImportId, clientAccountId: input.clientAccountId, engagementId: input.engagementId }).onConflictDoNothing());
   return tx;
 }
 
@@ -50,10 +53,18 @@ export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
     // a replayed chunk has nothing left to reconcile: it writes nothing, not even a timestamp
     if (!observations) return { rows: 0, ...counts };
     const r = inventoryReconciliations;
-    await unwrapped(tx.update(r).set({
-      newItems: sql`${r.newItems} + ${counts.new}`, matched: sql`${r.matched} + ${counts.matched}`,
-      updated: sql`${r.updated} + ${counts.updated}`, candidates: sql`${r.candidates} + ${counts.candidates}`, updatedAt: sql`now()`,
-    }).where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input))));
+    await unwrapped(
+      tx
+        .update(r)
+        .set({
+          newItems: sql`${r.newItems} + ${counts.new}`,
+          matched: sql`${r.matched} + ${counts.matched}`,
+          updated: sql`${r.updated} + ${counts.updated}`,
+          candidates: sql`${r.candidates} + ${counts.candidates}`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input))),
+    );
     return { rows: observations, ...counts };
   });
   return { chunk: input.chunk, chunks: input.chunks, ...counts };
@@ -66,15 +77,23 @@ export async function reconcileChunk(client: Sql, input: ReconcileChunkInput) {
 export async function finishReconcile(client: Sql, input: ReconcileInput): Promise<InventoryCounts> {
   return stepTransaction(client, 'FinishReconcile', input.dataImportId, input, async (txClient) => {
     const tx = await open(txClient, input);
-    const [unlinked] = await unwrapped(tx.select({ n: sql<number>`count(*)::int` }).from(assets)
-      .where(and(eq(assets.masterFlowId, input.flowId), inTenant(assets, input), sql`${assets.inventoryItemId} is null`)));
+    const [unlinked] = await unwrapped(
+      tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(assets)
+        .where(and(eq(assets.masterFlowId, input.flowId), inTenant(assets, input), sql`${assets.inventoryItemId} is null`)),
+    );
     if (unlinked!.n) {
       throw new IntegrityViolationError(`${unlinked!.n} asset(s) of data import ${input.dataImportId} belong to no inventory item after every chunk was reconciled`);
     }
     const r = inventoryReconciliations;
-    const [row] = await unwrapped(tx.update(r).set({ completedAt: sql`coalesce(${r.completedAt}, now())` })
-      .where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input)))
-      .returning({ new: r.newItems, matched: r.matched, updated: r.updated, candidates: r.candidates }));
+    const [row] = await unwrapped(
+      tx
+        .update(r)
+        .set({ completedAt: sql`coalesce(${r.completedAt}, now())` })
+        .where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input)))
+        .returning({ new: r.newItems, matched: r.matched, updated: r.updated, candidates: r.candidates }),
+    );
     return row!;
   });
 }

@@ -14,14 +14,20 @@ export function adviceFor(error: { name: string; reason?: string | null; line: n
   switch (error.name) {
     case 'InvalidImportError':
       switch (error.reason as InvalidImportReason | null | undefined) {
-        case 'encoding': return `Save ${file} as UTF-8 (in Excel: "CSV UTF-8"); the bytes${at} are not valid in its encoding; ${reupload}.`;
+        case 'encoding':
+          return `Save ${file} as UTF-8 (in Excel: "CSV UTF-8"); the bytes${at} are not valid in its encoding; ${reupload}.`;
         case 'field-count':
           return `Fix ${file}${at}: that row has a different number of columns than the header (often an unquoted delimiter or a missing quote); ${reupload}.`;
-        case 'unclosed-quote': return `Fix ${file}${at}: a quoted value is not closed; ${reupload}.`;
-        case 'no-data': return `${file} has no data rows to import: export the inventory again with its header and rows, ${reupload}.`;
-        case 'not-inventory': return `${file} is not an inventory export flowlink reads: export it as CSV (UTF-8), JSON or XLSX, ${reupload}.`;
-        case 'invalid-json': return `Fix the JSON of ${file}${at} (an array of objects, or one object per line), ${reupload}.`;
-        default: return `Fix ${file}${at} as the message says, ${reupload}.`;
+        case 'unclosed-quote':
+          return `Fix ${file}${at}: a quoted value is not closed; ${reupload}.`;
+        case 'no-data':
+          return `${file} has no data rows to import: export the inventory again with its header and rows, ${reupload}.`;
+        case 'not-inventory':
+          return `${file} is not an inventory export flowlink reads: export it as CSV (UTF-8), JSON or XLSX, ${reupload}.`;
+        case 'invalid-json':
+          return `Fix the JSON of ${file}${at} (an array of objects, or one object per line), ${reupload}.`;
+        default:
+          return `Fix ${file}${at} as the message says, ${reupload}.`;
       }
     case 'InvalidExecutionInputError':
       return `Nothing to change in ${file}: the execution was started with a setting out of its bounds (the message names it); the platform team can start it again with the environment's settings.`;

@@ -7,9 +7,7 @@ import { headerSetId } from '../_shared/inventory/corrections.ts';
 import { fileNameOf, sameObjectVersion } from '../../db/queries/imports.ts';
 import { assets, dataImports, discoveryFlows, importFieldMappings, inventoryReconciliations, rawImportRecords } from '../../db/schema/index.ts';
 import type { ExecutionState, ReportOutcomeInput } from '../../workflows/contracts.ts';
-import {
-  DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, rowFileKey, summaryOf, type OutcomeReport, type ReportSummary,
-} from '../../workflows/report.ts';
+import { DETAIL_TYPES, outcomeId, outcomeReport, REPORT_VERSION, reportKey, rowFileKey, summaryOf, type OutcomeReport, type ReportSummary } from '../../workflows/report.ts';
 import { keyBelongsTo } from '../../workflows/import-key.ts';
 import { parseCause, TenantError } from '../../workflows/step-errors.ts';
 import { adviceFor } from './advice.ts';
@@ -35,7 +33,6 @@ export interface ReportOutcomeResult {
   summary: ReportSummary;
 }
 
-
 const SKIP_NOTE = 'skipped: ';
 export const EMPTY_ROW_REASON = 'empty row: every value blank (not stored)';
 const asInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
@@ -45,10 +42,10 @@ const asText = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 async function findImport(db: Tx, state: ExecutionState) {
   const tenant = and(eq(dataImports.clientAccountId, state.clientAccountId), eq(dataImports.engagementId, state.engagementId));
   const id = state.import?.dataImportId ?? state.markFailed?.dataImportId ?? null;
-  const [row] = await db.select().from(dataImports).where(and(tenant, id
-    ? eq(dataImports.id, id)
-    : and(eq(dataImports.s3Bucket, state.bucket), eq(dataImports.s3Key, state.key),
-      sameObjectVersion(state))));
+  const [row] = await db
+    .select()
+    .from(dataImports)
+    .where(and(tenant, id ? eq(dataImports.id, id) : and(eq(dataImports.s3Bucket, state.bucket), eq(dataImports.s3Key, state.key), sameObjectVersion(state))));
   return row ?? null;
 }
 
@@ -66,79 +63,93 @@ export async function buildOutcome(db: Tx, input: ReportOutcomeInput): Promise<{
   const { state, status } = input;
   const imp = await findImport(db, state);
   const flowId = imp?.masterFlowId ?? state.flow?.flowId ?? state.markFailed?.flowId ?? null;
-  const scope = (t: { clientAccountId: PgColumn; engagementId: PgColumn }) =>
-    and(eq(t.clientAccountId, state.clientAccountId), eq(t.engagementId, state.engagementId));
+  const scope = (t: { clientAccountId: PgColumn; engagementId: PgColumn }) => and(eq(t.clientAccountId, state.clientAccountId), eq(t.engagementId, state.engagementId));
 
   const [discovery] = flowId
-    ? await db.select({ id: discoveryFlows.id }).from(discoveryFlows).where(and(eq(discoveryFlows.masterFlowId, flowId), scope(discoveryFlows)))
+    ? await db
+        .select({ id: discoveryFlows.id })
+        .from(discoveryFlows)
+        .where(and(eq(discoveryFlows.masterFlowId, flowId), scope(discoveryFlows)))
     : [];
   const discoveryFlowId = discovery?.id ?? null;
 
   const recordsOf = imp ? and(eq(rawImportRecords.dataImportId, imp.id), scope(rawImportRecords)) : undefined;
   const [rows] = recordsOf
-    ? await db.select({
-      stored: sql<number>`count(*)::int`,
-      linked: flowId ? sql<number>`(count(*) filter (where ${rawImportRecords.masterFlowId} = ${flowId}))::int` : sql<number>`0`,
-    }).from(rawImportRecords).where(recordsOf)
+    ? await db
+        .select({
+          stored: sql<number>`count(*)::int`,
+          linked: flowId ? sql<number>`(count(*) filter (where ${rawImportRecords.masterFlowId} = ${flowId}))::int` : sql<number>`0`,
+        })
+        .from(rawImportRecords)
+        .where(recordsOf)
     : [];
   const skips = recordsOf
-    ? await db.select({ reason: rawImportRecords.processingNotes, n: sql<number>`count(*)::int` }).from(rawImportRecords)
-      .where(and(recordsOf, eq(rawImportRecords.isValid, false), sql`${rawImportRecords.processingNotes} like ${`${SKIP_NOTE}%`}`))
-      .groupBy(rawImportRecords.processingNotes).orderBy(asc(rawImportRecords.processingNotes))
+    ? await db
+        .select({ reason: rawImportRecords.processingNotes, n: sql<number>`count(*)::int` })
+        .from(rawImportRecords)
+        .where(and(recordsOf, eq(rawImportRecords.isValid, false), sql`${rawImportRecords.processingNotes} like ${`${SKIP_NOTE}%`}`))
+        .groupBy(rawImportRecords.processingNotes)
+        .orderBy(asc(rawImportRecords.processingNotes))
     : [];
   const config = (imp?.importConfig ?? {}) as Record<string, unknown>;
   const issues = recordsOf && (rows?.stored ?? 0) > 0 ? await countRowIssues(db, recordsOf) : null;
   // rows StoreImport did not store because every value was blank (Excel's ",,,," rows), then the
   // rows discovery skipped with the reason on their raw record
   const emptyRows = asInt(config.emptyRowsSkipped) ?? 0;
-  const skippedByReason = Object.fromEntries([
-    ...(emptyRows ? [[EMPTY_ROW_REASON, emptyRows] as const] : []),
-    ...skips.map((s) => [(s.reason ?? '').slice(SKIP_NOTE.length), s.n] as const),
-  ]);
+  const skippedByReason = Object.fromEntries([...(emptyRows ? [[EMPTY_ROW_REASON, emptyRows] as const] : []), ...skips.map((s) => [(s.reason ?? '').slice(SKIP_NOTE.length), s.n] as const)]);
 
   const headers = Array.isArray(config.headers) ? config.headers.filter((h): h is string => typeof h === 'string') : [];
   const order = new Map(headers.map((h, i) => [h, i]));
   const mappings = imp
-    ? (await db.select().from(importFieldMappings).where(and(eq(importFieldMappings.dataImportId, imp.id), scope(importFieldMappings)))
-      .orderBy(asc(importFieldMappings.sourceField)))
-      .sort((a, b) => (order.get(a.sourceField) ?? Infinity) - (order.get(b.sourceField) ?? Infinity))
+    ? (
+        await db
+          .select()
+          .from(importFieldMappings)
+          .where(and(eq(importFieldMappings.dataImportId, imp.id), scope(importFieldMappings)))
+          .orderBy(asc(importFieldMappings.sourceField))
+      ).sort((a, b) => (order.get(a.sourceField) ?? Infinity) - (order.get(b.sourceField) ?? Infinity))
     : [];
 
   const byType = discoveryFlowId
-    ? await db.select({ type: assets.assetType, n: sql<number>`count(*)::int` }).from(assets)
-      .where(and(eq(assets.discoveryFlowId, discoveryFlowId), scope(assets)))
-      .groupBy(assets.assetType).orderBy(asc(assets.assetType))
+    ? await db
+        .select({ type: assets.assetType, n: sql<number>`count(*)::int` })
+        .from(assets)
+        .where(and(eq(assets.discoveryFlowId, discoveryFlowId), scope(assets)))
+        .groupBy(assets.assetType)
+        .orderBy(asc(assets.assetType))
     : [];
   const assetsByType = Object.fromEntries(byType.map((t) => [t.type ?? 'unknown', t.n]));
 
   const [inventory] = imp
-    ? await db.select({ new: inventoryReconciliations.newItems, matched: inventoryReconciliations.matched,
-      updated: inventoryReconciliations.updated, candidates: inventoryReconciliations.candidates })
-      .from(inventoryReconciliations)
-      .where(and(eq(inventoryReconciliations.dataImportId, imp.id), scope(inventoryReconciliations), isNotNull(inventoryReconciliations.completedAt)))
+    ? await db
+        .select({ new: inventoryReconciliations.newItems, matched: inventoryReconciliations.matched, updated: inventoryReconciliations.updated, candidates: inventoryReconciliations.candidates })
+        .from(inventoryReconciliations)
+        .where(and(eq(inventoryReconciliations.dataImportId, imp.id), scope(inventoryReconciliations), isNotNull(inventoryReconciliations.completedAt)))
     : [];
 
   const errorName = state.error?.Error ?? null;
   const details = (imp?.errorDetails ?? {}) as Record<string, unknown>;
-  const error = status === 'failed'
-    ? (() => {
-      const name = errorName ?? asText(details.errorName) ?? 'Error';
-      const base = {
-        name,
-        step: asText(details.step),
-        message: imp?.errorMessage ?? parseCause(state.error?.Cause).message ?? name,
-        file: asText(details.file) ?? fileNameOf(state.key),
-        line: asInt(details.line),
-        byte: asInt(details.byte),
-        row: asInt(details.row),
-      };
-      return { ...base, advice: adviceFor({ ...base, reason: asText(details.reason) }) };
-    })()
-    : null;
+  const error =
+    status === 'failed'
+      ? (() => {
+          const name = errorName ?? asText(details.errorName) ?? 'Error';
+          const base = {
+            name,
+            step: asText(details.step),
+            message: imp?.errorMessage ?? parseCause(state.error?.Cause).message ?? name,
+            file: asText(details.file) ?? fileNameOf(state.key),
+            line: asInt(details.line),
+            byte: asInt(details.byte),
+            row: asInt(details.row),
+          };
+          return { ...base, advice: adviceFor({ ...base, reason: asText(details.reason) }) };
+        })()
+      : null;
 
-  const integrity = status === 'succeeded' && state.integrity
-    ? { verdict: 'clean' as const, healthScore: state.integrity.healthScore ?? null, warnings: state.integrity.warnings ?? [] }
-    : { verdict: errorName === 'IntegrityViolationError' ? 'violations' as const : 'not_run' as const, healthScore: null, warnings: [] };
+  const integrity =
+    status === 'succeeded' && state.integrity
+      ? { verdict: 'clean' as const, healthScore: state.integrity.healthScore ?? null, warnings: state.integrity.warnings ?? [] }
+      : { verdict: errorName === 'IntegrityViolationError' ? ('violations' as const) : ('not_run' as const), healthScore: null, warnings: [] };
 
   const key = reportKey(state);
   const stored = rows?.stored ?? 0;
@@ -183,8 +194,13 @@ export async function buildOutcome(db: Tx, input: ReportOutcomeInput): Promise<{
       warnings,
     },
     fieldMappings: mappings.map((m) => ({
-      sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence, userDefined: m.isUserDefined,
-      evidence: ruleOf(m.transformationRules, 'rule'), unit: ruleOf(m.transformationRules, 'unit'),
+      sourceField: m.sourceField,
+      targetField: m.targetField,
+      matchType: m.matchType,
+      confidence: m.confidence,
+      userDefined: m.isUserDefined,
+      evidence: ruleOf(m.transformationRules, 'rule'),
+      unit: ruleOf(m.transformationRules, 'unit'),
     })),
     unmappedColumns: mappings.filter((m) => m.matchType === 'unmapped').map((m) => m.sourceField),
     assets: byType.reduce((s, t) => s + t.n, 0),
@@ -230,27 +246,32 @@ export async function reportOutcome(deps: ReportOutcomeDeps, input: ReportOutcom
   if (!keyBelongsTo(state.key, state)) {
     throw new TenantError(`s3://${state.bucket}/${state.key} is not under imports/${state.clientAccountId}/${state.engagementId}/: no report is written for it under this tenant`);
   }
-  const report = await deps.db.transaction(async (tx) => {
-    await scopeDrizzle(tx, state, ROLES.app);
-    const { report, records, config } = await buildOutcome(tx, input);
-    if (report.status === 'failed' && report.importStatus === 'completed') {
-      throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
-    }
-    // the files the report names first, from the same snapshot, streamed a page at a time: a report
-    // never points at a file that is not there
-    if (report.errorsFile && records) {
-      await putText(deps.s3, { ...report.errorsFile, contentType: 'text/csv; charset=utf-8' }, errorsFileChunks(tx, records));
-    }
-    if (report.rejectedFile && records) {
-      await putText(deps.s3, { ...report.rejectedFile, contentType: rejectedFileKind(config).contentType }, rejectedFileChunks(tx, records, config));
-    }
-    return report;
-  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
-  await deps.s3.send(new PutObjectCommand({
-    Bucket: report.report.bucket,
-    Key: report.report.key,
-    Body: reportBody(report),
-    ContentType: 'application/json',
-  }));
+  const report = await deps.db.transaction(
+    async (tx) => {
+      await scopeDrizzle(tx, state, ROLES.app);
+      const { report, records, config } = await buildOutcome(tx, input);
+      if (report.status === 'failed' && report.importStatus === 'completed') {
+        throw new ReportKeptError(`data import ${report.dataImportId} is completed: its outcome report stands, and this failed run (${report.error?.name}) publishes no failure`);
+      }
+      // the files the report names first, from the same snapshot, streamed a page at a time: a report
+      // never points at a file that is not there
+      if (report.errorsFile && records) {
+        await putText(deps.s3, { ...report.errorsFile, contentType: 'text/csv; charset=utf-8' }, errorsFileChunks(tx, records));
+      }
+      if (report.rejectedFile && records) {
+        await putText(deps.s3, { ...report.rejectedFile, contentType: rejectedFileKind(config).contentType }, rejectedFileChunks(tx, records, config));
+      }
+      return report;
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: report.report.bucket,
+      Key: report.report.key,
+      Body: reportBody(report),
+      ContentType: 'application/json',
+    }),
+  );
   return { detailType: DETAIL_TYPES[input.status], summary: summaryOf(report) };
 }

@@ -24,7 +24,13 @@ type Reader = Pick<Db, 'select'>;
 /** Raw records read per statement: the files are built page by page. */
 const PAGE = 5000;
 
-interface Rejection { code?: string; line?: number | null; column?: string | null; value?: string; message?: string }
+interface Rejection {
+  code?: string;
+  line?: number | null;
+  column?: string | null;
+  value?: string;
+  message?: string;
+}
 
 const BOM = '\uFEFF';
 /** A cell Excel (or another spreadsheet) would evaluate: written with a leading apostrophe. */
@@ -47,8 +53,7 @@ export function errorsLine(e: { line: number | null; row: number; column: string
 /** The errors file from its lines: byte order mark, header, CRLF after every line. */
 export const errorsDocument = (lines: readonly string[]): string => `${BOM}${[ERRORS_HEADER, ...lines].join('\r\n')}\r\n`;
 
-const csvCell = (s: string, delimiter: string) =>
-  s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replaceAll('"', '""')}"` : s;
+const csvCell = (s: string, delimiter: string) => (s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replaceAll('"', '""')}"` : s);
 
 /** The header as the file had it: the renames StoreImport made for empty or repeated names undone. */
 function fileHeader(config: Record<string, unknown>): string[] {
@@ -62,10 +67,13 @@ function fileHeader(config: Record<string, unknown>): string[] {
 /** How many rows were rejected and how many values warned (one aggregate over the import's records). */
 export async function countRowIssues(db: Reader, where: ReturnType<typeof and>): Promise<{ rejected: number; warnings: number }> {
   const r = rawImportRecords;
-  const [row] = await db.select({
-    rejected: sql<number>`(count(*) filter (where ${r.validationErrors} ->> 'skip' = 'rejected'))::int`,
-    warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
-  }).from(r).where(and(where, sql`${r.validationErrors} is not null`));
+  const [row] = await db
+    .select({
+      rejected: sql<number>`(count(*) filter (where ${r.validationErrors} ->> 'skip' = 'rejected'))::int`,
+      warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
+    })
+    .from(r)
+    .where(and(where, sql`${r.validationErrors} is not null`));
   return { rejected: row?.rejected ?? 0, warnings: row?.warnings ?? 0 };
 }
 
@@ -74,9 +82,13 @@ async function* flaggedRecords(db: Reader, where: ReturnType<typeof and>, only: 
   const r = rawImportRecords;
   const rejected = sql`${r.validationErrors} ->> 'skip' = 'rejected'`;
   const flagged = only === 'rejected' ? rejected : or(rejected, sql`${r.validationErrors} ? 'warnings'`);
-  for (let after = 0; ;) {
-    const page = await db.select({ rowNumber: r.rowNumber, lineNumber: r.lineNumber, rawData: r.rawData, validationErrors: r.validationErrors })
-      .from(r).where(and(where, gt(r.rowNumber, after), flagged)).orderBy(asc(r.rowNumber)).limit(PAGE);
+  for (let after = 0; ; ) {
+    const page = await db
+      .select({ rowNumber: r.rowNumber, lineNumber: r.lineNumber, rawData: r.rawData, validationErrors: r.validationErrors })
+      .from(r)
+      .where(and(where, gt(r.rowNumber, after), flagged))
+      .orderBy(asc(r.rowNumber))
+      .limit(PAGE);
     yield page;
     if (page.length < PAGE) return;
     after = page[page.length - 1]!.rowNumber;
@@ -104,10 +116,14 @@ export async function* errorsFileChunks(db: Reader, where: ReturnType<typeof and
 /** What the rejected rows file of an import is: its extension and content type, by the file's format. */
 export function rejectedFileKind(config: Record<string, unknown>): { ext: string; contentType: string } {
   switch (config.format) {
-    case 'ndjson': return { ext: 'ndjson', contentType: 'application/x-ndjson' };
-    case 'json': return { ext: 'json', contentType: 'application/json' };
-    case 'xlsx': return { ext: 'csv', contentType: 'text/csv; charset=utf-8' };
-    default: return { ext: config.delimiter === '\t' ? 'tsv' : 'csv', contentType: 'text/csv; charset=utf-8' };
+    case 'ndjson':
+      return { ext: 'ndjson', contentType: 'application/x-ndjson' };
+    case 'json':
+      return { ext: 'json', contentType: 'application/json' };
+    case 'xlsx':
+      return { ext: 'csv', contentType: 'text/csv; charset=utf-8' };
+    default:
+      return { ext: config.delimiter === '\t' ? 'tsv' : 'csv', contentType: 'text/csv; charset=utf-8' };
   }
 }
 
@@ -120,7 +136,9 @@ export async function* rejectedFileChunks(db: Reader, where: ReturnType<typeof a
   else if (format !== 'ndjson') {
     const bom = format === 'xlsx' || config.bom === true ? BOM : '';
     const sep = format !== 'xlsx' && config.sepLine === true ? `sep=${delimiter}\r\n` : '';
-    yield `${bom}${sep}${fileHeader(config).map((h) => csvCell(h, delimiter)).join(delimiter)}\r\n`;
+    yield `${bom}${sep}${fileHeader(config)
+      .map((h) => csvCell(h, delimiter))
+      .join(delimiter)}\r\n`;
   }
   let first = true;
   for await (const page of flaggedRecords(db, where, 'rejected')) {

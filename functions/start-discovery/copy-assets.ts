@@ -31,22 +31,48 @@ const a = assets;
 /** Per asset: the column and the value it takes (as upsertAssets' INSERT … SELECT writes them). */
 const ROW: Array<[PgColumn, (r: AssetRow) => Value]> = [
   [a.rawImportRecordId, (r) => r.raw_import_record_id],
-  [a.name, (r) => r.name], [a.assetName, (r) => r.name], [a.hostname, (r) => r.hostname], [a.fqdn, (r) => r.fqdn],
-  [a.ipAddress, (r) => r.ip_address], [a.ipAddresses, (r) => r.ip_addresses], [a.macAddress, (r) => r.mac_address],
-  [a.operatingSystem, (r) => r.operating_system], [a.osVersion, (r) => r.os_version],
-  [a.cpuCores, (r) => r.cpu_cores], [a.memoryGb, (r) => r.memory_gb], [a.storageGb, (r) => r.storage_gb],
-  [a.assetType, (r) => r.asset_type], [a.assetTypeReason, (r) => r.asset_type_reason],
-  [a.environment, (r) => r.environment], [a.datacenter, (r) => r.datacenter], [a.location, (r) => r.location],
-  [a.businessOwner, (r) => r.business_owner], [a.technicalOwner, (r) => r.technical_owner], [a.department, (r) => r.department],
-  [a.applicationName, (r) => r.application_name], [a.criticality, (r) => r.criticality], [a.description, (r) => r.description],
-  [a.vmUuid, (r) => r.vm_uuid], [a.biosUuid, (r) => r.bios_uuid], [a.serialNumber, (r) => r.serial_number],
-  [a.cloudInstanceId, (r) => r.cloud_instance_id], [a.cmdbSysId, (r) => r.cmdb_sys_id],
+  [a.name, (r) => r.name],
+  [a.assetName, (r) => r.name],
+  [a.hostname, (r) => r.hostname],
+  [a.fqdn, (r) => r.fqdn],
+  [a.ipAddress, (r) => r.ip_address],
+  [a.ipAddresses, (r) => r.ip_addresses],
+  [a.macAddress, (r) => r.mac_address],
+  [a.operatingSystem, (r) => r.operating_system],
+  [a.osVersion, (r) => r.os_version],
+  [a.cpuCores, (r) => r.cpu_cores],
+  [a.memoryGb, (r) => r.memory_gb],
+  [a.storageGb, (r) => r.storage_gb],
+  [a.assetType, (r) => r.asset_type],
+  [a.assetTypeReason, (r) => r.asset_type_reason],
+  [a.environment, (r) => r.environment],
+  [a.datacenter, (r) => r.datacenter],
+  [a.location, (r) => r.location],
+  [a.businessOwner, (r) => r.business_owner],
+  [a.technicalOwner, (r) => r.technical_owner],
+  [a.department, (r) => r.department],
+  [a.applicationName, (r) => r.application_name],
+  [a.criticality, (r) => r.criticality],
+  [a.description, (r) => r.description],
+  [a.vmUuid, (r) => r.vm_uuid],
+  [a.biosUuid, (r) => r.bios_uuid],
+  [a.serialNumber, (r) => r.serial_number],
+  [a.cloudInstanceId, (r) => r.cloud_instance_id],
+  [a.cmdbSysId, (r) => r.cmdb_sys_id],
   [a.customAttributes, (r) => r.custom_attributes],
 ];
 /** The same for every asset of the range. */
 const CONSTANT: PgColumn[] = [
-  a.clientAccountId, a.engagementId, a.masterFlowId, a.discoveryFlowId,
-  a.sourceFilename, a.discoverySource, a.discoveryMethod, a.discoveryTimestamp, a.importedAt, a.status,
+  a.clientAccountId,
+  a.engagementId,
+  a.masterFlowId,
+  a.discoveryFlowId,
+  a.sourceFilename,
+  a.discoverySource,
+  a.discoveryMethod,
+  a.discoveryTimestamp,
+  a.importedAt,
+  a.status,
 ];
 const COPY_ASSETS = `copy ${getTableName(a)} (${[...CONSTANT, ...ROW.map(([c]) => c)].map((c) => c.name).join(', ')}) from stdin`;
 
@@ -62,8 +88,9 @@ export interface CopyMeta {
  * the COPY (an integer out of range): that page is upserted, and the server names the value.
  */
 export function encodeAssets(scope: Scope, rows: AssetRow[], meta: CopyMeta): string | null {
-  const prefix = [scope.clientAccountId, scope.engagementId, scope.flowId, scope.discoveryFlowId,
-    meta.filename, meta.sourceSystem, 'file_import', meta.now, meta.now, 'discovered'].map(field).join('\t');
+  const prefix = [scope.clientAccountId, scope.engagementId, scope.flowId, scope.discoveryFlowId, meta.filename, meta.sourceSystem, 'file_import', meta.now, meta.now, 'discovered']
+    .map(field)
+    .join('\t');
   let text = '';
   for (const r of rows) {
     if (r.cpu_cores !== null && !(Number.isInteger(r.cpu_cores) && Math.abs(r.cpu_cores) <= 2 ** 31 - 1)) return null;
@@ -94,11 +121,17 @@ export async function copyAssets(tx: Sql | TransactionSql, scope: Scope, text: s
   const stream = await tx.unsafe(COPY_ASSETS).writable();
   let ended = false;
   let failure: unknown;
-  stream.on('error', (err) => { failure = err; }); // refused while still writing, or the connection lost
+  stream.on('error', (err) => {
+    failure = err;
+  }); // refused while still writing, or the connection lost
   // postgres.js accepts the next statement once the Writable has called its final (CopyDone sent)
   const finalSent = new Promise<void>((resolve) => {
     const final = stream._final!.bind(stream);
-    stream._final = (callback) => { ended = true; final(callback); resolve(); };
+    stream._final = (callback) => {
+      ended = true;
+      final(callback);
+      resolve();
+    };
     stream.once('close', resolve);
   });
   stream.end(text);
@@ -113,8 +146,10 @@ export async function copyAssets(tx: Sql | TransactionSql, scope: Scope, text: s
     await restored;
   } catch (err) {
     if (!(err instanceof postgres.PostgresError)) throw err;
-    throw new TransientError(`discovery of data import ${scope.dataImportId}: the server refused the COPY of a page of assets ` +
-      `(${err.code === '25P02' ? 'the driver does not report its reason' : err.message}); retried, the range's existing assets are upserted`);
+    throw new TransientError(
+      `discovery of data import ${scope.dataImportId}: the server refused the COPY of a page of assets ` +
+        `(${err.code === '25P02' ? 'the driver does not report its reason' : err.message}); retried, the range's existing assets are upserted`,
+    );
   }
 }
 
@@ -126,7 +161,9 @@ export async function lockRange(tx: Sql | TransactionSql, scope: Scope, range: {
 /** Whether any raw record of the range already has an asset (then its writes are upserts). */
 export async function rangeHasAssets(tx: Tx, scope: Scope, range: { fromRow: number; toRow: number }): Promise<boolean> {
   const r = rawImportRecords;
-  const found = await tx.select({ id: a.id }).from(r)
+  const found = await tx
+    .select({ id: a.id })
+    .from(r)
     .innerJoin(a, eq(a.rawImportRecordId, r.id))
     .where(and(eq(r.dataImportId, scope.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, scope)))
     .limit(1);

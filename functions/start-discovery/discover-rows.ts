@@ -39,15 +39,18 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
   // the driver's transaction for the COPY and the range lock, Drizzle over it for everything else
   const tx = orm(sqlTx);
   const d = discoveryFlows;
-  const [flow] = await unwrapped(tx
-    .select({
-      plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'`,
-      decisions: sql<Record<string, DecimalDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'decimal_marks'`,
-      units: sql<Record<string, UnitDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'size_units'`,
-      filename: dataImports.filename,
-    })
-    .from(d).innerJoin(dataImports, eq(dataImports.id, d.dataImportId))
-    .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), eq(dataImports.id, input.dataImportId), inTenant(d, input))));
+  const [flow] = await unwrapped(
+    tx
+      .select({
+        plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'`,
+        decisions: sql<Record<string, DecimalDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'decimal_marks'`,
+        units: sql<Record<string, UnitDecision> | null>`${d.crewOutputs} -> 'field_mapping' -> 'size_units'`,
+        filename: dataImports.filename,
+      })
+      .from(d)
+      .innerJoin(dataImports, eq(dataImports.id, d.dataImportId))
+      .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), eq(dataImports.id, input.dataImportId), inTenant(d, input))),
+  );
   if (!flow) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} of data import ${input.dataImportId} does not exist for master flow ${input.flowId} of this tenant`);
   if (!flow.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
   const plan = flow.plan;
@@ -82,11 +85,19 @@ export async function discoverRows(sqlTx: Sql | TransactionSql, input: Discovery
       if (writing) counts.assets += await writing;
       page = k + 1 < pages.length ? await readPage(tx, input, pages[k + 1]!) : [];
       let sent!: () => void;
-      const onWire = new Promise<void>((resolve) => { sent = resolve; });
+      const onWire = new Promise<void>((resolve) => {
+        sent = resolve;
+      });
       writing = inFlight(writePage(sqlTx, tx, input, { rows: pages[k]!, assets, skips, warned, encoded }, meta, sent));
       // Node's next page waits until this one is on the wire: a statement is only sent when Node
       // yields, and a COPY takes a round trip (CopyIn) before its data goes
-      await Promise.race([onWire, writing.then(() => {}, () => {})]);
+      await Promise.race([
+        onWire,
+        writing.then(
+          () => {},
+          () => {},
+        ),
+      ]);
     }
     if (writing) counts.assets += await writing;
   } finally {
@@ -105,9 +116,13 @@ function inFlight<T>(promise: Promise<T>): Promise<T> {
 /** A page of the range's raw records, raw_data as jsonb's text (parseRawData keeps every digit). */
 async function readPage(tx: Tx, input: DiscoveryInput, [from, to]: [number, number]) {
   const r = rawImportRecords;
-  return unwrapped(tx.select({ id: r.id, rawData: sql<string>`${r.rawData}::text`, rejected: sql<boolean>`${r.validationErrors} ->> 'skip' = 'rejected'` }).from(r)
-    .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
-    .orderBy(r.rowNumber));
+  return unwrapped(
+    tx
+      .select({ id: r.id, rawData: sql<string>`${r.rawData}::text`, rejected: sql<boolean>`${r.validationErrors} ->> 'skip' = 'rejected'` })
+      .from(r)
+      .where(and(eq(r.dataImportId, input.dataImportId), gt(r.rowNumber, from), lte(r.rowNumber, to), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
+      .orderBy(r.rowNumber),
+  );
 }
 
 /** The transaction's now() as text, what an INSERT's now() would write (COPY takes values, not expressions). */
@@ -140,10 +155,14 @@ function normalisePage(compiled: ReturnType<typeof compilePlan>, page: Array<{ i
 }
 
 /** One page's writes: its assets (the COPY text when encoded, else the upsert), then its skips. */
-async function writePage(sqlTx: Sql | TransactionSql, tx: Tx, input: DiscoveryInput,
-  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>;
-    warned: Array<{ id: string; warnings: FieldWarning[] }>; encoded: string | null },
-  meta: CopyMeta & { fresh: boolean }, sent: () => void): Promise<number> {
+async function writePage(
+  sqlTx: Sql | TransactionSql,
+  tx: Tx,
+  input: DiscoveryInput,
+  page: { rows: [number, number]; assets: AssetRow[]; skips: Array<{ id: string; reason: string; code: string }>; warned: Array<{ id: string; warnings: FieldWarning[] }>; encoded: string | null },
+  meta: CopyMeta & { fresh: boolean },
+  sent: () => void,
+): Promise<number> {
   const { assets, skips, warned, encoded } = page;
   const [after, last] = page.rows;
   let written = assets.length;
@@ -159,4 +178,3 @@ async function writePage(sqlTx: Sql | TransactionSql, tx: Tx, input: DiscoveryIn
   if (!meta.fresh) await removeSkippedAssets(tx, input, skips);
   return written;
 }
-

@@ -14,7 +14,6 @@ import { DiscoveryCountMismatchError, NotFoundError } from '../../workflows/step
 import { upsertFieldMappings } from './write-discovery.ts';
 import type { DecimalDecision, DiscoveryInput } from './types.ts';
 
-
 export interface DuplicateHostname {
   hostname: string;
   count: number;
@@ -55,12 +54,12 @@ const phasesThrough = (phase: Phase) => PHASES.slice(0, PHASES.findIndex(([p]) =
  * Records a phase on the discovery_flows row (flag, current_phase, phases_completed, a summary under
  * crew_outputs.<phase>, progress_percentage). The same values each time: a re-run rewrites them.
  */
-async function recordPhase(tx: Tx, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>,
-  extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
+async function recordPhase(tx: Tx, input: DiscoveryInput, phase: Phase, output: Record<string, unknown>, extra: { fieldMappings?: unknown; discoveredAssets?: unknown } = {}): Promise<void> {
   const done = phasesThrough(phase);
   const flag = PHASES.find(([p]) => p === phase)![1];
   const d = discoveryFlows;
-  await tx.update(d)
+  await tx
+    .update(d)
     .set({
       [flag]: true,
       currentPhase: phase,
@@ -100,13 +99,18 @@ export async function planDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promis
   const i = dataImports;
   const r = rawImportRecords;
   // the import's linked records, counted beside it (a lateral subquery correlated on i.id)
-  const c = tx.select({ rows: count().as('rows'), lastRow: max(r.rowNumber).as('last_row') })
+  const c = tx
+    .select({ rows: count().as('rows'), lastRow: max(r.rowNumber).as('last_row') })
     .from(r)
     .where(and(eq(r.dataImportId, i.id), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .as('c');
-  const [imp] = await tx.select({
-    headers: sql<unknown>`${i.importConfig} -> 'headers'`, format: sql<string | null>`${i.importConfig} ->> 'format'`, rows: c.rows, lastRow: c.lastRow,
-  })
+  const [imp] = await tx
+    .select({
+      headers: sql<unknown>`${i.importConfig} -> 'headers'`,
+      format: sql<string | null>`${i.importConfig} ->> 'format'`,
+      rows: c.rows,
+      lastRow: c.lastRow,
+    })
     .from(i)
     .crossJoinLateral(c)
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
@@ -115,21 +119,34 @@ export async function planDiscoveryPhases(tx: Tx, input: DiscoveryInput): Promis
   await recordPhase(tx, input, 'data_validation', { rows, columns: headers.length });
 
   const f = importFieldMappings;
-  const userDefined = await tx.select({ sourceField: f.sourceField, targetField: f.targetField })
+  const userDefined = await tx
+    .select({ sourceField: f.sourceField, targetField: f.targetField })
     .from(f)
     .where(and(eq(f.dataImportId, input.dataImportId), sql`${f.isUserDefined}`, inTenant(f, input)));
   const corrections = await correctionsToApply(tx, input, Array.isArray(imp?.headers) ? (imp.headers as string[]) : headers);
   const plan = applyCorrections(applyUserMappings(planMapping(headers, paths), userDefined), corrections.applied, corrections.header_set_id);
   const fieldMappings = await upsertFieldMappings(tx, input, plan.mappings);
-  await tx.update(i)
+  await tx
+    .update(i)
     .set({ sourceSystem: plan.sourceSystem, updatedAt: sql`now()` })
     .where(and(eq(i.id, input.dataImportId), inTenant(i, input)));
   const decimals = await decideDecimalMarks(tx, input, plan);
-  await recordPhase(tx, input, 'field_mapping', {
-    ...mappingOutput(plan), user_defined: userDefined.length, decimal_marks: decimals.decisions, size_units: decimals.units, corrections, plan,
-  }, {
-    fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
-  });
+  await recordPhase(
+    tx,
+    input,
+    'field_mapping',
+    {
+      ...mappingOutput(plan),
+      user_defined: userDefined.length,
+      decimal_marks: decimals.decisions,
+      size_units: decimals.units,
+      corrections,
+      plan,
+    },
+    {
+      fieldMappings: plan.mappings.map((m) => ({ source: m.sourceField, target: m.targetField, match_type: m.matchType, confidence: m.confidence })),
+    },
+  );
   return { rows, lastRow: imp?.lastRow ?? 0, fieldMappings, sourceSystem: plan.sourceSystem, plan };
 }
 
@@ -151,10 +168,13 @@ async function correctionsToApply(tx: Tx, input: DiscoveryInput, headers: readon
   // units were checked when each correction was set (parseCorrection)
   const current = (await correctionsFor(tx, input, setId)) as Correction[];
   const d = discoveryFlows;
-  const [prior] = await tx.select({
-    planned: sql<boolean>`${d.crewOutputs} -> 'field_mapping' ? 'plan'`,
-    recorded: sql<CorrectionsRecord | null>`${d.crewOutputs} -> 'field_mapping' -> 'corrections'`,
-  }).from(d).where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
+  const [prior] = await tx
+    .select({
+      planned: sql<boolean>`${d.crewOutputs} -> 'field_mapping' ? 'plan'`,
+      recorded: sql<CorrectionsRecord | null>`${d.crewOutputs} -> 'field_mapping' -> 'corrections'`,
+    })
+    .from(d)
+    .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
   if (!prior?.planned) return { header_set_id: setId, applied: current, not_applied: [] };
   const applied = prior.recorded?.applied ?? [];
   const same = (a: Correction, b: Correction) => a.sourceField === b.sourceField && a.targetField === b.targetField && a.unit === b.unit;
@@ -175,35 +195,35 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
   const d = discoveryFlows;
   const r = rawImportRecords;
   const a = assets;
-  const [flow] = await tx.select({ plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'` })
+  const [flow] = await tx
+    .select({ plan: sql<MappingPlan | null>`${d.crewOutputs} -> 'field_mapping' -> 'plan'` })
     .from(d)
     .where(and(eq(d.id, input.discoveryFlowId), eq(d.masterFlowId, input.flowId), inTenant(d, input)));
   if (!flow?.plan) throw new NotFoundError(`discovery flow ${input.discoveryFlowId} has no mapping plan (PlanDiscovery has not run)`);
   const plan = flow.plan;
   // a record skipped by an earlier run that a later plan made an asset of: the asset is the outcome
-  await tx.update(r)
+  await tx
+    .update(r)
     .set({ validationErrors: sql`${r.validationErrors} - 'skip'`, processingNotes: null, isValid: null })
     .from(a)
-    .where(and(
-      eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId),
-      eq(r.dataImportId, input.dataImportId), sql`${r.validationErrors} ? 'skip'`, inTenant(r, input),
-    ));
+    .where(and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId), eq(r.dataImportId, input.dataImportId), sql`${r.validationErrors} ? 'skip'`, inTenant(r, input)));
   const powerKey = plan.mappings.find((m) => m.target === 'power_state' && m.targetField.startsWith('custom_attributes.'))?.targetField.slice('custom_attributes.'.length) ?? null;
   const skip = sql`${r.validationErrors} ->> 'skip'`;
   // every raw record of the import once, with its asset of this discovery flow if any: one pass
-  const [t] = await tx.select({
-    stored: count(),
-    linked: countWhere(eq(r.masterFlowId, input.flowId)),
-    assets: count(a.id),
-    templates: countWhere(sql`${a.id} is null and ${skip} = 'template'`),
-    noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
-    // rows StoreImport rejected (a row of another width, ...): stored and linked, never an asset
-    rejected: countWhere(sql`${a.id} is null and ${skip} = 'rejected'`),
-    warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
-    neither: countWhere(sql`${a.id} is null and ${skip} is null`),
-    both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
-    poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
-  })
+  const [t] = await tx
+    .select({
+      stored: count(),
+      linked: countWhere(eq(r.masterFlowId, input.flowId)),
+      assets: count(a.id),
+      templates: countWhere(sql`${a.id} is null and ${skip} = 'template'`),
+      noIdentity: countWhere(sql`${a.id} is null and ${skip} = 'no_identity'`),
+      // rows StoreImport rejected (a row of another width, ...): stored and linked, never an asset
+      rejected: countWhere(sql`${a.id} is null and ${skip} = 'rejected'`),
+      warnings: sql<number>`coalesce(sum(jsonb_array_length(${r.validationErrors} -> 'warnings')), 0)::int`,
+      neither: countWhere(sql`${a.id} is null and ${skip} is null`),
+      both: countWhere(sql`${a.id} is not null and ${skip} is not null`),
+      poweredOff: countWhere(sql`${powerKey}::text is not null and ${a.customAttributes} ->> ${powerKey}::text = 'off'`),
+    })
     .from(r)
     .leftJoin(a, and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId)))
     .where(and(eq(r.dataImportId, input.dataImportId), inTenant(r, input)));
@@ -216,11 +236,15 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
   const rows = t!.stored;
   const skipped = { templates: t!.templates, noIdentity: t!.noIdentity, rejected: t!.rejected };
   await recordPhase(tx, input, 'data_cleansing', {
-    rows, normalised: t!.assets, skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected },
-    warnings: t!.warnings, powered_off: t!.poweredOff,
+    rows,
+    normalised: t!.assets,
+    skipped: { templates: skipped.templates, no_identity: skipped.noIdentity, rejected: skipped.rejected },
+    warnings: t!.warnings,
+    powered_off: t!.poweredOff,
   });
 
-  const byType = await tx.select({ assetType: a.assetType, n: count() })
+  const byType = await tx
+    .select({ assetType: a.assetType, n: count() })
     .from(a)
     .where(and(eq(a.discoveryFlowId, input.discoveryFlowId), eq(a.masterFlowId, input.flowId), inTenant(a, input)))
     .groupBy(a.assetType)
@@ -229,14 +253,23 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
   const assetsByType = Object.fromEntries(byType.map((b) => [b.assetType, b.n]));
   const total = byType.reduce((s, b) => s + b.n, 0);
   const duplicateHostnames = await repeatedHostnames(tx, input);
-  await recordPhase(tx, input, 'asset_inventory', {
-    assets: total,
-    by_type: assetsByType,
-    duplicate_hostnames: duplicateHostnames.count,
-    duplicate_examples: duplicateHostnames.examples,
-  }, { discoveredAssets: { total, by_type: assetsByType } });
+  await recordPhase(
+    tx,
+    input,
+    'asset_inventory',
+    {
+      assets: total,
+      by_type: assetsByType,
+      duplicate_hostnames: duplicateHostnames.count,
+      duplicate_examples: duplicateHostnames.examples,
+    },
+    { discoveredAssets: { total, by_type: assetsByType } },
+  );
   const f = importFieldMappings;
-  const [mappings] = await tx.select({ n: count() }).from(f).where(and(eq(f.dataImportId, input.dataImportId), inTenant(f, input)));
+  const [mappings] = await tx
+    .select({ n: count() })
+    .from(f)
+    .where(and(eq(f.dataImportId, input.dataImportId), inTenant(f, input)));
 
   return {
     rows,
@@ -260,30 +293,34 @@ export async function finishDiscoveryPhases(tx: Tx, input: DiscoveryInput): Prom
 async function importHeaders(tx: Tx, input: DiscoveryInput, configured: unknown, json: boolean): Promise<{ headers: string[]; paths: Set<string> }> {
   const listed = Array.isArray(configured) ? configured.filter((h): h is string => typeof h === 'string') : [];
   const r = rawImportRecords;
-  const first = tx.select({ rawData: r.rawData })
+  const first = tx
+    .select({ rawData: r.rawData })
     .from(r)
     // a rejected row's raw_data is what the file had ({text} or {cells}), not columns
-    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input),
-      sql`${r.validationErrors} ->> 'skip' is distinct from 'rejected'`))
+    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input), sql`${r.validationErrors} ->> 'skip' is distinct from 'rejected'`))
     .orderBy(r.rowNumber)
     .limit(1000)
     .as('r');
   const k = sql<string>`k`;
-  const keys = await tx.select({ k })
-    .from(first)
-    .crossJoin(sql`jsonb_object_keys(${first.rawData}) as k`)
-    .groupBy(k)
-    .orderBy(sql`min(k)`);
+  const keys = await tx.select({ k }).from(first).crossJoin(sql`jsonb_object_keys(${first.rawData}) as k`).groupBy(k).orderBy(sql`min(k)`);
   const ordered = [...listed];
   for (const { k } of keys) if (!ordered.includes(k)) ordered.push(k);
   // nested JSON values, by their paths (record-view.ts): only a JSON import's records can nest
   const paths = new Set<string>();
   if (!json) return { headers: ordered, paths };
-  const nested = await tx.select({ rawData: r.rawData })
+  const nested = await tx
+    .select({ rawData: r.rawData })
     .from(r)
     // the first 1000 records, as the keys above: a bounded read whatever the import's size
-    .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input), lte(r.rowNumber, 1000),
-      sql`jsonb_path_exists(${r.rawData}, '$.* ? (@.type() == "object" || @.type() == "array")')`))
+    .where(
+      and(
+        eq(r.dataImportId, input.dataImportId),
+        eq(r.masterFlowId, input.flowId),
+        inTenant(r, input),
+        lte(r.rowNumber, 1000),
+        sql`jsonb_path_exists(${r.rawData}, '$.* ? (@.type() == "object" || @.type() == "array")')`,
+      ),
+    )
     .orderBy(r.rowNumber)
     .limit(200);
   for (const k of flattenedKeys(nested.map((n) => n.rawData as Record<string, unknown>))) {
@@ -323,24 +360,24 @@ async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPl
   const commaValue = sql`case when ${cell} ~ ${COMMA_NUMBER} then nullif(replace(regexp_replace(${cell}, '[.'']', '', 'g'), ',', '.')::numeric, 0) end`;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   // one scan of the import for every numeric column (h: the column names)
-  const rows = await tx.select({
-    header,
-    comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
-    point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
-    // the magnitude of the unitless positive cells, read either way (size units: column-units.ts)
-    dotCells: sql<number>`count(${dotValue})`.mapWith(Number),
-    dotMedian: sql`percentile_cont(0.5) within group (order by ${dotValue})`.mapWith(num),
-    dotMax: sql`max(${dotValue})`.mapWith(num),
-    commaCells: sql<number>`count(${commaValue})`.mapWith(Number),
-    commaMedian: sql`percentile_cont(0.5) within group (order by ${commaValue})`.mapWith(num),
-    commaMax: sql`max(${commaValue})`.mapWith(num),
-  })
+  const rows = await tx
+    .select({
+      header,
+      comma: countWhere(sql`${cell} ~ ${COMMA_EVIDENCE}`),
+      point: countWhere(sql`${cell} ~ ${DOT_EVIDENCE}`),
+      // the magnitude of the unitless positive cells, read either way (size units: column-units.ts)
+      dotCells: sql<number>`count(${dotValue})`.mapWith(Number),
+      dotMedian: sql`percentile_cont(0.5) within group (order by ${dotValue})`.mapWith(num),
+      dotMax: sql`max(${dotValue})`.mapWith(num),
+      commaCells: sql<number>`count(${commaValue})`.mapWith(Number),
+      commaMedian: sql`percentile_cont(0.5) within group (order by ${commaValue})`.mapWith(num),
+      commaMax: sql`max(${commaValue})`.mapWith(num),
+    })
     .from(r)
     .crossJoin(sql`unnest(${sql.param(headers)}::text[]) as h(header)`)
     .where(and(eq(r.dataImportId, input.dataImportId), eq(r.masterFlowId, input.flowId), inTenant(r, input)))
     .groupBy(header);
-  const oneWay = (e: { comma: number; point: number }): DecimalMark | null =>
-    e.comma > 0 && e.point === 0 ? ',' : e.point > 0 && e.comma === 0 ? '.' : null;
+  const oneWay = (e: { comma: number; point: number }): DecimalMark | null => (e.comma > 0 && e.point === 0 ? ',' : e.point > 0 && e.comma === 0 ? '.' : null);
   const file = rows.reduce((t, r) => ({ comma: t.comma + r.comma, point: t.point + r.point }), { comma: 0, point: 0 });
   for (const header of headers) {
     const r = rows.find((x) => x.header === header);
@@ -362,8 +399,10 @@ async function decideDecimalMarks(tx: Tx, input: DiscoveryInput, plan: MappingPl
     if (!kind || m.unit || m.unitColumn || unitInHeader(m.sourceField) || units[m.sourceField]) continue;
     const r = rows.find((x) => x.header === m.sourceField);
     const comma = marks[m.sourceField] === ',';
-    const stats = !r ? { cells: 0, median: null, max: null }
-      : comma ? { cells: r.commaCells, median: r.commaMedian as number | null, max: r.commaMax as number | null }
+    const stats = !r
+      ? { cells: 0, median: null, max: null }
+      : comma
+        ? { cells: r.commaCells, median: r.commaMedian as number | null, max: r.commaMax as number | null }
         : { cells: r.dotCells, median: r.dotMedian as number | null, max: r.dotMax as number | null };
     units[m.sourceField] = decideSizeUnit(kind, stats);
   }
@@ -387,12 +426,13 @@ async function repeatedHostnames(tx: Tx, input: DiscoveryInput): Promise<Discove
   const r = rawImportRecords;
   const name = sql`lower(${a.hostname})`;
   // the 20 largest groups, each with its first 20 rows, and how many groups there are in all
-  const rows = await tx.select({
-    hostname: min(a.hostname),
-    n: count(),
-    rowNumbers: sql<number[]>`(array_agg(${r.rowNumber} order by ${r.rowNumber}))[1:20]`,
-    groups: sql`count(*) over ()`.mapWith(Number),
-  })
+  const rows = await tx
+    .select({
+      hostname: min(a.hostname),
+      n: count(),
+      rowNumbers: sql<number[]>`(array_agg(${r.rowNumber} order by ${r.rowNumber}))[1:20]`,
+      groups: sql`count(*) over ()`.mapWith(Number),
+    })
     .from(a)
     .innerJoin(r, eq(r.id, a.rawImportRecordId))
     .where(and(eq(a.discoveryFlowId, input.discoveryFlowId), eq(a.masterFlowId, input.flowId), inTenant(a, input), isNotNull(a.hostname)))

@@ -5,8 +5,11 @@ import { discoverChunk, finishDiscovery, planDiscovery } from './start-discovery
 /** Step Functions tasks PlanDiscovery, DiscoverChunk (each chunk of the StartDiscovery Map) and FinishDiscovery, told apart by `action`. */
 export const handler = stepHandler('StartDiscovery', startDiscoveryInput, ({ sql }, input): Promise<unknown> => {
   switch (input.action) {
-    case 'plan': return planDiscovery(sql, input);
-    case 'chunk': return discoverChunk(sql, input);
-    case 'finish': return finishDiscovery(sql, input);
+    case 'plan':
+      return planDiscovery(sql, input);
+    case 'chunk':
+      return discoverChunk(sql, input);
+    case 'finish':
+      return finishDiscovery(sql, input);
   }
 });

@@ -30,23 +30,29 @@ async function openDiscoveryFlow(tx: Tx, input: PlanDiscoveryInput): Promise<str
     throw new NotFoundError(`data import ${input.dataImportId} is not linked to master flow ${input.flowId} (LinkRecords has not run)`);
   }
   const d = discoveryFlows;
-  const [flow] = await tx.insert(d)
+  const [flow] = await tx
+    .insert(d)
     .values({ ...tenant, masterFlowId: input.flowId, dataImportId: input.dataImportId, flowName: `Discovery: ${imp.filename}`, status: 'running' })
     .onConflictDoUpdate({
       target: d.masterFlowId,
       set: {
         status: sql`case when ${d.status} = 'completed' then ${d.status} else 'running' end`,
-        errorMessage: null, errorPhase: null, errorDetails: null,
+        errorMessage: null,
+        errorPhase: null,
+        errorDetails: null,
         updatedAt: sql`now()`,
       },
       setWhere: and(eq(d.clientAccountId, sql`excluded.${column(d.clientAccountId)}`), eq(d.engagementId, sql`excluded.${column(d.engagementId)}`)),
     })
     .returning({ id: d.id });
   if (!flow) throw new NotFoundError(`master flow ${input.flowId} has a discovery flow of another tenant`);
-  await tx.update(dataImports)
+  await tx
+    .update(dataImports)
     .set({
       status: sql`case when ${dataImports.status} in ('completed', 'completed_with_errors') then ${dataImports.status} else 'processing' end`,
-      errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
+      errorMessage: null,
+      errorDetails: null,
+      updatedAt: sql`now()`,
     })
     .where(eq(dataImports.id, input.dataImportId));
   await resumeMasterFlow(tx, input.flowId, tenant);
@@ -119,21 +125,26 @@ async function completedDiscovery(tx: Tx, input: PlanDiscoveryInput): Promise<(S
   const i = dataImports;
   const d = discoveryFlows;
   // counted by the import's and the flow's ids alone (the import is the tenant's): index-only scans
-  const [row] = await tx.select({
-    id: d.id,
-    phasesCompleted: d.phasesCompleted,
-    sourceSystem: i.sourceSystem,
-    rows: tx.$count(rawImportRecords, eq(rawImportRecords.dataImportId, i.id)),
-    assets: tx.$count(assets, eq(assets.discoveryFlowId, d.id)),
-    fieldMappings: tx.$count(importFieldMappings, eq(importFieldMappings.dataImportId, i.id)),
-  })
+  const [row] = await tx
+    .select({
+      id: d.id,
+      phasesCompleted: d.phasesCompleted,
+      sourceSystem: i.sourceSystem,
+      rows: tx.$count(rawImportRecords, eq(rawImportRecords.dataImportId, i.id)),
+      assets: tx.$count(assets, eq(assets.discoveryFlowId, d.id)),
+      fieldMappings: tx.$count(importFieldMappings, eq(importFieldMappings.dataImportId, i.id)),
+    })
     .from(i)
     .innerJoin(d, and(eq(d.masterFlowId, i.masterFlowId), eq(d.clientAccountId, i.clientAccountId), eq(d.engagementId, i.engagementId)))
     .where(and(eq(i.id, input.dataImportId), eq(i.masterFlowId, input.flowId), inTenant(i, input), inArray(i.status, ['completed', 'completed_with_errors']), eq(d.status, 'completed')));
   if (!row) return undefined;
   return {
-    discoveryFlowId: row.id, rows: row.rows, assets: row.assets, fieldMappings: row.fieldMappings,
-    phasesCompleted: row.phasesCompleted, sourceSystem: row.sourceSystem ?? 'unknown',
+    discoveryFlowId: row.id,
+    rows: row.rows,
+    assets: row.assets,
+    fieldMappings: row.fieldMappings,
+    phasesCompleted: row.phasesCompleted,
+    sourceSystem: row.sourceSystem ?? 'unknown',
   };
 }
 
@@ -145,7 +156,8 @@ function withoutSource({ sourceSystem: _, ...result }: StartDiscoveryResult & { 
 async function chunkOfCompleted(tx: Tx, input: DiscoverChunkInput, range: { fromRow: number; toRow: number }) {
   const r = rawImportRecords;
   const a = assets;
-  const [row] = await tx.select({ rows: count(), assets: count(a.id) })
+  const [row] = await tx
+    .select({ rows: count(), assets: count(a.id) })
     .from(r)
     .leftJoin(a, and(eq(a.rawImportRecordId, r.id), eq(a.discoveryFlowId, input.discoveryFlowId)))
     .where(and(eq(r.dataImportId, input.dataImportId), between(r.rowNumber, range.fromRow, range.toRow), inTenant(r, input)));

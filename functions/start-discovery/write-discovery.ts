@@ -15,13 +15,18 @@ import type { AssetValues } from '../_shared/inventory/to-asset.ts';
 import type { FieldMapping } from '../_shared/inventory/types.ts';
 import type { DiscoveryInput } from './types.ts';
 
-
 /** The discovery flow's ids: what every write is scoped by. */
 export type Scope = DiscoveryInput;
 
 /** INSERT … SELECT: the table's columns and, in the same order, what each takes. */
 function insertSelect(values: Array<[PgColumn, SQL]>) {
-  return { columns: columnList(...values.map(([c]) => c)), select: sql.join(values.map(([, v]) => v), sql`, `) };
+  return {
+    columns: columnList(...values.map(([c]) => c)),
+    select: sql.join(
+      values.map(([, v]) => v),
+      sql`, `,
+    ),
+  };
 }
 
 /**
@@ -35,7 +40,9 @@ export async function upsertFieldMappings(tx: Tx, scope: Scope, mappings: FieldM
     match_type: m.matchType,
     confidence: m.confidence,
     transformation_rules: {
-      rule: m.rule, ...(m.unit ? { unit: m.unit } : {}), ...(m.unitColumn ? { unit_column: m.unitColumn } : {}),
+      rule: m.rule,
+      ...(m.unit ? { unit: m.unit } : {}),
+      ...(m.unitColumn ? { unit_column: m.unitColumn } : {}),
       ...(m.target && m.target !== m.targetField ? { input: m.target } : {}),
     },
   }));
@@ -81,19 +88,41 @@ export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta:
     [a.masterFlowId, sql`${scope.flowId}`],
     [a.discoveryFlowId, sql`${scope.discoveryFlowId}`],
     [a.rawImportRecordId, sql`r.raw_import_record_id`],
-    [a.name, sql`r.name`], [a.assetName, sql`r.name`], [a.hostname, sql`r.hostname`], [a.fqdn, sql`r.fqdn`],
-    [a.ipAddress, sql`r.ip_address`], [a.ipAddresses, sql`r.ip_addresses`], [a.macAddress, sql`r.mac_address`],
-    [a.operatingSystem, sql`r.operating_system`], [a.osVersion, sql`r.os_version`],
-    [a.cpuCores, sql`r.cpu_cores`], [a.memoryGb, sql`r.memory_gb`], [a.storageGb, sql`r.storage_gb`],
-    [a.assetType, sql`r.asset_type::asset_type`], [a.assetTypeReason, sql`r.asset_type_reason`],
-    [a.environment, sql`r.environment`], [a.datacenter, sql`r.datacenter`], [a.location, sql`r.location`],
-    [a.businessOwner, sql`r.business_owner`], [a.technicalOwner, sql`r.technical_owner`], [a.department, sql`r.department`],
-    [a.applicationName, sql`r.application_name`], [a.criticality, sql`r.criticality`], [a.description, sql`r.description`],
-    [a.vmUuid, sql`r.vm_uuid`], [a.biosUuid, sql`r.bios_uuid`], [a.serialNumber, sql`r.serial_number`],
-    [a.cloudInstanceId, sql`r.cloud_instance_id`], [a.cmdbSysId, sql`r.cmdb_sys_id`],
+    [a.name, sql`r.name`],
+    [a.assetName, sql`r.name`],
+    [a.hostname, sql`r.hostname`],
+    [a.fqdn, sql`r.fqdn`],
+    [a.ipAddress, sql`r.ip_address`],
+    [a.ipAddresses, sql`r.ip_addresses`],
+    [a.macAddress, sql`r.mac_address`],
+    [a.operatingSystem, sql`r.operating_system`],
+    [a.osVersion, sql`r.os_version`],
+    [a.cpuCores, sql`r.cpu_cores`],
+    [a.memoryGb, sql`r.memory_gb`],
+    [a.storageGb, sql`r.storage_gb`],
+    [a.assetType, sql`r.asset_type::asset_type`],
+    [a.assetTypeReason, sql`r.asset_type_reason`],
+    [a.environment, sql`r.environment`],
+    [a.datacenter, sql`r.datacenter`],
+    [a.location, sql`r.location`],
+    [a.businessOwner, sql`r.business_owner`],
+    [a.technicalOwner, sql`r.technical_owner`],
+    [a.department, sql`r.department`],
+    [a.applicationName, sql`r.application_name`],
+    [a.criticality, sql`r.criticality`],
+    [a.description, sql`r.description`],
+    [a.vmUuid, sql`r.vm_uuid`],
+    [a.biosUuid, sql`r.bios_uuid`],
+    [a.serialNumber, sql`r.serial_number`],
+    [a.cloudInstanceId, sql`r.cloud_instance_id`],
+    [a.cmdbSysId, sql`r.cmdb_sys_id`],
     [a.customAttributes, sql`r.custom_attributes`],
-    [a.sourceFilename, sql`${meta.filename}`], [a.discoverySource, sql`${meta.sourceSystem}`], [a.discoveryMethod, sql`'file_import'`],
-    [a.discoveryTimestamp, sql`now()`], [a.importedAt, sql`now()`], [a.status, sql`'discovered'`],
+    [a.sourceFilename, sql`${meta.filename}`],
+    [a.discoverySource, sql`${meta.sourceSystem}`],
+    [a.discoveryMethod, sql`'file_import'`],
+    [a.discoveryTimestamp, sql`now()`],
+    [a.importedAt, sql`now()`],
+    [a.status, sql`'discovered'`],
   ]);
   const result = await tx.execute(sql`
     insert into ${a} (${columns})
@@ -106,10 +135,41 @@ export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta:
       vm_uuid text, bios_uuid text, serial_number text, cloud_instance_id text, cmdb_sys_id text, custom_attributes jsonb)
     on conflict (${columnList(a.rawImportRecordId)}) do update set
       ${setExcluded(
-        a.masterFlowId, a.discoveryFlowId, a.name, a.assetName, a.hostname, a.fqdn, a.ipAddress, a.ipAddresses, a.macAddress,
-        a.operatingSystem, a.osVersion, a.cpuCores, a.memoryGb, a.storageGb, a.assetType, a.assetTypeReason, a.environment,
-        a.datacenter, a.location, a.businessOwner, a.technicalOwner, a.department, a.applicationName, a.criticality,
-        a.description, a.vmUuid, a.biosUuid, a.serialNumber, a.cloudInstanceId, a.cmdbSysId, a.customAttributes, a.sourceFilename, a.discoverySource, a.discoveryMethod, a.status,
+        a.masterFlowId,
+        a.discoveryFlowId,
+        a.name,
+        a.assetName,
+        a.hostname,
+        a.fqdn,
+        a.ipAddress,
+        a.ipAddresses,
+        a.macAddress,
+        a.operatingSystem,
+        a.osVersion,
+        a.cpuCores,
+        a.memoryGb,
+        a.storageGb,
+        a.assetType,
+        a.assetTypeReason,
+        a.environment,
+        a.datacenter,
+        a.location,
+        a.businessOwner,
+        a.technicalOwner,
+        a.department,
+        a.applicationName,
+        a.criticality,
+        a.description,
+        a.vmUuid,
+        a.biosUuid,
+        a.serialNumber,
+        a.cloudInstanceId,
+        a.cmdbSysId,
+        a.customAttributes,
+        a.sourceFilename,
+        a.discoverySource,
+        a.discoveryMethod,
+        a.status,
       )},
       ${column(a.updatedAt)} = now()`);
   return result.count;
@@ -121,12 +181,12 @@ export async function upsertAssets(tx: Tx, scope: Scope, rows: AssetRow[], meta:
  * the scan on (data_import_id, row_number) whatever the plan, also before the import's rows have
  * statistics (then the import's key looks cheaper than the records' own, and would read all its rows).
  */
-export async function markSkipped(tx: Tx, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>,
-  rows: { fromRow: number; toRow: number }): Promise<void> {
+export async function markSkipped(tx: Tx, scope: Scope, skipped: Array<{ id: string; reason: string; code: string }>, rows: { fromRow: number; toRow: number }): Promise<void> {
   if (!skipped.length) return;
   const r = rawImportRecords;
   const s = sql`jsonb_to_recordset(${jsonbParam(skipped)}) as s(id uuid, reason text, code text)`;
-  await tx.update(r)
+  await tx
+    .update(r)
     .set({ processingNotes: sql`'skipped: ' || s.reason`, isValid: false, isProcessed: true, validationErrors: sql`jsonb_build_object('skip', s.code)` })
     .from(s)
     .where(and(eq(r.id, sql`s.id`), eq(r.dataImportId, scope.dataImportId), between(r.rowNumber, rows.fromRow, rows.toRow), inTenant(r, scope)));

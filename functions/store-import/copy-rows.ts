@@ -22,8 +22,19 @@ const SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 /** COPY is beyond Drizzle: its statement text, with the table and column names taken from the schema. */
 const r = rawImportRecords;
 const COPY_RAW_RECORDS = `copy ${getTableName(r)} (${[
-  r.dataImportId, r.clientAccountId, r.engagementId, r.rowNumber, r.lineNumber, r.rawData, r.validationErrors, r.processingNotes, r.isValid, r.isProcessed,
-].map((c) => c.name).join(', ')}) from stdin`;
+  r.dataImportId,
+  r.clientAccountId,
+  r.engagementId,
+  r.rowNumber,
+  r.lineNumber,
+  r.rawData,
+  r.validationErrors,
+  r.processingNotes,
+  r.isValid,
+  r.isProcessed,
+]
+  .map((c) => c.name)
+  .join(', ')}) from stdin`;
 /** The columns after raw_data of a row that was read: no validation errors, no notes, validity and processing still to come. */
 const READ_ROW_TAIL = '\t\\N\t\\N\t\\N\tf\n';
 
@@ -51,8 +62,12 @@ export interface CopiedRows {
  * skips it and counts it like its own skips. Memory stays constant: rows are encoded as they are
  * produced, and COPY's backpressure paces the reader. Returns the rows written and how many were rejected.
  */
-export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<Record<string, unknown> | RejectedRow>, target: RawRecordTarget,
-  lineOf: () => number | null = () => null): Promise<CopiedRows> {
+export async function copyRawRecords(
+  client: pg.PoolClient,
+  rows: AsyncIterable<Record<string, unknown> | RejectedRow>,
+  target: RawRecordTarget,
+  lineOf: () => number | null = () => null,
+): Promise<CopiedRows> {
   let count = 0;
   let rejected = 0;
   const prefix = `${target.dataImportId}\t${target.clientAccountId}\t${target.engagementId}\t`;
@@ -73,7 +88,11 @@ export async function copyRawRecords(client: pg.PoolClient, rows: AsyncIterable<
       }
       // Nor a lone UTF-16 surrogate (the JSON readers name its line and byte; this catches any other reader's).
       if (json.includes('\\ud') && SURROGATE_ESCAPE.test(json)) {
-        throw new InvalidImportError(`${target.file}: row ${count}: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored`, { file: target.file, row: count }, 'encoding');
+        throw new InvalidImportError(
+          `${target.file}: row ${count}: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored`,
+          { file: target.file, row: count },
+          'encoding',
+        );
       }
       chunk += `${prefix}${count}\t${line ?? '\\N'}\t${copyText(json)}${READ_ROW_TAIL}`;
       if (chunk.length >= CHUNK_CHARS) {

@@ -35,7 +35,10 @@ export async function tenantTransactionOnPool<T>(pool: pg.Pool, tenant: Tenant, 
     await client.query('commit');
     return result;
   } catch (err) {
-    broken = await client.query('rollback').then(() => false, () => true);
+    broken = await client.query('rollback').then(
+      () => false,
+      () => true,
+    );
     throw driverError(err);
   } finally {
     client.release(broken);

@@ -95,8 +95,7 @@ function withinThreshold(result: StoreImportResult, input: StoreImportInput): St
   if (rowCount > 0 && rejectedCount * 100 > limit * rowCount) {
     const percent = Math.round((rejectedCount / rowCount) * 1000) / 10;
     throw new TooManyRejectedRowsError(
-      `${fileNameOf(input.key)}: ${rejectedCount} of ${rowCount} rows (${percent} %) were rejected, more than the ${limit} % allowed; ` +
-        'every rejected row is in the errors file',
+      `${fileNameOf(input.key)}: ${rejectedCount} of ${rowCount} rows (${percent} %) were rejected, more than the ${limit} % allowed; ` + 'every rejected row is in the errors file',
       { file: fileNameOf(input.key), rows: rowCount, rejected: rejectedCount, maxRejectedRowsPercent: limit, dataImportId: result.dataImportId },
     );
   }
@@ -120,8 +119,7 @@ export function idleSafe(pool: pg.Pool): pg.Pool {
  */
 export function checkKeyTenant(input: StoreImportInput): void {
   if (!keyBelongsTo(input.key, input)) {
-    throw new TenantError(`s3://${input.bucket}/${input.key} is not under imports/${input.clientAccountId}/${input.engagementId}/: ` +
-      'the key does not belong to this client and engagement');
+    throw new TenantError(`s3://${input.bucket}/${input.key} is not under imports/${input.clientAccountId}/${input.engagementId}/: ` + 'the key does not belong to this client and engagement');
   }
 }
 
@@ -134,14 +132,15 @@ async function findStoredImport(pool: pg.Pool, input: StoreImportInput): Promise
   const version = { versionId: input.versionId ?? null, etag: input.etag ? unquote(input.etag) : null };
   if (!version.versionId && !version.etag) return undefined;
   const d = dataImports;
-  const [found] = await tenantTransactionOnPool(pool, input, (db) => db
-    .select({ id: d.id, totalRecords: d.totalRecords, failedRecords: d.failedRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
-    .from(d)
-    // the tenant's, as row-level security admits (the key names its tenant: checkKeyTenant)
-    .where(and(
-      eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'),
-      inArray(d.status, ['stored', 'linked', 'processing', 'completed', 'completed_with_errors']),
-    )));
+  const [found] = await tenantTransactionOnPool(pool, input, (db) =>
+    db
+      .select({ id: d.id, totalRecords: d.totalRecords, failedRecords: d.failedRecords, clientAccountId: d.clientAccountId, engagementId: d.engagementId })
+      .from(d)
+      // the tenant's, as row-level security admits (the key names its tenant: checkKeyTenant)
+      .where(
+        and(eq(d.s3Bucket, input.bucket), eq(d.s3Key, input.key), sameObjectVersion(version, 'exact'), inArray(d.status, ['stored', 'linked', 'processing', 'completed', 'completed_with_errors'])),
+      ),
+  );
   if (!found) return undefined;
   if (found.clientAccountId !== input.clientAccountId || found.engagementId !== input.engagementId) {
     throw new TenantError(`s3://${input.bucket}/${input.key} was imported for another client or engagement (data import ${found.id})`);
@@ -182,10 +181,10 @@ async function storeWithPool({ s3, maxRecordSize, maxCellChars, maxObjectBytes }
     }
     const dataImportId = existing?.id ?? (await insertImport(db, object, file, tenant));
     if (maxObjectBytes !== undefined && object.size > maxObjectBytes) {
-      throw new InvalidImportError(
-        `${file}: the object is ${formatBytes(object.size)}, more than the ${formatBytes(maxObjectBytes)} StoreImport accepts (MAX_OBJECT_BYTES); split the file`,
-        { size: object.size, maxObjectBytes },
-      );
+      throw new InvalidImportError(`${file}: the object is ${formatBytes(object.size)}, more than the ${formatBytes(maxObjectBytes)} StoreImport accepts (MAX_OBJECT_BYTES); split the file`, {
+        size: object.size,
+        maxObjectBytes,
+      });
     }
 
     body = await getObject(s3, object);
@@ -210,10 +209,20 @@ async function storeWithPool({ s3, maxRecordSize, maxCellChars, maxObjectBytes }
       contentHash: 'sha256',
       s3ContentType: object.contentType,
     };
-    await db.update(dataImports)
+    await db
+      .update(dataImports)
       .set({
-        status: 'stored', totalRecords: rowCount, failedRecords: rejectedCount, fileSize: bytes.size, fileHash: bytes.sha256(), mimeType: table.mimeType, importConfig,
-        sourceSheet: table.sheet ?? null, errorMessage: null, errorDetails: null, updatedAt: sql`now()`,
+        status: 'stored',
+        totalRecords: rowCount,
+        failedRecords: rejectedCount,
+        fileSize: bytes.size,
+        fileHash: bytes.sha256(),
+        mimeType: table.mimeType,
+        importConfig,
+        sourceSheet: table.sheet ?? null,
+        errorMessage: null,
+        errorDetails: null,
+        updatedAt: sql`now()`,
       })
       .where(and(eq(dataImports.id, dataImportId), inArray(dataImports.status, ['pending', 'failed'])));
     await db.execute(sql`commit`);
@@ -221,7 +230,10 @@ async function storeWithPool({ s3, maxRecordSize, maxCellChars, maxObjectBytes }
   } catch (caught) {
     const err = driverError(caught);
     body?.destroy?.(); // a reader that stopped early leaves the socket open otherwise
-    const broken = await db.execute(sql`rollback`).then(() => false, () => true);
+    const broken = await db.execute(sql`rollback`).then(
+      () => false,
+      () => true,
+    );
     if (broken) client.release(true); // discarded now: a pool of max 1 (the Lambda's) has no other connection
     released = broken;
     if (err instanceof InvalidImportError) {
@@ -265,20 +277,26 @@ async function findImport(db: AnyDb, object: ObjectVersion) {
       hasRecords: sql<boolean>`${exists(db.select({ one: sql`1` }).from(rawImportRecords).where(eq(rawImportRecords.dataImportId, dataImports.id)))}`,
     })
     .from(dataImports)
-    .where(and(
-      eq(dataImports.s3Bucket, object.bucket),
-      eq(dataImports.s3Key, object.key),
-      sameObjectVersion(object, 'exact'),
-    ));
+    .where(and(eq(dataImports.s3Bucket, object.bucket), eq(dataImports.s3Key, object.key), sameObjectVersion(object, 'exact')));
   return row;
 }
 
 async function insertImport(db: AnyDb, object: ObjectVersion, file: string, tenant: { clientAccountId: string; engagementId: string }): Promise<string> {
   try {
-    const [row] = await db.insert(dataImports).values({
-      ...tenant, importName: file, filename: file, fileSize: object.size,
-      s3Bucket: object.bucket, s3Key: object.key, s3VersionId: object.versionId, s3Etag: object.etag, status: 'pending',
-    }).returning({ id: dataImports.id });
+    const [row] = await db
+      .insert(dataImports)
+      .values({
+        ...tenant,
+        importName: file,
+        filename: file,
+        fileSize: object.size,
+        s3Bucket: object.bucket,
+        s3Key: object.key,
+        s3VersionId: object.versionId,
+        s3Etag: object.etag,
+        status: 'pending',
+      })
+      .returning({ id: dataImports.id });
     return row!.id;
   } catch (caught) {
     const err = driverError(caught);
@@ -320,11 +338,13 @@ async function headObject(s3: S3Client, input: StoreImportInput): Promise<Object
 async function getObject(s3: S3Client, object: ObjectVersion): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }> {
   let out;
   try {
-    out = await s3.send(new GetObjectCommand({
-      Bucket: object.bucket,
-      Key: object.key,
-      ...(object.versionId ? { VersionId: object.versionId } : { IfMatch: `"${object.etag}"` }),
-    }));
+    out = await s3.send(
+      new GetObjectCommand({
+        Bucket: object.bucket,
+        Key: object.key,
+        ...(object.versionId ? { VersionId: object.versionId } : { IfMatch: `"${object.etag}"` }),
+      }),
+    );
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 412 || status === 404) throw new NotFoundError(`s3://${object.bucket}/${object.key} changed or disappeared while it was being imported`);

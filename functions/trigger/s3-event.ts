@@ -33,10 +33,16 @@ export function createdObjects(event: S3Event): S3ObjectRef[] {
   if ('detail' in event) {
     if (event['detail-type'] !== 'Object Created') return [];
     const o = event.detail.object;
-    return [{
-      bucket: event.detail.bucket.name, key: decodeS3Key(o.key), versionId: o['version-id'] ?? null,
-      etag: bareEtag(o.etag), size: o.size ?? null, sequencer: o.sequencer ?? null,
-    }];
+    return [
+      {
+        bucket: event.detail.bucket.name,
+        key: decodeS3Key(o.key),
+        versionId: o['version-id'] ?? null,
+        etag: bareEtag(o.etag),
+        size: o.size ?? null,
+        sequencer: o.sequencer ?? null,
+      },
+    ];
   }
   return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
     bucket: r.s3.bucket.name,

@@ -79,7 +79,9 @@ export function executionName(ref: Pick<S3ObjectRef, 'bucket' | 'key' | 'version
 export async function assertTenant(client: Sql | Db, clientAccountId: string, engagementId: string, key: string): Promise<void> {
   const found = await tenantTransaction(client, { clientAccountId, engagementId }, async (db) => {
     const [account] = await db.select({ id: clientAccounts.id }).from(clientAccounts).where(eq(clientAccounts.id, clientAccountId));
-    const [engagement] = await db.select({ clientAccountId: engagements.clientAccountId }).from(engagements)
+    const [engagement] = await db
+      .select({ clientAccountId: engagements.clientAccountId })
+      .from(engagements)
       .where(and(eq(engagements.id, engagementId), eq(engagements.clientAccountId, clientAccountId)));
     return { account: !!account, engagement: !!engagement };
   });
@@ -104,7 +106,13 @@ export async function startImport(deps: TriggerDeps, ref: S3ObjectRef): Promise<
   await assertTenant(deps.sql, clientAccountId, engagementId, ref.key);
   const name = executionName(ref);
   const input: ExecutionInput = {
-    bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, clientAccountId, engagementId,
+    bucket: ref.bucket,
+    key: ref.key,
+    versionId: ref.versionId,
+    etag: ref.etag,
+    size: ref.size,
+    clientAccountId,
+    engagementId,
     ...(deps.chunking?.chunkRows ? { chunkRows: deps.chunking.chunkRows } : {}),
     ...(deps.chunking?.mapConcurrency ? { mapConcurrency: deps.chunking.mapConcurrency } : {}),
     ...(deps.chunking?.maxRejectedRowsPercent !== undefined ? { maxRejectedRowsPercent: deps.chunking.maxRejectedRowsPercent } : {}),

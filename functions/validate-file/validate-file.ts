@@ -107,7 +107,12 @@ export async function validateFile(open: () => AsyncIterable<Uint8Array>, option
 
   const outcome = total > 0 && rejected * 100 > maxRejectedRowsPercent * total ? 'failed' : rejected + warnings > 0 ? 'completed_with_errors' : 'completed';
   return {
-    file, format, outcome, maxRejectedRowsPercent, plan, firstRejected,
+    file,
+    format,
+    outcome,
+    maxRejectedRowsPercent,
+    plan,
+    firstRejected,
     rows: { total, accepted: total - rejected, rejected, warnings },
     errorsCsv: rejected + warnings > 0 ? errorsDocument(lines) : null,
   };

@@ -53,10 +53,14 @@ export async function validateObject(deps: { s3: Pick<S3Client, 'send'> }, input
       await deps.s3.send(new PutObjectCommand({ Bucket: errorsFile.bucket, Key: errorsFile.key, Body: result.errorsCsv, ContentType: 'text/csv; charset=utf-8' }));
     }
     content = {
-      status: result.outcome, format: result.format, recognisedFormat: result.plan.sourceSystem, rows: result.rows,
+      status: result.outcome,
+      format: result.format,
+      recognisedFormat: result.plan.sourceSystem,
+      rows: result.rows,
       maxRejectedRowsPercent: result.maxRejectedRowsPercent,
       fieldMappings: result.plan.mappings.map((m) => ({ sourceField: m.sourceField, targetField: m.targetField, matchType: m.matchType, confidence: m.confidence })),
-      firstRejected: result.firstRejected, error: null,
+      firstRejected: result.firstRejected,
+      error: null,
     };
   } catch (err) {
     if (!(err instanceof InvalidImportError)) throw err;
@@ -64,8 +68,18 @@ export async function validateObject(deps: { s3: Pick<S3Client, 'send'> }, input
     content = { status: 'failed', rows: null, error: { name: err.name, message: err.message, ...err.details } };
   }
   const document = {
-    version: 1, kind: 'validation', clientAccountId: client, engagementId: engagement, bucket: input.bucket, key: input.key, versionId, etag,
-    fileName: file, ...content, report, errorsFile,
+    version: 1,
+    kind: 'validation',
+    clientAccountId: client,
+    engagementId: engagement,
+    bucket: input.bucket,
+    key: input.key,
+    versionId,
+    etag,
+    fileName: file,
+    ...content,
+    report,
+    errorsFile,
   };
   await deps.s3.send(new PutObjectCommand({ Bucket: report.bucket, Key: report.key, Body: `${JSON.stringify(document, null, 2)}\n`, ContentType: 'application/json' }));
   return { report, errorsFile, outcome };

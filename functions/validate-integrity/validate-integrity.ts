@@ -32,12 +32,13 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
   return stepTransaction(client, 'ValidateIntegrity', input.dataImportId, tenant, async (sqlTx) => {
     const tx = orm(sqlTx);
     const report = await runIntegrityCheck(tx, {
-      flowId: input.flowId, clientAccountId: input.clientAccountId, engagementId: input.engagementId,
+      flowId: input.flowId,
+      clientAccountId: input.clientAccountId,
+      engagementId: input.engagementId,
     });
     // this step running is itself proof its flow is not stuck, however long ago the execution
     // started: a redrive hours after a stop or a timeout must not fail on its own flow's age
-    const blocking = report.checks.filter((c) => c.count > 0 && !c.id.startsWith(STUCK_RUNNING)
-      && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
+    const blocking = report.checks.filter((c) => c.count > 0 && !c.id.startsWith(STUCK_RUNNING) && (c.kind === 'data' ? c.severity !== 'info' : c.severity === 'critical'));
     if (blocking.length) {
       const critical = blocking.filter((c) => c.severity === 'critical');
       const named = (critical.length ? critical : blocking).map((c) => `${c.id} (${c.count})`).join(', ');
@@ -61,19 +62,30 @@ export async function validateIntegrity(client: Sql | Db, input: ValidateIntegri
       .innerJoin(discoveryFlows, and(eq(discoveryFlows.id, input.discoveryFlowId), eq(discoveryFlows.masterFlowId, dataImports.masterFlowId)))
       .where(and(eq(dataImports.id, input.dataImportId), eq(dataImports.masterFlowId, input.flowId), inTenant(dataImports, tenant)));
     if (!found) throw new NotFoundError(`data import ${input.dataImportId} and discovery flow ${input.discoveryFlowId} are not under master flow ${input.flowId} for this tenant`);
-    await tx.update(dataImports)
+    await tx
+      .update(dataImports)
       .set({
-        status: found.withErrors ? 'completed_with_errors' : 'completed', progressPercentage: 100, errorMessage: null, errorDetails: null,
-        completedAt: sql`coalesce(${dataImports.completedAt}, now())`, updatedAt: sql`now()`,
+        status: found.withErrors ? 'completed_with_errors' : 'completed',
+        progressPercentage: 100,
+        errorMessage: null,
+        errorDetails: null,
+        completedAt: sql`coalesce(${dataImports.completedAt}, now())`,
+        updatedAt: sql`now()`,
       })
       .where(and(eq(dataImports.id, input.dataImportId), notInArray(dataImports.status, ['completed', 'completed_with_errors'])));
-    await tx.update(discoveryFlows)
+    await tx
+      .update(discoveryFlows)
       .set({
-        status: 'completed', errorMessage: null, errorPhase: null, errorDetails: null,
-        completedAt: sql`coalesce(${discoveryFlows.completedAt}, now())`, updatedAt: sql`now()`,
+        status: 'completed',
+        errorMessage: null,
+        errorPhase: null,
+        errorDetails: null,
+        completedAt: sql`coalesce(${discoveryFlows.completedAt}, now())`,
+        updatedAt: sql`now()`,
       })
       .where(and(eq(discoveryFlows.id, input.discoveryFlowId), ne(discoveryFlows.status, 'completed')));
-    await tx.update(masterFlows)
+    await tx
+      .update(masterFlows)
       .set({ flowStatus: 'completed', errorMessage: null, errorDetails: null, updatedAt: sql`now()` })
       .where(and(eq(masterFlows.flowId, input.flowId), inTenant(masterFlows, tenant), notInArray(masterFlows.flowStatus, ['completed', 'cancelled'])));
     const warnings = report.checks.filter((c) => c.count > 0 && c.severity !== 'info').map((c) => c.id);

@@ -51,7 +51,9 @@ export function connectionBudget(config: EnvironmentConfig): ConnectionBudget {
 export function capacityProblems(config: EnvironmentConfig): string[] {
   const b = connectionBudget(config);
   const problems: string[] = [];
-  const list = Object.entries(config.lambda.reservedConcurrency).map(([id, n]) => `${id} ${n}`).join(', ');
+  const list = Object.entries(config.lambda.reservedConcurrency)
+    .map(([id, n]) => `${id} ${n}`)
+    .join(', ');
   if (b.reserved > 0 && b.reserved > b.reservable) {
     problems.push(
       `reserved concurrency ${b.reserved} (${list}) exceeds the account's ${config.lambda.accountConcurrency} minus the ` +

@@ -125,12 +125,17 @@ const MAX_IMPORT_OBJECT_BYTES = 1024 ** 3;
  * Sizes from the step contract (workflows/steps.ts, where each is justified). The same in every
  * environment: the work per import does not depend on the stage.
  */
-export const LAMBDA_SIZES = Object.fromEntries(LAMBDA_IDS.map((id) => [id, {
-  memoryMiB: LAMBDAS[id].memoryMiB,
-  timeout: Duration.seconds(LAMBDAS[id].timeoutS),
-  // StoreImport spools workbooks to /tmp whole
-  ...(id === 'StoreImport' ? { ephemeralStorageMiB: Math.ceil(MAX_IMPORT_OBJECT_BYTES / 1024 ** 2) + 512 } : {}),
-}])) as Record<FunctionId, LambdaSize>;
+export const LAMBDA_SIZES = Object.fromEntries(
+  LAMBDA_IDS.map((id) => [
+    id,
+    {
+      memoryMiB: LAMBDAS[id].memoryMiB,
+      timeout: Duration.seconds(LAMBDAS[id].timeoutS),
+      // StoreImport spools workbooks to /tmp whole
+      ...(id === 'StoreImport' ? { ephemeralStorageMiB: Math.ceil(MAX_IMPORT_OBJECT_BYTES / 1024 ** 2) + 512 } : {}),
+    },
+  ]),
+) as Record<FunctionId, LambdaSize>;
 
 const EU_WEST_1_AZS = ['eu-west-1a', 'eu-west-1b'] as const;
 const POSTGRES = { postgresFullVersion: '17.9', postgresMajorVersion: '17' } as const;

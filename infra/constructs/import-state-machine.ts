@@ -60,9 +60,7 @@ export class ImportStateMachine extends Construct {
       tracingEnabled: true,
     });
     // exact ARNs rather than grantInvoke, whose `<arn>:*` would also allow every version and alias
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(props.functions).map((fn) => fn.functionArn) }),
-    );
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(props.functions).map((fn) => fn.functionArn) }));
     this.grantDistributedMap();
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -80,8 +78,7 @@ export class ImportStateMachine extends Construct {
   private grantDistributedMap(): void {
     const stack = Stack.of(this);
     const { stateMachineArn, stateMachineName } = this.stateMachine;
-    const executions = (pattern: string) =>
-      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}${pattern}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executions = (pattern: string) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}${pattern}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const policy = new Policy(this, 'DistributedMapPolicy', {
       roles: [this.stateMachine.role],
       statements: [
@@ -97,7 +94,8 @@ export class ImportStateMachine extends Construct {
     for (const pattern of [':*', '/*']) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${name}${pattern}]`,
-        reason: 'The distributed Maps describe, stop and redrive the executions of this state machine only: its own and their child executions ' +
+        reason:
+          'The distributed Maps describe, stop and redrive the executions of this state machine only: its own and their child executions ' +
           '(named <state machine>/<map run>:<execution>), whose names are not known in advance.',
       });
     }

@@ -42,7 +42,9 @@ export class IntegrityCheckSchedule extends Construct {
       schedule: ScheduleExpression.expression(props.deepExpression, TimeZone.of(props.timeZone)),
       target: new LambdaInvoke(props.function, {
         input: ScheduleTargetInput.fromObject({ deep: true }),
-        retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: props.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: props.deadLetterQueue,
       }),
     });
   }

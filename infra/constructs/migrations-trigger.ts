@@ -54,4 +54,3 @@ export class MigrationsTrigger extends Construct {
     });
   }
 }
-

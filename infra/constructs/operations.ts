@@ -147,12 +147,17 @@ export class Operations extends Construct {
     // Every daily check publishes HealthScore. Two UTC days without one means the check stopped
     // running: the alarm goes from OK to INSUFFICIENT_DATA, which notifies. A new alarm starts in
     // INSUFFICIENT_DATA without a notification, so a fresh deploy does not page before the first check.
-    const missing = this.alarm('IntegrityCheckMissing', flowlinkMetric(FLOWLINK_METRICS.healthScore, 'SampleCount', Duration.days(1)), 'No integrity check has published a HealthScore for two days (INSUFFICIENT_DATA after OK): see the integrity-check Lambda and its schedule.', {
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      treatMissingData: TreatMissingData.MISSING,
-    });
+    const missing = this.alarm(
+      'IntegrityCheckMissing',
+      flowlinkMetric(FLOWLINK_METRICS.healthScore, 'SampleCount', Duration.days(1)),
+      'No integrity check has published a HealthScore for two days (INSUFFICIENT_DATA after OK): see the integrity-check Lambda and its schedule.',
+      {
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        treatMissingData: TreatMissingData.MISSING,
+      },
+    );
     missing.addInsufficientDataAction(new SnsAction(this.topic));
     const retried = new Set(props.retriedByWorkflow ?? []);
     for (const [name, fn] of Object.entries(props.functions)) {
@@ -179,10 +184,15 @@ export class Operations extends Construct {
     // each proxied step container pins its session (set_config in every step transaction: RDS Proxy
     // pins on setting parameters); more than the containers that may exist means a leak or an
     // operator's session. Summed: the proxy publishes the metric per proxy host.
-    this.alarm('ProxySessionsPinned', rds('DatabaseConnectionsCurrentlySessionPinned', { ProxyName: db.proxyName }, 'Sum'), 'RDS Proxy holds more pinned sessions than the proxied step containers explain: a leaked session or one opened by hand through the proxy.', {
-      threshold: props.pinnedSessionsExpected ?? 0,
-      evaluationPeriods: 3,
-    });
+    this.alarm(
+      'ProxySessionsPinned',
+      rds('DatabaseConnectionsCurrentlySessionPinned', { ProxyName: db.proxyName }, 'Sum'),
+      'RDS Proxy holds more pinned sessions than the proxied step containers explain: a leaked session or one opened by hand through the proxy.',
+      {
+        threshold: props.pinnedSessionsExpected ?? 0,
+        evaluationPeriods: 3,
+      },
+    );
 
     const rowsStored = flowlinkMetric(FLOWLINK_METRICS.rowsStored, 'Sum', fiveMinutes);
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -262,12 +272,7 @@ export class Operations extends Construct {
     });
   }
 
-  private alarm(
-    id: string,
-    metric: IMetric,
-    description: string,
-    options: Partial<Pick<AlarmProps, 'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'>> = {},
-  ): Alarm {
+  private alarm(id: string, metric: IMetric, description: string, options: Partial<Pick<AlarmProps, 'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'>> = {}): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold: 0,

@@ -39,10 +39,12 @@ export class OutcomeReporting extends Construct {
 
     const stack = Stack.of(this);
     const defaultBus = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
-    props.stateMachine.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({
-      actions: ['events:PutEvents'],
-      resources: [defaultBus],
-      conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
-    }));
+    props.stateMachine.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [defaultBus],
+        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      }),
+    );
   }
 }

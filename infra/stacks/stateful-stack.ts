@@ -14,17 +14,7 @@ import {
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
-import {
-  Credentials,
-  DatabaseInstance,
-  DatabaseInstanceEngine,
-  type DatabaseProxy,
-  DatabaseSecret,
-  DefaultAuthScheme,
-  ParameterGroup,
-  PostgresEngineVersion,
-  StorageType,
-} from 'aws-cdk-lib/aws-rds';
+import { Credentials, DatabaseInstance, DatabaseInstanceEngine, type DatabaseProxy, DatabaseSecret, DefaultAuthScheme, ParameterGroup, PostgresEngineVersion, StorageType } from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -47,7 +37,17 @@ export const proxyName = (stage: Stage) => `flowlink-${stage}-proxy`;
  * rather than CloudFormation exports: an export in use blocks replacing what it exports (the
  * database, the proxy); a parameter is re-read by the next deploy of the stateless stack.
  */
-export const SHARED_PARAMETERS = ['vpc-id', 'database-clients-security-group-id', 'database-secret-arn', 'database-endpoint', 'database-instance-id', 'database-resource-id', 'proxy-endpoint', 'proxy-arn', 'import-bucket-arn'] as const;
+export const SHARED_PARAMETERS = [
+  'vpc-id',
+  'database-clients-security-group-id',
+  'database-secret-arn',
+  'database-endpoint',
+  'database-instance-id',
+  'database-resource-id',
+  'proxy-endpoint',
+  'proxy-arn',
+  'import-bucket-arn',
+] as const;
 export type SharedParameter = (typeof SHARED_PARAMETERS)[number] | `isolated-subnet-${number}`;
 export const parameterName = (stage: Stage, name: SharedParameter) => `/flowlink/${stage}/${name}`;
 
@@ -167,10 +167,12 @@ export class StatefulStack extends Stack {
     });
     // end-to-end IAM: the proxy itself connects to the instance as the role its client asked for
     const proxyRole = this.proxy.node.findChild('IAMRole') as Role;
-    proxyRole.addToPrincipalPolicy(new PolicyStatement({
-      actions: ['rds-db:connect'],
-      resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${this.database.instanceResourceId}/${ROLES.app}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    proxyRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['rds-db:connect'],
+        resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${this.database.instanceResourceId}/${ROLES.app}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     // migrations, backfill and the integrity check connect directly (advisory locks pin proxy sessions)
     this.database.connections.allowDefaultPortFrom(this.databaseClients, 'flowlink Lambdas to PostgreSQL');
     proxyGroup.addIngressRule(this.databaseClients, Port.tcp(5432), 'flowlink Lambdas to the RDS Proxy');
@@ -217,7 +219,7 @@ export class StatefulStack extends Stack {
       });
       Validations.of(logRetention).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: "CDK-owned handler: logs:PutRetentionPolicy/DeleteRetentionPolicy on the log group RDS creates, whose name is not known before the instance exists.",
+        reason: 'CDK-owned handler: logs:PutRetentionPolicy/DeleteRetentionPolicy on the log group RDS creates, whose name is not known before the instance exists.',
       });
     }
     Validations.of(secret).acknowledge({

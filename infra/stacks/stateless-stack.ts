@@ -60,10 +60,7 @@ export class StatelessStack extends Stack {
       availabilityZones: [...config.availabilityZones],
       isolatedSubnetIds: config.availabilityZones.map((_, i) => read(`isolated-subnet-${i}`)),
     });
-    Annotations.of(vpc).acknowledgeWarning(
-      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
-      'The Lambdas only need the subnet ids; nothing in this stack reads the isolated subnets\' route tables.',
-    );
+    Annotations.of(vpc).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', "The Lambdas only need the subnet ids; nothing in this stack reads the isolated subnets' route tables.");
     const databaseClients = SecurityGroup.fromSecurityGroupId(this, 'DatabaseClients', read('database-clients-security-group-id'), { mutable: false });
     const databaseSecret = Secret.fromSecretCompleteArn(this, 'DatabaseSecret', read('database-secret-arn'));
     const importBucketArn = read('import-bucket-arn');
@@ -85,13 +82,17 @@ export class StatelessStack extends Stack {
     const asOperator = { ...viaProxy, DB_USER: ROLES.operator, DB_HOST: read('database-endpoint') };
     const asMigrator = { DB_SECRET_ARN: databaseSecret.secretArn, DB_HOST: read('database-endpoint'), DB_NAME: DATABASE_NAME, DB_CA_BUNDLE: LAMBDA_CA_BUNDLE };
     const proxy = DatabaseProxy.fromDatabaseProxyAttributes(this, 'Proxy', {
-      dbProxyArn: read('proxy-arn'), dbProxyName: proxyName(config.stage), endpoint: read('proxy-endpoint'), securityGroups: [],
+      dbProxyArn: read('proxy-arn'),
+      dbProxyName: proxyName(config.stage),
+      endpoint: read('proxy-endpoint'),
+      securityGroups: [],
     });
     /** `rds-db:connect` on the instance as `user` (the operator's direct connection). */
-    const connectToInstance = (user: string) => new PolicyStatement({
-      actions: ['rds-db:connect'],
-      resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${read('database-resource-id')}/${user}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    });
+    const connectToInstance = (user: string) =>
+      new PolicyStatement({
+        actions: ['rds-db:connect'],
+        resources: [this.formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${read('database-resource-id')}/${user}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      });
 
     const importBucket = Bucket.fromBucketArn(this, 'ImportBucket', importBucketArn);
     const step = (fnId: FunctionId, description: string, extra: Partial<FlowlinkFunctionProps> = {}) =>
@@ -115,17 +116,28 @@ export class StatelessStack extends Stack {
     this.importWorkflow = new ImportStateMachine(this, 'ImportWorkflow', {
       definitionFile: props.definitionFile ?? WORKFLOW_DEFINITION_FILE,
       // each Lambda under its placeholder in the ASL (workflows/steps.ts)
-      functions: Object.fromEntries(Object.entries({
-        StoreImport: storeImport, CreateMasterFlow: createMasterFlow, LinkRecords: linkRecords, StartDiscovery: startDiscovery,
-        ReconcileInventory: reconcileInventory, ValidateIntegrity: validateIntegrity, MarkFailed: markFailed, ReportOutcome: reportOutcome,
-      } satisfies Record<keyof typeof PLACEHOLDERS, FlowlinkFunction>).map(([id, fn]) => [PLACEHOLDERS[id as keyof typeof PLACEHOLDERS], fn])),
+      functions: Object.fromEntries(
+        Object.entries({
+          StoreImport: storeImport,
+          CreateMasterFlow: createMasterFlow,
+          LinkRecords: linkRecords,
+          StartDiscovery: startDiscovery,
+          ReconcileInventory: reconcileInventory,
+          ValidateIntegrity: validateIntegrity,
+          MarkFailed: markFailed,
+          ReportOutcome: reportOutcome,
+        } satisfies Record<keyof typeof PLACEHOLDERS, FlowlinkFunction>).map(([id, fn]) => [PLACEHOLDERS[id as keyof typeof PLACEHOLDERS], fn]),
+      ),
       logRetention: config.logs.retention,
       logRemovalPolicy: config.logs.removalPolicy,
       logGroupName: `/aws/vendedlogs/states/flowlink-${config.stage}-import`,
     });
     const stateMachine = this.importWorkflow.stateMachine;
     new OutcomeReporting(this, 'OutcomeReporting', {
-      importBucket, importBucketArnName: this.importBucketArnParameter(), reportFunction: reportOutcome, stateMachine,
+      importBucket,
+      importBucketArnName: this.importBucketArnParameter(),
+      reportFunction: reportOutcome,
+      stateMachine,
     });
 
     const triggerDeadLetters = deadLetterQueue(this, 'TriggerDeadLetterQueue');

@@ -40,12 +40,16 @@ describe('adopting a legacy database (pre-fix)', () => {
     const archived = await legacyRowIds(legacy.sql, 'legacy_archive');
     expect(Object.fromEntries(Object.keys(before).map((t) => [t, archived[t]]))).toEqual(before);
     for (const table of ADOPTED_TABLES) {
-      const live = table === 'crewai_flow_state_extensions'
-        ? `exists (select 1 from public.crewai_flow_state_extensions n where n.flow_id = a.flow_id)`
-        : `exists (select 1 from public.${table} n where n.id = a.id)`;
-      const rows = await q(legacy, `select a.id::text as id, ${live} as live,
+      const live =
+        table === 'crewai_flow_state_extensions'
+          ? `exists (select 1 from public.crewai_flow_state_extensions n where n.flow_id = a.flow_id)`
+          : `exists (select 1 from public.${table} n where n.id = a.id)`;
+      const rows = await q(
+        legacy,
+        `select a.id::text as id, ${live} as live,
           (select count(*)::int from public.quarantined_rows r where r.source_table = '${table}' and r.row_id = a.id::text) as quarantined
-        from legacy_archive.${table} a`);
+        from legacy_archive.${table} a`,
+      );
       for (const r of rows) expect([r.live, r.quarantined], `${table} ${r.id}`).toSatisfy(([l, n]) => (l ? n === 0 : n === 1));
     }
   });
@@ -57,10 +61,14 @@ describe('adopting a legacy database (pre-fix)', () => {
     expect(raw!.m).toBe(flowId('ok'));
     const [df] = await q(legacy, `select master_flow_id::text as m from discovery_flows where id = '${id('df:ok')}'`);
     expect(df!.m).toBe(flowId('ok'));
-    const changes = await q(legacy, `select table_name, row_id::text, legacy_value, new_value, reason from legacy_archive.adoption_changes
-      where column_name = 'master_flow_id' and row_id = '${id('asset:direct')}'`);
-    expect(changes).toEqual([{ table_name: 'assets', row_id: id('asset:direct'), legacy_value: masterId('ok'), new_value: flowId('ok'),
-      reason: 'wrong key: legacy technical id translated to flow_id' }]);
+    const changes = await q(
+      legacy,
+      `select table_name, row_id::text, legacy_value, new_value, reason from legacy_archive.adoption_changes
+      where column_name = 'master_flow_id' and row_id = '${id('asset:direct')}'`,
+    );
+    expect(changes).toEqual([
+      { table_name: 'assets', row_id: id('asset:direct'), legacy_value: masterId('ok'), new_value: flowId('ok'), reason: 'wrong key: legacy technical id translated to flow_id' },
+    ]);
     const [mapping] = await q(legacy, `select id::text, flow_id::text from legacy_archive.crewai_flow_state_extensions where id = '${masterId('ok')}'`);
     expect(mapping).toEqual({ id: masterId('ok'), flow_id: flowId('ok') });
   });
@@ -97,8 +105,11 @@ describe('adopting a legacy database (pre-fix)', () => {
   it('keeps every value that has a place: renames, enum mappings, tenants', async () => {
     const [imp] = await q(legacy, `select filename, file_size::int, mime_type, imported_by::text from data_imports where id = '${id('imp:config')}'`);
     expect(imp).toEqual({ filename: 'config.csv', file_size: 1234, mime_type: 'text/csv', imported_by: id('user:ann') });
-    const statuses = await q(legacy, `select id::text, status::text, error_message from data_imports where id in
-      ('${id('imp:config')}', '${id('imp:prox')}', '${id('imp:weird-status')}', '${id('imp:failed')}', '${id('imp:demo')}') order by import_name`);
+    const statuses = await q(
+      legacy,
+      `select id::text, status::text, error_message from data_imports where id in
+      ('${id('imp:config')}', '${id('imp:prox')}', '${id('imp:weird-status')}', '${id('imp:failed')}', '${id('imp:demo')}') order by import_name`,
+    );
     expect(Object.fromEntries(statuses.map((s) => [s.id, [s.status, s.error_message]]))).toEqual({
       [id('imp:config')]: ['stored', null], // completed but unlinked
       [id('imp:prox')]: ['stored', null],
@@ -117,8 +128,11 @@ describe('adopting a legacy database (pre-fix)', () => {
       { name: 'toaster', asset_type: null, asset_type_reason: `legacy asset_type 'toaster' is not in the asset model`, raw_import_record_id: null, discovery_flow_id: null },
       { name: 'vm', asset_type: 'server', asset_type_reason: `legacy asset_type 'vm' mapped to server`, raw_import_record_id: null, discovery_flow_id: null },
     ]);
-    const flows = await q(legacy, `select flow_id::text, flow_type::text, flow_status::text, flow_configuration from crewai_flow_state_extensions
-      where flow_id in ('${flowId('casefold')}', '${flowId('array-config')}') order by flow_name`);
+    const flows = await q(
+      legacy,
+      `select flow_id::text, flow_type::text, flow_status::text, flow_configuration from crewai_flow_state_extensions
+      where flow_id in ('${flowId('casefold')}', '${flowId('array-config')}') order by flow_name`,
+    );
     expect(flows).toEqual([
       { flow_id: flowId('array-config'), flow_type: 'discovery', flow_status: 'pending', flow_configuration: { legacy_value: ['not', 'an', 'object'] } },
       { flow_id: flowId('casefold'), flow_type: 'discovery', flow_status: 'pending', flow_configuration: {} },
@@ -133,11 +147,23 @@ describe('adopting a legacy database (pre-fix)', () => {
 
   it('moves the v3, session and deprecated tables out of public with their rows', async () => {
     const archived = await q(legacy, `select tablename from pg_tables where schemaname = 'legacy_archive' order by 1`);
-    expect(archived.map((r) => r.tablename)).toEqual(expect.arrayContaining([
-      'alembic_version', 'data_import_sessions', 'v3_data_imports', 'v3_raw_import_records', 'v3_discovery_flows', 'v3_field_mappings',
-      'workflow_states', 'discovery_assets', 'mapping_learning_patterns', 'data_quality_issues', 'workflow_progress', 'import_processing_steps',
-    ]));
-    const [{ n }] = await q(legacy, `select count(*)::int as n from legacy_archive.v3_raw_import_records`) as [{ n: number }];
+    expect(archived.map((r) => r.tablename)).toEqual(
+      expect.arrayContaining([
+        'alembic_version',
+        'data_import_sessions',
+        'v3_data_imports',
+        'v3_raw_import_records',
+        'v3_discovery_flows',
+        'v3_field_mappings',
+        'workflow_states',
+        'discovery_assets',
+        'mapping_learning_patterns',
+        'data_quality_issues',
+        'workflow_progress',
+        'import_processing_steps',
+      ]),
+    );
+    const [{ n }] = (await q(legacy, `select count(*)::int as n from legacy_archive.v3_raw_import_records`)) as [{ n: number }];
     expect(n).toBe(1);
   });
 });
@@ -212,7 +238,7 @@ describe('adoption after a crash', () => {
       expect(result.adoption!.stepsRun).not.toContain('load-rows');
       expect(await dumpPublicSchema(db.sql)).toEqual(await dumpPublicSchema(fresh.current.sql));
       expect(await adoptedData(db)).toEqual(await adoptedData(legacy));
-      const [{ n }] = await q(db, `select count(*)::int as n from flowlink_adoption.steps`) as [{ n: number }];
+      const [{ n }] = (await q(db, `select count(*)::int as n from flowlink_adoption.steps`)) as [{ n: number }];
       expect(n).toBe(result.adoption!.stepsRun.length + result.adoption!.stepsSkipped);
     } finally {
       await db.close();

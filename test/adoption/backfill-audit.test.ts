@@ -46,8 +46,7 @@ async function records(importId: string, masterFlowId: string | null, rows: numb
 }
 
 const masters = async (ids: string[]) =>
-  (await sql<{ id: string; m: string | null }[]>`select id::text, master_flow_id::text as m from raw_import_records where id = any(${ids}::uuid[]) order by id`)
-    .map((r) => [r.id, r.m]);
+  (await sql<{ id: string; m: string | null }[]>`select id::text, master_flow_id::text as m from raw_import_records where id = any(${ids}::uuid[]) order by id`).map((r) => [r.id, r.m]);
 const expected = (ids: string[], m: string | null) => [...ids].sort().map((i) => [i, m]);
 
 /** An orphan import named by its flow, and an import already linked whose records are only partly linked. */
@@ -61,7 +60,10 @@ async function scenario() {
   const linkedFlow = await flow('linked');
   const linkedImport = await dataImport(linkedFlow);
   return {
-    orphanImport, orphanFlow: orphanFlow[0]!.flow_id, linkedImport, linkedFlow,
+    orphanImport,
+    orphanFlow: orphanFlow[0]!.flow_id,
+    linkedImport,
+    linkedFlow,
     orphanRecords: await records(orphanImport, null, [1, 2, 3]),
     nullRecords: await records(linkedImport, null, [1, 2]),
     alreadyLinked: await records(linkedImport, linkedFlow, [3]),
@@ -72,10 +74,12 @@ describe('backfill audit of raw records, per data import', () => {
   it('records one audit row per import with exactly the records changed; undo restores exactly those', async () => {
     const s = await scenario();
     const applied = await runBackfill(sql, { apply: true });
-    expect(applied.recordLinks.sort((a, b) => a.dataImportId.localeCompare(b.dataImportId))).toEqual([
-      { dataImportId: s.orphanImport, flowId: s.orphanFlow, records: 3 },
-      { dataImportId: s.linkedImport, flowId: s.linkedFlow, records: 2 },
-    ].sort((a, b) => a.dataImportId.localeCompare(b.dataImportId)));
+    expect(applied.recordLinks.sort((a, b) => a.dataImportId.localeCompare(b.dataImportId))).toEqual(
+      [
+        { dataImportId: s.orphanImport, flowId: s.orphanFlow, records: 3 },
+        { dataImportId: s.linkedImport, flowId: s.linkedFlow, records: 2 },
+      ].sort((a, b) => a.dataImportId.localeCompare(b.dataImportId)),
+    );
     const audit = await sql<{ table_name: string; row_id: string; ids: string[] | null; old: string | null; new: string }[]>`
       select table_name, row_id::text, array(select x::text from unnest(row_ids) x order by 1) as ids,
         old_master_flow_id::text as old, new_master_flow_id::text as new
@@ -98,7 +102,7 @@ describe('backfill audit of raw records, per data import', () => {
     expect(imp!.master_flow_id).toBeNull();
   });
 
-  it('refuses to undo when one of the run\'s raw records changed since, and changes nothing', async () => {
+  it("refuses to undo when one of the run's raw records changed since, and changes nothing", async () => {
     const s = await scenario();
     const applied = await runBackfill(sql, { apply: true });
     await sql`update raw_import_records set master_flow_id = null where id = ${s.nullRecords[1]!}`;

@@ -19,7 +19,8 @@ afterAll(async () => {
   await db?.close();
 });
 
-const line = (l: BackfillResult['links'][number]) => `${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` ${l.distanceSeconds}s`}${l.quarantineId ? ' released' : ''}`;
+const line = (l: BackfillResult['links'][number]) =>
+  `${l.table} ${l.rowId} → ${l.flowId} ${l.evidence}${l.distanceSeconds === null ? '' : ` ${l.distanceSeconds}s`}${l.quarantineId ? ' released' : ''}`;
 const link = (table: string, row: string, flow: string, evidence: string, extra = '') => `${table} ${id(row)} → ${flowId(flow)} ${evidence}${extra}`;
 
 const EXPECTED_LINKS = [
@@ -40,13 +41,23 @@ const EXPECTED_LINKS = [
 const recordLine = (l: BackfillResult['recordLinks'][number]) => `${l.dataImportId} → ${l.flowId} ${l.records}`;
 const records = (imp: string, flow: string, n: number) => `${id(imp)} → ${flowId(flow)} ${n}`;
 const EXPECTED_RECORD_LINKS = [
-  records('imp:claimed', 'claimed', 1), records('imp:config', 'config', 2), records('imp:df', 'df', 1), records('imp:name', 'name', 1),
-  records('imp:ok', 'ok', 1), records('imp:persist', 'persist', 1), records('imp:prox', 'prox', 1),
+  records('imp:claimed', 'claimed', 1),
+  records('imp:config', 'config', 2),
+  records('imp:df', 'df', 1),
+  records('imp:name', 'name', 1),
+  records('imp:ok', 'ok', 1),
+  records('imp:persist', 'persist', 1),
+  records('imp:prox', 'prox', 1),
 ].sort();
 // the raw records behind them, by import (what the audit must name, exactly)
 const LINKED_RECORDS: Record<string, string[]> = {
-  'imp:claimed': ['raw:claimed-1'], 'imp:config': ['raw:config-1', 'raw:config-2'], 'imp:df': ['raw:df-1'], 'imp:name': ['raw:name-1'],
-  'imp:ok': ['raw:ok-2'], 'imp:persist': ['raw:persist-1'], 'imp:prox': ['raw:prox-1'],
+  'imp:claimed': ['raw:claimed-1'],
+  'imp:config': ['raw:config-1', 'raw:config-2'],
+  'imp:df': ['raw:df-1'],
+  'imp:name': ['raw:name-1'],
+  'imp:ok': ['raw:ok-2'],
+  'imp:persist': ['raw:persist-1'],
+  'imp:prox': ['raw:prox-1'],
 };
 
 const UNRESOLVED: Record<string, RegExp> = {
@@ -108,8 +119,9 @@ describe('backfill after adoption', () => {
       select table_name, row_id::text, array(select x::text from unnest(row_ids) x order by 1) as ids, new_master_flow_id::text as flow
       from backfill_changes where run_id = ${applied.runId} and row_ids is not null order by row_id`;
     expect(audited.map((a) => `${a.table_name} ${a.row_id} → ${a.flow} ${a.ids.join(',')}`)).toEqual(
-      Object.entries(LINKED_RECORDS).map(([imp, raws]) =>
-        `raw_import_records ${id(imp)} → ${applied.recordLinks.find((l) => l.dataImportId === id(imp))!.flowId} ${raws.map(id).sort().join(',')}`).sort(),
+      Object.entries(LINKED_RECORDS)
+        .map(([imp, raws]) => `raw_import_records ${id(imp)} → ${applied.recordLinks.find((l) => l.dataImportId === id(imp))!.flowId} ${raws.map(id).sort().join(',')}`)
+        .sort(),
     );
     const [df] = await db.sql`select master_flow_id::text as m, data_import_id::text as i from discovery_flows where id = ${id('df:null-import')}`;
     expect(df).toEqual({ m: flowId('name'), i: id('imp:name') });
@@ -160,7 +172,9 @@ describe('integrity after adoption and backfill', () => {
     // what integrity cannot see, because it is not live, waits in quarantine with its reason
     const waiting = await db.sql`select source_table, row_id from quarantined_rows where released_at is null and reason like 'unlinked:%' order by 1, 2`;
     expect(waiting.map((r) => `${r.source_table} ${r.row_id}`)).toEqual(
-      Object.keys(UNRESOLVED).filter((k) => /^(assets|discovery_flows|import_field_mappings) /.test(k)).sort(),
+      Object.keys(UNRESOLVED)
+        .filter((k) => /^(assets|discovery_flows|import_field_mappings) /.test(k))
+        .sort(),
     );
   });
 });

@@ -35,7 +35,10 @@ describe('flowlink db migrate and backfill on a legacy database', () => {
   });
 
   it('backfill: bad usage exits 2', async () => {
-    for (const args of [['--window-imports', '2 days'], ['--apply', '--undo', '00000000-0000-4000-8000-000000000000']]) {
+    for (const args of [
+      ['--window-imports', '2 days'],
+      ['--apply', '--undo', '00000000-0000-4000-8000-000000000000'],
+    ]) {
       const run = await flowlink(['backfill', ...args]);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/flowlink: /);

@@ -120,19 +120,35 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     return [
       { name: 'per-orphan loop (the legacy script, reference)', rows: imports, records, seconds: loop.seconds, rowsPerSecond: imports / loop.seconds },
       {
-        name: 'floor: the same links by two bare UPDATEs (nothing decided, no audit)', rows: imports, records, seconds: floor.seconds,
-        rowsPerSecond: imports / floor.seconds, reference: 'per-orphan loop', ratio: bound,
+        name: 'floor: the same links by two bare UPDATEs (nothing decided, no audit)',
+        rows: imports,
+        records,
+        seconds: floor.seconds,
+        rowsPerSecond: imports / floor.seconds,
+        reference: 'per-orphan loop',
+        ratio: bound,
         note: `loop ÷ floor = ${bound.toFixed(2)}×: the most any backfill that writes these ${records} raw records can gain on the loop`,
       },
       {
-        name: 'flowlink backfill dry run (the whole plan, nothing written)', rows: imports, records, seconds: plan.seconds,
-        rowsPerSecond: imports / plan.seconds, reference: 'per-orphan loop', ratio: loop.seconds / plan.seconds,
+        name: 'flowlink backfill dry run (the whole plan, nothing written)',
+        rows: imports,
+        records,
+        seconds: plan.seconds,
+        rowsPerSecond: imports / plan.seconds,
+        reference: 'per-orphan loop',
+        ratio: loop.seconds / plan.seconds,
       },
       {
-        name: 'flowlink backfill --apply (set-based, audited)', rows: imports, records, seconds: ours.seconds, rowsPerSecond: imports / ours.seconds,
-        reference: 'per-orphan loop', ratio, target: '≥ 100× faster', ok: ratio >= 100,
-        note: `${imports} orphan imports, ${records} raw records, ${audit!.n} audit rows (raw records per import); `
-          + `${(ours.seconds / floor.seconds).toFixed(2)}× the floor's time`,
+        name: 'flowlink backfill --apply (set-based, audited)',
+        rows: imports,
+        records,
+        seconds: ours.seconds,
+        rowsPerSecond: imports / ours.seconds,
+        reference: 'per-orphan loop',
+        ratio,
+        target: '≥ 100× faster',
+        ok: ratio >= 100,
+        note: `${imports} orphan imports, ${records} raw records, ${audit!.n} audit rows (raw records per import); ` + `${(ours.seconds / floor.seconds).toFixed(2)}× the floor's time`,
       },
     ];
   } finally {

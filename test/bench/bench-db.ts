@@ -66,7 +66,9 @@ export async function withLocalStack<T>(label: string, work: (stack: LocalStack)
     return await work({ dir, db, s3 });
   } finally {
     await closeLambdaDatabase().catch(() => {});
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await s3.stop().catch(() => {});
     await db.close();
     rmSync(dir, { recursive: true, force: true });

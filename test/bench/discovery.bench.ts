@@ -30,16 +30,44 @@ const MAX_RSS_MB = 384;
 const SPEEDUP_TARGET = 2;
 
 const HEADERS = [
-  'VM', 'Powerstate', 'Template', 'DNS Name', 'Connection state', 'Guest state', 'Creation date', 'CPUs', 'Memory', 'NICs', 'Disks',
-  'Total disk capacity MiB', 'Provisioned MiB', 'In Use MiB', 'Primary IP Address', 'Network #1', 'Annotation', 'Datacenter', 'Cluster',
-  'Host', 'OS according to the configuration file', 'OS according to the VMware Tools', 'VM ID', 'VM UUID', 'VI SDK Server', 'Folder',
-  'Resource pool', 'Heartbeat', 'Config status', 'Owner (custom)',
+  'VM',
+  'Powerstate',
+  'Template',
+  'DNS Name',
+  'Connection state',
+  'Guest state',
+  'Creation date',
+  'CPUs',
+  'Memory',
+  'NICs',
+  'Disks',
+  'Total disk capacity MiB',
+  'Provisioned MiB',
+  'In Use MiB',
+  'Primary IP Address',
+  'Network #1',
+  'Annotation',
+  'Datacenter',
+  'Cluster',
+  'Host',
+  'OS according to the configuration file',
+  'OS according to the VMware Tools',
+  'VM ID',
+  'VM UUID',
+  'VI SDK Server',
+  'Folder',
+  'Resource pool',
+  'Heartbeat',
+  'Config status',
+  'Owner (custom)',
 ];
 
 /** Samples the process RSS while `work` runs; returns its peak in MB. */
 async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
   let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
   try {
     const result = await work();
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -192,8 +220,7 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     const before = await withPeakRss(() => timed(() => withCpu(db.sql, (tx) => serialPages(tx, reference, opts.rows))));
     const out: BenchRow[] = [];
     for (const name of ['discovery of one chunk, first run (RVTools vInfo, 30 columns)', 'discovery of one chunk, re-run (updates)']) {
-      const { result, peakRssMb } = await withPeakRss(() =>
-        timed(() => withCpu(db.sql, (tx) => discoverRows(tx, input, range))));
+      const { result, peakRssMb } = await withPeakRss(() => timed(() => withCpu(db.sql, (tx) => discoverRows(tx, input, range))));
       const first = name.includes('first');
       out.push({
         name,
@@ -201,10 +228,16 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         seconds: result.seconds,
         rowsPerSecond: opts.rows / result.seconds,
         peakRssMb,
-        ...(first ? { reference: `pages one at a time, JSON upsert (before): ${before.result.seconds.toFixed(2)} s, ${Math.round(opts.rows / before.result.seconds)} rows/s, ${before.peakRssMb} MB`, ratio: before.result.seconds / result.seconds } : {}),
+        ...(first
+          ? {
+              reference: `pages one at a time, JSON upsert (before): ${before.result.seconds.toFixed(2)} s, ${Math.round(opts.rows / before.result.seconds)} rows/s, ${before.peakRssMb} MB`,
+              ratio: before.result.seconds / result.seconds,
+            }
+          : {}),
         target: first ? `≥ ${SPEEDUP_TARGET}× the reference's rows/s, peak RSS ≤ ${MAX_RSS_MB} MB` : `peak RSS ≤ ${MAX_RSS_MB} MB`,
         ok: peakRssMb <= MAX_RSS_MB && (!first || before.result.seconds / result.seconds >= SPEEDUP_TARGET),
-        note: `${result.result.result.assets} assets, ${result.result.result.skipped} skipped; CPU per row: ${cpuNote(result.result, opts.rows)}` +
+        note:
+          `${result.result.result.assets} assets, ${result.result.result.skipped} skipped; CPU per row: ${cpuNote(result.result, opts.rows)}` +
           (first ? `; reference: ${cpuNote(before.result.result, opts.rows)}` : ''),
       });
     }
@@ -215,8 +248,7 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
       rows: opts.rows,
       seconds: floor,
       rowsPerSecond: opts.rows / floor,
-      note: `the highest ratio within reach: reference ÷ floor ${(before.result.seconds / floor).toFixed(2)}×; ` +
-        `discovery of one chunk ÷ floor ${(first.seconds! / floor).toFixed(2)}×`,
+      note: `the highest ratio within reach: reference ÷ floor ${(before.result.seconds / floor).toFixed(2)}×; ` + `discovery of one chunk ÷ floor ${(first.seconds! / floor).toFixed(2)}×`,
     });
     const summary = await withPeakRss(() => timed(() => db.sql.begin((tx) => finishDiscoveryPhases(orm(tx), input)) as Promise<DiscoverySummary>));
     out.push({

@@ -39,12 +39,20 @@ const share = (profile: Parameters<typeof shareOf>[0], window?: { from: number; 
 function row(name: string, rows: number, s: CpuShare, judged: boolean | undefined): BenchRow {
   const drizzle = s.byOwner[DRIZZLE] ?? 0;
   const ratio = s.seconds / (s.seconds - drizzle);
-  const top = Object.entries(s.byOwner).sort((a, b) => b[1] - a[1]).slice(0, 4)
-    .map(([owner, seconds]) => `${owner} ${(100 * seconds / s.seconds).toFixed(0)} %`).join(', ');
+  const top = Object.entries(s.byOwner)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([owner, seconds]) => `${owner} ${((100 * seconds) / s.seconds).toFixed(0)} %`)
+    .join(', ');
   return {
-    name, rows, seconds: s.seconds, reference: `without Drizzle's ${(1000 * drizzle).toFixed(0)} ms`, ratio,
-    target: `≤ ${MAX_RATIO}×`, ok: judged ? ratio <= MAX_RATIO : undefined,
-    note: `Node busy ${(100 * s.busy / s.seconds).toFixed(0)} %; ${top}`,
+    name,
+    rows,
+    seconds: s.seconds,
+    reference: `without Drizzle's ${(1000 * drizzle).toFixed(0)} ms`,
+    ratio,
+    target: `≤ ${MAX_RATIO}×`,
+    ok: judged ? ratio <= MAX_RATIO : undefined,
+    note: `Node busy ${((100 * s.busy) / s.seconds).toFixed(0)} %; ${top}`,
   };
 }
 
@@ -94,8 +102,7 @@ export async function run(opts: DrizzleBenchOptions): Promise<BenchRow[]> {
     const { windows, onEvent } = stateWindows();
     const workflow = new LocalWorkflow({ store: new ExecutionStore(join(dir, 'executions')), onEvent });
     const { result: record, profile } = await profiled(async () => {
-      const started = await dropFile({ db, s3 }, workflow, file, { ...tenant, clientName: '', engagementName: '' },
-        { chunkRows: Math.max(1000, Math.ceil(opts.rows / 4)), mapConcurrency: 1 });
+      const started = await dropFile({ db, s3 }, workflow, file, { ...tenant, clientName: '', engagementName: '' }, { chunkRows: Math.max(1000, Math.ceil(opts.rows / 4)), mapConcurrency: 1 });
       return workflow.wait(started.executionName);
     });
     if (record.status !== 'SUCCEEDED') throw new Error(`the execution ${record.name} ended ${record.status}: ${JSON.stringify(record.error)}`);

@@ -40,8 +40,16 @@ import { formatTable, type BenchRow } from './report.ts';
 export type BenchResult = BenchRow & { rows: number; seconds: number };
 
 const LOADED_TABLES = [
-  'crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings',
-  'assets', 'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans',
+  'crewai_flow_state_extensions',
+  'data_imports',
+  'raw_import_records',
+  'discovery_flows',
+  'import_field_mappings',
+  'assets',
+  'assessments',
+  'sixr_analyses',
+  'migration_waves',
+  'wave_plans',
 ];
 const SESSION = { work_mem: '64MB', application_name: 'flowlink-bench' };
 const REFERENCE = 'seeds validation query (as written)';
@@ -118,8 +126,7 @@ async function measure(sql: postgres.Sql, rows: number, shape: Shape): Promise<B
 
   // the generated unlinked imports have no S3 object, which integrity rightly reports as unlinked for
   // good (a warning for the operator); they are part of the shape measured, not a defect of it
-  const failing = [...report.checks, ...deep.checks]
-    .filter((c) => c.count > 0 && c.severity !== 'info' && !c.id.startsWith('unlinked_stale.')).map((c) => c.id);
+  const failing = [...report.checks, ...deep.checks].filter((c) => c.count > 0 && c.severity !== 'info' && !c.id.startsWith('unlinked_stale.')).map((c) => c.id);
   if (failing.length || !scoped.ok) throw new Error(`the generated data should be clean; failing: ${failing.join(', ')}`);
   const speedup = referenceSeconds / checkSeconds;
   const target = rows >= 10_000_000 ? '≤ 10 s and ≥ 10× the seeds' : '≥ 10× the seeds';
@@ -127,27 +134,47 @@ async function measure(sql: postgres.Sql, rows: number, shape: Shape): Promise<B
   return [
     { name: `build data (${shape}; set-based load, indexes after)`, rows: built, seconds: buildSeconds, rowsPerSecond: built / buildSeconds, note: data },
     {
-      name: 'full integrity check', rows: built, seconds: checkSeconds, rowsPerSecond: built / checkSeconds, peakRssMb: peakRssMb(),
-      reference: REFERENCE, ratio: speedup, target,
+      name: 'full integrity check',
+      rows: built,
+      seconds: checkSeconds,
+      rowsPerSecond: built / checkSeconds,
+      peakRssMb: peakRssMb(),
+      reference: REFERENCE,
+      ratio: speedup,
+      target,
       ok: speedup >= 10 && (rows < 10_000_000 || checkSeconds <= 10),
       note: `${report.checks.length} checks (${proven} proven by validated, enforced foreign keys; the rest counted) over ${Object.values(report.tables).reduce((s, t) => s + t.rows, 0)} child rows (${data}); ratio = seeds' time / ours`,
     },
     {
-      name: 'full integrity check, deep (every row read, no key trusted)', rows: built, seconds: deepSeconds, rowsPerSecond: built / deepSeconds,
-      reference: REFERENCE, ratio: referenceSeconds / deepSeconds,
+      name: 'full integrity check, deep (every row read, no key trusted)',
+      rows: built,
+      seconds: deepSeconds,
+      rowsPerSecond: built / deepSeconds,
+      reference: REFERENCE,
+      ratio: referenceSeconds / deepSeconds,
       note: `the weekly schedule's check (one run, warm cache): ${(deepSeconds / checkSeconds).toFixed(1)}× the daily check's time`,
     },
     { name: 'integrity check of one flow (workflow step)', rows: built, seconds: scopedSeconds },
     {
-      name: REFERENCE, rows: built, seconds: referenceSeconds,
+      name: REFERENCE,
+      rows: built,
+      seconds: referenceSeconds,
       note: `seed 001 §3.2 verbatim: 3 NULL counts, COUNT per flow over imports × raw records × discovery flows (${shapeCounts!.join_rows} joined rows), ${linkedFlows} rows fetched`,
     },
     {
-      name: 'seeds validation query, COUNT DISTINCT', rows: built, seconds: distinctSeconds, ratio: distinctSeconds / checkSeconds, reference: 'ours (time ÷ ours)',
+      name: 'seeds validation query, COUNT DISTINCT',
+      rows: built,
+      seconds: distinctSeconds,
+      ratio: distinctSeconds / checkSeconds,
+      reference: 'ours (time ÷ ours)',
       note: `the same join with COUNT DISTINCT (right counts for re-uploaded flows); ${(distinctSeconds / checkSeconds).toFixed(1)}× our full check`,
     },
     {
-      name: 'seeds validation query, COUNT DISTINCT + field mappings', rows: built, seconds: wideSeconds, ratio: wideSeconds / checkSeconds, reference: 'ours (time ÷ ours)',
+      name: 'seeds validation query, COUNT DISTINCT + field mappings',
+      rows: built,
+      seconds: wideSeconds,
+      ratio: wideSeconds / checkSeconds,
+      reference: 'ours (time ÷ ours)',
       note: `a 4th child table (15 mappings per import) joined the same way: the join is the product; ${(wideSeconds / checkSeconds).toFixed(1)}× our full check`,
     },
   ];

@@ -86,13 +86,15 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
         if (e.type === 'StateExited' && e.state && tasks.has(e.state) && e.durationMs !== undefined) {
           invocations.push({ state: e.state, ms: e.durationMs, end: Date.now() });
           // a long run by hand shows where it is (stderr: the table stays on stdout)
-          if (process.env.BENCH_PROGRESS) console.error(`${new Date().toISOString()} ${e.state}${e.index !== undefined ? ` #${e.index}` : ''} ${(e.durationMs / 1000).toFixed(1)} s, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`);
+          if (process.env.BENCH_PROGRESS)
+            console.error(
+              `${new Date().toISOString()} ${e.state}${e.index !== undefined ? ` #${e.index}` : ''} ${(e.durationMs / 1000).toFixed(1)} s, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+            );
         }
       };
       const workflow = new LocalWorkflow({ store: new ExecutionStore(join(dir, 'executions')), onEvent });
       const { seconds, result: record } = await timed(async () => {
-        const started = await dropFile({ db, s3 }, workflow, file, { ...tenant, clientName: '', engagementName: '' },
-          { chunkRows: opts.chunkRows, mapConcurrency: opts.mapConcurrency });
+        const started = await dropFile({ db, s3 }, workflow, file, { ...tenant, clientName: '', engagementName: '' }, { chunkRows: opts.chunkRows, mapConcurrency: opts.mapConcurrency });
         return workflow.wait(started.executionName);
       });
       rmSync(file, { force: true });
@@ -114,7 +116,13 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       }
       const spanByState = Object.fromEntries(Object.entries(spans).map(([state, s]) => [state, s.end - s.start]));
       drops.push({
-        byState, spanByState, rows, seconds, chunks: output.chunks.count, longest, floorSeconds,
+        byState,
+        spanByState,
+        rows,
+        seconds,
+        chunks: output.chunks.count,
+        longest,
+        floorSeconds,
         storeImportMs: invocations.find((i) => i.state === 'StoreImport')?.ms ?? 0,
       });
     }
@@ -134,10 +142,16 @@ export async function run(opts: LargeDropOptions): Promise<BenchRow[]> {
       longestSeconds: d.longest.ms / 1000,
       storeImportSeconds: d.storeImportMs / 1000,
       floorSeconds: d.floorSeconds,
-      note: `longest invocation ${d.longest.state} ${(d.longest.ms / 1000).toFixed(2)} s; StoreImport (one streaming invocation) ` +
+      note:
+        `longest invocation ${d.longest.state} ${(d.longest.ms / 1000).toFixed(2)} s; StoreImport (one streaming invocation) ` +
         `${(d.storeImportMs / 1000).toFixed(2)} s; floor ${d.floorSeconds.toFixed(2)} s; longest by state: ` +
-        Object.entries(d.byState).map(([state, ms]) => `${state} ${(ms / 1000).toFixed(2)} s`).join(', ') +
-        '; wall time by state: ' + Object.entries(d.spanByState).map(([state, ms]) => `${state} ${(ms / 1000).toFixed(1)} s`).join(', '),
+        Object.entries(d.byState)
+          .map(([state, ms]) => `${state} ${(ms / 1000).toFixed(2)} s`)
+          .join(', ') +
+        '; wall time by state: ' +
+        Object.entries(d.spanByState)
+          .map(([state, ms]) => `${state} ${(ms / 1000).toFixed(1)} s`)
+          .join(', '),
       longestByState: d.byState,
       wallByState: d.spanByState,
     }));
@@ -163,7 +177,10 @@ if (isMain(import.meta.url)) {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, 'chunk-rows': { type: 'string' }, single: { type: 'boolean' } } });
   const rows = Number(values.rows ?? process.env.BENCH_ROWS ?? 1_000_000);
   const results = await run({
-    rows, chunkRows: values['chunk-rows'] ? Number(values['chunk-rows']) : undefined, double: !values.single, judged: rows >= 1_000_000,
+    rows,
+    chunkRows: values['chunk-rows'] ? Number(values['chunk-rows']) : undefined,
+    double: !values.single,
+    judged: rows >= 1_000_000,
   });
   console.log(formatTable(results));
   for (const r of results) console.log(`${r.name}: ${r.note}`);

@@ -44,9 +44,16 @@ export async function run(opts: { rows: number; run?: number }): Promise<BenchRo
       return timed(work);
     };
     const measureBare = () => measure(() => sql`update raw_import_records set master_flow_id = ${bareFlow} where data_import_id = ${bareImport}`);
-    const measureOurs = () => measure(() => linkRecords(sql, {
-      clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId, dataImportId: ourImport, flowId: ourFlow, rowCount: rows,
-    }));
+    const measureOurs = () =>
+      measure(() =>
+        linkRecords(sql, {
+          clientAccountId: tenant.clientAccountId,
+          engagementId: tenant.engagementId,
+          dataImportId: ourImport,
+          flowId: ourFlow,
+          rowCount: rows,
+        }),
+      );
     // the second writer finds the first one's dead row versions: with --repeat the order alternates
     const oursFirst = (opts.run ?? 0) % 2 === 1;
     let bare, ours;
@@ -62,7 +69,14 @@ export async function run(opts: { rows: number; run?: number }): Promise<BenchRo
     return [
       { name: 'bare UPDATE (reference)', rows, seconds: bare.seconds, rowsPerSecond: rows / bare.seconds },
       {
-        name: 'LinkRecords', rows, seconds: ours.seconds, rowsPerSecond: rows / ours.seconds, reference: 'bare UPDATE', ratio, target: '≤ 1.5×', ok: ratio <= 1.5,
+        name: 'LinkRecords',
+        rows,
+        seconds: ours.seconds,
+        rowsPerSecond: rows / ours.seconds,
+        reference: 'bare UPDATE',
+        ratio,
+        target: '≤ 1.5×',
+        ok: ratio <= 1.5,
         note: oursFirst ? 'LinkRecords measured first' : 'the bare UPDATE measured first',
       },
     ];

@@ -24,12 +24,38 @@ import { formatTable, type BenchRow } from './report.ts';
 
 const TARGET_SECONDS = 5;
 
-const HEADERS = ['Hostname', 'IP Address', 'Operating System', 'OS Version', 'vCPU', 'RAM (GB)', 'Disk (GB)', 'Environment', 'Application',
-  'Business Owner', 'Data Center', 'Power State', 'Asset Type', 'Notes'];
-const OS = [['Red Hat Enterprise Linux', '8.9'], ['Windows Server', '2019 Standard'], ['Ubuntu 22.04 LTS', ''], ['SUSE Linux Enterprise Server', '15 SP4'],
-  ['Microsoft Windows Server 2019 Datacenter (64-bit)', ''], ['Oracle Linux', '7.9']];
+const HEADERS = [
+  'Hostname',
+  'IP Address',
+  'Operating System',
+  'OS Version',
+  'vCPU',
+  'RAM (GB)',
+  'Disk (GB)',
+  'Environment',
+  'Application',
+  'Business Owner',
+  'Data Center',
+  'Power State',
+  'Asset Type',
+  'Notes',
+];
+const OS = [
+  ['Red Hat Enterprise Linux', '8.9'],
+  ['Windows Server', '2019 Standard'],
+  ['Ubuntu 22.04 LTS', ''],
+  ['SUSE Linux Enterprise Server', '15 SP4'],
+  ['Microsoft Windows Server 2019 Datacenter (64-bit)', ''],
+  ['Oracle Linux', '7.9'],
+];
 const ENVS = ['Production', 'PRD', 'prod', 'Test', 'QA', 'UAT', 'Dev'];
-const APPS = [['Customer Portal', 'Jane Ortiz'], ['Billing', 'Marc Dubois'], ['SAP ERP', 'Anna Keller'], ['HR Portal', 'Jürgen Groß'], ['Monitoring', 'Platform Team']];
+const APPS = [
+  ['Customer Portal', 'Jane Ortiz'],
+  ['Billing', 'Marc Dubois'],
+  ['SAP ERP', 'Anna Keller'],
+  ['HR Portal', 'Jürgen Groß'],
+  ['Monitoring', 'Platform Team'],
+];
 const TYPES = ['Server', 'Server', 'Server', 'Database', 'Network'];
 
 /** Row i of the export, as the strings the CSV holds. */
@@ -41,9 +67,17 @@ function exportRow(i: number): string[] {
   return [
     i % 3 === 0 ? `srv-${i}.corp.example.com` : i % 97 === 0 ? `münchen-${i}` : `srv-${i}`,
     i % 11 === 0 ? `${ip}, 10.99.${(i >> 8) & 255}.${i & 255}` : ip,
-    os, osVersion, String(2 ** (i % 5)), i % 13 === 0 ? `${4 * (1 + (i % 16))} GB` : String(4 * (1 + (i % 16))),
-    i % 17 === 0 ? `${1 + (i % 4)} TB` : disk.toLocaleString('en-US'), ENVS[i % ENVS.length]!, app, owner,
-    ['FRA-DC1', 'AMS-DC2', 'MUC-DC3'][i % 3]!, i % 10 === 0 ? 'poweredOff' : i % 43 === 0 ? '' : 'poweredOn', TYPES[i % TYPES.length]!,
+    os,
+    osVersion,
+    String(2 ** (i % 5)),
+    i % 13 === 0 ? `${4 * (1 + (i % 16))} GB` : String(4 * (1 + (i % 16))),
+    i % 17 === 0 ? `${1 + (i % 4)} TB` : disk.toLocaleString('en-US'),
+    ENVS[i % ENVS.length]!,
+    app,
+    owner,
+    ['FRA-DC1', 'AMS-DC2', 'MUC-DC3'][i % 3]!,
+    i % 10 === 0 ? 'poweredOff' : i % 43 === 0 ? '' : 'poweredOn',
+    TYPES[i % TYPES.length]!,
     i % 20 === 0 ? 'end of support: plan first' : i % 29 === 0 ? 'Décommission prévue Q3 – "Zürich"' : '',
   ];
 }
@@ -93,7 +127,9 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
         target: n === 0 ? `≤ ${TARGET_SECONDS} s` : undefined,
         ok: n === 0 ? seconds <= TARGET_SECONDS : undefined,
         states,
-        note: `${Object.entries(states).map(([s, ms]) => `${s} ${ms} ms`).join(', ')}; upload+trigger+runner ${Math.round(seconds * 1000 - inStates)} ms`,
+        note: `${Object.entries(states)
+          .map(([s, ms]) => `${s} ${ms} ms`)
+          .join(', ')}; upload+trigger+runner ${Math.round(seconds * 1000 - inStates)} ms`,
       });
     }
     return out;

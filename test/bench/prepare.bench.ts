@@ -72,7 +72,7 @@ export async function run(opts: { rows: number; validations?: number }): Promise
       ratio,
       target: `≤ ${MAX_RATIO}× the prepared time`,
       ok: ratio <= MAX_RATIO,
-      note: `ValidateIntegrity ${(1000 * validate.unprepared / validations).toFixed(1)} ms unprepared vs ${(1000 * validate.prepared / validations).toFixed(1)} ms prepared`,
+      note: `ValidateIntegrity ${((1000 * validate.unprepared) / validations).toFixed(1)} ms unprepared vs ${((1000 * validate.prepared) / validations).toFixed(1)} ms prepared`,
     });
     return out;
   } finally {

@@ -41,19 +41,29 @@ export function medianRows(runs: BenchRow[][]): BenchRow[] {
   });
 }
 
-const num = (v: unknown, digits = 0) =>
-  typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '';
+const num = (v: unknown, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '');
 
 export function formatTable(rows: BenchRow[]): string {
   const repeated = rows.some((r) => r.ratioRange);
   const header = ['suite', 'name', 'rows', 'seconds', 'rows/s', 'peak RSS MB', repeated ? 'ratio (median)' : 'ratio', ...(repeated ? ['ratio range'] : []), 'reference', 'target', 'ok'];
   const body = rows.map((r) => [
-    r.suite ?? '', r.name, num(r.rows), num(r.seconds, 2), num(r.rowsPerSecond), num(r.peakRssMb),
+    r.suite ?? '',
+    r.name,
+    num(r.rows),
+    num(r.seconds, 2),
+    num(r.rowsPerSecond),
+    num(r.peakRssMb),
     typeof r.ratio === 'number' ? `${num(r.ratio, 2)}×` : '',
     ...(repeated ? [r.ratioRange ? `${num(r.ratioRange[0], 2)}–${num(r.ratioRange[1], 2)}× (${r.runs} runs)` : ''] : []),
-    r.reference ?? '', r.target ?? '', r.ok === undefined ? '' : r.ok ? 'yes' : 'NO',
+    r.reference ?? '',
+    r.target ?? '',
+    r.ok === undefined ? '' : r.ok ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

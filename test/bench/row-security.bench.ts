@@ -53,7 +53,10 @@ async function copyImport(pool: pg.Pool, tenant: Tenant, dataImportId: string, r
   try {
     await client.query('begin');
     await client.query(SCOPE_SQL, scopeParams(tenant, ROLES.app));
-    const { rows: count } = await asLoader((s, p) => client.query(s, p).then((r) => r.rows), () => copyRawRecords(client, fileRows(rows), { dataImportId, ...tenant, file: 'bench.csv' }));
+    const { rows: count } = await asLoader(
+      (s, p) => client.query(s, p).then((r) => r.rows),
+      () => copyRawRecords(client, fileRows(rows), { dataImportId, ...tenant, file: 'bench.csv' }),
+    );
     await client.query('commit');
     return count;
   } finally {
@@ -106,14 +109,25 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     }
     await rowSecurity(sql, true);
     const out: BenchRow[] = [];
-    for (const [key, name] of [['copy', 'StoreImport COPY'], ['link', 'LinkChunk'], ['discover', 'DiscoverChunk']] as const) {
+    for (const [key, name] of [
+      ['copy', 'StoreImport COPY'],
+      ['link', 'LinkChunk'],
+      ['discover', 'DiscoverChunk'],
+    ] as const) {
       const on = median(times[key]!.on);
       const off = median(times[key]!.off);
       const ratio = on / off;
       out.push({ name: `${name} without row-level security (reference)`, rows, seconds: off, rowsPerSecond: rows / off });
       out.push({
-        name: `${name} with row-level security and roles`, rows, seconds: on, rowsPerSecond: rows / on,
-        reference: `${name} without`, ratio, target: `≤ ${TARGET}×`, ok: ratio <= TARGET, note: `median of ${ROUNDS} rounds, alternating order`,
+        name: `${name} with row-level security and roles`,
+        rows,
+        seconds: on,
+        rowsPerSecond: rows / on,
+        reference: `${name} without`,
+        ratio,
+        target: `≤ ${TARGET}×`,
+        ok: ratio <= TARGET,
+        note: `median of ${ROUNDS} rounds, alternating order`,
       });
     }
     return out;

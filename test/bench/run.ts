@@ -43,13 +43,20 @@ const SUITES: Suite[] = [
   { name: 'local-drop', module: './local-drop.bench.ts', full: [{ rows: 10_000 }], smoke: [{ rows: 2_000 }] },
   { name: 'prepare', module: './prepare.bench.ts', full: [{ rows: 100_000 }], smoke: [{ rows: 2_000, validations: 20 }] },
   { name: 'large-drop', module: './large-drop.bench.ts', full: [{ rows: 1_000_000, double: true, judged: true }], smoke: [{ rows: 5_000, chunkRows: 2_000, double: true }] },
-  { name: 'drizzle', module: './drizzle.bench.ts', full: [{ rows: 100_000, integrityRows: 1_000_000, backfillRows: 1_000_000 }], smoke: [{ rows: 5_000, integrityRows: 50_000, backfillRows: 20_000 }] },
+  {
+    name: 'drizzle',
+    module: './drizzle.bench.ts',
+    full: [{ rows: 100_000, integrityRows: 1_000_000, backfillRows: 1_000_000 }],
+    smoke: [{ rows: 5_000, integrityRows: 50_000, backfillRows: 20_000 }],
+  },
   { name: 'inventory', module: './inventory.bench.ts', full: [{ rows: 100_000, items: 1_000_000, chunkRows: 50_000 }], smoke: [{ rows: 2_000, items: 20_000, chunkRows: 1_000 }] },
   { name: 'row-security', module: './row-security.bench.ts', full: [{ rows: 200_000 }], smoke: [{ rows: 5_000 }] },
   { name: 'bundle-size', module: './bundle-size.bench.ts', full: [{}], smoke: [{}], judgedInSmoke: true },
 ];
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' }, 'max-rows': { type: 'string' }, repeat: { type: 'string' }, child: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean' }, only: { type: 'string' }, 'max-rows': { type: 'string' }, repeat: { type: 'string' }, child: { type: 'string' }, out: { type: 'string' } },
+});
 
 if (values.child) {
   // one measurement: --child <module> with its options as JSON in BENCH_OPTS; rows written to --out
@@ -63,7 +70,8 @@ async function runInChild(module: string, opts: Record<string, unknown>, dir: st
   const out = join(dir, 'rows.json');
   rmSync(out, { force: true });
   const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child', module, '--out', out], {
-    stdio: 'inherit', env: { ...process.env, BENCH_OPTS: JSON.stringify(opts) },
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_OPTS: JSON.stringify(opts) },
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
   if (code !== 0) throw new Error(`the benchmark process ended with ${signal ?? `exit code ${code}`}`);
@@ -118,8 +126,8 @@ try {
 }
 
 const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; `
-  + `load average ${load(loadAtStart)} at start, ${load(loadavg())} at end`;
+const machine =
+  `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` + `load average ${load(loadAtStart)} at start, ${load(loadavg())} at end`;
 console.log(formatTable(results));
 for (const r of results) if (r.note) console.log(`${r.suite} · ${r.name}: ${r.note}`);
 console.log(`machine: ${machine}${values.smoke ? ' (smoke sizes: only size-independent targets judged)' : ''}`);

@@ -29,7 +29,9 @@ const job = JSON.parse(process.argv[2]!) as Job;
 if (process.env.BENCH_TRACE) {
   setInterval(() => {
     const m = process.memoryUsage();
-    console.error(`${job.mode} rss ${(m.rss / 2 ** 20).toFixed(0)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MB external ${(m.external / 2 ** 20).toFixed(0)} MB`);
+    console.error(
+      `${job.mode} rss ${(m.rss / 2 ** 20).toFixed(0)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MB external ${(m.external / 2 ** 20).toFixed(0)} MB`,
+    );
   }, 2000).unref();
 }
 const start = process.hrtime.bigint();
@@ -39,9 +41,15 @@ let error: string | undefined;
 if (job.mode === 'store-import') {
   const s3 = createS3Client({ endpoint: job.endpoint });
   try {
-    const out = await storeImport({ s3, databaseUrl: job.databaseUrl }, {
-      bucket: job.bucket!, key: job.key!, clientAccountId: job.clientAccountId!, engagementId: job.engagementId!,
-    });
+    const out = await storeImport(
+      { s3, databaseUrl: job.databaseUrl },
+      {
+        bucket: job.bucket!,
+        key: job.key!,
+        clientAccountId: job.clientAccountId!,
+        engagementId: job.engagementId!,
+      },
+    );
     rows = out.rowCount;
     rejected = out.rejectedCount;
   } catch (err) {

@@ -33,12 +33,40 @@ const TARGET_FROM_ROWS = 100_000;
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 const HEADERS = [
-  'hostname', 'fqdn', 'ip_address', 'mac_address', 'operating_system', 'os_version', 'cpu_cores', 'memory_gb', 'storage_gb', 'environment',
-  'datacenter', 'rack', 'owner', 'application', 'business_unit', 'serial_number', 'model', 'vendor', 'status', 'notes',
+  'hostname',
+  'fqdn',
+  'ip_address',
+  'mac_address',
+  'operating_system',
+  'os_version',
+  'cpu_cores',
+  'memory_gb',
+  'storage_gb',
+  'environment',
+  'datacenter',
+  'rack',
+  'owner',
+  'application',
+  'business_unit',
+  'serial_number',
+  'model',
+  'vendor',
+  'status',
+  'notes',
 ];
-const OS = [['Windows Server', '2019'], ['Red Hat Enterprise Linux', '8.6'], ['Ubuntu', '22.04'], ['SUSE Linux Enterprise', '15 SP4']];
+const OS = [
+  ['Windows Server', '2019'],
+  ['Red Hat Enterprise Linux', '8.6'],
+  ['Ubuntu', '22.04'],
+  ['SUSE Linux Enterprise', '15 SP4'],
+];
 const ENVS = ['production', 'staging', 'development', 'test'];
-const VENDORS = [['Dell', 'PowerEdge R740'], ['HPE', 'ProLiant DL380 Gen10'], ['Lenovo', 'ThinkSystem SR650'], ['VMware', 'Virtual Machine']];
+const VENDORS = [
+  ['Dell', 'PowerEdge R740'],
+  ['HPE', 'ProLiant DL380 Gen10'],
+  ['Lenovo', 'ThinkSystem SR650'],
+  ['VMware', 'Virtual Machine'],
+];
 
 /** Row i of the inventory, as the strings a CSV export holds. */
 function inventoryRow(i: number): string[] {
@@ -47,11 +75,26 @@ function inventoryRow(i: number): string[] {
   const host = `srv-${String(i).padStart(7, '0')}`;
   const notes = i % 10 === 0 ? `Migrated from "old" DC, ${2015 + (i % 9)}` : i % 7 === 0 ? 'Décommission prévue Q3 – Zürich' : '';
   return [
-    host, `${host}.corp.example.com`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    host,
+    `${host}.corp.example.com`,
+    `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
     `00:50:56:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-    os, osVersion, String(2 ** (i % 6)), String(4 * (1 + (i % 32))), String(100 * (1 + (i % 20))), ENVS[i % ENVS.length]!,
-    `DC-${1 + (i % 3)}`, `R${(i % 40) + 1}-U${(i % 42) + 1}`, `team-${i % 57}@example.com`, `app-${i % 311}`, `BU ${i % 13}`,
-    `SN${(i * 2654435761) % 1e10}`, model, vendor, i % 50 === 0 ? 'retired' : 'active', notes,
+    os,
+    osVersion,
+    String(2 ** (i % 6)),
+    String(4 * (1 + (i % 32))),
+    String(100 * (1 + (i % 20))),
+    ENVS[i % ENVS.length]!,
+    `DC-${1 + (i % 3)}`,
+    `R${(i % 40) + 1}-U${(i % 42) + 1}`,
+    `team-${i % 57}@example.com`,
+    `app-${i % 311}`,
+    `BU ${i % 13}`,
+    `SN${(i * 2654435761) % 1e10}`,
+    model,
+    vendor,
+    i % 50 === 0 ? 'retired' : 'active',
+    notes,
   ];
 }
 
@@ -141,7 +184,8 @@ async function writeBigCellWorkbook(dir: string, cellMb: number): Promise<string
 function child(job: Record<string, unknown>): Promise<{ rows: number; rejected?: number; seconds: number; peakRssMb: number; cpuSeconds: number; error?: string }> {
   return new Promise((done, fail) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-import-child.ts'), JSON.stringify(job)], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
@@ -207,27 +251,49 @@ export async function run(opts: { rows: number }): Promise<BenchRow[]> {
     return [
       { name: 'raw COPY of the same rows (reference)', rows, seconds: raw.seconds, rowsPerSecond: rawRate, peakRssMb: raw.peakRssMb, note: `client CPU ${raw.cpuSeconds.toFixed(1)} s` },
       {
-        name: 'StoreImport (S3 CSV → COPY)', rows, seconds: ours.seconds, rowsPerSecond: ourRate, peakRssMb: ours.peakRssMb,
-        reference: 'raw COPY', ratio, target: `≥ ${MIN_RATIO}× rows/s, ≤ ${MAX_RSS_MB} MB`,
+        name: 'StoreImport (S3 CSV → COPY)',
+        rows,
+        seconds: ours.seconds,
+        rowsPerSecond: ourRate,
+        peakRssMb: ours.peakRssMb,
+        reference: 'raw COPY',
+        ratio,
+        target: `≥ ${MIN_RATIO}× rows/s, ≤ ${MAX_RSS_MB} MB`,
         // below 100k rows StoreImport's fixed costs (first S3 request, parser warm-up: about a second) dominate
         ok: rows >= TARGET_FROM_ROWS ? ratio >= MIN_RATIO && ours.peakRssMb <= MAX_RSS_MB : undefined,
         note: `client CPU ${ours.cpuSeconds.toFixed(1)} s${rows < TARGET_FROM_ROWS ? `; targets apply from ${TARGET_FROM_ROWS} rows` : ''}`,
       },
       {
-        name: 'StoreImport, quote opened on line 2, never closed', rows, seconds: stray.seconds, peakRssMb: stray.peakRssMb,
-        reference: 'StoreImport peak RSS', ratio: stray.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
+        name: 'StoreImport, quote opened on line 2, never closed',
+        rows,
+        seconds: stray.seconds,
+        peakRssMb: stray.peakRssMb,
+        reference: 'StoreImport peak RSS',
+        ratio: stray.peakRssMb / ours.peakRssMb,
+        target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
         ok: rows >= TARGET_FROM_ROWS ? stray.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
         note: `peak ${stray.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB (${(stray.peakRssMb - ours.peakRssMb).toFixed(0)} MB more); refused as "${stray.error}"`,
       },
       {
-        name: `StoreImport, workbook with one ${cellMb} MB cell`, rows: 2, seconds: bigCell.seconds, peakRssMb: bigCell.peakRssMb,
-        reference: 'StoreImport peak RSS', ratio: bigCell.peakRssMb / ours.peakRssMb, target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
+        name: `StoreImport, workbook with one ${cellMb} MB cell`,
+        rows: 2,
+        seconds: bigCell.seconds,
+        peakRssMb: bigCell.peakRssMb,
+        reference: 'StoreImport peak RSS',
+        ratio: bigCell.peakRssMb / ours.peakRssMb,
+        target: `≤ normal + ${STRAY_QUOTE_EXTRA_MB} MB`,
         ok: rows >= TARGET_FROM_ROWS ? bigCell.peakRssMb <= ours.peakRssMb + STRAY_QUOTE_EXTRA_MB : undefined,
         note: `peak ${bigCell.peakRssMb.toFixed(0)} MB vs normal ${ours.peakRssMb.toFixed(0)} MB; refused as "${bigCell.error}"`,
       },
       {
-        name: 'StoreImport, every tenth row rejected', rows, seconds: ragged.seconds, rowsPerSecond: rows / ragged.seconds, peakRssMb: ragged.peakRssMb,
-        reference: 'StoreImport peak RSS', ratio: ragged.peakRssMb / ours.peakRssMb, target: `≤ normal + ${REJECTED_EXTRA_MB} MB`,
+        name: 'StoreImport, every tenth row rejected',
+        rows,
+        seconds: ragged.seconds,
+        rowsPerSecond: rows / ragged.seconds,
+        peakRssMb: ragged.peakRssMb,
+        reference: 'StoreImport peak RSS',
+        ratio: ragged.peakRssMb / ours.peakRssMb,
+        target: `≤ normal + ${REJECTED_EXTRA_MB} MB`,
         ok: rows >= TARGET_FROM_ROWS ? ragged.peakRssMb <= ours.peakRssMb + REJECTED_EXTRA_MB : undefined,
         note: `${ragged.rejected} rejected; peak ${ragged.peakRssMb.toFixed(0)} MB vs clean ${ours.peakRssMb.toFixed(0)} MB; ${(ragged.seconds / ours.seconds).toFixed(2)}× the clean file's time`,
       },

@@ -48,8 +48,14 @@ describe('the CLI says what happened, and only that', () => {
 
   it('too many chunks is recorded against PlanChunks, with advice to start again with larger chunks, not to replay', () => {
     const input = {
-      bucket: 'b', key: 'k', versionId: null, etag: 'e', clientAccountId: 'c', engagementId: 'g',
-      import: { dataImportId: 'd', rowCount: 1001 }, flow: { flowId: 'f' },
+      bucket: 'b',
+      key: 'k',
+      versionId: null,
+      etag: 'e',
+      clientAccountId: 'c',
+      engagementId: 'g',
+      import: { dataImportId: 'd', rowCount: 1001 },
+      flow: { flowId: 'f' },
       error: { Error: 'TooManyChunksError', Cause: '1001 rows in chunks of 1 rows make more than 1,000 chunks' },
     } as MarkFailedInput;
     expect(failedStep(input)).toBe('PlanChunks');
@@ -61,7 +67,14 @@ describe('the CLI says what happened, and only that', () => {
   it('an execution of the same file running in another process: exit 0, saying where it runs and how to see its outcome', async () => {
     const record = { name: 'import-abc', status: 'RUNNING', input: { bucket: 'b', key: 'imports/c/e/f.csv', versionId: null, etag: 'x' }, events: [] } as unknown as ExecutionRecord;
     const lines: string[] = [];
-    const neverUsed = new Proxy({}, { get: () => { throw new Error('the database is not needed to say it is running'); } }) as DbHandle;
+    const neverUsed = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('the database is not needed to say it is running');
+        },
+      },
+    ) as DbHandle;
     const code = await reportExecution(neverUsed, record, (l) => lines.push(l));
     expect(code).toBe(0);
     expect(lines.join('\n')).toMatch(/running in another process/);

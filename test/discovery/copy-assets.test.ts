@@ -46,8 +46,11 @@ describe('assets written by COPY (first run) and by the upsert (re-run)', () => 
     expect(first[3]!.description).toBeNull();
 
     const input = {
-      clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId,
-      dataImportId: state.id, flowId: state.master_flow_id!, discoveryFlowId: state.discovery_id!,
+      clientAccountId: tenant.clientAccountId,
+      engagementId: tenant.engagementId,
+      dataImportId: state.id,
+      flowId: state.master_flow_id!,
+      discoveryFlowId: state.discovery_id!,
     };
     // the same range again: its assets exist, so this run upserts them
     await world.sql.begin((tx) => discoverRows(tx as unknown as Sql, input, { fromRow: 1, toRow: 4 }));
@@ -68,8 +71,11 @@ describe('assets written by COPY (first run) and by the upsert (re-run)', () => 
     const before = comparable(await assetsOf(state.discovery_id!));
     await world.sql`delete from assets where discovery_flow_id = ${state.discovery_id!}`;
     const input = {
-      clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId,
-      dataImportId: state.id, flowId: state.master_flow_id!, discoveryFlowId: state.discovery_id!,
+      clientAccountId: tenant.clientAccountId,
+      engagementId: tenant.engagementId,
+      dataImportId: state.id,
+      flowId: state.master_flow_id!,
+      discoveryFlowId: state.discovery_id!,
     };
     const range = { fromRow: 1, toRow: 300 };
     // the first run has copied every page but not committed; the second waits on the range's lock

@@ -67,7 +67,10 @@ describe('discovery, end to end on the local workflow, per sample format', () =>
       // the phases are recorded on the discovery flow, and the summary travels in the state
       const [flow] = await world.sql<Record<string, unknown>[]>`select * from discovery_flows where id = ${state.discovery_id}`;
       expect(flow).toMatchObject({
-        data_validation_completed: true, field_mapping_completed: true, data_cleansing_completed: true, asset_inventory_completed: true,
+        data_validation_completed: true,
+        field_mapping_completed: true,
+        data_cleansing_completed: true,
+        asset_inventory_completed: true,
         phases_completed: ['data_validation', 'field_mapping', 'data_cleansing', 'asset_inventory'],
       });
       const outputs = flow!.crew_outputs as Record<string, Record<string, unknown>>;
@@ -117,7 +120,10 @@ describe('re-running discovery', () => {
 
 function rerunInput(tenant: Tenant, state: NonNullable<Awaited<ReturnType<typeof importState>>>) {
   return {
-    clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId,
-    dataImportId: state.id, flowId: state.master_flow_id!, discoveryFlowId: state.discovery_id!,
+    clientAccountId: tenant.clientAccountId,
+    engagementId: tenant.engagementId,
+    dataImportId: state.id,
+    flowId: state.master_flow_id!,
+    discoveryFlowId: state.discovery_id!,
   };
 }

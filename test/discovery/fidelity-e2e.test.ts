@@ -40,13 +40,19 @@ describe('discovery reads what StoreImport read', () => {
 
   it('reads an ambiguous 1,250 by the decimal comma the rest of the file proves, and records the decision (item 7)', async () => {
     const { assets, crew } = await drop('de.csv', 'Host Name;RAM (GB);Disk (TB)\nweb01;0,5;1,250\nweb02;16;2\n');
-    expect(assets.map((a) => [a.memory_gb, a.storage_gb])).toEqual([[0.5, 1280], [16, 2048]]);
+    expect(assets.map((a) => [a.memory_gb, a.storage_gb])).toEqual([
+      [0.5, 1280],
+      [16, 2048],
+    ]);
     expect(crew.field_mapping!.decimal_marks).toMatchObject({
       'RAM (GB)': { mark: ',', decidedBy: 'column' },
       'Disk (TB)': { mark: ',', decidedBy: 'file' },
     });
     const en = await drop('en.csv', 'Host Name,RAM (MB),Disk (GB)\nweb01,"16,384",1.5\nweb02,"8,192",2\n');
-    expect(en.assets.map((a) => [a.memory_gb, a.storage_gb])).toEqual([[16, 1.5], [8, 2]]);
+    expect(en.assets.map((a) => [a.memory_gb, a.storage_gb])).toEqual([
+      [16, 1.5],
+      [8, 2],
+    ]);
     expect(en.crew.field_mapping!.decimal_marks).toMatchObject({ 'RAM (MB)': { mark: '.', decidedBy: 'file' } });
   });
 });

@@ -27,7 +27,11 @@ function assetOf(headers: string[], values: string[], decimals?: Record<string, 
 }
 
 // ---- locale styles, written the way exports write them ----
-interface Style { name: string; decimal: DecimalMark; group: string }
+interface Style {
+  name: string;
+  decimal: DecimalMark;
+  group: string;
+}
 const STYLES: Style[] = [
   { name: '1,234.5', decimal: '.', group: ',' },
   { name: '1.234,5', decimal: ',', group: '.' },
@@ -46,15 +50,17 @@ function write(cents: number, decimals: 0 | 1 | 2, style: Style): string {
   return frac ? `${grouped}${style.decimal}${frac}` : grouped;
 }
 
-const valueArb = fc.record({
-  // every magnitude equally often: 1,234 and 1.234 shapes need values below a million
-  cents: fc.integer({ min: 0, max: 11 }).chain((digits) => fc.integer({ min: 0, max: 10 ** digits })),
-  decimals: fc.constantFrom(0 as const, 1 as const, 2 as const),
-  style: fc.constantFrom(...STYLES),
-}).map(({ cents, decimals, style }) => {
-  const exact = Number((cents / 100).toFixed(decimals));
-  return { text: write(cents, decimals, style), value: exact, style };
-});
+const valueArb = fc
+  .record({
+    // every magnitude equally often: 1,234 and 1.234 shapes need values below a million
+    cents: fc.integer({ min: 0, max: 11 }).chain((digits) => fc.integer({ min: 0, max: 10 ** digits })),
+    decimals: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    style: fc.constantFrom(...STYLES),
+  })
+  .map(({ cents, decimals, style }) => {
+    const exact = Number((cents / 100).toFixed(decimals));
+    return { text: write(cents, decimals, style), value: exact, style };
+  });
 
 describe('numbers: one parser for every path (item 7)', () => {
   it('reads a decimal comma in a size column the same way with or without a unit: 4.096,00 MB is 4 GB', () => {
@@ -65,30 +71,38 @@ describe('numbers: one parser for every path (item 7)', () => {
     expect(assetOf(['Host Name', 'RAM'], ['web01', '4.096,00 MB']).memory_gb).toBe(4);
   });
 
-  it('property: any value in any locale style parses back to the same value, given the column\'s decimal mark', () => {
-    fc.assert(fc.property(valueArb, ({ text, value, style }) => {
-      expect(parseNumber(text, style.decimal)).toBe(value);
-    }), { numRuns: 2000 });
+  it("property: any value in any locale style parses back to the same value, given the column's decimal mark", () => {
+    fc.assert(
+      fc.property(valueArb, ({ text, value, style }) => {
+        expect(parseNumber(text, style.decimal)).toBe(value);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('property: without context, a cell either proves its style or reads the same in both', () => {
-    fc.assert(fc.property(valueArb, ({ text, value, style }) => {
-      const evidence = decimalEvidence(text);
-      // a cell never proves the opposite of the style it was written in
-      if (evidence !== null) expect(evidence).toBe(style.decimal);
-      if (evidence !== null || parseNumber(text, '.') === parseNumber(text, ',')) expect(parseNumber(text)).toBe(value);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(valueArb, ({ text, value, style }) => {
+        const evidence = decimalEvidence(text);
+        // a cell never proves the opposite of the style it was written in
+        if (evidence !== null) expect(evidence).toBe(style.decimal);
+        if (evidence !== null || parseNumber(text, '.') === parseNumber(text, ',')) expect(parseNumber(text)).toBe(value);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('property: sizes with the unit in the cell, the header or neither give the same GB', () => {
     const units: SizeUnit[] = ['MB', 'GB', 'TB'];
     const perGb: Record<string, number> = { MB: 1 / 1024, GB: 1, TB: 1024 };
-    fc.assert(fc.property(valueArb, fc.constantFrom(...units), fc.constantFrom('cell', 'cell-nospace', 'header'),
-      ({ text, value, style }, unit, where) => {
+    fc.assert(
+      fc.property(valueArb, fc.constantFrom(...units), fc.constantFrom('cell', 'cell-nospace', 'header'), ({ text, value, style }, unit, where) => {
         const cell = where === 'cell' ? `${text} ${unit}` : where === 'cell-nospace' ? `${text}${unit}` : text;
         const expected = Math.round(value * perGb[unit]! * 1000) / 1000;
         expect(toGb(cell, where === 'header' ? unit : null, 'GB', style.decimal)).toBe(expected);
-      }), { numRuns: 2000 });
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('decides an ambiguous cell (1,234) by its column: thousands in a column of 16,384s, a decimal comma beside 0,5', () => {
@@ -114,11 +128,17 @@ describe('scientific notation (item 8)', () => {
   });
 
   it('property: any finite number written with toExponential/toPrecision reads back', () => {
-    fc.assert(fc.property(fc.double({ min: 0, max: 1e15, noNaN: true }), fc.integer({ min: 1, max: 15 }), (n, digits) => {
-      const written = n.toExponential(digits - 1).toUpperCase().replace('E', 'E');
-      expect(parseNumber(written)).toBe(Number(written));
-      expect(parseNumber(written.replace('.', ','), ',')).toBe(Number(written));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e15, noNaN: true }), fc.integer({ min: 1, max: 15 }), (n, digits) => {
+        const written = n
+          .toExponential(digits - 1)
+          .toUpperCase()
+          .replace('E', 'E');
+        expect(parseNumber(written)).toBe(Number(written));
+        expect(parseNumber(written.replace('.', ','), ',')).toBe(Number(written));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -128,17 +148,23 @@ describe('addresses (item 9)', () => {
     const a = assetOf(['Host Name', 'IP Address'], ['web01', '10.0.0.1, 00:50:56:aa:01:05']);
     expect(a.ip_addresses).toEqual(['10.0.0.1']);
     expect(a.mac_address).toBe('00:50:56:aa:01:05');
-    expect(assetOf(['*Server name', '*Cores', '*Memory (In MB)', 'MAC address'], ['web01', '2', '1024', '00-50-56-AA-01-05']).mac_address)
-      .toBe('00-50-56-AA-01-05');
+    expect(assetOf(['*Server name', '*Cores', '*Memory (In MB)', 'MAC address'], ['web01', '2', '1024', '00-50-56-AA-01-05']).mac_address).toBe('00-50-56-AA-01-05');
   });
 
-  const macArb = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }), fc.constantFrom(':', '-'), fc.boolean())
-    .map(([bytes, sep, upper]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(sep)[upper ? 'toUpperCase' : 'toLowerCase']());
+  const macArb = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }), fc.constantFrom(':', '-'), fc.boolean()).map(([bytes, sep, upper]) =>
+    bytes
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join(sep)
+      [upper ? 'toUpperCase' : 'toLowerCase'](),
+  );
 
   it('property: every IPv4/IPv6 address is kept; no MAC address is ever an IP', () => {
-    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), macArb, (ip, mac) => {
-      expect(parseIps(`${ip}; ${mac}`)).toMatchObject({ all: [ip], mac: [mac] });
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), macArb, (ip, mac) => {
+        expect(parseIps(`${ip}; ${mac}`)).toMatchObject({ all: [ip], mac: [mac] });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -185,12 +211,47 @@ describe('OS family and version (item 11)', () => {
   it('shows the OS name and version in the run summary', () => {
     const lines: string[] = [];
     const summary = {
-      execution: 'import-x', status: 'SUCCEEDED', error: null, dataImportId: 'i', importStatus: 'completed', flowId: 'f', flowStatus: 'completed',
-      rowsStored: 2, rowsLinked: 2, discoveryFlowId: 'd', assetsDiscovered: 2, fieldMappings: 3, integrity: { ok: true, healthScore: 100 },
-      errorMessage: null, sourceSystem: 'generic_cmdb', assetsByType: { server: 2 },
+      execution: 'import-x',
+      status: 'SUCCEEDED',
+      error: null,
+      dataImportId: 'i',
+      importStatus: 'completed',
+      flowId: 'f',
+      flowStatus: 'completed',
+      rowsStored: 2,
+      rowsLinked: 2,
+      discoveryFlowId: 'd',
+      assetsDiscovered: 2,
+      fieldMappings: 3,
+      integrity: { ok: true, healthScore: 100 },
+      errorMessage: null,
+      sourceSystem: 'generic_cmdb',
+      assetsByType: { server: 2 },
       sampleAssets: [
-        { rowNumber: 1, hostname: 'old', assetType: 'server', ipAddress: null, operatingSystem: 'Microsoft Windows Server', osVersion: '2012 R2', cpuCores: 2, memoryGb: 4, storageGb: null, environment: null },
-        { rowNumber: 2, hostname: 'new', assetType: 'server', ipAddress: null, operatingSystem: 'Microsoft Windows Server', osVersion: '2022', cpuCores: 2, memoryGb: 4, storageGb: null, environment: null },
+        {
+          rowNumber: 1,
+          hostname: 'old',
+          assetType: 'server',
+          ipAddress: null,
+          operatingSystem: 'Microsoft Windows Server',
+          osVersion: '2012 R2',
+          cpuCores: 2,
+          memoryGb: 4,
+          storageGb: null,
+          environment: null,
+        },
+        {
+          rowNumber: 2,
+          hostname: 'new',
+          assetType: 'server',
+          ipAddress: null,
+          operatingSystem: 'Microsoft Windows Server',
+          osVersion: '2022',
+          cpuCores: 2,
+          memoryGb: 4,
+          storageGb: null,
+          environment: null,
+        },
       ],
     } as unknown as RunSummary;
     printSummary(summary, (l) => lines.push(l));

@@ -44,7 +44,10 @@ describe('field warnings', () => {
     const { asset, warnings } = check({ Hostname: long, FQDN: `${long}.example.com` });
     expect(asset.hostname).toBeNull();
     expect(asset.fqdn).toBeNull();
-    expect(warnings.map(([column, field]) => [column, field])).toEqual([['Hostname', 'hostname'], ['FQDN', 'fqdn']]);
+    expect(warnings.map(([column, field]) => [column, field])).toEqual([
+      ['Hostname', 'hostname'],
+      ['FQDN', 'fqdn'],
+    ]);
     expect(warnings[0]![2]).toMatch(/^a{200}… \(300 characters\)$/);
   });
 });

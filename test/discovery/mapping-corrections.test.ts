@@ -51,14 +51,20 @@ describe('corrections through the workflow', () => {
     const tenant = await world.tenant();
     const first = await run(tenant, 'inv-1.csv', body(1));
     // Speicher (German "memory", MB by its magnitude) is read; Platz ("space") is nothing the mapper knows
-    expect(first.assets).toEqual([[4, null], [8, null]]);
+    expect(first.assets).toEqual([
+      [4, null],
+      [8, null],
+    ]);
     const setId = headerSetId(['Server', 'Speicher', 'Platz']);
     const lines: string[] = [];
     await mappingSet(world.sql, { engagement: tenant.engagementId, headerSet: setId, by: 'test' }, ['Platz=storage_gb:TB', 'Speicher=memory_gb:GB'], (l) => lines.push(l));
     expect(lines[0]).toBe(`header set ${setId}: Platz → storage_gb [TB]`);
 
     const second = await run(tenant, 'inv-2.csv', body(2));
-    expect(second.assets).toEqual([[4096, 102400], [8192, 204800]]);
+    expect(second.assets).toEqual([
+      [4096, 102400],
+      [8192, 204800],
+    ]);
     const [mapping] = await world.sql<{ match_type: string; transformation_rules: { rule: string; unit: string } }[]>`
       select match_type, transformation_rules from import_field_mappings f join data_imports d on d.id = f.data_import_id
       where d.filename = 'inv-2.csv' and f.source_field = 'Platz'`;
@@ -70,7 +76,10 @@ describe('corrections through the workflow', () => {
     const again = await world.sql<{ memory_gb: string; storage_gb: string }[]>`
       select a.memory_gb, a.storage_gb from assets a join raw_import_records r on r.id = a.raw_import_record_id
       join data_imports d on d.id = r.data_import_id where d.filename = 'inv-1.csv' and a.client_account_id = ${tenant.clientAccountId} order by r.row_number`;
-    expect(again.map((a) => [Number(a.memory_gb), a.storage_gb])).toEqual([[4, null], [8, null]]);
+    expect(again.map((a) => [Number(a.memory_gb), a.storage_gb])).toEqual([
+      [4, null],
+      [8, null],
+    ]);
     // planning run again on the finished import (as a redrive would): its corrections, and the new one said not applied
     const [ids] = await world.sql<{ id: string; master_flow_id: string; discovery_id: string }[]>`
       select d.id, d.master_flow_id, f.id as discovery_id from data_imports d join discovery_flows f on f.data_import_id = d.id
@@ -83,12 +92,15 @@ describe('corrections through the workflow', () => {
     expect(flow!.corrections).toMatchObject({ header_set_id: setId, applied: [], not_applied: [{ sourceField: 'Platz' }, { sourceField: 'Speicher' }] });
   });
 
-  it('never applies another engagement\'s correction', async () => {
+  it("never applies another engagement's correction", async () => {
     const a = await world.tenant();
     const b = await world.tenant();
     await mappingSet(world.sql, { engagement: a.engagementId, headerSet: headerSetId(['Server', 'Speicher', 'Platz']) }, ['Platz=storage_gb:TB'], () => {});
     const other = await run(b, 'inv-b.csv', body(3));
-    expect(other.assets).toEqual([[4, null], [8, null]]);
+    expect(other.assets).toEqual([
+      [4, null],
+      [8, null],
+    ]);
   });
 });
 
@@ -104,7 +116,8 @@ describe('corrections dropped as a file (the AWS way; wiring pending)', () => {
     await expect(applyMappingFile(world.sql, key, '{"corrections": ["Platz=disk"]}')).rejects.toThrow(/"disk" is not a field/);
     await expect(applyMappingFile(world.sql, `mappings/${tenant.clientAccountId}/${tenant.engagementId}/x.json`, '{}')).rejects.toThrow(/expected mappings\//);
     const other = await world.tenant();
-    await expect(applyMappingFile(world.sql, `mappings/${tenant.clientAccountId}/${other.engagementId}/${setId}.json`, '{"corrections": ["Platz=storage_gb"]}'))
-      .rejects.toThrow(/belongs to another client/);
+    await expect(applyMappingFile(world.sql, `mappings/${tenant.clientAccountId}/${other.engagementId}/${setId}.json`, '{"corrections": ["Platz=storage_gb"]}')).rejects.toThrow(
+      /belongs to another client/,
+    );
   });
 });

@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAssetType } from '../../functions/_shared/inventory/asset-type.ts';
 import { headerTokens } from '../../functions/_shared/inventory/headers.ts';
-import {
-  normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
-} from '../../functions/_shared/inventory/normalise.ts';
+import { normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text } from '../../functions/_shared/inventory/normalise.ts';
 import { isBlank, parseCount, parseNumber, toGb, unitInCell, unitInHeader } from '../../functions/_shared/inventory/numbers.ts';
 
 describe('parseNumber', () => {
   it.each([
-    ['16,384', 16384], ['1,234,567', 1234567], ['1,5', 1.5], ['0,25', 0.25], ['1.234,5', 1234.5], ['1,234.5', 1234.5],
-    ['16.384.000', 16384000], ['16 384', 16384], ['1 024,5', 1024.5], ['16\u00a0384', 16384], ['42', 42], ['3.75', 3.75],
-    ['16 GB', 16], ['-', null], ['', null], ['n/a', null], ['abc', null], [12, 12],
+    ['16,384', 16384],
+    ['1,234,567', 1234567],
+    ['1,5', 1.5],
+    ['0,25', 0.25],
+    ['1.234,5', 1234.5],
+    ['1,234.5', 1234.5],
+    ['16.384.000', 16384000],
+    ['16 384', 16384],
+    ['1 024,5', 1024.5],
+    ['16\u00a0384', 16384],
+    ['42', 42],
+    ['3.75', 3.75],
+    ['16 GB', 16],
+    ['-', null],
+    ['', null],
+    ['n/a', null],
+    ['abc', null],
+    [12, 12],
   ])('%j → %j', (input, expected) => {
     expect(parseNumber(input)).toBe(expected);
   });
@@ -83,9 +96,19 @@ describe('text fields', () => {
   });
 
   it.each([
-    ['prod', 'production'], ['Production', 'production'], ['PRD', 'production'], ['live', 'production'],
-    ['Dev', 'development'], ['QA', 'test'], ['tst', 'test'], ['UAT', 'uat'], ['Pre-Prod', 'staging'],
-    ['Disaster recovery', 'disaster_recovery'], ['Lab', 'sandbox'], ['Gemischt', 'gemischt'], ['', null],
+    ['prod', 'production'],
+    ['Production', 'production'],
+    ['PRD', 'production'],
+    ['live', 'production'],
+    ['Dev', 'development'],
+    ['QA', 'test'],
+    ['tst', 'test'],
+    ['UAT', 'uat'],
+    ['Pre-Prod', 'staging'],
+    ['Disaster recovery', 'disaster_recovery'],
+    ['Lab', 'sandbox'],
+    ['Gemischt', 'gemischt'],
+    ['', null],
   ])('environment %j → %j', (input, expected) => {
     expect(normaliseEnvironment(input)).toBe(expected);
   });
@@ -116,7 +139,8 @@ describe('classifyAssetType', () => {
   it('follows a type column first', () => {
     expect(classifyAssetType({ ...base, typeColumn: { header: 'sys_class_name', value: 'cmdb_ci_linux_server' } }).type).toBe('server');
     expect(classifyAssetType({ ...base, typeColumn: { header: 'Type', value: 'Database' } })).toEqual({
-      type: 'database', reason: 'type column "Type" is "Database"',
+      type: 'database',
+      reason: 'type column "Type" is "Database"',
     });
     expect(classifyAssetType({ ...base, typeColumn: { header: 'Type', value: 'Load Balancer' } }).type).toBe('network');
     expect(classifyAssetType({ ...base, typeColumn: { header: 'Class', value: 'NAS' } }).type).toBe('storage');
@@ -126,7 +150,8 @@ describe('classifyAssetType', () => {
   it('then network operating systems, machine formats, database names, bare applications, host attributes', () => {
     expect(classifyAssetType({ ...base, operatingSystem: 'Cisco NX-OS' }).type).toBe('network');
     expect(classifyAssetType({ ...base, formatRowsAreMachines: true, formatLabel: 'RVTools vInfo', name: 'db-01' })).toEqual({
-      type: 'server', reason: 'every row of a RVTools vInfo file is a machine',
+      type: 'server',
+      reason: 'every row of a RVTools vInfo file is a machine',
     });
     expect(classifyAssetType({ ...base, name: 'fin-sql02', hasHostAttributes: true }).type).toBe('database');
     expect(classifyAssetType({ ...base, name: 'Payroll', applicationName: 'Payroll' }).type).toBe('application');

@@ -48,16 +48,22 @@ describe('F5: one size column, one unit', () => {
   });
 
   it('property: the unit decided for a column does not depend on the order of its cells, and every cell of it is read in that unit', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 4_000_000 }), { minLength: 1, maxLength: 30 }), fc.constantFrom('memory' as const, 'storage' as const), (values, kind) => {
-      const a = decideSizeUnit(kind, sizeStats(values.map(String)));
-      const b = decideSizeUnit(kind, sizeStats([...values].reverse().map(String)));
-      expect(a.unit).toBe(b.unit);
-      const header = kind === 'memory' ? 'Memory' : 'Disk';
-      const assets = assetsOf(['Hostname', header], values.map((v, i) => [`h${i}`, String(v)]));
-      const perGb = { B: 1024 ** 3, KB: 1024 ** 2, MB: 1024, GB: 1, TB: 1 / 1024 }[a.unit];
-      // a size that rounds to 0 GB is no size
-      for (const [i, asset] of assets.entries()) expect(asset[kind === 'memory' ? 'memory_gb' : 'storage_gb']).toBe(Math.round((values[i]! / perGb) * 1000) / 1000 || null);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 4_000_000 }), { minLength: 1, maxLength: 30 }), fc.constantFrom('memory' as const, 'storage' as const), (values, kind) => {
+        const a = decideSizeUnit(kind, sizeStats(values.map(String)));
+        const b = decideSizeUnit(kind, sizeStats([...values].reverse().map(String)));
+        expect(a.unit).toBe(b.unit);
+        const header = kind === 'memory' ? 'Memory' : 'Disk';
+        const assets = assetsOf(
+          ['Hostname', header],
+          values.map((v, i) => [`h${i}`, String(v)]),
+        );
+        const perGb = { B: 1024 ** 3, KB: 1024 ** 2, MB: 1024, GB: 1, TB: 1 / 1024 }[a.unit];
+        // a size that rounds to 0 GB is no size
+        for (const [i, asset] of assets.entries()) expect(asset[kind === 'memory' ? 'memory_gb' : 'storage_gb']).toBe(Math.round((values[i]! / perGb) * 1000) / 1000 || null);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -77,20 +83,40 @@ describe('F6: headers that measure are not quantities; vSphere Host is the hyper
   });
 
   it('Disk Count and Mem % feed nothing: storage stays blank where the size is blank', () => {
-    const assets = assetsOf(['Hostname', 'IP Address', 'Disk Size (GB)', 'Disk Count', 'Mem %'], [['dc1', '10.0.0.1', '500', '2', '35'], ['dc2', '10.0.0.2', '', '3', '80']]);
-    expect(assets.map((a) => [a.storage_gb, a.memory_gb])).toEqual([[500, null], [null, null]]);
+    const assets = assetsOf(
+      ['Hostname', 'IP Address', 'Disk Size (GB)', 'Disk Count', 'Mem %'],
+      [
+        ['dc1', '10.0.0.1', '500', '2', '35'],
+        ['dc2', '10.0.0.2', '', '3', '80'],
+      ],
+    );
+    expect(assets.map((a) => [a.storage_gb, a.memory_gb])).toEqual([
+      [500, null],
+      [null, null],
+    ]);
   });
 
   it('sockets, clock speed and logical processors are never cores; 0 is unknown', () => {
-    const assets = assetsOf(['AssetName', 'NrProcessors', 'NumberOfCores', 'NumberOfLogicalProcessors', 'MaxClockSpeed'], [['a', '2', '24', '48', '2600'], ['b', '1', '0', '0', '0']]);
+    const assets = assetsOf(
+      ['AssetName', 'NrProcessors', 'NumberOfCores', 'NumberOfLogicalProcessors', 'MaxClockSpeed'],
+      [
+        ['a', '2', '24', '48', '2600'],
+        ['b', '1', '0', '0', '0'],
+      ],
+    );
     expect(assets.map((a) => a.cpu_cores)).toEqual([24, 1]);
   });
 });
 
 describe('generic path: other languages', () => {
   it('reads a French export: headers, Go units, a no-break-space thousands group, environments', () => {
-    const assets = assetsOf(['Nom du serveur', 'Adresse IP', "Système d'exploitation", 'Cœurs', 'Mémoire (Go)', 'Disque (Go)', 'Environnement'],
-      [['paris-web1', '10.7.0.1', 'Windows Server 2022', '4', '16', '2\u00a0048,5', 'Production'], ['paris-app2', '10.7.0.2', 'Debian 12', '8', '64', '500', 'Recette']]);
+    const assets = assetsOf(
+      ['Nom du serveur', 'Adresse IP', "Système d'exploitation", 'Cœurs', 'Mémoire (Go)', 'Disque (Go)', 'Environnement'],
+      [
+        ['paris-web1', '10.7.0.1', 'Windows Server 2022', '4', '16', '2\u00a0048,5', 'Production'],
+        ['paris-app2', '10.7.0.2', 'Debian 12', '8', '64', '500', 'Recette'],
+      ],
+    );
     expect(assets.map((a) => [a.name, a.ip_address, a.operating_system, a.cpu_cores, a.memory_gb, a.storage_gb, a.environment])).toEqual([
       ['paris-web1', '10.7.0.1', 'Windows Server', 4, 16, 2048.5, 'production'],
       ['paris-app2', '10.7.0.2', 'Debian', 8, 64, 500, 'uat'],
@@ -100,23 +126,43 @@ describe('generic path: other languages', () => {
 
 describe('pure rules of the readers', () => {
   it('finds ec2 instances under Reservations, the largest array elsewhere, never an array inside a record', () => {
-    expect(findRecords({ Reservations: [{ Instances: [{ a: 1 }, { a: 2 }] }, { Instances: [{ a: 3 }] }] })).toMatchObject({ path: 'Reservations[].Instances[]', records: [{ a: 1 }, { a: 2 }, { a: 3 }] });
+    expect(findRecords({ Reservations: [{ Instances: [{ a: 1 }, { a: 2 }] }, { Instances: [{ a: 3 }] }] })).toMatchObject({
+      path: 'Reservations[].Instances[]',
+      records: [{ a: 1 }, { a: 2 }, { a: 3 }],
+    });
     expect(findRecords({ count: 2, value: [{ name: 'x', tags: [{ k: 1 }, { k: 2 }, { k: 3 }] }, { name: 'y' }] })!.path).toBe('value[]');
     expect(findRecords({ hostname: 'a', cpu: 2 })).toMatchObject({ path: '$' });
     expect(findRecords({ servers: [] })).toBeNull();
-    expect(findRecords({ web01: { os: 'a' }, db01: { os: 'b' } })).toMatchObject({ path: '$.*', keyField: 'name', records: [{ name: 'web01', os: 'a' }, { name: 'db01', os: 'b' }] });
+    expect(findRecords({ web01: { os: 'a' }, db01: { os: 'b' } })).toMatchObject({
+      path: '$.*',
+      keyField: 'name',
+      records: [
+        { name: 'web01', os: 'a' },
+        { name: 'db01', os: 'b' },
+      ],
+    });
   });
 
   it('finds the header below a title, notes and a merged group-header row', () => {
-    const rows = [['Contoso server list'], ['Notes: sizes by owners'], [], ['Identity', '', '', 'Platform', '', 'Sizing'], ['Server', 'IP address(es)', 'Environment', 'Operating system', 'Physical/Virtual', 'CPU', 'RAM', 'Disk'], ['CON-WEB-01', '10.9.1.10', 'Prod', 'Windows', 'Virtual', '4', '16 GB', '200 GB']];
+    const rows = [
+      ['Contoso server list'],
+      ['Notes: sizes by owners'],
+      [],
+      ['Identity', '', '', 'Platform', '', 'Sizing'],
+      ['Server', 'IP address(es)', 'Environment', 'Operating system', 'Physical/Virtual', 'CPU', 'RAM', 'Disk'],
+      ['CON-WEB-01', '10.9.1.10', 'Prod', 'Windows', 'Virtual', '4', '16 GB', '200 GB'],
+    ];
     expect(findHeaderRow(rows)!.index).toBe(4);
   });
 
   it('property: an IPv4 or IPv6 address with a port is the address', () => {
-    fc.assert(fc.property(fc.ipV4(), fc.ipV6(), fc.integer({ min: 1, max: 65535 }), (v4, v6, port) => {
-      expect(parseIps(`${v4}:${port}`).all).toEqual([v4]);
-      expect(parseIps(`[${v6}]:${port}`).all).toEqual([v6]);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.ipV4(), fc.ipV6(), fc.integer({ min: 1, max: 65535 }), (v4, v6, port) => {
+        expect(parseIps(`${v4}:${port}`).all).toEqual([v4]);
+        expect(parseIps(`[${v6}]:${port}`).all).toEqual([v6]);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('reads DOMAIN\\host and PowerCLI\'s "vm:OS" guest strings', () => {

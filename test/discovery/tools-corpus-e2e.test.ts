@@ -22,11 +22,15 @@ describe('tools corpus through the workflow', () => {
     const assets = await world.sql<Record<string, unknown>[]>`
       select a.* from assets a join raw_import_records r on r.id = a.raw_import_record_id
       where a.discovery_flow_id = ${state.discovery_id!} order by r.row_number`;
-    const got = assets.map((a) => Object.fromEntries(FIELDS.map((f) => [f, a[f] === null || a[f] === undefined ? null : typeof tool.rows[0]![f] === 'number' || ['cpu_cores', 'memory_gb', 'storage_gb'].includes(f) ? Number(a[f]) : a[f]])));
+    const got = assets.map((a) =>
+      Object.fromEntries(
+        FIELDS.map((f) => [f, a[f] === null || a[f] === undefined ? null : typeof tool.rows[0]![f] === 'number' || ['cpu_cores', 'memory_gb', 'storage_gb'].includes(f) ? Number(a[f]) : a[f]]),
+      ),
+    );
     expect(got).toEqual(tool.rows.map((r) => Object.fromEntries(FIELDS.map((f) => [f, r[f]]))));
   });
 
-  it('records the size unit a column\'s magnitude decided, with its evidence, and reads the column in that one unit (F5)', async () => {
+  it("records the size unit a column's magnitude decided, with its evidence, and reads the column in that one unit (F5)", async () => {
     const tenant = await world.tenant();
     const body = 'Hostname,Memory,Disk\nweb01,512,51200\nweb02,768,102400\nweb03,2048,40\nweb04,16 GB,120 GB\nweb05,1536,2048\n';
     const { record } = await world.drop(tenant, 'mixed-units.csv', body);

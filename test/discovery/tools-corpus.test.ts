@@ -17,9 +17,11 @@ const scores: Array<{ file: string; right: number; total: number; error?: string
 afterAll(() => {
   const right = scores.reduce((s, x) => s + x.right, 0);
   const total = scores.reduce((s, x) => s + x.total, 0);
-  console.log(`tools corpus: ${right}/${total} values right (${((100 * right) / total).toFixed(1)} %), ` +
-    `${scores.filter((s) => !s.error).length}/${scores.length} files imported\n` +
-    scores.map((s) => `  ${s.file.padEnd(34)} ${s.right}/${s.total}${s.error ? `  (${s.error.slice(0, 100)})` : ''}`).join('\n'));
+  console.log(
+    `tools corpus: ${right}/${total} values right (${((100 * right) / total).toFixed(1)} %), ` +
+      `${scores.filter((s) => !s.error).length}/${scores.length} files imported\n` +
+      scores.map((s) => `  ${s.file.padEnd(34)} ${s.right}/${s.total}${s.error ? `  (${s.error.slice(0, 100)})` : ''}`).join('\n'),
+  );
 });
 
 describe('tools corpus: every file imports and every value lands right', () => {

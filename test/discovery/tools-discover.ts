@@ -11,7 +11,12 @@ import { compilePlan, NUMERIC_TARGETS, toAsset } from '../../functions/_shared/i
 import { openTable } from '../../functions/store-import/formats/index.ts';
 
 export async function discoverTable(file: string, bytes: Buffer) {
-  const table = await openTable((async function* () { yield bytes; })(), { file });
+  const table = await openTable(
+    (async function* () {
+      yield bytes;
+    })(),
+    { file },
+  );
   const rows: Array<Record<string, unknown>> = [];
   try {
     for await (const row of table.rows) rows.push(JSON.parse(JSON.stringify(row)) as Record<string, unknown>);

@@ -24,9 +24,17 @@ export interface ToolFile {
   rows: ToolAsset[];
 }
 
-const a = (name: string, hostname: string | null, ip_address: string | null, os: [string | null, string | null], cpu: number | null,
-  memory: number | null, storage: number | null, asset_type = 'server', environment: string | null = null): ToolAsset =>
-  ({ name, hostname, ip_address, operating_system: os[0], os_version: os[1], cpu_cores: cpu, memory_gb: memory, storage_gb: storage, asset_type, environment });
+const a = (
+  name: string,
+  hostname: string | null,
+  ip_address: string | null,
+  os: [string | null, string | null],
+  cpu: number | null,
+  memory: number | null,
+  storage: number | null,
+  asset_type = 'server',
+  environment: string | null = null,
+): ToolAsset => ({ name, hostname, ip_address, operating_system: os[0], os_version: os[1], cpu_cores: cpu, memory_gb: memory, storage_gb: storage, asset_type, environment });
 
 export const TOOLS: ToolFile[] = [
   {
@@ -41,11 +49,7 @@ export const TOOLS: ToolFile[] = [
   {
     file: 'hyperv-get-vm.csv',
     tool: 'Hyper-V Get-VM | Export-Csv (PowerShell 5.1; ComputerName is the Hyper-V host; memory in bytes)',
-    rows: [
-      a('FS01', 'FS01', null, [null, null], 4, 8, null),
-      a('PRINT01', 'PRINT01', null, [null, null], 2, 4, null),
-      a('APP07', 'APP07', null, [null, null], 8, 16, null),
-    ],
+    rows: [a('FS01', 'FS01', null, [null, null], 4, 8, null), a('PRINT01', 'PRINT01', null, [null, null], 2, 4, null), a('APP07', 'APP07', null, [null, null], 8, 16, null)],
   },
   {
     file: 'excel-de-1252.csv',
@@ -76,11 +80,7 @@ export const TOOLS: ToolFile[] = [
   {
     file: 'osquery-system-info.log',
     tool: 'osquery results log, system_info query ({"name": <query>, "columns": {...}} per line)',
-    rows: [
-      a('web01', 'web01', null, [null, null], 4, 16, null),
-      a('db02', 'db02', null, [null, null], 16, 128, null),
-      a('mac-ops-7', 'mac-ops-7', null, [null, null], 10, 32, null),
-    ],
+    rows: [a('web01', 'web01', null, [null, null], 4, 16, null), a('db02', 'db02', null, [null, null], 16, 128, null), a('mac-ops-7', 'mac-ops-7', null, [null, null], 10, 32, null)],
   },
   {
     file: 'sccm-v-r-system.csv',
@@ -142,18 +142,12 @@ export const TOOLS: ToolFile[] = [
   {
     file: 'gcloud-compute-instances-list.json',
     tool: 'gcloud compute instances list --format=json (disks[] sized as strings in GB, networkInterfaces[], labels)',
-    rows: [
-      a('web-1', 'web-1', '10.132.0.2', [null, null], null, null, 250, 'server', 'production'),
-      a('batch-2', 'batch-2', '10.132.0.3', [null, null], null, null, 10),
-    ],
+    rows: [a('web-1', 'web-1', '10.132.0.2', [null, null], null, null, 250, 'server', 'production'), a('batch-2', 'batch-2', '10.132.0.3', [null, null], null, null, 10)],
   },
   {
     file: 'proxmox-cluster-resources.json',
     tool: 'Proxmox VE pvesh get /cluster/resources --output-format json (maxmem/maxdisk in bytes; mem/disk are usage)',
-    rows: [
-      a('web01', 'web01', null, [null, null], 4, 8, 32),
-      a('db01', 'db01', null, [null, null], 8, 16, 100),
-    ],
+    rows: [a('web01', 'web01', null, [null, null], 4, 8, 32), a('db01', 'db01', null, [null, null], 8, 16, 100)],
   },
   {
     file: 'ad-get-adcomputer.csv',
@@ -166,9 +160,6 @@ export const TOOLS: ToolFile[] = [
   {
     file: 'ansible-hostvars.json',
     tool: 'Ansible facts keyed by host (hostvars / fact cache): processor_count sockets × processor_cores, vcpus are threads, memtotal_mb',
-    rows: [
-      a('web01', 'web01', '10.3.0.11', ['Ubuntu', '22.04'], 4, 7.775, null),
-      a('db01', 'db01', '10.3.0.12', ['RedHat', '8.8'], 8, 62.711, null),
-    ],
+    rows: [a('web01', 'web01', '10.3.0.11', ['Ubuntu', '22.04'], 4, 7.775, null), a('db01', 'db01', '10.3.0.12', ['RedHat', '8.8'], 8, 62.711, null)],
   },
 ];

@@ -25,7 +25,7 @@ async function bytesOf(build: (wb: ExcelJS.Workbook) => void): Promise<AsyncIter
 }
 
 describe('readXlsx', () => {
-  it('reads the vInfo sheet of an RVTools workbook with the CSV export\'s columns and values', async () => {
+  it("reads the vInfo sheet of an RVTools workbook with the CSV export's columns and values", async () => {
     const table = await readXlsx(createReadStream(join(FIXTURES, 'rvtools-vinfo.xlsx')), { file: 'rvtools-vinfo.xlsx' });
     const [csvHeaders, ...csvRows] = parse(readFileSync(join(FIXTURES, 'rvtools-vinfo.csv'), 'utf8')) as string[][];
     expect(table).toMatchObject({ format: 'xlsx', sheet: 'vInfo', mimeType: expect.stringContaining('spreadsheetml') });

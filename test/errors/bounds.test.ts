@@ -60,11 +60,15 @@ describe('step bounds', () => {
     const earlier = async (deadlineEpochSeconds: number) => {
       const session = postgres(database.current.url, { max: 1, onnotice: () => {} });
       let release!: () => void;
-      const holding = session.begin(async (tx) => {
-        await tx`select set_config('application_name', ${`${attemptName('FinishLink', imp!.id)}:${deadlineEpochSeconds}`}, true)`;
-        await tx`select 1 from data_imports where id = ${imp!.id} for update`;
-        await new Promise<void>((r) => { release = r; });
-      }).catch((err) => err);
+      const holding = session
+        .begin(async (tx) => {
+          await tx`select set_config('application_name', ${`${attemptName('FinishLink', imp!.id)}:${deadlineEpochSeconds}`}, true)`;
+          await tx`select 1 from data_imports where id = ${imp!.id} for update`;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        })
+        .catch((err) => err);
       await new Promise((r) => setTimeout(r, 150));
       return { session, holding, release: () => release() };
     };

@@ -20,7 +20,10 @@ const held = new Set<import('node:net').Socket>();
 
 beforeAll(async () => {
   proxy = await startFaultProxy(database.current.url);
-  blackHole = createServer((socket) => { held.add(socket); socket.on('error', () => {}); }); // accepts, never answers
+  blackHole = createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => {});
+  }); // accepts, never answers
   await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
   const u = new URL(database.current.url);
   u.hostname = '127.0.0.1';
@@ -78,13 +81,15 @@ describe('classifyError: what the drivers throw', () => {
   it('every code of class 08 is transient, and no code outside the listed ones is', () => {
     const chars = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     let checked = 0;
-    for (const a of chars) for (const b of chars) for (const c of chars) {
-      expect(isTransient({ code: `08${a}${b}${c}` })).toBe(true);
-      const other = `${chars[(checked * 7) % 36]}${chars[(checked * 13) % 36]}${a}${b}${c}`;
-      const listed = /^08|^40001$|^40P01$|^53300$|^57P0[123]$|^55P03$/.test(other);
-      expect(isTransient({ code: other })).toBe(listed);
-      checked++;
-    }
+    for (const a of chars)
+      for (const b of chars)
+        for (const c of chars) {
+          expect(isTransient({ code: `08${a}${b}${c}` })).toBe(true);
+          const other = `${chars[(checked * 7) % 36]}${chars[(checked * 13) % 36]}${a}${b}${c}`;
+          const listed = /^08|^40001$|^40P01$|^53300$|^57P0[123]$|^55P03$/.test(other);
+          expect(isTransient({ code: other })).toBe(listed);
+          checked++;
+        }
     expect(checked).toBe(36 ** 3);
   });
 
@@ -101,7 +106,9 @@ describe('classifyError: what the drivers throw', () => {
     const victim = new pg.Client({ connectionString: database.current.url });
     victim.on('error', () => {});
     await victim.connect();
-    const { rows: [{ pid }] } = await victim.query('select pg_backend_pid() as pid');
+    const {
+      rows: [{ pid }],
+    } = await victim.query('select pg_backend_pid() as pid');
     const sleeping = failure(() => victim.query('select pg_sleep(5)'));
     await new Promise((r) => setTimeout(r, 200));
     await database.current.sql`select pg_terminate_backend(${pid})`;
@@ -153,13 +160,17 @@ describe('classifyError: what the drivers throw', () => {
     let release!: () => void;
     const held = holder.begin(async (tx) => {
       await tx`select * from classify_lock where id = 1 for update`;
-      await new Promise<void>((r) => { release = r; });
+      await new Promise<void>((r) => {
+        release = r;
+      });
     });
     await new Promise((r) => setTimeout(r, 200));
-    const err = await failure(() => sql.begin(async (tx) => {
-      await tx`set local lock_timeout = '100ms'`;
-      await tx`select * from classify_lock where id = 1 for update`;
-    }));
+    const err = await failure(() =>
+      sql.begin(async (tx) => {
+        await tx`set local lock_timeout = '100ms'`;
+        await tx`select * from classify_lock where id = 1 for update`;
+      }),
+    );
     release();
     await held;
     await holder.end();

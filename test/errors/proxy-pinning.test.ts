@@ -20,7 +20,13 @@ describe('RDS Proxy pinning: what a step transaction sets', () => {
     try {
       await sql`select 1`;
       reported.length = 0;
-      await stepTransaction(sql, 'LinkChunk', '00000000-0000-4000-8000-000000000001', { clientAccountId: '00000000-0000-4000-8000-000000000002', engagementId: '00000000-0000-4000-8000-000000000003' }, async (tx) => tx`select 1`);
+      await stepTransaction(
+        sql,
+        'LinkChunk',
+        '00000000-0000-4000-8000-000000000001',
+        { clientAccountId: '00000000-0000-4000-8000-000000000002', engagementId: '00000000-0000-4000-8000-000000000003' },
+        async (tx) => tx`select 1`,
+      );
       const names = reported.filter(([key]) => key === 'application_name').map(([, value]) => value);
       // set inside the transaction (the attempt's name and deadline), then back at COMMIT
       expect(names).toHaveLength(2);

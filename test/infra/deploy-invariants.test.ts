@@ -168,7 +168,11 @@ describe('physical names: unique across the three stages, each carrying its stag
   });
 
   it('puts the stage in every explicit name', () => {
-    expect(physicalNames().filter(({ name, stage }) => !name.includes(stage)).map(({ name, where }) => `${where}: ${name}`)).toEqual([]);
+    expect(
+      physicalNames()
+        .filter(({ name, stage }) => !name.includes(stage))
+        .map(({ name, where }) => `${where}: ${name}`),
+    ).toEqual([]);
   });
 });
 
@@ -240,10 +244,12 @@ describe('the deployed Lambdas and Tasks are the step contract (workflows/steps.
     const [[, sm]] = ofType(stateless!.template, 'AWS::StepFunctions::StateMachine') as [[string, Resource]];
     const substitutions = sm.Properties!.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
     const tasks = Object.values(STEP_TASKS);
-    const deployed = Object.fromEntries(tasks.map((t) => {
-      const fn = stateless!.template.Resources[substitutions[LAMBDAS[t.lambda].placeholder]!['Fn::GetAtt'][0]]!;
-      return [t.state, { memoryMiB: fn.Properties!.MemorySize, lambdaTimeoutS: fn.Properties!.Timeout }];
-    }));
+    const deployed = Object.fromEntries(
+      tasks.map((t) => {
+        const fn = stateless!.template.Resources[substitutions[LAMBDAS[t.lambda].placeholder]!['Fn::GetAtt'][0]]!;
+        return [t.state, { memoryMiB: fn.Properties!.MemorySize, lambdaTimeoutS: fn.Properties!.Timeout }];
+      }),
+    );
     expect(deployed).toEqual(Object.fromEntries(tasks.map((t) => [t.state, { memoryMiB: LAMBDAS[t.lambda].memoryMiB, lambdaTimeoutS: LAMBDAS[t.lambda].timeoutS }])));
   });
 });
@@ -253,7 +259,10 @@ describe('alarms read the metrics the code publishes, and the metrics published 
   /** Published metric → `namespace|name|dimension=value,...` as CloudWatch keys a series. */
   const published = new Set<string>();
   const seriesKey = (namespace: string, name: string, dims: Record<string, string>) =>
-    `${namespace}|${name}|${Object.entries(dims).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    `${namespace}|${name}|${Object.entries(dims)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`;
 
   /** Metrics of the code that exist to be alarmed on, and why. */
   const ALARMED = {
@@ -303,7 +312,13 @@ describe('alarms read the metrics the code publishes, and the metrics published 
       spy.mockRestore();
     }
     for (const line of lines) {
-      const doc = (() => { try { return JSON.parse(line); } catch { return null; } })();
+      const doc = (() => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return null;
+        }
+      })();
       for (const directive of doc?._aws?.CloudWatchMetrics ?? []) {
         for (const dimensionSet of directive.Dimensions as string[][]) {
           const dims = Object.fromEntries(dimensionSet.map((d) => [d, String(doc[d])]));
@@ -365,14 +380,10 @@ describe('alarms read the metrics the code publishes, and the metrics published 
       return resource ? { type: resource.Type, id } : undefined;
     };
     const namedIn = (type: string, literal: string) =>
-      [stateful!, stateless!].some(({ template }) =>
-        ofType(template, type).some(([, r]) => Object.values(r.Properties ?? {}).some((v) => v === literal)),
-      );
+      [stateful!, stateless!].some(({ template }) => ofType(template, type).some(([, r]) => Object.values(r.Properties ?? {}).some((v) => v === literal)));
 
     for (const [id, alarm] of ofType(stateless!.template, 'AWS::CloudWatch::Alarm')) {
-      const metrics = alarm.Properties!.Metrics
-        ? (alarm.Properties!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric)
-        : [alarm.Properties!];
+      const metrics = alarm.Properties!.Metrics ? (alarm.Properties!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric) : [alarm.Properties!];
       for (const m of metrics) {
         const dims = Object.fromEntries(asArray<any>(m.Dimensions).map((d) => [d.Name, d.Value]));
         const where = `${id}: ${m.Namespace} ${m.MetricName} ${JSON.stringify(dims)}`;
@@ -400,8 +411,8 @@ describe('alarms read the metrics the code publishes, and the metrics published 
     const [, stateless] = stacksOf(stage);
     const alarmed = new Set(
       ofType(stateless!.template, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
-        (a.Properties!.Metrics ? (a.Properties!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric) : [a.Properties!]).map(
-          (m: any) => seriesKey(m.Namespace, m.MetricName, Object.fromEntries(asArray<any>(m.Dimensions).map((d) => [d.Name, d.Value]))),
+        (a.Properties!.Metrics ? (a.Properties!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric) : [a.Properties!]).map((m: any) =>
+          seriesKey(m.Namespace, m.MetricName, Object.fromEntries(asArray<any>(m.Dimensions).map((d) => [d.Name, d.Value]))),
         ),
       ),
     );
@@ -425,9 +436,10 @@ describe('database credentials: only the migrations read the master secret; each
   /** Per Lambda (by its logical id): what its role may do with the database, and its database environment. */
   function access(t: CfnTemplate) {
     const roleOf = (fn: Resource) => (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const statementsOf = (role: string) => ofType(t, 'AWS::IAM::Policy')
-      .filter(([, p]) => asArray<any>(p.Properties!.Roles).some((r) => r.Ref === role))
-      .flatMap(([, p]) => asArray<any>(p.Properties!.PolicyDocument.Statement));
+    const statementsOf = (role: string) =>
+      ofType(t, 'AWS::IAM::Policy')
+        .filter(([, p]) => asArray<any>(p.Properties!.Roles).some((r) => r.Ref === role))
+        .flatMap(([, p]) => asArray<any>(p.Properties!.PolicyDocument.Statement));
     return ofType(t, 'AWS::Lambda::Function')
       .filter(([, fn]) => fn.Properties?.VpcConfig)
       .map(([id, fn]) => {
@@ -436,8 +448,7 @@ describe('database credentials: only the migrations read the master secret; each
         return {
           fn: id,
           readsSecret: statements.some((s) => actions(s).some((a) => a.startsWith('secretsmanager:Get'))),
-          connectsAs: [...new Set(statements.filter((s) => actions(s).includes('rds-db:connect'))
-            .flatMap((s) => [...JSON.stringify(s.Resource).matchAll(/\/(flowlink_\w+)"/g)].map((m) => m[1]!)))],
+          connectsAs: [...new Set(statements.filter((s) => actions(s).includes('rds-db:connect')).flatMap((s) => [...JSON.stringify(s.Resource).matchAll(/\/(flowlink_\w+)"/g)].map((m) => m[1]!)))],
           dbUser: fn.Properties!.Environment?.Variables?.DB_USER ?? null,
           secretArn: fn.Properties!.Environment?.Variables?.DB_SECRET_ARN !== undefined,
         };

@@ -59,7 +59,7 @@ describe('environments', () => {
     }
   });
 
-  it('sizes each Map within the connection budget: mapConcurrency ≤ the step Lambdas\' reserved concurrency, ≤ 1,000 chunks of a 10M-row file', () => {
+  it("sizes each Map within the connection budget: mapConcurrency ≤ the step Lambdas' reserved concurrency, ≤ 1,000 chunks of a 10M-row file", () => {
     for (const stage of STAGES) {
       const { workflow, lambda } = environments[stage];
       expect(workflow.mapConcurrency, stage).toBeGreaterThanOrEqual(1);
@@ -115,9 +115,7 @@ describe('environments', () => {
   it('fails the synth with the reason when reservations exceed the account concurrency minus 100', () => {
     const config: EnvironmentConfig = { ...environments.staging, lambda: { ...environments.staging.lambda, accountConcurrency: 100 } };
     const app = new App({ context: testContext(), builtinCloudFormationValidation: false });
-    expect(() => addFlowlink(app, config)).toThrow(
-      /flowlink staging: reserved concurrency 49 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/,
-    );
+    expect(() => addFlowlink(app, config)).toThrow(/flowlink staging: reserved concurrency 49 \(StoreImport 5, .*\) exceeds the account's 100 minus the 100 Lambda keeps unreserved \(0\)/);
   });
 
   it('fails when the proxied functions can open more connections than the proxy may, or the direct ones than it leaves', () => {

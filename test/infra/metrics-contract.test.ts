@@ -22,7 +22,9 @@ describe.each(STAGES)('%s: one metrics contract for the code and the alarms', (s
     expect(custom.length).toBeGreaterThan(0);
     for (const m of custom) {
       expect({ namespace: m.Namespace, dimensions: m.Dimensions, known: NAMES.has(m.MetricName) }, m.MetricName).toEqual({
-        namespace: METRICS.namespace, dimensions: [{ Name: 'service', Value: METRICS.serviceName }], known: true,
+        namespace: METRICS.namespace,
+        dimensions: [{ Name: 'service', Value: METRICS.serviceName }],
+        known: true,
       });
     }
   });

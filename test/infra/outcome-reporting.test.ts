@@ -61,12 +61,14 @@ describe.each(STAGES)('outcome reports and events in %s', (stage) => {
     const statements = statementsOf(stateless$, smRole);
     // the distributed Maps' managed rule (events:PutRule/PutTargets/DescribeRule) is the issue-16 statement beside it
     const events = statements.filter((s) => asArray<string>(s.Action).includes('events:PutEvents'));
-    expect(events).toEqual([{
-      Effect: 'Allow',
-      Action: 'events:PutEvents',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:${config.region}:${config.account}:event-bus/default`]] },
-      Condition: { StringEquals: { 'events:source': 'flowlink' } },
-    }]);
+    expect(events).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:${config.region}:${config.account}:event-bus/default`]] },
+        Condition: { StringEquals: { 'events:source': 'flowlink' } },
+      },
+    ]);
     expect(JSON.stringify(statements)).not.toContain('s3:');
     // and no other role may put events
     const putters = ofType(stateless$, 'AWS::IAM::Policy')
@@ -75,14 +77,21 @@ describe.each(STAGES)('outcome reports and events in %s', (stage) => {
     expect(putters).toEqual([smRole]);
   });
 
-  it('starts imports from imports/ only: the rule\'s pattern matches a drop and ignores a report write', () => {
+  it("starts imports from imports/ only: the rule's pattern matches a drop and ignores a report write", () => {
     const { stateless$ } = synthStage(stage);
     const rules = ofType(stateless$, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.s3'));
     expect(rules).toHaveLength(1);
     const pattern = rules[0]![1].Properties.EventPattern;
     const bucket = pattern.detail.bucket.name[0];
     const created = (key: string) => ({
-      version: '0', id: 'e', 'detail-type': 'Object Created', source: 'aws.s3', account: '1', time: 't', region: 'eu-west-1', resources: [],
+      version: '0',
+      id: 'e',
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: '1',
+      time: 't',
+      region: 'eu-west-1',
+      resources: [],
       detail: { version: '0', bucket: { name: bucket }, object: { key, size: 1, etag: 'x' }, reason: 'PutObject' },
     });
     const tenant = 'f3a1c6a0-0000-4000-8000-000000000001/f3a1c6a0-0000-4000-8000-000000000002';
@@ -91,11 +100,13 @@ describe.each(STAGES)('outcome reports and events in %s', (stage) => {
     expect(matches(pattern, { ...created(`imports/${tenant}/servers.csv`), 'detail-type': 'Object Deleted' })).toBe(false);
   });
 
-  it('expires reports after the environment\'s reportExpiration, their superseded versions after a day', () => {
+  it("expires reports after the environment's reportExpiration, their superseded versions after a day", () => {
     const { stateful$, stateful } = synthStage(stage);
     const bucket = resourcesOf(stateful$)[logicalId(stateful, stateful.importBucket)]!.Properties;
     expect(bucket.LifecycleConfiguration.Rules).toContainEqual({
-      Id: 'expire-reports', Status: 'Enabled', Prefix: 'reports/',
+      Id: 'expire-reports',
+      Status: 'Enabled',
+      Prefix: 'reports/',
       ExpirationInDays: environments[stage].importBucket.reportExpiration.toDays(),
       NoncurrentVersionExpiration: { NoncurrentDays: 1 },
     });

@@ -7,7 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { environments, STAGES } from '../../infra/config/environments.ts';
 import { FLOWLINK_METRICS } from '../../infra/constructs/operations.ts';
 import { INTEGRITY_METRICS } from '../../functions/integrity-check/integrity-check.ts';
-import { loadDefinition, OUTCOME_STATES, PLACEHOLDERS, PUBLISH_STATES, readDefinitionText, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, taskStatesOf, type Substitutions } from '../../workflows/definition.ts';
+import {
+  loadDefinition,
+  OUTCOME_STATES,
+  PLACEHOLDERS,
+  PUBLISH_STATES,
+  readDefinitionText,
+  STEP_FUNCTIONS,
+  TASK_FUNCTIONS,
+  TASK_STATES,
+  taskStatesOf,
+  type Substitutions,
+} from '../../workflows/definition.ts';
 import { logicalId, synthStage, testContext } from './synth.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -29,8 +40,7 @@ const DATA_ACTIONS = [
   'sqs:ReceiveMessage',
   'kms:Decrypt',
 ];
-const actionCovers = (action: string, dataAction: string) =>
-  new RegExp(`^${action.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(dataAction);
+const actionCovers = (action: string, dataAction: string) => new RegExp(`^${action.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(dataAction);
 const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 describe.each(STAGES)('the %s environment', (stage) => {
@@ -129,9 +139,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     for (const template of [stateful$, stateless$]) {
       const statements = [
         ...ofType(template, 'AWS::IAM::Policy').flatMap(([id, p]) => asArray(p.Properties.PolicyDocument.Statement).map((s: any) => [id, s] as const)),
-        ...ofType(template, 'AWS::IAM::Role').flatMap(([id, r]) =>
-          asArray(r.Properties.Policies).flatMap((p: any) => asArray(p.PolicyDocument.Statement).map((s: any) => [id, s] as const)),
-        ),
+        ...ofType(template, 'AWS::IAM::Role').flatMap(([id, r]) => asArray(r.Properties.Policies).flatMap((p: any) => asArray(p.PolicyDocument.Statement).map((s: any) => [id, s] as const))),
       ];
       for (const [id, statement] of statements) {
         if (statement.Effect !== 'Allow' || !asArray(statement.Resource).includes('*')) continue;
@@ -151,7 +159,9 @@ describe.each(STAGES)('the %s environment', (stage) => {
     };
     const storeImport = JSON.stringify(policyOf('StoreImport'));
     expect(storeImport).toContain('/imports/*');
-    const s3Actions = policyOf('StoreImport').flatMap((st) => asArray<string>(st.Action)).filter((a) => a.startsWith('s3:'));
+    const s3Actions = policyOf('StoreImport')
+      .flatMap((st) => asArray<string>(st.Action))
+      .filter((a) => a.startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
     expect(storeImport).not.toContain('secretsmanager:');
     expect(storeImport).toContain('rds-db:connect');
@@ -196,7 +206,9 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const definition = JSON.parse(readDefinitionText());
     for (const map of ['LinkRecords', 'StartDiscovery']) {
       expect(definition.States[map], map).toMatchObject({
-        Type: 'Map', ItemsPath: '$.chunks.starts', MaxConcurrencyPath: '$.mapConcurrency',
+        Type: 'Map',
+        ItemsPath: '$.chunks.starts',
+        MaxConcurrencyPath: '$.mapConcurrency',
         ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
       });
     }
@@ -217,7 +229,8 @@ describe.each(STAGES)('the %s environment', (stage) => {
     // the trigger passes the environment's chunking into every execution's input
     const trigger = resourcesOf(stateless$)[logicalId(stateless, stateless.functions.Trigger!)]!;
     expect(trigger.Properties.Environment.Variables).toMatchObject({
-      CHUNK_ROWS: String(config.workflow.chunkRows), MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
+      CHUNK_ROWS: String(config.workflow.chunkRows),
+      MAP_CONCURRENCY: String(config.workflow.mapConcurrency),
       MAX_REJECTED_ROWS_PERCENT: String(config.workflow.maxRejectedRowsPercent),
     });
   });
@@ -341,9 +354,7 @@ describe('cdk-nag', () => {
 
   it('gives every acknowledgement a reason', () => {
     const { app } = synthStage('dev');
-    const acknowledgements = app.node
-      .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => ({ path: c.node.path, data: m.data })));
+    const acknowledgements = app.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => ({ path: c.node.path, data: m.data })));
     expect(acknowledgements.length).toBeGreaterThan(5);
     for (const { path, data } of acknowledgements) {
       for (const [id, reason] of Object.entries(data as Record<string, string>)) expect(reason.length, `${path} ${id}`).toBeGreaterThan(30);

@@ -26,7 +26,13 @@ const folderOf = (placeholder: string) => placeholder.replace(/FunctionArn$/, ''
 
 /** The `action` of the Tasks that share a Lambda (what the ASL Parameters set). */
 const ACTIONS: Record<string, string> = {
-  LinkChunk: 'chunk', FinishLink: 'finish', PlanDiscovery: 'plan', DiscoverChunk: 'chunk', FinishDiscovery: 'finish', ReconcileChunk: 'chunk', FinishReconcile: 'finish',
+  LinkChunk: 'chunk',
+  FinishLink: 'finish',
+  PlanDiscovery: 'plan',
+  DiscoverChunk: 'chunk',
+  FinishDiscovery: 'finish',
+  ReconcileChunk: 'chunk',
+  FinishReconcile: 'finish',
 };
 
 /** One input every step schema accepts (each keeps the fields it knows). */
@@ -80,9 +86,15 @@ describe('the budget rule: a step bounds its database work by the smaller of its
       seen[task.name] = { budgetMs, deadlineMs, statementTimeoutMs };
       wanted[task.name] = { budgetMs: Math.min(task.lambdaTimeoutS, task.taskTimeoutS) * 1000, deadlineWithinTask: true };
     }
-    const got = Object.fromEntries(Object.entries(seen).map(([name, b]) => [name, {
-      budgetMs: b.budgetMs, deadlineWithinTask: b.deadlineMs < tasks.find((t) => t.name === name)!.taskTimeoutS * 1000,
-    }]));
+    const got = Object.fromEntries(
+      Object.entries(seen).map(([name, b]) => [
+        name,
+        {
+          budgetMs: b.budgetMs,
+          deadlineWithinTask: b.deadlineMs < tasks.find((t) => t.name === name)!.taskTimeoutS * 1000,
+        },
+      ]),
+    );
     expect(got).toEqual(wanted);
     // StoreImport's work is one COPY: the server lets it run until just before the deadline
     expect(seen.StoreImport!.statementTimeoutMs).toBeGreaterThan(0.85 * seen.StoreImport!.budgetMs);

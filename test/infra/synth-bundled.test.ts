@@ -17,7 +17,12 @@ describe('the dev environment synthesized like the CLI', () => {
     const { stateless } = synthStage('dev', { bundling: true });
     for (const name of Object.keys(stateless.functions)) {
       const dir = assetDir(name);
-      expect(readdirSync(dir).filter((f) => f.startsWith('index')).sort(), name).toEqual(['index.mjs', 'index.mjs.map']);
+      expect(
+        readdirSync(dir)
+          .filter((f) => f.startsWith('index'))
+          .sort(),
+        name,
+      ).toEqual(['index.mjs', 'index.mjs.map']);
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(code.startsWith(LAMBDA_BUNDLE.banner), name).toBe(true);
       expect(code, name).not.toMatch(/\bmodule\.exports\s*=\s*\{\s*handler/);

@@ -7,7 +7,6 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { environments, type Stage } from '../../infra/config/environments.ts';
 import { addFlowlink, type FlowlinkStacks } from '../../infra/flowlink-app.ts';
 
-
 const root = resolve(import.meta.dirname, '..', '..');
 
 /** The context `cdk synth` gets from cdk.json, plus no bundling (assertions need no code assets). */

@@ -43,7 +43,8 @@ describe('flowlink integrity', () => {
     expect(report.ok).toBe(false);
     expect(report.healthScore).toBeLessThan(100);
     expect(report.tables.assets).toEqual({ rows: 1, nullMasterFlowId: 0, danglingMasterFlowId: 1, inconsistent: 0, crossTenant: 0 });
-    const failing = report.checks.filter((c: { count: number }) => c.count > 0)
+    const failing = report.checks
+      .filter((c: { count: number }) => c.count > 0)
       .map(({ id, severity, table, count, sampleIds }: Record<string, unknown>) => ({ id, severity, table, count, sampleIds }));
     expect(failing).toEqual([
       { id: 'dangling_link.assets', severity: 'critical', table: 'assets', count: 1, sampleIds: [ids.assets] },
@@ -63,7 +64,14 @@ describe('flowlink integrity', () => {
     expect(history.code).toBe(0);
     const runs = JSON.parse(history.stdout);
     expect(runs).toHaveLength(2);
-    expect(runs[0]).toMatchObject({ ok: false, criticalCount: 2, failing: [{ id: 'dangling_link.assets', count: 1 }, { id: 'fk_missing.assets', count: 1 }] });
+    expect(runs[0]).toMatchObject({
+      ok: false,
+      criticalCount: 2,
+      failing: [
+        { id: 'dangling_link.assets', count: 1 },
+        { id: 'fk_missing.assets', count: 1 },
+      ],
+    });
     expect(runs[1]).toMatchObject({ ok: true, healthScore: 100, criticalCount: 0, failing: [] });
   });
 

@@ -5,16 +5,15 @@ import { useTestDatabase } from '../support/db.ts';
 import { createFlowTree, createMasterFlow, createTenant, type Tenant } from '../support/fixtures.ts';
 
 const database = useTestDatabase();
-const CHILD_TABLES = [
-  'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
-  'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans',
-] as const;
+const CHILD_TABLES = ['data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets', 'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans'] as const;
 const MASTER = 'crewai_flow_state_extensions';
 /** The keys that tie a child to its parent's master flow and tenant (migration 0002). */
 const LINK_FKS = [
-  ['raw_import_records', 'raw_import_records_data_import_link_fkey'], ['import_field_mappings', 'import_field_mappings_data_import_link_fkey'],
+  ['raw_import_records', 'raw_import_records_data_import_link_fkey'],
+  ['import_field_mappings', 'import_field_mappings_data_import_link_fkey'],
   ['assets', 'assets_discovery_flow_link_fkey'],
-  ['sixr_analyses', 'sixr_analyses_assessment_link_fkey'], ['wave_plans', 'wave_plans_migration_wave_link_fkey'],
+  ['sixr_analyses', 'sixr_analyses_assessment_link_fkey'],
+  ['wave_plans', 'wave_plans_migration_wave_link_fkey'],
 ] as const;
 const GHOST = '00000000-0000-4000-8000-00000000dead';
 
@@ -61,13 +60,19 @@ describe('integrity data checks', () => {
     const imp = tA1.data_imports;
     const raw = (master: string | null, row: number, tenant = A) =>
       insert(sql, 'raw_import_records', { ...own(tenant), data_import_id: imp, master_flow_id: master, row_number: row, raw_data: jsonb({ row }) });
-    const importRow = (master: string | null, status: string, tenant = A) =>
-      insert(sql, 'data_imports', { ...own(tenant), master_flow_id: master, import_name: 'x', filename: 'x.csv', status });
+    const importRow = (master: string | null, status: string, tenant = A) => insert(sql, 'data_imports', { ...own(tenant), master_flow_id: master, import_name: 'x', filename: 'x.csv', status });
     const children = (master: string | null, tenant = A, extra: { wave?: number } = {}) => ({
       discovery_flows: () => insert(sql, 'discovery_flows', { ...own(tenant), master_flow_id: master, data_import_id: imp, flow_name: 'df' }),
-      import_field_mappings: (field: string) => insert(sql, 'import_field_mappings', {
-        ...own(tenant), master_flow_id: master, data_import_id: imp, source_field: field, target_field: 'hostname', match_type: 'exact', confidence: 1,
-      }),
+      import_field_mappings: (field: string) =>
+        insert(sql, 'import_field_mappings', {
+          ...own(tenant),
+          master_flow_id: master,
+          data_import_id: imp,
+          source_field: field,
+          target_field: 'hostname',
+          match_type: 'exact',
+          confidence: 1,
+        }),
       assets: () => insert(sql, 'assets', { ...own(tenant), master_flow_id: master, discovery_flow_id: tA1.discovery_flows, name: 'a' }),
       assessments: () => insert(sql, 'assessments', { ...own(tenant), master_flow_id: master, name: 'a' }),
       sixr_analyses: () => insert(sql, 'sixr_analyses', { ...own(tenant), master_flow_id: master, assessment_id: tA1.assessments, strategy: 'retain' }),
@@ -89,15 +94,31 @@ describe('integrity data checks', () => {
 
     // allowed: an import of an S3 object just stored, and its raw records (info only)
     const stored = await insert(sql, 'data_imports', { ...own(A), import_name: 'x', filename: 'x.csv', status: 'stored', s3_bucket: 'b', s3_key: 'imports/x.csv', s3_etag: 'e1' });
-    const storedRaw = await Promise.all([1, 2].map((n) => insert(sql, 'raw_import_records', {
-      ...own(A), data_import_id: stored, master_flow_id: null, row_number: n, raw_data: jsonb({ n }),
-    })));
+    const storedRaw = await Promise.all(
+      [1, 2].map((n) =>
+        insert(sql, 'raw_import_records', {
+          ...own(A),
+          data_import_id: stored,
+          master_flow_id: null,
+          row_number: n,
+          raw_data: jsonb({ n }),
+        }),
+      ),
+    );
     bad['unlinked_pending.data_imports'] = [stored];
     bad['unlinked_pending.raw_import_records'] = storedRaw;
     // no pipeline will link these any more: stored past the stale window, or with no S3 object
     // (adopted from the legacy database): warnings naming their ids
-    const stale = await insert(sql, 'data_imports', { ...own(A), import_name: 'x', filename: 'old.csv', status: 'stored', s3_bucket: 'b', s3_key: 'imports/old.csv', s3_etag: 'e2',
-      created_at: new Date(Date.now() - 3 * 3600_000).toISOString() });
+    const stale = await insert(sql, 'data_imports', {
+      ...own(A),
+      import_name: 'x',
+      filename: 'old.csv',
+      status: 'stored',
+      s3_bucket: 'b',
+      s3_key: 'imports/old.csv',
+      s3_etag: 'e2',
+      created_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
+    });
     const adopted = await importRow(null, 'pending');
     const staleRaw = await insert(sql, 'raw_import_records', { ...own(A), data_import_id: stale, master_flow_id: null, row_number: 1, raw_data: jsonb({ n: 1 }) });
     bad['unlinked_stale.data_imports'] = [stale, adopted];
@@ -130,15 +151,22 @@ describe('integrity data checks', () => {
     bad['cross_tenant.raw_import_records'] = [await raw(fA1, 6, B)];
     bad['cross_tenant.assessments'] = [await foreign.assessments()];
     bad['cross_tenant.migration_waves'] = [await foreign.migration_waves()];
-    bad['cross_tenant.assets'] = [await insert(sql, 'assets', {
-      client_account_id: A.clientAccountId, engagement_id: B.engagementId, master_flow_id: fA1, discovery_flow_id: tA1.discovery_flows, name: 'mixed',
-    })];
+    bad['cross_tenant.assets'] = [
+      await insert(sql, 'assets', {
+        client_account_id: A.clientAccountId,
+        engagement_id: B.engagementId,
+        master_flow_id: fA1,
+        discovery_flow_id: tA1.discovery_flows,
+        name: 'mixed',
+      }),
+    ];
 
     // master flows: a type the product does not know, one stuck running, one running but recently updated
     // a literal, not a parameter: a connection that prepared this insert before flow_type became text still binds it as the enum
     [{ flow_id: fUnknown }] = await sql.unsafe<{ flow_id: string }[]>(
       `insert into ${MASTER} (client_account_id, engagement_id, flow_type, flow_name) values ($1, $2, 'legacy_wizard', 'test flow') returning flow_id`,
-      [A.clientAccountId, A.engagementId]);
+      [A.clientAccountId, A.engagementId],
+    );
     fStuck = await createMasterFlow(sql, A);
     await sql`update ${sql(MASTER)} set flow_status = 'running', updated_at = now() - interval '3 hours' where flow_id = ${fStuck}`;
     await sql`update ${sql(MASTER)} set flow_status = 'running', updated_at = now() - interval '10 minutes' where flow_id = ${fA4}`;
@@ -152,7 +180,11 @@ describe('integrity data checks', () => {
     expect(report.ok).toBe(false);
     expect(report.healthScore).toBeLessThan(100);
     expect(report.tables.raw_import_records).toEqual({
-      rows: 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1, nullMasterFlowId: 1, danglingMasterFlowId: 2, inconsistent: 1, crossTenant: 1,
+      rows: 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1,
+      nullMasterFlowId: 1,
+      danglingMasterFlowId: 2,
+      inconsistent: 1,
+      crossTenant: 1,
     });
     expect(report.tables.assessments).toEqual({ rows: 3 + 1 + 1 + 1, nullMasterFlowId: 1, danglingMasterFlowId: 1, inconsistent: 0, crossTenant: 1 });
     expect(report.masterFlows).toBe(6);
@@ -161,7 +193,10 @@ describe('integrity data checks', () => {
   it('unlinked imports no pipeline will link lower the health score, and only they do', async () => {
     const report = await runIntegrityCheck(database.current.sql, { schema: false });
     const stale = report.checks.filter((c) => c.id.startsWith('unlinked_stale.'));
-    expect(stale.map((c) => [c.id, c.severity, c.count])).toEqual([['unlinked_stale.data_imports', 'warning', 2], ['unlinked_stale.raw_import_records', 'warning', 1]]);
+    expect(stale.map((c) => [c.id, c.severity, c.count])).toEqual([
+      ['unlinked_stale.data_imports', 'warning', 2],
+      ['unlinked_stale.raw_import_records', 'warning', 1],
+    ]);
     expect(stale[0]!.description).toMatch(/flowlink backfill.*by hand.*archive/);
     const { healthScore } = await import('../../db/integrity/score.ts');
     const without = report.checks.map((c) => (c.id.startsWith('unlinked_stale.') ? { ...c, count: 0, sampleIds: [] } : c));

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { healthScore, isOk, MAX_SCORE_WITH_CRITICAL, type CheckResult } from '../../db/integrity/index.ts';
 
-const check = (severity: CheckResult['severity'], count: number, kind: CheckResult['kind'] = 'data', id = `${severity}.${count}`): CheckResult =>
-  ({ id, severity, table: 't', count, sampleIds: [], description: '', kind });
+const check = (severity: CheckResult['severity'], count: number, kind: CheckResult['kind'] = 'data', id = `${severity}.${count}`): CheckResult => ({
+  id,
+  severity,
+  table: 't',
+  count,
+  sampleIds: [],
+  description: '',
+  kind,
+});
 
 describe('healthScore', () => {
   it('reads 100 only when nothing but info checks found something', () => {

@@ -22,7 +22,15 @@ async function captureEmf(work: () => Promise<unknown>): Promise<Record<string, 
   } finally {
     spy.mockRestore();
   }
-  return lines.map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter((d) => d?._aws?.CloudWatchMetrics);
+  return lines
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .filter((d) => d?._aws?.CloudWatchMetrics);
 }
 
 /** Metric name → value over EMF documents (Powertools splits them at 100 metrics each). */
@@ -70,9 +78,7 @@ describe('integrity-check Lambda', () => {
 
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ level: 'warn', message: 'integrity violations found' });
-    expect(logged[0]!.extra.integrity.failing).toEqual([
-      { id: 'missing_link.assets', severity: 'critical', table: 'assets', count: 1, sampleIds: [assetId] },
-    ]);
+    expect(logged[0]!.extra.integrity.failing).toEqual([{ id: 'missing_link.assets', severity: 'critical', table: 'assets', count: 1, sampleIds: [assetId] }]);
     expect(JSON.parse(JSON.stringify(logged[0]!.extra))).toEqual(logged[0]!.extra);
   });
 
@@ -110,8 +116,12 @@ describe('integrity-check Lambda', () => {
     it('runs the full check for a scheduler event and flushes the metrics', async () => {
       const { handler } = await import('../../functions/integrity-check/handler.ts');
       const context = {
-        functionName: 'integrity-check', functionVersion: '$LATEST', awsRequestId: 'req-1', memoryLimitInMB: '1024',
-        invokedFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:integrity-check', getRemainingTimeInMillis: () => 60_000,
+        functionName: 'integrity-check',
+        functionVersion: '$LATEST',
+        awsRequestId: 'req-1',
+        memoryLimitInMB: '1024',
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:integrity-check',
+        getRemainingTimeInMillis: () => 60_000,
       } as unknown as Context;
       let result: any;
       const docs = await captureEmf(async () => {
@@ -126,7 +136,7 @@ describe('integrity-check Lambda', () => {
       expect(result.deep).toBe(false);
     });
 
-    it('reads every row for the weekly schedule\'s { deep: true }, to the same verdict', async () => {
+    it("reads every row for the weekly schedule's { deep: true }, to the same verdict", async () => {
       const { handler } = await import('../../functions/integrity-check/handler.ts');
       const context = { functionName: 'integrity-check', awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
       let result: any;

@@ -53,10 +53,8 @@ describe('integrity proofs: constraints in force replace row-by-row counting', (
 
   it('the database refuses what the proofs rule out, at commit, whichever order a step writes parent and child', async () => {
     const { sql } = database.current;
-    await expect(insertRaw(sql, { ...own(A), data_import_id: tree.data_imports, master_flow_id: fA2, row_number: 50 }))
-      .rejects.toMatchObject({ constraint_name: LINK });
-    await expect(insertRaw(sql, { ...own(B), data_import_id: tree.data_imports, master_flow_id: fA1, row_number: 51 }))
-      .rejects.toMatchObject({ constraint_name: LINK });
+    await expect(insertRaw(sql, { ...own(A), data_import_id: tree.data_imports, master_flow_id: fA2, row_number: 50 })).rejects.toMatchObject({ constraint_name: LINK });
+    await expect(insertRaw(sql, { ...own(B), data_import_id: tree.data_imports, master_flow_id: fA1, row_number: 51 })).rejects.toMatchObject({ constraint_name: LINK });
     // children linked before their parent within one transaction: accepted (checked at commit)
     const fNew = await createMasterFlow(sql, A);
     const [imp] = await sql<{ id: string }[]>`insert into data_imports ${sql({ ...own(A), import_name: 'x', filename: 'x.csv', status: 'stored' })} returning id`;

@@ -5,8 +5,7 @@ import { createFlowTree, createMasterFlow, createTenant } from '../support/fixtu
 
 const database = useTestDatabase();
 
-const failingSchemaChecks = (report: IntegrityReport) =>
-  Object.fromEntries(report.checks.filter((c) => c.kind === 'schema' && c.count > 0).map((c) => [c.id, c.sampleIds]));
+const failingSchemaChecks = (report: IntegrityReport) => Object.fromEntries(report.checks.filter((c) => c.kind === 'schema' && c.count > 0).map((c) => [c.id, c.sampleIds]));
 
 // The steps build on each other (one database per file): each asserts every failing schema check so far.
 describe('integrity schema checks', () => {

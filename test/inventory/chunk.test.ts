@@ -21,7 +21,6 @@ describe('ReconcileChunk and FinishReconcile called again', () => {
     expect(await tenantSnapshot(world.sql, tenant)).toEqual(clean);
 
     const other = await world.tenant();
-    await expect(reconcileChunk(world.sql, { ...chunk, clientAccountId: other.clientAccountId, engagementId: other.engagementId }))
-      .rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(reconcileChunk(world.sql, { ...chunk, clientAccountId: other.clientAccountId, engagementId: other.engagementId })).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 });

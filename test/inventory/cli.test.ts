@@ -41,8 +41,9 @@ describe('flowlink inventory, candidates, reject and retract', () => {
       ['WEB01', 'web01.corp.example.com', 16, ['rvtools.csv#1', 'cmdb.csv#1']],
       ['web99', null, 4, ['cmdb.csv#2']],
     ]);
-    expect(Object.keys(view.items[0]!)).toEqual(expect.arrayContaining(['id', 'hostname', 'fqdn', 'ipAddresses', 'macAddresses', 'operatingSystem',
-      'osVersion', 'cpuCores', 'memoryGb', 'storageGb', 'assetType', 'environment', 'sources']));
+    expect(Object.keys(view.items[0]!)).toEqual(
+      expect.arrayContaining(['id', 'hostname', 'fqdn', 'ipAddresses', 'macAddresses', 'operatingSystem', 'osVersion', 'cpuCores', 'memoryGb', 'storageGb', 'assetType', 'environment', 'sources']),
+    );
     expect(Object.keys(view.items[0]!.sources[0]!).sort()).toEqual(['assetId', 'dataImportId', 'filename', 'rowNumber']);
     expect(view.candidates.map((c) => c.reason)).toEqual(['only the IP address 10.0.0.2 is shared (the host name differs)']);
 
@@ -62,7 +63,10 @@ describe('flowlink inventory, candidates, reject and retract', () => {
     const applied = await flowlink('retract', cmdbImport, '--apply', '--json');
     expect(JSON.parse(applied.out)).toMatchObject({ applied: true, removed: { rawRecords: 2, assets: 2, inventoryItems: 1 }, rederivedItems: 1 });
     const after = JSON.parse((await flowlink('inventory', ...TENANT, '--json')).out) as typeof view;
-    expect(after.items.map((i) => [i.hostname, i.fqdn, i.memoryGb])).toEqual([['db01', null, 32], ['web01', null, 8]]);
+    expect(after.items.map((i) => [i.hostname, i.fqdn, i.memoryGb])).toEqual([
+      ['db01', null, 32],
+      ['web01', null, 8],
+    ]);
     expect((await flowlink('retract', cmdbImport)).code).toBe(2);
   });
 });

@@ -24,8 +24,9 @@ describe('integrity covers the inventory', () => {
     const other = await createTenant(world.sql);
     const [foreign] = await world.sql<{ id: string }[]>`
       insert into inventory_items (client_account_id, engagement_id) values (${other.clientAccountId}, ${other.engagementId}) returning id`;
-    await expect(world.sql`update assets set inventory_item_id = ${foreign!.id} where client_account_id = ${tenant.clientAccountId}`)
-      .rejects.toMatchObject({ constraint_name: 'assets_inventory_item_fkey' });
+    await expect(world.sql`update assets set inventory_item_id = ${foreign!.id} where client_account_id = ${tenant.clientAccountId}`).rejects.toMatchObject({
+      constraint_name: 'assets_inventory_item_fkey',
+    });
 
     // an asset taken out of its item, and the item it leaves empty
     const [asset] = await world.sql<{ id: string; inventory_item_id: string }[]>`

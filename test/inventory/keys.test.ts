@@ -7,8 +7,16 @@ import { useTestDatabase } from '../support/db.ts';
 const database = useTestDatabase();
 
 interface Row {
-  hostname?: string | null; fqdn?: string | null; mac_address?: string | null; ip_address?: string | null; ip_addresses?: string[] | null;
-  vm_uuid?: string | null; bios_uuid?: string | null; serial_number?: string | null; cloud_instance_id?: string | null; cmdb_sys_id?: string | null;
+  hostname?: string | null;
+  fqdn?: string | null;
+  mac_address?: string | null;
+  ip_address?: string | null;
+  ip_addresses?: string[] | null;
+  vm_uuid?: string | null;
+  bios_uuid?: string | null;
+  serial_number?: string | null;
+  cloud_instance_id?: string | null;
+  cmdb_sys_id?: string | null;
 }
 
 /** The keys reconciliation matches an asset with these values on, as `kind:value`. */
@@ -31,11 +39,14 @@ describe('the keys an observation is matched on', () => {
   });
 
   it('identifiers without case, braces or dashes; placeholders and addresses are no host name or identifier', async () => {
-    expect(await keysOf({ vm_uuid: '{4215A1B2-0000-1111-2222-333344445555}', serial_number: 'To be filled by O.E.M.', bios_uuid: '00000000-0000-0000-0000-000000000000' }))
-      .toEqual(['vm_uuid:4215a1b2000011112222333344445555']);
-    expect(await keysOf({ hostname: '10.0.0.7', fqdn: '10.0.0.7', mac_address: '00:00:00:00:00:00', ip_addresses: ['10.0.0.7', '127.0.0.1'] }))
-      .toEqual(['ip:10.0.0.7']);
-    expect(await keysOf({ serial_number: 'SN 123-45', cmdb_sys_id: '9D385017C611228701D22104CC95C371', cloud_instance_id: 'I-0ABC' }))
-      .toEqual(['serial_number:sn12345', 'cloud_instance_id:i-0abc', 'cmdb_sys_id:9d385017c611228701d22104cc95c371']);
+    expect(await keysOf({ vm_uuid: '{4215A1B2-0000-1111-2222-333344445555}', serial_number: 'To be filled by O.E.M.', bios_uuid: '00000000-0000-0000-0000-000000000000' })).toEqual([
+      'vm_uuid:4215a1b2000011112222333344445555',
+    ]);
+    expect(await keysOf({ hostname: '10.0.0.7', fqdn: '10.0.0.7', mac_address: '00:00:00:00:00:00', ip_addresses: ['10.0.0.7', '127.0.0.1'] })).toEqual(['ip:10.0.0.7']);
+    expect(await keysOf({ serial_number: 'SN 123-45', cmdb_sys_id: '9D385017C611228701D22104CC95C371', cloud_instance_id: 'I-0ABC' })).toEqual([
+      'serial_number:sn12345',
+      'cloud_instance_id:i-0abc',
+      'cmdb_sys_id:9d385017c611228701d22104cc95c371',
+    ]);
   });
 });

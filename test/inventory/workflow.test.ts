@@ -29,12 +29,7 @@ async function candidates(sql: Sql, tenant: Tenant) {
     where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId} order by reason`;
 }
 
-const FILE_A = [
-  'Hostname,IP Address,Operating System,RAM (GB)',
-  'web01,10.0.0.1,Ubuntu,8',
-  'db01,10.0.0.2,Ubuntu,32',
-  'app01,10.0.0.3,Windows Server,16',
-].join('\n');
+const FILE_A = ['Hostname,IP Address,Operating System,RAM (GB)', 'web01,10.0.0.1,Ubuntu,8', 'db01,10.0.0.2,Ubuntu,32', 'app01,10.0.0.3,Windows Server,16'].join('\n');
 
 const FILE_B = [
   'Hostname,FQDN,IP Address,Operating System,RAM (GB)',
@@ -103,9 +98,11 @@ describe('the engagement inventory, through the workflow', () => {
     expect(after.find((i) => i.hostname === 'app01')!.sources).toEqual(['rvtools.csv#3']);
     const view = await readInventory(orm(world.sql), tenant);
     expect(view.items.map((i) => [i.hostname, i.seenInLatest])).toEqual([
-      ['app01', { generic_cmdb: false }], ['db01', { generic_cmdb: true }], ['web01', { generic_cmdb: true }]]);
-    expect(view.items.find((i) => i.hostname === 'web01')!.provenance.memoryGb)
-      .toBe(view.items.find((i) => i.hostname === 'web01')!.sources.find((s) => s.filename === 'rvtools-v2.csv')!.assetId);
+      ['app01', { generic_cmdb: false }],
+      ['db01', { generic_cmdb: true }],
+      ['web01', { generic_cmdb: true }],
+    ]);
+    expect(view.items.find((i) => i.hostname === 'web01')!.provenance.memoryGb).toBe(view.items.find((i) => i.hostname === 'web01')!.sources.find((s) => s.filename === 'rvtools-v2.csv')!.assetId);
     const [counts] = await world.sql<{ new_items: number; matched: number; updated: number; candidates: number }[]>`
       select new_items, matched, updated, candidates from inventory_reconciliations r join data_imports d on d.id = r.data_import_id
       where d.filename = 'rvtools-v2.csv' and d.client_account_id = ${tenant.clientAccountId}`;
@@ -146,12 +143,14 @@ describe('the engagement inventory, through the workflow', () => {
     await world.drop(tenant, 'two.csv', ['Hostname,IP Address', 'web01-new,10.0.0.1', 'db01-new,10.0.0.2'].join('\n'));
     const pending = await world.sql<{ id: string; reason: string }[]>`
       select id, reason from inventory_candidates where client_account_id = ${tenant.clientAccountId} order by reason`;
-    expect(pending.map((p) => p.reason)).toEqual([
-      'only the IP address 10.0.0.1 is shared (the host name differs)', 'only the IP address 10.0.0.2 is shared (the host name differs)']);
+    expect(pending.map((p) => p.reason)).toEqual(['only the IP address 10.0.0.1 is shared (the host name differs)', 'only the IP address 10.0.0.2 is shared (the host name differs)']);
     await decideCandidate(world.sql, tenant, pending[0]!.id, 'confirmed');
     await decideCandidate(world.sql, tenant, pending[1]!.id, 'rejected');
     expect((await inventory(world.sql, tenant)).map((i) => [i.hostname, i.sources])).toEqual([
-      ['db01', ['one.csv#2']], ['db01-new', ['two.csv#2']], ['web01-new', ['one.csv#1', 'two.csv#1']]]);
+      ['db01', ['one.csv#2']],
+      ['db01-new', ['two.csv#2']],
+      ['web01-new', ['one.csv#1', 'two.csv#1']],
+    ]);
     // a later drop of the same machines: the merged item matches, the rejected pair is not asked again
     const third = await world.drop(tenant, 'three.csv', ['Hostname,IP Address', 'web01-new,10.0.0.1', 'db01-new,10.0.0.2'].join('\n'));
     expect(third.record.status).toBe('SUCCEEDED');

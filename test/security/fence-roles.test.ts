@@ -54,12 +54,16 @@ afterAll(async () => {
 async function attempt(name: string, deadlineEpochSeconds: number) {
   const session = postgres(urlAs(logins[1]), { max: 1, onnotice: () => {} });
   let release!: () => void;
-  const holding = session.begin(async (tx) => {
-    await scope(tx, tenant, ROLES.app);
-    await tx`select set_config('application_name', ${`${name}:${deadlineEpochSeconds}`}, true)`;
-    await tx`select 1 from data_imports where id = ${input.dataImportId} for update`;
-    await new Promise<void>((r) => { release = r; });
-  }).catch((err) => err);
+  const holding = session
+    .begin(async (tx) => {
+      await scope(tx, tenant, ROLES.app);
+      await tx`select set_config('application_name', ${`${name}:${deadlineEpochSeconds}`}, true)`;
+      await tx`select 1 from data_imports where id = ${input.dataImportId} for update`;
+      await new Promise<void>((r) => {
+        release = r;
+      });
+    })
+    .catch((err) => err);
   await new Promise((r) => setTimeout(r, 150));
   const [{ pid }] = await database.current.sql<{ pid: number }[]>`select pid from pg_stat_activity where usename = ${logins[1]} and application_name like ${`${name}:%`}`;
   return { session, holding, pid, release: () => release() };

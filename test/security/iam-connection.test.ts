@@ -25,8 +25,13 @@ describe('IAM authentication', () => {
     const env = { DB_USER: ROLES.app, DB_HOST: 'proxy.example', DB_NAME: 'flowlink', DB_CA_BUNDLE: '/var/runtime/ca-cert.pem', AWS_REGION: 'eu-west-1' };
     const access = await resolveDatabaseAccess(env, sign);
     const url = new URL(access.url);
-    expect({ user: url.username, password: url.password, host: url.hostname, sslmode: url.searchParams.get('sslmode'), ca: url.searchParams.get('sslrootcert') })
-      .toEqual({ user: ROLES.app, password: '', host: 'proxy.example', sslmode: 'verify-full', ca: '/var/runtime/ca-cert.pem' });
+    expect({ user: url.username, password: url.password, host: url.hostname, sslmode: url.searchParams.get('sslmode'), ca: url.searchParams.get('sslrootcert') }).toEqual({
+      user: ROLES.app,
+      password: '',
+      host: 'proxy.example',
+      sslmode: 'verify-full',
+      ca: '/var/runtime/ca-cert.pem',
+    });
     expect(await access.password!()).toBe('token-1');
     expect(await access.password!()).toBe('token-2');
     expect(signed[0]).toEqual({ hostname: 'proxy.example', port: 5432, username: ROLES.app, region: 'eu-west-1' });

@@ -62,12 +62,16 @@ describe('flowlink_app without a tenant', () => {
   });
 
   it('cannot insert a row, whichever tenant it names', async () => {
-    const err = await as(ROLES.app, null, (tx) => tx`
-      insert into data_imports (client_account_id, engagement_id, import_name, filename) values (${a.clientAccountId}, ${a.engagementId}, 'x', 'x.csv')`);
+    const err = await as(
+      ROLES.app,
+      null,
+      (tx) => tx`
+      insert into data_imports (client_account_id, engagement_id, import_name, filename) values (${a.clientAccountId}, ${a.engagementId}, 'x', 'x.csv')`,
+    );
     expect(err).toMatchObject({ code: '42501', message: expect.stringMatching(/row-level security/) });
   });
 
-  it('after its transaction the tenant is gone: the setting is transaction-local, not the session\'s', async () => {
+  it("after its transaction the tenant is gone: the setting is transaction-local, not the session's", async () => {
     const { sql } = database.current;
     const seen = await sql.begin(async (tx) => {
       await scope(tx, a, ROLES.app);
@@ -79,7 +83,7 @@ describe('flowlink_app without a tenant', () => {
   });
 });
 
-describe('flowlink_app for tenant A, on B\'s rows, even by id', () => {
+describe("flowlink_app for tenant A, on B's rows, even by id", () => {
   it('reads nothing of B', async () => {
     for (const [table, id] of Object.entries(bRows)) {
       if (!(await tenantTables(ROLES.app)).find((t) => t.table === table)?.readable) continue;
@@ -103,8 +107,12 @@ describe('flowlink_app for tenant A, on B\'s rows, even by id', () => {
   it('cannot move its own row to B, nor write a row for B', async () => {
     const moved = await as(ROLES.app, a, (tx) => tx`update data_imports set client_account_id = ${b.clientAccountId}, engagement_id = ${b.engagementId} where id = ${aRows.data_imports}`);
     expect(moved).toMatchObject({ code: '42501', message: expect.stringMatching(/row-level security/) });
-    const written = await as(ROLES.app, a, (tx) => tx`
-      insert into data_imports (client_account_id, engagement_id, import_name, filename) values (${b.clientAccountId}, ${b.engagementId}, 'x', 'x.csv')`);
+    const written = await as(
+      ROLES.app,
+      a,
+      (tx) => tx`
+      insert into data_imports (client_account_id, engagement_id, import_name, filename) values (${b.clientAccountId}, ${b.engagementId}, 'x', 'x.csv')`,
+    );
     expect(written).toMatchObject({ code: '42501' });
   });
 
@@ -176,8 +184,12 @@ describe('flowlink_loader', () => {
 
 describe('flowlink_operator', () => {
   it('sees every tenant without setting one', async () => {
-    const seen = await as(ROLES.operator, null, (tx) => tx`select count(distinct client_account_id)::int as n from data_imports
-      where client_account_id in (${a.clientAccountId}, ${b.clientAccountId})`);
+    const seen = await as(
+      ROLES.operator,
+      null,
+      (tx) => tx`select count(distinct client_account_id)::int as n from data_imports
+      where client_account_id in (${a.clientAccountId}, ${b.clientAccountId})`,
+    );
     expect(seen).toEqual([{ n: 2 }]);
   });
 

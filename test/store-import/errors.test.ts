@@ -26,8 +26,18 @@ const cases: Case[] = [
   { name: 'nul-head.csv', body: Buffer.from('a,b\n1,\u0000\n'), message: /^nul-head\.csv: byte 6: this is binary data \(it contains NUL bytes\)/, details: { byte: 6 } },
   { name: 'utf16-nobom.csv', body: Buffer.from('host,ip\r\nweb01,10.0.0.1\r\n', 'utf16le'), message: /UTF-16 text without a byte order mark/, details: { byte: 1 } },
   { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 1, byte 8: bytes 0xE9 0x2C are not valid utf-8/, details: { line: 1, byte: latin1.indexOf(0xe9) } },
-  { name: 'truncated.csv', body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]), message: /^truncated\.csv: line 2, byte 6: the file ends in the middle of a utf-8 character/, details: { line: 2, byte: 6 } },
-  { name: 'unterminated.csv', body: 'a,b\n1,2\n3,"open\n4,5\n', message: /^unterminated\.csv: line 3: quote opened here is never closed \(row 2; the file ends at line \d+\)/, details: { line: 3, row: 2 } },
+  {
+    name: 'truncated.csv',
+    body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]),
+    message: /^truncated\.csv: line 2, byte 6: the file ends in the middle of a utf-8 character/,
+    details: { line: 2, byte: 6 },
+  },
+  {
+    name: 'unterminated.csv',
+    body: 'a,b\n1,2\n3,"open\n4,5\n',
+    message: /^unterminated\.csv: line 3: quote opened here is never closed \(row 2; the file ends at line \d+\)/,
+    details: { line: 3, row: 2 },
+  },
   { name: 'bad.json', body: '[\n  {"a": 1},\n  {"a": 2,}\n]\n', message: /^bad\.json: line 3, byte \d+: invalid JSON/, details: { line: 3 } },
   { name: 'cut.json', body: '[\n{"a": 1},\n{"a"', message: /^cut\.json: line 3: the JSON ends before the array is closed/, details: { line: 3 } },
   { name: 'scalars.json', body: '[5, {"a": 1}]', message: /^scalars\.json: element 1 of the array is a number, not an object/, details: { row: 1 } },
@@ -40,7 +50,10 @@ const cases: Case[] = [
 describe('StoreImport refuses bad files', () => {
   it.each(cases)('$name: names the file and where, records the failure, stores no raw record', async ({ name, body, message, details }) => {
     const { key, result } = await world.drop(name, body);
-    const err = await result.then(() => undefined, (e: unknown) => e);
+    const err = await result.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InvalidImportError);
     expect((err as Error).message).toMatch(message);
     const imp = (await world.importOf(key))!;
@@ -92,12 +105,17 @@ describe('StoreImport refuses bad files', () => {
     const out = await second.result;
     expect(out).toMatchObject({ rowCount: 1, reused: false });
     const imports = await world.sql`select status, s3_etag from data_imports where s3_key = ${first.key} order by created_at`;
-    expect(imports).toEqual([{ status: 'failed', s3_etag: first.etag }, { status: 'stored', s3_etag: second.etag }]);
+    expect(imports).toEqual([
+      { status: 'failed', s3_etag: first.etag },
+      { status: 'stored', s3_etag: second.etag },
+    ]);
   });
 });
 
 describe('StoreImport rejects a bad row, not the file', () => {
-  const rejected = (key: string) => world.sql<{ row_number: number; line_number: number | null; raw_data: unknown; validation_errors: Record<string, unknown>; processing_notes: string; is_valid: boolean }[]>`
+  const rejected = (key: string) => world.sql<
+    { row_number: number; line_number: number | null; raw_data: unknown; validation_errors: Record<string, unknown>; processing_notes: string; is_valid: boolean }[]
+  >`
     select r.row_number, r.line_number, r.raw_data, r.validation_errors, r.processing_notes, r.is_valid
     from raw_import_records r join data_imports i on i.id = r.data_import_id
     where i.s3_key = ${key} and r.validation_errors ->> 'skip' = 'rejected' order by r.row_number`;
@@ -119,7 +137,7 @@ describe('StoreImport rejects a bad row, not the file', () => {
     expect(first).toMatchObject({ row_number: row, line_number: line, raw_data: { text }, is_valid: false });
     expect(first!.processing_notes).toMatch(/^skipped: rejected \(/);
     expect(String(first!.validation_errors.message)).toMatch(message);
-    expect((await world.importOf(key))).toMatchObject({ status: 'stored', total_records: rows });
+    expect(await world.importOf(key)).toMatchObject({ status: 'stored', total_records: rows });
   });
 
   it('rejects a row whose cell is over the size limit, and keeps the rest', async () => {
@@ -154,7 +172,10 @@ describe('StoreImport rejects a row with bytes that are not UTF-8, not the file'
     ];
     for (const { name, body, line } of refused) {
       const { result } = await world.drop(name, body);
-      const err = await result.then(() => null, (e: unknown) => e);
+      const err = await result.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err, name).toBeInstanceOf(InvalidImportError);
       expect((err as Error).message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: line ${line}, byte \\d+: bytes 0xE9`));
     }

@@ -21,16 +21,22 @@ async function importFile(name: string, body: Buffer | string) {
 
 async function failure(name: string, body: Buffer | string) {
   const { key, result } = await world.drop(name, body);
-  const err = await result.then(() => null, (e: unknown) => e);
+  const err = await result.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(InvalidImportError);
   return { err: err as InvalidImportError, imp: (await world.importOf(key))!, stored: await world.rawCountFor(key) };
 }
 
 async function readAll(body: Buffer | string, options: { maxRecordSize?: number } = {}) {
   const bytes = Buffer.from(body);
-  const table = await openTable((async function* () {
-    for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7); // tiny chunks: every boundary is crossed
-  })(), { file: 'f.csv', ...options });
+  const table = await openTable(
+    (async function* () {
+      for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7); // tiny chunks: every boundary is crossed
+    })(),
+    { file: 'f.csv', ...options },
+  );
   const rows: Array<Record<string, unknown> | RejectedRow> = [];
   for await (const r of table.rows) rows.push(r);
   return { table, rows };
@@ -55,16 +61,17 @@ describe('line endings mixed within one file (item 1)', () => {
   it('property: rows joined by any mix of line endings read back as written, no value ending in \\r', async () => {
     const cell = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '"', '\n', '\r', 'é'), maxLength: 6 });
     const eol = fc.constantFrom('\n', '\r\n', '\r');
-    await fc.assert(fc.asyncProperty(
-      fc.array(fc.tuple(fc.tuple(cell, cell), eol), { minLength: 1, maxLength: 8 }), eol,
-      async (rows, headerEol) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.tuple(cell, cell), eol), { minLength: 1, maxLength: 8 }), eol, async (rows, headerEol) => {
         const quote = (v: string) => (/[",\r\n]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v);
         const body = `a,b${headerEol}${rows.map(([[x, y], e]) => `${quote(x)},${quote(y)}${e}`).join('')}`;
         const nonEmpty = rows.filter(([[x, y]]) => x !== '' || y !== '');
         if (nonEmpty.length === 0) return; // header only: refused, tested elsewhere
         const { rows: got } = await readAll(body);
         expect(got).toEqual(nonEmpty.map(([[x, y]]) => ({ a: x, b: y })));
-      }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -72,7 +79,10 @@ describe('rows whose every cell is empty (item 2)', () => {
   it('skips them like blank lines, and counts them in import_config', async () => {
     const { out, imp, data } = await importFile('trailing.csv', 'host,ip,os\nweb01,10.0.0.1,Linux\n,,\nweb02,,\n,,\n,,\n');
     expect(out.rowCount).toBe(2);
-    expect(data).toEqual([{ host: 'web01', ip: '10.0.0.1', os: 'Linux' }, { host: 'web02', ip: '', os: '' }]);
+    expect(data).toEqual([
+      { host: 'web01', ip: '10.0.0.1', os: 'Linux' },
+      { host: 'web02', ip: '', os: '' },
+    ]);
     expect(imp.import_config).toMatchObject({ emptyRowsSkipped: 3 });
   });
 
@@ -95,7 +105,10 @@ describe('a stray quote (item 3)', () => {
   it('fails with the line the quote opened, at a bounded record size', async () => {
     const rows = Array.from({ length: 2000 }, (_, i) => `web${i},10.0.0.${i % 250}`).join('\n');
     const body = `host,ip\n"web-stray,10.0.0.1\n${rows}\n`;
-    const err = await readAll(body, { maxRecordSize: 1024 }).then(() => null, (e: unknown) => e);
+    const err = await readAll(body, { maxRecordSize: 1024 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InvalidImportError);
     expect((err as Error).message).toMatch(/^f\.csv: line 2: quote opened here is never closed/);
     expect((err as InvalidImportError).details).toMatchObject({ line: 2, row: 1 });
@@ -115,7 +128,7 @@ describe('a stray quote (item 3)', () => {
 });
 
 describe('JSON values kept exactly (item 4)', () => {
-  it('keeps nested values as JSON and every number literal\'s digits', async () => {
+  it("keeps nested values as JSON and every number literal's digits", async () => {
     const body = '[{"host":"web01","id":12345678901234567890,"huge":1e400,"price":1.50,"tags":["a","b"],"meta":{"rack":"R1","u":[1,2]}}]';
     const { out } = await importFile('exact.json', body);
     const [row] = await world.sql<{ raw: string; id: string; huge: string; price: string }[]>`
@@ -153,7 +166,10 @@ describe('JSON values kept exactly (item 4)', () => {
         yield { host: 'ok 🚀', note: 'a \\ud800 written as text' };
         yield { host: 'bad\ud800' };
       })();
-      const err = await copyRawRecords(client, rows, target).then(() => null, (e: unknown) => e);
+      const err = await copyRawRecords(client, rows, target).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(InvalidImportError);
       expect((err as Error).message).toBe('book.xlsx: row 2: a value contains a lone surrogate (half of a UTF-16 pair), which is not text and cannot be stored');
     } finally {
@@ -167,13 +183,15 @@ describe('JSON values kept exactly (item 4)', () => {
     const value = fc.letrec((tie) => ({
       v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.string(), tie('v'), { maxKeys: 3 })),
     })).v;
-    await fc.assert(fc.asyncProperty(fc.array(fc.dictionary(fc.string({ minLength: 1 }), value, { minKeys: 1, maxKeys: 4 }), { minLength: 1, maxLength: 4 }),
-      async (rows) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.dictionary(fc.string({ minLength: 1 }), value, { minKeys: 1, maxKeys: 4 }), { minLength: 1, maxLength: 4 }), async (rows) => {
         const nonEmpty = rows.filter((r) => Object.values(r).some((v) => v !== '' && v !== null));
         if (!nonEmpty.length) return;
         const { rows: got } = await readAll(JSON.stringify(rows));
         expect(JSON.parse(JSON.stringify(got))).toEqual(JSON.parse(JSON.stringify(nonEmpty)));
-      }), { numRuns: 200 });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -193,8 +211,10 @@ describe('workbooks follow the same rules (item 6)', () => {
       s.addRow(['srv-01', 'p', 'c']);
     });
     for (const [name, body] of [
-      ['proto.xlsx', xlsx], ['proto.csv', 'Hostname,__proto__,constructor\nsrv-01,p,c\n'],
-      ['proto.json', '[{"Hostname":"srv-01","__proto__":"p","constructor":"c"}]'], ['proto.ndjson', '{"Hostname":"srv-01","__proto__":"p","constructor":"c"}\n'],
+      ['proto.xlsx', xlsx],
+      ['proto.csv', 'Hostname,__proto__,constructor\nsrv-01,p,c\n'],
+      ['proto.json', '[{"Hostname":"srv-01","__proto__":"p","constructor":"c"}]'],
+      ['proto.ndjson', '{"Hostname":"srv-01","__proto__":"p","constructor":"c"}\n'],
     ] as const) {
       const { data } = await importFile(name, body);
       expect(data, name).toEqual([JSON.parse('{"Hostname":"srv-01","__proto__":"p","constructor":"c"}')]);

@@ -47,10 +47,7 @@ describe('StoreImport formats', () => {
   });
 
   it('reads UTF-8 with BOM and CRLF, with quoted line breaks, delimiters, quotes and non-ASCII text', async () => {
-    const body = Buffer.concat([
-      Buffer.from([0xef, 0xbb, 0xbf]),
-      Buffer.from('Name,Location,Notes\r\n"web01","Zürich, CH","line one\r\nline two"\r\n"東京-db","Tōkyō","say ""hi"" 🚀"\r\n'),
-    ]);
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Name,Location,Notes\r\n"web01","Zürich, CH","line one\r\nline two"\r\n"東京-db","Tōkyō","say ""hi"" 🚀"\r\n')]);
     const { imp, rows } = await importFile('bom-crlf.csv', body);
     expect(rows).toEqual([
       { row_number: 1, raw_data: { Name: 'web01', Location: 'Zürich, CH', Notes: 'line one\r\nline two' } },
@@ -70,7 +67,10 @@ describe('StoreImport formats', () => {
 
   it('detects tabs', async () => {
     const { imp, data } = await importFile('rvtools.tsv', 'VM\tPowerstate\tCPUs\nvm-1\tpoweredOn\t2\nvm 2, old\tpoweredOff\t1\n');
-    expect(data).toEqual([{ VM: 'vm-1', Powerstate: 'poweredOn', CPUs: '2' }, { VM: 'vm 2, old', Powerstate: 'poweredOff', CPUs: '1' }]);
+    expect(data).toEqual([
+      { VM: 'vm-1', Powerstate: 'poweredOn', CPUs: '2' },
+      { VM: 'vm 2, old', Powerstate: 'poweredOff', CPUs: '1' },
+    ]);
     expect(imp).toMatchObject({ mime_type: 'text/tab-separated-values' });
     expect(imp.import_config).toMatchObject({ delimiter: '\t' });
   });
@@ -83,7 +83,10 @@ describe('StoreImport formats', () => {
 
   it('reads CR-only line endings, including a quoted CR', async () => {
     const { data } = await importFile('classic-mac.csv', 'a,b\r1,"x\ry"\r2,z\r');
-    expect(data).toEqual([{ a: '1', b: 'x\ry' }, { a: '2', b: 'z' }]);
+    expect(data).toEqual([
+      { a: '1', b: 'x\ry' },
+      { a: '2', b: 'z' },
+    ]);
   });
 
   it('reads a one-column list (no delimiter anywhere)', async () => {
@@ -94,12 +97,18 @@ describe('StoreImport formats', () => {
 
   it('skips blank lines between rows but numbers the data rows without gaps', async () => {
     const { rows } = await importFile('gaps.csv', 'a,b\n1,2\n\n3,4\n\n');
-    expect(rows).toEqual([{ row_number: 1, raw_data: { a: '1', b: '2' } }, { row_number: 2, raw_data: { a: '3', b: '4' } }]);
+    expect(rows).toEqual([
+      { row_number: 1, raw_data: { a: '1', b: '2' } },
+      { row_number: 2, raw_data: { a: '3', b: '4' } },
+    ]);
   });
 
   it.each([['le'], ['be']] as const)('reads UTF-16 %s with BOM', async (endian) => {
     const { imp, data } = await importFile(`utf16${endian}.csv`, utf16('host;city\r\nsrv-ü;Köln 🚀\r\nsrv-2;"東京\r\nJapan"\r\n', endian));
-    expect(data).toEqual([{ host: 'srv-ü', city: 'Köln 🚀' }, { host: 'srv-2', city: '東京\r\nJapan' }]);
+    expect(data).toEqual([
+      { host: 'srv-ü', city: 'Köln 🚀' },
+      { host: 'srv-2', city: '東京\r\nJapan' },
+    ]);
     expect(imp.import_config).toMatchObject({ encoding: `utf-16${endian}`, bom: true, delimiter: ';' });
   });
 
@@ -126,10 +135,14 @@ describe('StoreImport formats', () => {
   });
 
   it('stores a JSON array of objects element by element, keeping JSON values and the union of keys', async () => {
-    const body = JSON.stringify([
-      { hostname: 'web01', cpu: 4, tags: ['prod', 'eu'], owner: { team: 'Ops' } },
-      { hostname: 'db-ü', cpu: 16, decommissioned: true, note: 'line\nbreak' },
-    ], null, 2);
+    const body = JSON.stringify(
+      [
+        { hostname: 'web01', cpu: 4, tags: ['prod', 'eu'], owner: { team: 'Ops' } },
+        { hostname: 'db-ü', cpu: 16, decommissioned: true, note: 'line\nbreak' },
+      ],
+      null,
+      2,
+    );
     const { imp, rows } = await importFile('servers.json', body);
     expect(rows).toEqual([
       { row_number: 1, raw_data: { hostname: 'web01', cpu: 4, tags: ['prod', 'eu'], owner: { team: 'Ops' } } },
@@ -142,7 +155,10 @@ describe('StoreImport formats', () => {
   it('stores NDJSON (CRLF, blank lines, UTF-8 BOM)', async () => {
     const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"host":"a","cpu":"2"}\r\n\r\n{"host":"b\\u00fc","ram":8}\r\n')]);
     const { imp, rows } = await importFile('servers.ndjson', body);
-    expect(rows).toEqual([{ row_number: 1, raw_data: { host: 'a', cpu: '2' } }, { row_number: 2, raw_data: { host: 'bü', ram: 8 } }]);
+    expect(rows).toEqual([
+      { row_number: 1, raw_data: { host: 'a', cpu: '2' } },
+      { row_number: 2, raw_data: { host: 'bü', ram: 8 } },
+    ]);
     expect(imp).toMatchObject({ mime_type: 'application/x-ndjson' });
     expect(imp.import_config).toMatchObject({ format: 'ndjson', bom: true, headers: ['host', 'cpu', 'ram'] });
   });

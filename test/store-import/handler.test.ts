@@ -20,7 +20,9 @@ beforeAll(async () => {
   handler = (await import('../../functions/store-import/handler.ts')).handler as never;
 });
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(saved))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await s3?.stop().catch(() => {});
 });
 
@@ -58,15 +60,16 @@ describe('StoreImport handler', () => {
   it('records a refused file as failed on its one connection, and throws InvalidImportError', async () => {
     const key = `imports/${tenant.clientAccountId}/${tenant.engagementId}/bad.csv`;
     const { etag } = await s3.put(key, 'host,ip\nweb01,"10.0.0.1\n');
-    await expect(handler({ bucket: s3.bucket, key, versionId: null, etag, ...tenant }, context))
-      .rejects.toMatchObject({ name: 'InvalidImportError', message: expect.stringMatching(/^bad\.csv: line 2: quote opened here is never closed/) });
+    await expect(handler({ bucket: s3.bucket, key, versionId: null, etag, ...tenant }, context)).rejects.toMatchObject({
+      name: 'InvalidImportError',
+      message: expect.stringMatching(/^bad\.csv: line 2: quote opened here is never closed/),
+    });
     const [imp] = await database.current.sql`select status, error_details->>'line' as line from data_imports where s3_key = ${key}`;
     expect(imp).toEqual({ status: 'failed', line: '2' });
   });
 
   it('refuses malformed input before touching anything', async () => {
-    await expect(handler({ bucket: s3.bucket, key: 'k', clientAccountId: 'not-a-uuid', engagementId: tenant.engagementId }, context))
-      .rejects.toMatchObject({ name: 'ParseError' });
+    await expect(handler({ bucket: s3.bucket, key: 'k', clientAccountId: 'not-a-uuid', engagementId: tenant.engagementId }, context)).rejects.toMatchObject({ name: 'ParseError' });
   });
 
   it('names an unreachable S3 a TransientError, for the workflow to retry', async () => {

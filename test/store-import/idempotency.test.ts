@@ -58,8 +58,9 @@ describe('StoreImport idempotency', () => {
     await expect(storeImport({ s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...other })).rejects.toThrow(TenantError);
     const otherKey = `imports/${other.clientAccountId}/${world.tenant.engagementId}/mixed.csv`;
     await world.s3.put(otherKey, inventory(3));
-    await expect(storeImport({ s3, pool: world.pool }, { bucket: world.s3.bucket, key: otherKey, clientAccountId: other.clientAccountId, engagementId: world.tenant.engagementId }))
-      .rejects.toThrow(/engagement .* does not exist/);
+    await expect(storeImport({ s3, pool: world.pool }, { bucket: world.s3.bucket, key: otherKey, clientAccountId: other.clientAccountId, engagementId: world.tenant.engagementId })).rejects.toThrow(
+      /engagement .* does not exist/,
+    );
     expect((await snapshot(otherKey)).imports).toHaveLength(0);
     expect((await snapshot(key)).imports).toHaveLength(1);
   });
@@ -81,16 +82,18 @@ describe('StoreImport idempotency', () => {
     expect((await snapshot(key)).imports.map((i) => i.status)).toEqual(['stored']);
   });
 
-  it('refuses a key outside the tenant\'s prefix (an execution started by hand with an edited tenant) with TenantError, writing nothing', async () => {
+  it("refuses a key outside the tenant's prefix (an execution started by hand with an edited tenant) with TenantError, writing nothing", async () => {
     const other = await createTenant(world.sql);
-    const { key, etag } = await world.s3.put(`imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/hand.csv`, inventory(2))
+    const { key, etag } = await world.s3
+      .put(`imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/hand.csv`, inventory(2))
       .then((r) => ({ ...r, key: `imports/${world.tenant.clientAccountId}/${world.tenant.engagementId}/hand.csv` }));
     for (const tenant of [other, { clientAccountId: world.tenant.clientAccountId, engagementId: other.engagementId }]) {
-      await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...tenant }))
-        .rejects.toMatchObject({ name: 'TenantError', message: expect.stringMatching(/hand\.csv is not under imports\//) });
+      await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key, etag, ...tenant })).rejects.toMatchObject({
+        name: 'TenantError',
+        message: expect.stringMatching(/hand\.csv is not under imports\//),
+      });
     }
-    await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key: 'hand.csv', etag, ...world.tenant }))
-      .rejects.toThrow(TenantError);
+    await expect(storeImport({ s3: world.s3.s3, pool: world.pool }, { bucket: world.s3.bucket, key: 'hand.csv', etag, ...world.tenant })).rejects.toThrow(TenantError);
     expect((await snapshot(key)).imports).toHaveLength(0);
   });
 

@@ -46,9 +46,13 @@ describe('markImportFailed', () => {
     expect(out).toEqual({ dataImportId: id, flowId, marked: true });
     const first = await state(id);
     expect(first).toMatchObject({
-      status: 'failed', error_message: 'orphans found', details_type: 'object',
+      status: 'failed',
+      error_message: 'orphans found',
+      details_type: 'object',
       error_details: { errorName: 'IntegrityViolationError', file: 'x.csv', row: 7 },
-      flow_status: 'failed', flow_error: 'orphans found', flow_details: { errorName: 'IntegrityViolationError', file: 'x.csv', row: 7 },
+      flow_status: 'failed',
+      flow_error: 'orphans found',
+      flow_details: { errorName: 'IntegrityViolationError', file: 'x.csv', row: 7 },
       records: 1,
     });
     await markImportFailed(orm(database.current.sql), { dataImportId: id, ...tenant }, failure);
@@ -76,7 +80,11 @@ describe('markImportFailed', () => {
 
   it('never moves a completed import or a completed/cancelled master flow back, by id or by S3 identity (marked: false, rows untouched)', async () => {
     const sql = database.current.sql;
-    for (const [importStatus, flowStatus] of [['completed', 'completed'], ['processing', 'cancelled'], ['completed', 'running']] as const) {
+    for (const [importStatus, flowStatus] of [
+      ['completed', 'completed'],
+      ['processing', 'cancelled'],
+      ['completed', 'running'],
+    ] as const) {
       const flowId = await createMasterFlow(sql, tenant);
       const key = `final-${importStatus}-${flowStatus}.csv`;
       const id = await storedImport(key, flowId);

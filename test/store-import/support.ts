@@ -39,15 +39,14 @@ export function useStoreImportWorld() {
     world.pool = new pg.Pool({ connectionString: database.current.url, max: 4 });
     world.tenant = await createTenant(world.sql);
     const t = world.tenant;
-    world.run = (key, etag, options = {}) => storeImport({ s3: world.s3.s3, pool: world.pool, maxCellChars: options.maxCellChars },
-      { bucket: world.s3.bucket, key, etag, ...t, maxRejectedRowsPercent: options.maxRejectedRowsPercent });
+    world.run = (key, etag, options = {}) =>
+      storeImport({ s3: world.s3.s3, pool: world.pool, maxCellChars: options.maxCellChars }, { bucket: world.s3.bucket, key, etag, ...t, maxRejectedRowsPercent: options.maxRejectedRowsPercent });
     world.drop = async (name, body, options = {}) => {
       const key = `imports/${t.clientAccountId}/${t.engagementId}/${name}`;
       const { etag } = await world.s3.put(key, body, options.contentType);
       return { key, etag, result: world.run(key, etag, options) };
     };
-    world.rows = async (id) =>
-      world.sql<ImportRow[]>`select row_number, raw_data from raw_import_records where data_import_id = ${id} order by row_number`;
+    world.rows = async (id) => world.sql<ImportRow[]>`select row_number, raw_data from raw_import_records where data_import_id = ${id} order by row_number`;
     world.importOf = async (key) => {
       const [row] = await world.sql`select * from data_imports where s3_key = ${key}`;
       return row;

@@ -17,17 +17,25 @@ async function workbookWithBigCell(size: number, useSharedStrings: boolean): Pro
 }
 
 async function readAll(bytes: Buffer, maxRecordSize: number) {
-  const table = await openTable((async function* () { yield bytes; })(), { file: 'big.xlsx', maxRecordSize });
+  const table = await openTable(
+    (async function* () {
+      yield bytes;
+    })(),
+    { file: 'big.xlsx', maxRecordSize },
+  );
   const rows: Record<string, string>[] = [];
   for await (const r of table.rows) rows.push(r as Record<string, string>);
   return rows;
 }
 
-describe('a workbook gets the CSV\'s bounds', () => {
+describe("a workbook gets the CSV's bounds", () => {
   it.each([true, false])('a cell over the row limit is refused naming the sheet, row and column (shared strings: %s)', async (shared) => {
     const bytes = await workbookWithBigCell(300_000, shared);
     expect(bytes.length).toBeLessThan(50_000); // it compresses: the bound is on what it inflates to
-    const err = await readAll(bytes, 100_000).then(() => null, (e: unknown) => e);
+    const err = await readAll(bytes, 100_000).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InvalidImportError);
     expect((err as Error).message).toMatch(/big\.xlsx: sheet "Servers", row 3, column C: the row is larger than the .* limit/);
     expect((err as InvalidImportError).details).toMatchObject({ sheet: 'Servers', row: 3, column: 'C' });
@@ -42,6 +50,10 @@ describe('a workbook gets the CSV\'s bounds', () => {
     const meter = new InflationMeter(1000);
     const xml = Readable.from([Buffer.from(`<sheetData>${'<row r="1"><c r="A1"><v>1</v></c></row>'.repeat(100)}</sheetData>`)]);
     const stream = boundedSheet(xml, 'xl/worksheets/sheet1.xml', { maxRecordSize: 1_000_000, maxInflatedBytes: 1000 }, meter, 'S');
-    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toBeInstanceOf(InflationLimit);
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toBeInstanceOf(InflationLimit);
   });
 });

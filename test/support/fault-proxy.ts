@@ -102,8 +102,14 @@ export async function startFaultProxy(serverUrl: string): Promise<FaultProxy> {
       client.destroy();
       upstream.destroy();
     };
-    client.on('close', () => { sockets.delete(client); if (!hung) upstream.destroy(); });
-    upstream.on('close', () => { sockets.delete(upstream); if (!hung) client.destroy(); });
+    client.on('close', () => {
+      sockets.delete(client);
+      if (!hung) upstream.destroy();
+    });
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      if (!hung) client.destroy();
+    });
     client.on('error', () => {});
     upstream.on('error', () => {});
     upstream.on('data', (chunk) => {

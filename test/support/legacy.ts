@@ -27,7 +27,9 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   // only the keys a row names, so the legacy defaults (is_mock, created_at ...) apply to the rest
   const ins = async (table: string, rows: Record<string, unknown>[]) => {
     for (const row of rows) {
-      const cols = Object.keys(row).map((c) => `"${c}"`).join(', ');
+      const cols = Object.keys(row)
+        .map((c) => `"${c}"`)
+        .join(', ');
       await sql.unsafe(`insert into ${table} (${cols}) select ${cols} from jsonb_populate_record(null::${table}, $1::jsonb)`, [JSON.stringify(row)]);
     }
   };
@@ -46,8 +48,16 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   const acme = { client_account_id: id('client:acme'), engagement_id: id('eng:acme') };
   const demo = { client_account_id: id('client:demo'), engagement_id: id('eng:demo') };
   const master = (name: string, minutes: number, extra: Record<string, unknown> = {}) => ({
-    id: masterId(name), flow_id: flowId(name), ...acme, flow_type: 'discovery', flow_status: 'running',
-    flow_name: `flow ${name}`, flow_configuration: {}, flow_persistence_data: {}, created_at: at(minutes), ...extra,
+    id: masterId(name),
+    flow_id: flowId(name),
+    ...acme,
+    flow_type: 'discovery',
+    flow_status: 'running',
+    flow_name: `flow ${name}`,
+    flow_configuration: {},
+    flow_persistence_data: {},
+    created_at: at(minutes),
+    ...extra,
   });
   await ins('crewai_flow_state_extensions', [
     master('config', 0, { flow_configuration: { source: 'data_import', import_id: id('imp:config') } }),
@@ -55,7 +65,8 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
     master('df', 2000),
     master('ok', 3000, { flow_status: 'completed' }),
     master('prox', 4000), // imp:prox 30 min later, asset:prox 20 min later
-    master('tie-a', 5000), master('tie-b', 5090), // imp:tie and asset:tie exactly between
+    master('tie-a', 5000),
+    master('tie-b', 5090), // imp:tie and asset:tie exactly between
     master('assess', 6000, { flow_type: 'assessment' }), // imp:type 10 min later: wrong type, no candidate
     master('demo', 7000, { ...demo }), // imp:cross (acme) 10 min later: other tenant, no candidate
     master('casefold', 8000, { flow_type: 'Discovery', flow_status: 'initialized' }),
@@ -67,16 +78,32 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   ]);
 
   const imp = (name: string, minutes: number, extra: Record<string, unknown> = {}) => ({
-    id: id(`imp:${name}`), ...acme, master_flow_id: null, import_name: `import ${name}`, import_type: 'servers',
-    source_filename: `${name}.csv`, file_size_bytes: 1234, file_type: 'text/csv', status: 'completed', imported_by: id('user:ann'),
-    created_at: at(minutes), ...extra,
+    id: id(`imp:${name}`),
+    ...acme,
+    master_flow_id: null,
+    import_name: `import ${name}`,
+    import_type: 'servers',
+    source_filename: `${name}.csv`,
+    file_size_bytes: 1234,
+    file_type: 'text/csv',
+    status: 'completed',
+    imported_by: id('user:ann'),
+    created_at: at(minutes),
+    ...extra,
   });
   await ins('data_imports', [
     imp('ok', 3001, { master_flow_id: masterId('ok') }), // wrong key: the master's technical id
-    imp('config', 20), imp('name', 20_000), imp('persist', 21_000), imp('df', 22_000),
+    imp('config', 20),
+    imp('name', 20_000),
+    imp('persist', 21_000),
+    imp('df', 22_000),
     imp('prox', 4030, { status: 'processing' }),
-    imp('tie', 5045), imp('type', 6010), imp('cross', 7010), imp('far', 30_000),
-    imp('claimed', 25_000), imp('near', 10_010),
+    imp('tie', 5045),
+    imp('type', 6010),
+    imp('cross', 7010),
+    imp('far', 30_000),
+    imp('claimed', 25_000),
+    imp('near', 10_010),
     imp('weird-status', 8001, { status: 'weird', master_flow_id: masterId('casefold') }),
     imp('failed', 8002, { status: 'failed', master_flow_id: masterId('casefold') }),
     imp('mismatch', 8003, { engagement_id: id('eng:demo') }), // quarantined with its records and mappings
@@ -84,24 +111,47 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   ]);
 
   const raw = (name: string, importName: string, row: number, extra: Record<string, unknown> = {}) => ({
-    id: id(`raw:${name}`), data_import_id: id(`imp:${importName}`), ...acme, master_flow_id: null, row_number: row,
-    raw_data: { hostname: name }, created_at: at(3002), ...extra,
+    id: id(`raw:${name}`),
+    data_import_id: id(`imp:${importName}`),
+    ...acme,
+    master_flow_id: null,
+    row_number: row,
+    raw_data: { hostname: name },
+    created_at: at(3002),
+    ...extra,
   });
   await ins('raw_import_records', [
     raw('ok-1', 'ok', 1, { master_flow_id: masterId('ok'), asset_id: id('asset:direct') }),
     raw('ok-1-dup', 'ok', 1, { master_flow_id: masterId('ok'), created_at: at(3003) }), // duplicate row number
     raw('ok-2', 'ok', 2, { client_account_id: null, engagement_id: null }), // linked by backfill: its import is linked
     raw('ok-0', 'ok', 0, { master_flow_id: masterId('ok') }), // row number below 1
-    raw('config-1', 'config', 1), raw('config-2', 'config', 2),
-    raw('name-1', 'name', 1), raw('persist-1', 'persist', 1), raw('df-1', 'df', 1), raw('prox-1', 'prox', 1),
-    raw('tie-1', 'tie', 1), raw('far-1', 'far', 1), raw('claimed-1', 'claimed', 1), raw('near-1', 'near', 1),
+    raw('config-1', 'config', 1),
+    raw('config-2', 'config', 2),
+    raw('name-1', 'name', 1),
+    raw('persist-1', 'persist', 1),
+    raw('df-1', 'df', 1),
+    raw('prox-1', 'prox', 1),
+    raw('tie-1', 'tie', 1),
+    raw('far-1', 'far', 1),
+    raw('claimed-1', 'claimed', 1),
+    raw('near-1', 'near', 1),
     raw('mismatch-1', 'mismatch', 1),
   ]);
 
   const df = (name: string, minutes: number, extra: Record<string, unknown> = {}) => ({
-    id: id(`df:${name}`), flow_id: id(`df-flow:${name}`), master_flow_id: null, ...acme, data_import_id: null,
-    flow_name: `discovery ${name}`, flow_description: `described ${name}`, status: 'active', progress_percentage: 10,
-    crewai_state_data: {}, assessment_package: { package: name }, created_at: at(minutes), ...extra,
+    id: id(`df:${name}`),
+    flow_id: id(`df-flow:${name}`),
+    master_flow_id: null,
+    ...acme,
+    data_import_id: null,
+    flow_name: `discovery ${name}`,
+    flow_description: `described ${name}`,
+    status: 'active',
+    progress_percentage: 10,
+    crewai_state_data: {},
+    assessment_package: { package: name },
+    created_at: at(minutes),
+    ...extra,
   });
   await ins('discovery_flows', [
     df('ok', 3001, { master_flow_id: masterId('ok'), data_import_id: id('imp:ok'), flow_id: flowId('ok'), status: 'completed' }),
@@ -115,9 +165,21 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   ]);
 
   const fm = (name: string, importName: string, extra: Record<string, unknown> = {}) => ({
-    id: id(`fm:${name}`), data_import_id: id(`imp:${importName}`), master_flow_id: null, client_account_id: acme.client_account_id,
-    source_field: 'host', target_field: 'hostname', mapping_type: 'direct', confidence_score: 0.9, is_user_defined: false,
-    status: 'suggested', validation_rules: { trim: true }, user_feedback: 'looks right', sample_values: ['a'], created_at: at(3004), ...extra,
+    id: id(`fm:${name}`),
+    data_import_id: id(`imp:${importName}`),
+    master_flow_id: null,
+    client_account_id: acme.client_account_id,
+    source_field: 'host',
+    target_field: 'hostname',
+    mapping_type: 'direct',
+    confidence_score: 0.9,
+    is_user_defined: false,
+    status: 'suggested',
+    validation_rules: { trim: true },
+    user_feedback: 'looks right',
+    sample_values: ['a'],
+    created_at: at(3004),
+    ...extra,
   });
   await ins('import_field_mappings', [
     fm('ok', 'ok', { master_flow_id: flowId('ok'), updated_at: at(3010) }),
@@ -130,8 +192,17 @@ export async function buildLegacyDatabase(sql: Sql, variant: 'pre-fix' | 'phase1
   ]);
 
   const asset = (name: string, minutes: number, extra: Record<string, unknown> = {}) => ({
-    id: id(`asset:${name}`), ...acme, master_flow_id: null, discovery_flow_id: null, name, hostname: name, asset_type: 'server',
-    raw_data: { from: name }, field_mappings_used: ['host'], created_at: at(minutes), ...extra,
+    id: id(`asset:${name}`),
+    ...acme,
+    master_flow_id: null,
+    discovery_flow_id: null,
+    name,
+    hostname: name,
+    asset_type: 'server',
+    raw_data: { from: name },
+    field_mappings_used: ['host'],
+    created_at: at(minutes),
+    ...extra,
   });
   await ins('assets', [
     asset('via-df', 3005, { discovery_flow_id: id('df:ok') }), // released: its discovery flow's master

@@ -29,16 +29,16 @@ export async function filesFailingWithRenamedKey(schemaFile: string, table: stri
     const next = source.indexOf('\nexport const ', start + 1);
     const end = next < 0 ? source.length : next;
     const block = source.slice(start, end);
-    const renamed = block
-      .replace(new RegExp(`^(\\s+)${key}:`, 'm'), `$1${key}Renamed:`)
-      .replace(new RegExp(`\\bt\\.${key}\\b`, 'g'), `t.${key}Renamed`);
+    const renamed = block.replace(new RegExp(`^(\\s+)${key}:`, 'm'), `$1${key}Renamed:`).replace(new RegExp(`\\bt\\.${key}\\b`, 'g'), `t.${key}Renamed`);
     if (renamed === block) throw new Error(`no column key ${key} in ${table}`);
     writeFileSync(path, source.slice(0, start) + renamed + source.slice(end));
 
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     // tsc names files relative to its working directory: run it in the copy, whatever ours is
-    const out = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir, maxBuffer: 16 * 1024 * 1024 })
-      .then((r) => r.stdout, (err: { stdout?: string }) => err.stdout ?? '');
+    const out = await promisify(execFile)(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }).then(
+      (r) => r.stdout,
+      (err: { stdout?: string }) => err.stdout ?? '',
+    );
     const files = new Set<string>();
     for (const line of out.split('\n')) {
       const m = /^(.+?)\(\d+,\d+\): error TS/.exec(line);

@@ -65,7 +65,6 @@ describe('flowlink run', () => {
     const unknown = await flowlink('run', '--client', 'nobody');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown client "nobody"/);
-
   });
 
   it('exits 3 when the import completed with rejected rows or field warnings, 1 above --max-rejected-percent; --help says so', async () => {
@@ -94,7 +93,11 @@ describe('flowlink run', () => {
     expect(out).toMatch(/✓ PlanChunks\s+\d+ ms\s+3 chunk\(s\) of up to 10 rows/);
     for (const map of ['LinkRecords', 'StartDiscovery']) {
       const lines = out.split('\n').filter((l) => l.trim().startsWith(`${map} chunk`));
-      expect(lines.map((l) => l.match(/chunk (\d)\/3 ✓ (\d+) rows/)?.slice(1)).sort()).toEqual([['1', '10'], ['2', '10'], ['3', '5']]);
+      expect(lines.map((l) => l.match(/chunk (\d)\/3 ✓ (\d+) rows/)?.slice(1)).sort()).toEqual([
+        ['1', '10'],
+        ['2', '10'],
+        ['3', '5'],
+      ]);
     }
     expect(out).toMatch(/✓ FinishLink\s+\d+ ms\s+25 rows linked/);
     expect(out).toMatch(/rows\s+25 stored, 25 linked/);

@@ -31,11 +31,12 @@ function retryBudgetSeconds(r: Retrier): number {
  * second on AWS (a local chunk takes milliseconds where one on AWS takes seconds).
  */
 const MS_PER_SECOND = 2;
-const scaledRetryWaits = Object.fromEntries(LOCAL_TASK_STATES.filter((s) => tasks[s]).map((state) => [
-  state,
-  ((tasks[state]!.Retry ?? []) as Retrier[]).map((r) =>
-    r.ErrorEquals.includes(LAMBDA_THROTTLED) ? (retryBudgetSeconds(r) / (r.MaxAttempts ?? 3)) * MS_PER_SECOND : 0),
-]));
+const scaledRetryWaits = Object.fromEntries(
+  LOCAL_TASK_STATES.filter((s) => tasks[s]).map((state) => [
+    state,
+    ((tasks[state]!.Retry ?? []) as Retrier[]).map((r) => (r.ErrorEquals.includes(LAMBDA_THROTTLED) ? (retryBudgetSeconds(r) / (r.MaxAttempts ?? 3)) * MS_PER_SECOND : 0)),
+  ]),
+);
 
 describe('imports at once', () => {
   it('runs two chunks of a Map in flight at once, each on its own database connection', async () => {
@@ -68,8 +69,7 @@ describe('imports at once', () => {
     const clean = await world.drop(await world.tenant(), 'servers.csv', SAMPLE);
     expect(clean.record.status).toBe('SUCCEEDED');
 
-    const drops = await Promise.all(tenants.map((tenant) =>
-      world.drop(tenant, 'servers.csv', SAMPLE, { lambdas, retryIntervalOverrides: scaledRetryWaits }, { chunkRows: 5, mapConcurrency: 2 })));
+    const drops = await Promise.all(tenants.map((tenant) => world.drop(tenant, 'servers.csv', SAMPLE, { lambdas, retryIntervalOverrides: scaledRetryWaits }, { chunkRows: 5, mapConcurrency: 2 })));
 
     // the limits were hit (the test exercises throttling) and never exceeded
     expect([...lambdas.throttled.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

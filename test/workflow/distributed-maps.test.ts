@@ -51,7 +51,7 @@ describe('distributed Maps: a chunk whose retries ran out', () => {
     };
     const { started, record } = await world.drop(tenant, 'servers.csv', SAMPLE, options);
     expect(record.status).toBe('FAILED');
-    expect(record.error, JSON.stringify(record.error)).toMatchObject({ name: "States.ExceedToleratedFailureThreshold" });
+    expect(record.error, JSON.stringify(record.error)).toMatchObject({ name: 'States.ExceedToleratedFailureThreshold' });
     expect(record.events.some((e) => e.state === 'MarkFailed')).toBe(false);
     const entered = record.events.filter((e) => e.type === 'StateEntered' && e.index === undefined).map((e) => e.state);
     expect(entered.at(-1)).toBe('StartDiscovery');

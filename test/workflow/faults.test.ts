@@ -57,7 +57,9 @@ afterAll(async () => {
 
 function drop(tenant: Awaited<ReturnType<typeof world.tenant>>) {
   return world.drop(tenant, 'servers.csv', SAMPLE, {
-    beforeStep: (state) => { proxy.step = state; },
+    beforeStep: (state) => {
+      proxy.step = state;
+    },
     stepBudgetMs: STEP_BUDGET_MS,
   });
 }

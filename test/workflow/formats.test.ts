@@ -23,7 +23,10 @@ describe('the import workflow, end to end on the local Step Functions', () => {
     },
     {
       name: 'servers.json',
-      body: JSON.stringify([{ hostname: 'web01', cpu_cores: 4, tags: ['a'] }, { hostname: 'web02', cpu_cores: 8, tags: [] }]),
+      body: JSON.stringify([
+        { hostname: 'web01', cpu_cores: 4, tags: ['a'] },
+        { hostname: 'web02', cpu_cores: 8, tags: [] },
+      ]),
       rows: 2,
       first: { hostname: 'web01', cpu_cores: 4 },
     },
@@ -44,8 +47,14 @@ describe('the import workflow, end to end on the local Step Functions', () => {
       expect(started.alreadyStarted).toBe(false);
       const state = (await importState(world.sql, tenant))!;
       expect(state).toMatchObject({
-        status: 'completed', total_records: file.rows, raw: file.rows, linked: file.rows, error_message: null,
-        flow_status: 'completed', discovery_status: 'completed', flows: 1,
+        status: 'completed',
+        total_records: file.rows,
+        raw: file.rows,
+        linked: file.rows,
+        error_message: null,
+        flow_status: 'completed',
+        discovery_status: 'completed',
+        flows: 1,
       });
       expect(state.flow_configuration).toMatchObject({ data_import_id: state.id });
       const rows = await rawRows(state.id);

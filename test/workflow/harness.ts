@@ -99,14 +99,31 @@ export type TenantSnapshot = Record<string, { rows: number; checksum: string }>;
  */
 export async function tenantSnapshot(sql: Sql, tenant: Tenant): Promise<TenantSnapshot> {
   const scope = (table: string) => sql`select to_jsonb(t) as row from ${sql(table)} t where client_account_id = ${tenant.clientAccountId} and engagement_id = ${tenant.engagementId}`;
-  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
-    'assessments', 'sixr_analyses', 'migration_waves', 'wave_plans', ...INVENTORY_TABLES];
+  const tables = [
+    'crewai_flow_state_extensions',
+    'data_imports',
+    'raw_import_records',
+    'discovery_flows',
+    'import_field_mappings',
+    'assets',
+    'assessments',
+    'sixr_analyses',
+    'migration_waves',
+    'wave_plans',
+    ...INVENTORY_TABLES,
+  ];
   const rows: Record<string, Record<string, unknown>[]> = {};
   for (const table of tables) rows[table] = (await scope(table)).map((r) => r.row as Record<string, unknown>);
 
-  const labels = new Map<string, string>([[tenant.clientAccountId, 'CLIENT'], [tenant.engagementId, 'ENGAGEMENT']]);
+  const labels = new Map<string, string>([
+    [tenant.clientAccountId, 'CLIENT'],
+    [tenant.engagementId, 'ENGAGEMENT'],
+  ]);
   const importName = new Map<unknown, string>();
-  for (const r of rows.data_imports!) { labels.set(r.id as string, `import:${r.filename}`); importName.set(r.id, String(r.filename)); }
+  for (const r of rows.data_imports!) {
+    labels.set(r.id as string, `import:${r.filename}`);
+    importName.set(r.id, String(r.filename));
+  }
   for (const r of rows.crewai_flow_state_extensions!) labels.set(r.flow_id as string, `flow:${r.flow_type}:${r.flow_name}`);
   for (const r of rows.discovery_flows!) labels.set(r.id as string, `discovery:${r.flow_name}`);
   for (const r of rows.raw_import_records!) labels.set(r.id as string, `raw:${importName.get(r.data_import_id)}#${r.row_number}`);
@@ -114,14 +131,18 @@ export async function tenantSnapshot(sql: Sql, tenant: Tenant): Promise<TenantSn
   for (const r of rows.assets!) labels.set(r.id as string, `asset:${labels.get(r.raw_import_record_id as string) ?? r.name}`);
   // an inventory item by its observations, a candidate by its two items
   const observations = new Map<string, string[]>();
-  for (const r of rows.assets!) if (r.inventory_item_id) observations.set(r.inventory_item_id as string, [...observations.get(r.inventory_item_id as string) ?? [], labels.get(r.id as string)!]);
+  for (const r of rows.assets!) if (r.inventory_item_id) observations.set(r.inventory_item_id as string, [...(observations.get(r.inventory_item_id as string) ?? []), labels.get(r.id as string)!]);
   for (const r of rows.inventory_items!) labels.set(r.id as string, `item:${(observations.get(r.id as string) ?? []).sort().join('+')}`);
   for (const r of rows.inventory_candidates!) labels.set(r.id as string, `candidate:${[labels.get(r.inventory_item_id as string), labels.get(r.candidate_item_id as string)].sort().join('~')}`);
 
   const snapshot: TenantSnapshot = {};
   for (const table of tables) {
     const lines = rows[table]!.map((r) => {
-      const kept = Object.fromEntries(Object.entries(r).filter(([k]) => !WHEN.has(k)).sort(([a], [b]) => a.localeCompare(b)));
+      const kept = Object.fromEntries(
+        Object.entries(r)
+          .filter(([k]) => !WHEN.has(k))
+          .sort(([a], [b]) => a.localeCompare(b)),
+      );
       return JSON.stringify(kept).replace(UUID, (id) => labels.get(id) ?? '?uuid');
     }).sort();
     snapshot[table] = { rows: lines.length, checksum: createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16) };
@@ -131,11 +152,25 @@ export async function tenantSnapshot(sql: Sql, tenant: Tenant): Promise<TenantSn
 
 /** The import a tenant's drop produced, with its flow and discovery flow (or nulls). */
 export async function importState(sql: Sql, tenant: Tenant) {
-  const [row] = await sql<{
-    id: string; status: string; total_records: number | null; master_flow_id: string | null; error_message: string | null;
-    error_details: Record<string, unknown> | null; raw: number; linked: number; flow_status: string | null; flow_error: string | null;
-    flow_configuration: Record<string, unknown> | null; discovery_status: string | null; discovery_id: string | null; error_phase: string | null; flows: number;
-  }[]>`
+  const [row] = await sql<
+    {
+      id: string;
+      status: string;
+      total_records: number | null;
+      master_flow_id: string | null;
+      error_message: string | null;
+      error_details: Record<string, unknown> | null;
+      raw: number;
+      linked: number;
+      flow_status: string | null;
+      flow_error: string | null;
+      flow_configuration: Record<string, unknown> | null;
+      discovery_status: string | null;
+      discovery_id: string | null;
+      error_phase: string | null;
+      flows: number;
+    }[]
+  >`
     select i.id, i.status, i.total_records, i.master_flow_id, i.error_message, i.error_details,
            (select count(*)::int from raw_import_records r where r.data_import_id = i.id) as raw,
            (select count(*)::int from raw_import_records r where r.data_import_id = i.id and r.master_flow_id = i.master_flow_id) as linked,
@@ -154,8 +189,7 @@ export async function importState(sql: Sql, tenant: Tenant) {
  * stable order: what "a replay changes nothing" is compared by, strictly.
  */
 export async function tenantRows(sql: Sql, tenant: Tenant): Promise<Record<string, unknown[]>> {
-  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets',
-    ...INVENTORY_TABLES];
+  const tables = ['crewai_flow_state_extensions', 'data_imports', 'raw_import_records', 'discovery_flows', 'import_field_mappings', 'assets', ...INVENTORY_TABLES];
   const out: Record<string, unknown[]> = {};
   for (const table of tables) {
     const rows = await sql`select to_jsonb(t) as row from ${sql(table)} t

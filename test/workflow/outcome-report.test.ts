@@ -41,15 +41,10 @@ function normalised(value: unknown, placeholders: Record<string, string | null |
   const text = (s: string) => {
     let out = s;
     for (const [name, actual] of pairs) out = out.split(actual).join(`<${name}>`);
-    return out
-      .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
-      .replace(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, '<time>');
+    return out.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>').replace(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, '<time>');
   };
   const walk = (v: unknown): unknown =>
-    typeof v === 'string' ? text(v)
-      : Array.isArray(v) ? v.map(walk)
-        : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
-          : v;
+    typeof v === 'string' ? text(v) : Array.isArray(v) ? v.map(walk) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
   return walk(value);
 }
 
@@ -100,15 +95,28 @@ describe('the outcome report and event of every drop', () => {
     const report = await readReport(key);
     const db = await databaseView(tenant);
     expect(report).toMatchObject({
-      version: 1, status: 'succeeded', execution: record.name, error: null,
-      clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId,
-      bucket: world.s3.bucket, key: started.input.key, etag: started.input.etag, fileName: 'servers.csv',
-      dataImportId: db.state.id, flowId: db.state.master_flow_id, discoveryFlowId: db.state.discovery_id, importStatus: 'completed',
+      version: 1,
+      status: 'succeeded',
+      execution: record.name,
+      error: null,
+      clientAccountId: tenant.clientAccountId,
+      engagementId: tenant.engagementId,
+      bucket: world.s3.bucket,
+      key: started.input.key,
+      etag: started.input.etag,
+      fileName: 'servers.csv',
+      dataImportId: db.state.id,
+      flowId: db.state.master_flow_id,
+      discoveryFlowId: db.state.discovery_id,
+      importStatus: 'completed',
       rows: {
-        stored: db.state.raw, linked: db.state.linked, skipped: db.skipped + db.emptyRows,
+        stored: db.state.raw,
+        linked: db.state.linked,
+        skipped: db.skipped + db.emptyRows,
         skippedByReason: { 'no name, host name or IP address': 1, [EMPTY_ROW_REASON]: db.emptyRows },
       },
-      assets: 3, assetsByType: db.byType,
+      assets: 3,
+      assetsByType: db.byType,
       // a first drop into an empty engagement: one new inventory item per machine
       inventory: { new: 3, matched: 0, updated: 0, candidates: 0 },
       file: { format: 'csv', delimiter: ',', headers: ['hostname', 'ip_address', 'os', 'memory_gb', 'Asset Type', 'Mystery Column'] },
@@ -120,10 +128,19 @@ describe('the outcome report and event of every drop', () => {
     expect(report.recognisedFormat).toBe((await world.sql`select source_system from data_imports where id = ${db.state.id}`)[0]!.source_system);
     // every mapping, in file order, as stored
     expect(report.fieldMappings.map((m) => m.sourceField)).toEqual(report.file.headers);
-    expect([...report.fieldMappings].sort((a, b) => a.sourceField.localeCompare(b.sourceField))).toEqual(db.mappings.map((m) => ({
-      sourceField: m.source_field, targetField: m.target_field, matchType: m.match_type, confidence: m.confidence, userDefined: m.is_user_defined,
-      evidence: (m.transformation_rules as { rule?: string } | null)?.rule ?? null, unit: (m.transformation_rules as { unit?: string } | null)?.unit ?? null,
-    })).sort((a, b) => a.sourceField.localeCompare(b.sourceField)));
+    expect([...report.fieldMappings].sort((a, b) => a.sourceField.localeCompare(b.sourceField))).toEqual(
+      db.mappings
+        .map((m) => ({
+          sourceField: m.source_field,
+          targetField: m.target_field,
+          matchType: m.match_type,
+          confidence: m.confidence,
+          userDefined: m.is_user_defined,
+          evidence: (m.transformation_rules as { rule?: string } | null)?.rule ?? null,
+          unit: (m.transformation_rules as { unit?: string } | null)?.unit ?? null,
+        }))
+        .sort((a, b) => a.sourceField.localeCompare(b.sourceField)),
+    );
     expect(report.unmappedColumns).toEqual(db.mappings.filter((m) => m.match_type === 'unmapped').map((m) => m.source_field));
     expect(report.unmappedColumns).toContain('Mystery Column');
 
@@ -137,7 +154,12 @@ describe('the outcome report and event of every drop', () => {
     const reportEvents = created.flatMap(createdObjects).filter((ref) => ref.key.startsWith(REPORT_PREFIX));
     expect(reportEvents.map((r) => r.key)).toEqual([key]);
     const calls: string[] = [];
-    const sfn: SfnLike = { startExecution: async (p) => { calls.push(p.name); return {}; } };
+    const sfn: SfnLike = {
+      startExecution: async (p) => {
+        calls.push(p.name);
+        return {};
+      },
+    };
     for (const ref of reportEvents) {
       await expect(startImport({ sql: world.sql, sfn, stateMachineArn: 'arn:aws:states:us-east-1:0:stateMachine:x' }, ref)).rejects.toThrow(/refused s3 key "reports\//);
     }
@@ -156,8 +178,15 @@ describe('the outcome report and event of every drop', () => {
     const db = await databaseView(tenant);
     expect(db.state.status).toBe('failed');
     expect(report).toMatchObject({
-      status: 'failed', execution: record.name, dataImportId: db.state.id, flowId: null, discoveryFlowId: null, importStatus: 'failed',
-      rows: { stored: 0, linked: 0, skipped: 0, skippedByReason: {} }, fieldMappings: [], assets: 0,
+      status: 'failed',
+      execution: record.name,
+      dataImportId: db.state.id,
+      flowId: null,
+      discoveryFlowId: null,
+      importStatus: 'failed',
+      rows: { stored: 0, linked: 0, skipped: 0, skippedByReason: {} },
+      fieldMappings: [],
+      assets: 0,
       integrity: { verdict: 'not_run', healthScore: null },
       error: { name: 'InvalidImportError', step: 'StoreImport', message: db.state.error_message, file: 'broken.csv', line: 3, row: 2 },
     });
@@ -177,18 +206,35 @@ describe('the outcome report and event of every drop', () => {
     const { record, started } = await world.drop(tenant, 'servers.csv', readFileSync(SAMPLE));
     expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
     const report = await readReport(reportKey(started.input));
-    matchesExample('report.succeeded.json', normalised(report, {
-      client_account_id: tenant.clientAccountId, engagement_id: tenant.engagementId, execution: report.execution,
-      data_import_id: report.dataImportId, flow_id: report.flowId, discovery_flow_id: report.discoveryFlowId,
-      outcome_id: report.outcomeId, etag: report.etag, sha256: report.file?.sha256,
-    }));
+    matchesExample(
+      'report.succeeded.json',
+      normalised(report, {
+        client_account_id: tenant.clientAccountId,
+        engagement_id: tenant.engagementId,
+        execution: report.execution,
+        data_import_id: report.dataImportId,
+        flow_id: report.flowId,
+        discovery_flow_id: report.discoveryFlowId,
+        outcome_id: report.outcomeId,
+        etag: report.etag,
+        sha256: report.file?.sha256,
+      }),
+    );
 
     const [event, ...more] = eventsOf(bad.dataImportId);
     expect(more).toEqual([]);
-    matchesExample('event.failed.json', normalised(event, {
-      client_account_id: bad.tenant.clientAccountId, engagement_id: bad.tenant.engagementId, execution: bad.execution,
-      data_import_id: bad.dataImportId, outcome_id: bad.report.outcomeId, etag: bad.report.etag, event_id: event!.id,
-    }));
+    matchesExample(
+      'event.failed.json',
+      normalised(event, {
+        client_account_id: bad.tenant.clientAccountId,
+        engagement_id: bad.tenant.engagementId,
+        execution: bad.execution,
+        data_import_id: bad.dataImportId,
+        outcome_id: bad.report.outcomeId,
+        etag: bad.report.etag,
+        event_id: event!.id,
+      }),
+    );
   });
 
   it('a replay rewrites the same report (same key, same content but the execution) and sends the event again with the same ids', async () => {
@@ -235,8 +281,14 @@ describe('the outcome report and event of every drop', () => {
     const report = await readReport(reportKey(started.input));
     const db = await databaseView(tenant);
     expect(report).toMatchObject({
-      status: 'failed', importStatus: 'failed', dataImportId: db.state.id, flowId: db.state.master_flow_id, discoveryFlowId: db.state.discovery_id,
-      rows: { stored: 4, linked: db.state.linked, skipped: 2 }, assets: 3, assetsByType: db.byType,
+      status: 'failed',
+      importStatus: 'failed',
+      dataImportId: db.state.id,
+      flowId: db.state.master_flow_id,
+      discoveryFlowId: db.state.discovery_id,
+      rows: { stored: 4, linked: db.state.linked, skipped: 2 },
+      assets: 3,
+      assetsByType: db.byType,
       integrity: { verdict: 'violations' },
       error: { name: 'IntegrityViolationError', step: 'ValidateIntegrity', message: db.state.error_message, line: null, row: null },
     });
@@ -249,7 +301,12 @@ describe('the outcome report and event of every drop', () => {
     const tenant = await world.tenant();
     let reportCalls = 0;
     const { record } = await world.drop(tenant, 'again.csv', GOOD, {
-      tasks: { ReportSucceeded: async () => { reportCalls++; throw new TransientError('s3 is down'); } },
+      tasks: {
+        ReportSucceeded: async () => {
+          reportCalls++;
+          throw new TransientError('s3 is down');
+        },
+      },
     });
     expect(record.status).toBe('SUCCEEDED');
     expect(reportCalls).toBe(7); // the first attempt and the definition's six retries
@@ -259,7 +316,12 @@ describe('the outcome report and event of every drop', () => {
 
     let publishCalls = 0;
     const failing = await world.drop(await world.tenant(), 'broken-again.csv', BAD, {
-      tasks: { PublishFailed: async () => { publishCalls++; throw new Error('EventBridge said no'); } },
+      tasks: {
+        PublishFailed: async () => {
+          publishCalls++;
+          throw new Error('EventBridge said no');
+        },
+      },
     });
     expect(publishCalls).toBe(7);
     expect(failing.record.status).toBe('FAILED');

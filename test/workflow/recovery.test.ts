@@ -27,29 +27,26 @@ async function ageFlows(tenant: Tenant, age: string) {
 }
 
 describe('recovery paths give the verdict of the data, not of the clock', () => {
-  it.each(['redrive', 'replay'] as const)(
-    'an execution that timed out inside a discovery chunk, recovered by %s 3 hours later, succeeds (its own flow is not "stuck running")',
-    async (how) => {
-      const clean = await world.tenant();
-      await world.drop(clean, 'servers.csv', SAMPLE);
-      const tenant = await world.tenant();
-      let stopped = false;
-      const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
-        afterStep: (state, _input, _output, execution) => {
-          if (state !== 'DiscoverChunk' || stopped) return;
-          stopped = true;
-          execution.stop('TIMED_OUT');
-        },
-      });
-      expect(record.status).toBe('TIMED_OUT');
-      await ageFlows(tenant, '3 hours');
+  it.each(['redrive', 'replay'] as const)('an execution that timed out inside a discovery chunk, recovered by %s 3 hours later, succeeds (its own flow is not "stuck running")', async (how) => {
+    const clean = await world.tenant();
+    await world.drop(clean, 'servers.csv', SAMPLE);
+    const tenant = await world.tenant();
+    let stopped = false;
+    const { record } = await world.drop(tenant, 'servers.csv', SAMPLE, {
+      afterStep: (state, _input, _output, execution) => {
+        if (state !== 'DiscoverChunk' || stopped) return;
+        stopped = true;
+        execution.stop('TIMED_OUT');
+      },
+    });
+    expect(record.status).toBe('TIMED_OUT');
+    await ageFlows(tenant, '3 hours');
 
-      const again = how === 'redrive' ? await world.workflow().redrive(record.name) : await world.workflow().replay(record.name);
-      expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
-      expect((await importState(world.sql, tenant))!.status).toBe('completed');
-      expect(await tenantSnapshot(world.sql, tenant)).toEqual(await tenantSnapshot(world.sql, clean));
-    },
-  );
+    const again = how === 'redrive' ? await world.workflow().redrive(record.name) : await world.workflow().replay(record.name);
+    expect(again.status, JSON.stringify(again.error)).toBe('SUCCEEDED');
+    expect((await importState(world.sql, tenant))!.status).toBe('completed');
+    expect(await tenantSnapshot(world.sql, tenant)).toEqual(await tenantSnapshot(world.sql, clean));
+  });
 
   it('a failing replay of a completed import leaves its report and publishes no "Import Failed": a report never contradicts the database', async () => {
     const tenant = await world.tenant();
@@ -60,11 +57,13 @@ describe('recovery paths give the verdict of the data, not of the clock', () => 
     const dataImportId = (await importState(world.sql, tenant))!.id;
     const eventsBefore = events().filter((e) => (e.detail as { dataImportId?: string }).dataImportId === dataImportId);
 
-    const replay = await world.workflow({
-      afterStep: (state) => {
-        if (state === 'CreateMasterFlow') throw Object.assign(new Error('canceling statement due to lock timeout'), { name: 'LockTimeoutError' });
-      },
-    }).replay(record.name);
+    const replay = await world
+      .workflow({
+        afterStep: (state) => {
+          if (state === 'CreateMasterFlow') throw Object.assign(new Error('canceling statement due to lock timeout'), { name: 'LockTimeoutError' });
+        },
+      })
+      .replay(record.name);
     expect(replay.status).toBe('FAILED');
     expect(replay.error?.name).toBe('LockTimeoutError');
     expect((await importState(world.sql, tenant))!.status).toBe('completed');
@@ -77,7 +76,7 @@ describe('recovery paths give the verdict of the data, not of the clock', () => 
 });
 
 describe('trusted input that should not be', () => {
-  it('an execution input naming tenant B for tenant A\'s key writes nothing for either; A\'s own import of that object then succeeds', async () => {
+  it("an execution input naming tenant B for tenant A's key writes nothing for either; A's own import of that object then succeeds", async () => {
     const a = await world.tenant();
     const b = await world.tenant();
     const ref = await world.upload(a, 'shared.csv', SAMPLE);
@@ -92,7 +91,10 @@ describe('trusted input that should not be', () => {
     const rows = await world.sql`select client_account_id from data_imports where s3_key = ${ref.key}`;
     expect(rows).toEqual([]);
     // no report under B's prefix carries A's file, and no event went out for it
-    const reportsOfB = await world.s3.client.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: reportKey({ ...forged }) })).then(() => 1, () => 0);
+    const reportsOfB = await world.s3.client.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: reportKey({ ...forged }) })).then(
+      () => 1,
+      () => 0,
+    );
     expect(reportsOfB).toBe(0);
     expect(events().filter((e) => (e.detail as { key?: string }).key === ref.key)).toEqual([]);
 
@@ -102,7 +104,7 @@ describe('trusted input that should not be', () => {
     expect((await importState(world.sql, a))!.status).toBe('completed');
   });
 
-  it('a key whose ids are written in upper case is imported for that tenant (normalised at the edge), not refused as another tenant\'s', async () => {
+  it("a key whose ids are written in upper case is imported for that tenant (normalised at the edge), not refused as another tenant's", async () => {
     const tenant = await world.tenant();
     const upper = { clientAccountId: tenant.clientAccountId.toUpperCase(), engagementId: tenant.engagementId.toUpperCase() };
     const ref = await world.upload(upper, 'upper.csv', SAMPLE);
@@ -115,26 +117,27 @@ describe('trusted input that should not be', () => {
     expect((await importState(world.sql, tenant))!).toMatchObject({ status: 'completed', raw: 25, linked: 25 });
   });
 
-  it.each([
-    { chunkRows: 0 }, { chunkRows: 3_000_000_000 }, { chunkRows: 1.5 }, { chunkRows: null }, { mapConcurrency: 0 }, { mapConcurrency: 1000 },
-  ])('an execution started by hand with %o fails through MarkFailed with a report that names the field', async (chunking) => {
-    const tenant = await world.tenant();
-    const ref = await world.upload(tenant, 'by-hand.csv', SAMPLE);
-    const workflow = world.workflow({ validateInput: false });
-    const input = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, ...tenant, ...chunking };
-    const name = executionName(ref);
-    await workflow.startExecution({ stateMachineArn: workflow.stateMachineArn, name, input: JSON.stringify(input) });
-    const record = await workflow.wait(name);
-    expect(record.status).toBe('FAILED');
-    expect(record.error?.name).toBe('InvalidExecutionInputError');
-    const field = Object.keys(chunking)[0]!;
-    const state = (await importState(world.sql, tenant))!;
-    expect(state.status).toBe('failed');
-    expect(state.error_message).toContain(field);
-    const report = JSON.parse(await readReportText(reportKey(input))) as { status: string; error: { name: string; message: string; advice: string } };
-    expect(report).toMatchObject({ status: 'failed', error: { name: 'InvalidExecutionInputError' } });
-    expect(report.error.message).toContain(field);
-  });
+  it.each([{ chunkRows: 0 }, { chunkRows: 3_000_000_000 }, { chunkRows: 1.5 }, { chunkRows: null }, { mapConcurrency: 0 }, { mapConcurrency: 1000 }])(
+    'an execution started by hand with %o fails through MarkFailed with a report that names the field',
+    async (chunking) => {
+      const tenant = await world.tenant();
+      const ref = await world.upload(tenant, 'by-hand.csv', SAMPLE);
+      const workflow = world.workflow({ validateInput: false });
+      const input = { bucket: ref.bucket, key: ref.key, versionId: ref.versionId, etag: ref.etag, size: ref.size, ...tenant, ...chunking };
+      const name = executionName(ref);
+      await workflow.startExecution({ stateMachineArn: workflow.stateMachineArn, name, input: JSON.stringify(input) });
+      const record = await workflow.wait(name);
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.name).toBe('InvalidExecutionInputError');
+      const field = Object.keys(chunking)[0]!;
+      const state = (await importState(world.sql, tenant))!;
+      expect(state.status).toBe('failed');
+      expect(state.error_message).toContain(field);
+      const report = JSON.parse(await readReportText(reportKey(input))) as { status: string; error: { name: string; message: string; advice: string } };
+      expect(report).toMatchObject({ status: 'failed', error: { name: 'InvalidExecutionInputError' } });
+      expect(report.error.message).toContain(field);
+    },
+  );
 });
 
 describe('where chunk settings enter, they are bounded', () => {

@@ -19,7 +19,7 @@ const CHANGES: Record<string, (tenant: Tenant, key: string) => Promise<void>> = 
     const { record } = await world.drop(tenant, 'servers.csv', CORRECTED);
     expect(record.status).toBe('SUCCEEDED');
   },
-  'deleted': async (_tenant, key) => {
+  deleted: async (_tenant, key) => {
     await world.s3.client.send(new DeleteObjectCommand({ Bucket: world.s3.bucket, Key: key }));
   },
   're-uploaded with the same bytes (the trigger finds its execution and starts nothing)': async (tenant) => {
@@ -57,13 +57,22 @@ describe('replaying a completed execution after its object changed leaves every 
     const before = await tenantRows(world.sql, tenant);
 
     const failing = world.workflow({
-      tasks: { ValidateIntegrity: async () => { throw Object.assign(new Error('integrity checks failed (simulated on replay)'), { name: 'IntegrityViolationError' }); } },
+      tasks: {
+        ValidateIntegrity: async () => {
+          throw Object.assign(new Error('integrity checks failed (simulated on replay)'), { name: 'IntegrityViolationError' });
+        },
+      },
     });
     const replay = await failing.replay(record.name);
     expect(replay.status).toBe('FAILED');
     expect(replay.error?.name).toBe('IntegrityViolationError');
     // the completed import keeps its report, and no "Import Failed" is published (ReportKeptError)
-    expect(replay.events.filter((e) => e.type === 'StateEntered').map((e) => e.state).slice(-3)).toEqual(['MarkFailed', 'ReportFailed', 'Failed']);
+    expect(
+      replay.events
+        .filter((e) => e.type === 'StateEntered')
+        .map((e) => e.state)
+        .slice(-3),
+    ).toEqual(['MarkFailed', 'ReportFailed', 'Failed']);
     expect(await tenantRows(world.sql, tenant)).toEqual(before);
 
     // as on AWS: the execution stopped in its Fail state, so a redrive re-enters Failed and fails again

@@ -18,9 +18,31 @@ class StepCrashError extends Error {
 }
 
 /** The top-level states of a run in order (Pass states included), as a redrive from a step enters them. */
-const CHAIN = ['StoreImport', 'CreateMasterFlow', 'ChunkSettings', 'ChunkLimit', 'CheckChunks', 'PlanChunks', 'LinkRecords', 'CheckLinked', 'LinkedAll', 'FinishLink',
-  'PlanDiscovery', 'StartDiscovery', 'CheckDiscovered', 'DiscoveredAll', 'FinishDiscovery', 'ReconcileInventory', 'CheckReconciled', 'ReconciledAll', 'FinishReconcile',
-  'ValidateIntegrity', 'ReportSucceeded', 'PublishSucceeded', 'Done'];
+const CHAIN = [
+  'StoreImport',
+  'CreateMasterFlow',
+  'ChunkSettings',
+  'ChunkLimit',
+  'CheckChunks',
+  'PlanChunks',
+  'LinkRecords',
+  'CheckLinked',
+  'LinkedAll',
+  'FinishLink',
+  'PlanDiscovery',
+  'StartDiscovery',
+  'CheckDiscovered',
+  'DiscoveredAll',
+  'FinishDiscovery',
+  'ReconcileInventory',
+  'CheckReconciled',
+  'ReconciledAll',
+  'FinishReconcile',
+  'ValidateIntegrity',
+  'ReportSucceeded',
+  'PublishSucceeded',
+  'Done',
+];
 
 const topLevel = (events: RecordedEvent[]) => events.filter((e) => e.type === 'StateEntered' && e.index === undefined).map((e) => e.state);
 const isMap = (step: StepState): step is keyof typeof CHUNK_STATES => step in CHUNK_STATES;
@@ -137,8 +159,15 @@ describe.each([
   it('a chunk run again, and twice at once, leaves the same rows (link and discovery)', async () => {
     const state = (await importState(world.sql, cleanTenant))!;
     const input = {
-      clientAccountId: cleanTenant.clientAccountId, engagementId: cleanTenant.engagementId, dataImportId: state.id,
-      flowId: state.master_flow_id!, discoveryFlowId: state.discovery_id!, fromRow: 11, chunkRows: 10, chunk: 1, chunks: 3,
+      clientAccountId: cleanTenant.clientAccountId,
+      engagementId: cleanTenant.engagementId,
+      dataImportId: state.id,
+      flowId: state.master_flow_id!,
+      discoveryFlowId: state.discovery_id!,
+      fromRow: 11,
+      chunkRows: 10,
+      chunk: 1,
+      chunks: 3,
     };
     const sql = world.sql as Sql;
     await expect(linkChunk(sql, input)).resolves.toEqual({ chunk: 1, chunks: 3, rows: 10 });
@@ -187,15 +216,13 @@ describe.each([
           values (${tenant.clientAccountId}, ${tenant.engagementId}, 'discovery', 'elsewhere', 'completed', ${jsonb({})}) returning flow_id`;
         await expect(world.sql`
           update raw_import_records set master_flow_id = ${other!.flow_id}
-          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
-          .rejects.toMatchObject({ constraint_name: 'raw_import_records_data_import_link_fkey' });
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`).rejects.toMatchObject({ constraint_name: 'raw_import_records_data_import_link_fkey' });
         // taking a record's link away is refused too (raw_import_records_link_kept); what no
         // constraint forbids (a per-row insert check costs the COPY too much): an unlinked record
         // inserted into the linked import
         await expect(world.sql`
           update raw_import_records set master_flow_id = null
-          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`)
-          .rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
+          where data_import_id = ${dataImportId} and master_flow_id = ${flowId} and row_number = 7`).rejects.toMatchObject({ constraint_name: 'raw_import_records_link_kept' });
         await world.sql`
           insert into raw_import_records (data_import_id, client_account_id, engagement_id, row_number, raw_data)
           values (${dataImportId}, ${tenant.clientAccountId}, ${tenant.engagementId}, 26, '{"hostname": "sneaked-in"}')`;
@@ -204,7 +231,12 @@ describe.each([
 
     expect(record.status).toBe('FAILED');
     expect(record.error?.name).toBe('IntegrityViolationError');
-    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state).slice(-5)).toEqual(['ValidateIntegrity', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
+    expect(
+      record.events
+        .filter((e) => e.type === 'StateEntered')
+        .map((e) => e.state)
+        .slice(-5),
+    ).toEqual(['ValidateIntegrity', 'MarkFailed', 'ReportFailed', 'PublishFailed', 'Failed']);
     const state = (await importState(world.sql, tenant))!;
     expect(state).toMatchObject({ status: 'failed', flow_status: 'failed', discovery_status: 'failed', error_phase: 'ValidateIntegrity' });
     expect(state.error_message).toMatch(/integrity checks failed for master flow .*raw_import_records/);

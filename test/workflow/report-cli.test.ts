@@ -43,7 +43,10 @@ describe('flowlink run and flowlink report', () => {
     expect(text.out).toMatch(/^ {2}Hostname\s+→ {2}hostname \(exact, 1\): generic CMDB|^ {2}Hostname\s+→ {2}hostname \(exact, 1\): header is the asset field "hostname"$/m);
     expect(text.out).toMatch(/flowlink mapping set --engagement <engagement-id> --header-set [0-9a-f]{16} "<column>=<field>\[:unit\]"/);
 
-    const events = readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(join(dir, 'events.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ source: 'flowlink', 'detail-type': 'Import Succeeded', detail: { dataImportId: row!.id, execution, report: { key } } });
   });

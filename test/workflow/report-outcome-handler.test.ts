@@ -30,9 +30,9 @@ describe('the report-outcome Lambda handler', () => {
     const tenant = await createTenant(database.current.sql);
     const { handler } = await import('../../functions/report-outcome/handler.ts');
     const input = {
-      status: 'failed', execution: 'import-x',
-      state: { bucket: 'b', key: `imports/${tenant.clientAccountId}/${tenant.engagementId}/f.csv`, versionId: null, etag: 'e', size: 1, ...tenant,
-        error: { Error: 'TenantError', Cause: 'nope' } },
+      status: 'failed',
+      execution: 'import-x',
+      state: { bucket: 'b', key: `imports/${tenant.clientAccountId}/${tenant.engagementId}/f.csv`, versionId: null, etag: 'e', size: 1, ...tenant, error: { Error: 'TenantError', Cause: 'nope' } },
     };
     await expect(handler(input as never, context)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/ECONNREFUSED/) });
   }, 60_000);

@@ -26,7 +26,10 @@ describe('the Retry arrays', () => {
   it('every Task retries TransientError (what classifyError makes of connection loss, contention and throttling)', () => {
     for (const state of TASK_STATES) {
       const retry = (tasks[state]!.Retry ?? []) as Retrier[];
-      expect(retry.some((r) => r.ErrorEquals.includes('TransientError')), state).toBe(true);
+      expect(
+        retry.some((r) => r.ErrorEquals.includes('TransientError')),
+        state,
+      ).toBe(true);
     }
   });
 
@@ -73,11 +76,16 @@ describe('the ASL matches the step contract (workflows/steps.ts)', () => {
   });
 
   it("each Task invokes its registry Lambda, with the registry's TimeoutSeconds and retry class, within the Lambda's timeout", () => {
-    const asl = Object.fromEntries(lambdaTasks.map(([name, t]) => [name, {
-      lambda: /:function:flowlink-(\w+)$/.exec(String(t.Resource))?.[1],
-      timeoutS: t.TimeoutSeconds,
-      retry: retryClassOf((t.Retry ?? []) as Retrier[]),
-    }]));
+    const asl = Object.fromEntries(
+      lambdaTasks.map(([name, t]) => [
+        name,
+        {
+          lambda: /:function:flowlink-(\w+)$/.exec(String(t.Resource))?.[1],
+          timeoutS: t.TimeoutSeconds,
+          retry: retryClassOf((t.Retry ?? []) as Retrier[]),
+        },
+      ]),
+    );
     const registry = Object.fromEntries(Object.values(STEP_TASKS).map((t) => [t.state, { lambda: t.lambda, timeoutS: t.timeoutS, retry: t.retry }]));
     expect(asl).toEqual(registry);
     for (const t of Object.values(STEP_TASKS)) expect(t.timeoutS, t.state).toBeLessThanOrEqual(LAMBDAS[t.lambda].timeoutS);

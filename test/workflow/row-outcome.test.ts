@@ -30,7 +30,10 @@ async function tableCounts(): Promise<Record<string, number>> {
 
 const HEADER = ['Hostname', 'IP Address', 'CPU', 'Memory (GB)'];
 const BAD_ROWS = [100, 500, 900];
-const UNREADABLE = new Map([[200, 'sixteen'], [700, '16 parsecs']]);
+const UNREADABLE = new Map([
+  [200, 'sixteen'],
+  [700, '16 parsecs'],
+]);
 const cells = (row: number): string[] => [`srv-${String(row).padStart(4, '0')}`, `10.0.${Math.floor(row / 250)}.${row % 250}`, '4', UNREADABLE.get(row) ?? '16'];
 
 /** The same 1,000 servers in each format: rows 100, 500 and 900 unreadable as rows, rows 200 and 700 with an unreadable memory cell. */
@@ -61,7 +64,10 @@ async function dirtyFile(format: 'csv' | 'ndjson' | 'xlsx'): Promise<{ name: str
 
 /** The consultant's fix of a rejected rows file: each row made the header's width again. */
 function fixRejected(format: 'csv' | 'ndjson' | 'xlsx', text: string): { name: string; body: string } {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l !== '');
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   if (format === 'ndjson') {
     return { name: 'fixed.ndjson', body: `${lines.map((l) => JSON.stringify(Object.fromEntries(HEADER.map((h, i) => [h, cells(Number(/srv-(\d{4})/.exec(l)![1]))[i]])))).join('\n')}\n` };
   }
@@ -75,8 +81,10 @@ function dirtyCsv(): { body: string; fixed: string } {
   const fixed = [lines[0]!];
   for (let row = 1; row <= 1000; row++) {
     const good = `srv-${String(row).padStart(4, '0')},10.0.${Math.floor(row / 250)}.${row % 250},4,16`;
-    if (row === 100) { lines.push(`${good},extra`); fixed.push(good); }
-    else if (row === 500) lines.push(`srv-0500,10.0.2.0,4`), fixed.push(good);
+    if (row === 100) {
+      lines.push(`${good},extra`);
+      fixed.push(good);
+    } else if (row === 500) lines.push(`srv-0500,10.0.2.0,4`), fixed.push(good);
     else if (row === 900) lines.push(`srv-0900,10.0.3.150,4,16,x,y`), fixed.push(good);
     else if (row === 200) lines.push(`srv-0200,10.0.0.200,4,sixteen`);
     else if (row === 700) lines.push(`srv-0700,10.0.2.200,4,16 parsecs`);
@@ -175,7 +183,11 @@ describe('row-level outcome', () => {
     expect(assets!.n).toBe(997);
     const rejected = await world.sql`select row_number, line_number, raw_data, validation_errors from raw_import_records
       where data_import_id = ${state.id} and validation_errors ->> 'skip' = 'rejected' order by row_number`;
-    expect(rejected.map((r) => [r.row_number, r.line_number])).toEqual([[100, 101], [500, 501], [900, 901]]);
+    expect(rejected.map((r) => [r.row_number, r.line_number])).toEqual([
+      [100, 101],
+      [500, 501],
+      [900, 901],
+    ]);
     expect(rejected[0]!.raw_data).toEqual({ text: 'srv-0100,10.0.0.100,4,16,extra' });
     expect(state.status).toBe('completed_with_errors');
   });
@@ -185,17 +197,26 @@ describe('field-level warnings', () => {
   it('a CPU of 99999999999, a 3,000-character host name and "sixteen" GB leave the field empty, warned, and the import completes', async () => {
     const tenant = await world.tenant();
     let x = 7;
-    const long = Array.from({ length: 3000 }, () => { x = (x * 48271) % 2147483647; return 'abcdefghijklmnopqrstuvwxyz'[x % 26]; }).join('');
+    const long = Array.from({ length: 3000 }, () => {
+      x = (x * 48271) % 2147483647;
+      return 'abcdefghijklmnopqrstuvwxyz'[x % 26];
+    }).join('');
     const body = `Hostname,IP Address,CPU,Memory (GB)\nweb01,10.0.0.1,4,16\nweb02,10.0.0.2,99999999999,16\n${long},10.0.0.3,2,8\nweb04,not-an-ip,n/a,sixteen\n`;
     const { record } = await world.drop(tenant, 'warned.csv', body);
     expect(record.status, JSON.stringify(record.error)).toBe('SUCCEEDED');
     const assets = await world.sql`select a.hostname, a.cpu_cores, a.memory_gb, a.ip_address, r.row_number, r.validation_errors
       from assets a join raw_import_records r on r.id = a.raw_import_record_id
       where a.client_account_id = ${tenant.clientAccountId} order by r.row_number`;
-    expect(assets.map((a) => [a.row_number, a.cpu_cores, a.memory_gb])).toEqual([[1, 4, 16], [2, null, 16], [3, 2, 8], [4, null, null]]);
+    expect(assets.map((a) => [a.row_number, a.cpu_cores, a.memory_gb])).toEqual([
+      [1, 4, 16],
+      [2, null, 16],
+      [3, 2, 8],
+      [4, null, null],
+    ]);
     expect(assets[2]!.hostname).toBeNull();
-    const warnings = assets.flatMap((a) => ((a.validation_errors as { warnings?: Array<{ column: string; value: string }> } | null)?.warnings ?? [])
-      .map((w) => [a.row_number, w.column, w.value.slice(0, 12)]));
+    const warnings = assets.flatMap((a) =>
+      ((a.validation_errors as { warnings?: Array<{ column: string; value: string }> } | null)?.warnings ?? []).map((w) => [a.row_number, w.column, w.value.slice(0, 12)]),
+    );
     expect(warnings).toEqual([
       [2, 'CPU', '99999999999'],
       [3, 'Hostname', long.slice(0, 12)],
@@ -208,15 +229,16 @@ describe('field-level warnings', () => {
 
 describe('the errors file', () => {
   it('keeps a value Excel would run as a formula as text, and quotes what must be quoted', () => {
-    expect(['=1+1', '+49 30', '-5', '@SUM(A1)', '\tx', 'a,b', 'say "hi"', 'plain'].map(errorsCell))
-      .toEqual(["'=1+1", "'+49 30", "'-5", "'@SUM(A1)", "'\tx", '"a,b"', '"say ""hi"""', 'plain']);
+    expect(['=1+1', '+49 30', '-5', '@SUM(A1)', '\tx', 'a,b', 'say "hi"', 'plain'].map(errorsCell)).toEqual(["'=1+1", "'+49 30", "'-5", "'@SUM(A1)", "'\tx", '"a,b"', '"say ""hi"""', 'plain']);
   });
 });
 
 describe('the report files', () => {
   it('is streamed: a file larger than a part goes up in parts and reads back whole', async () => {
     const line = `${'x'.repeat(999)}\n`;
-    async function* pieces() { for (let i = 0; i < 20_000; i++) yield line; }
+    async function* pieces() {
+      for (let i = 0; i < 20_000; i++) yield line;
+    }
     const key = 'reports/streamed/big.errors.csv';
     await putText(world.s3.client, { bucket: world.s3.bucket, key, contentType: 'text/csv' }, pieces());
     const back = await readObject(key);

@@ -17,14 +17,19 @@ const context = { functionName: 'flowlink-create-master-flow', awsRequestId: 're
 async function logsOf(work: () => Promise<unknown>): Promise<Record<string, any>[]> {
   const lines: string[] = [];
   // warnings and errors go to stderr
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(...String(chunk).split('\n')), true)));
+  const spies = [process.stdout, process.stderr].map((stream) => vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(...String(chunk).split('\n')), true)));
   try {
     await work().catch(() => {});
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
-  return lines.flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+  return lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 beforeAll(async () => {
@@ -50,8 +55,13 @@ describe('step logging', () => {
     const outcomes = logs.filter((l) => l.outcome);
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({
-      level: 'INFO', service: 'flowlink', step: 'CreateMasterFlow', outcome: 'succeeded', durationMs: expect.any(Number),
-      dataImportId: imp!.id, function_request_id: 'req-1',
+      level: 'INFO',
+      service: 'flowlink',
+      step: 'CreateMasterFlow',
+      outcome: 'succeeded',
+      durationMs: expect.any(Number),
+      dataImportId: imp!.id,
+      function_request_id: 'req-1',
     });
   });
 

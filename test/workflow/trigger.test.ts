@@ -18,16 +18,32 @@ async function rowCounts() {
 
 const recordingSfn = () => {
   const calls: { name: string; input: string }[] = [];
-  const sfn: SfnLike = { startExecution: async (p) => { calls.push(p); return { executionArn: `arn:local:${p.name}` }; } };
+  const sfn: SfnLike = {
+    startExecution: async (p) => {
+      calls.push(p);
+      return { executionArn: `arn:local:${p.name}` };
+    },
+  };
   return { sfn, calls };
 };
 
 const eventBridge = (key: string, object: Record<string, unknown> = {}) => ({
-  version: '0', id: '17793124-05d4-b198-2fde-7ededc63b103', 'detail-type': 'Object Created', source: 'aws.s3', account: '111122223333',
-  time: '2026-11-12T00:00:00Z', region: 'eu-west-1', resources: ['arn:aws:s3:::drops'],
+  version: '0',
+  id: '17793124-05d4-b198-2fde-7ededc63b103',
+  'detail-type': 'Object Created',
+  source: 'aws.s3',
+  account: '111122223333',
+  time: '2026-11-12T00:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:s3:::drops'],
   detail: {
-    version: '0', bucket: { name: 'drops' }, object: { key, size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '617f08299329d189', ...object },
-    'request-id': 'N4N7GDK58NMKJ12R', requester: '111122223333', 'source-ip-address': '1.2.3.4', reason: 'PutObject',
+    version: '0',
+    bucket: { name: 'drops' },
+    object: { key, size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '617f08299329d189', ...object },
+    'request-id': 'N4N7GDK58NMKJ12R',
+    requester: '111122223333',
+    'source-ip-address': '1.2.3.4',
+    reason: 'PutObject',
   },
 });
 
@@ -70,8 +86,7 @@ describe('the trigger', () => {
       const before = await rowCounts();
       const { sfn, calls } = recordingSfn();
       const ref = { bucket: 'drops', key: key(tenant, other.engagementId), versionId: null, etag: 'e1', size: 1, sequencer: null };
-      await expect(startImport({ sql: world.sql, sfn, stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:m' }, ref))
-        .rejects.toMatchObject({ name, message: expect.stringMatching(message) });
+      await expect(startImport({ sql: world.sql, sfn, stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:m' }, ref)).rejects.toMatchObject({ name, message: expect.stringMatching(message) });
       expect(calls).toEqual([]);
       expect(await rowCounts()).toEqual(before);
     });
@@ -79,13 +94,19 @@ describe('the trigger', () => {
 
   it('parses the key into the tenant and the file name', () => {
     expect(parseImportKey('imports/8DA4017F-E467-4504-898A-20A55B18820A/0285884c-2c00-4b80-91cb-7a805ed4baf5/servers.csv')).toEqual({
-      clientAccountId: '8da4017f-e467-4504-898a-20a55b18820a', engagementId: '0285884c-2c00-4b80-91cb-7a805ed4baf5', fileName: 'servers.csv',
+      clientAccountId: '8da4017f-e467-4504-898a-20a55b18820a',
+      engagementId: '0285884c-2c00-4b80-91cb-7a805ed4baf5',
+      fileName: 'servers.csv',
     });
   });
 
   it('treats ExecutionAlreadyExists as done', async () => {
     const tenant = await world.tenant();
-    const sfn: SfnLike = { startExecution: async () => { throw Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }); } };
+    const sfn: SfnLike = {
+      startExecution: async () => {
+        throw Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' });
+      },
+    };
     const ref = { bucket: 'drops', key: `imports/${tenant.clientAccountId}/${tenant.engagementId}/x.csv`, versionId: 'v1', etag: 'e', size: 1, sequencer: null };
     const out = await startImport({ sql: world.sql, sfn, stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:import' }, ref);
     expect(out).toMatchObject({ alreadyStarted: true, executionArn: `arn:aws:states:eu-west-1:123456789012:execution:import:${out.executionName}` });

@@ -6,13 +6,18 @@ import { EVENT_SOURCE } from '../report.ts';
 
 /** The Parameters of an `arn:aws:states:::events:putEvents` Task. */
 const putEventsInput = z.object({
-  Entries: z.array(z.object({
-    Source: z.string(),
-    DetailType: z.string(),
-    Detail: z.unknown(),
-    EventBusName: z.string().optional(),
-    Resources: z.array(z.string()).optional(),
-  })).min(1).max(10),
+  Entries: z
+    .array(
+      z.object({
+        Source: z.string(),
+        DetailType: z.string(),
+        Detail: z.unknown(),
+        EventBusName: z.string().optional(),
+        Resources: z.array(z.string()).optional(),
+      }),
+    )
+    .min(1)
+    .max(10),
 });
 
 /** An event as EventBridge delivers it to a rule's target. */
@@ -47,8 +52,14 @@ export class LocalEventBus {
     const refused = Entries.find((e) => e.Source !== EVENT_SOURCE);
     if (refused) throw new AccessDeniedException(`events:PutEvents with source "${refused.Source}": the state machine may put events only with source "${EVENT_SOURCE}"`);
     const events: BusEvent[] = Entries.map((e) => ({
-      version: '0', id: randomUUID(), 'detail-type': e.DetailType, source: e.Source, account: '000000000000', time: new Date().toISOString(),
-      region: 'us-east-1', resources: e.Resources ?? [],
+      version: '0',
+      id: randomUUID(),
+      'detail-type': e.DetailType,
+      source: e.Source,
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: e.Resources ?? [],
       // Step Functions passes a JSON object through; the SDK's Detail is a JSON string
       detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail,
     }));
@@ -60,6 +71,9 @@ export class LocalEventBus {
   /** Every event put so far, oldest first. */
   read(): BusEvent[] {
     if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as BusEvent);
+    return readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as BusEvent);
   }
 }

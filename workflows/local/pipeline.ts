@@ -133,11 +133,18 @@ const SAMPLE_ASSETS = 10;
 export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<RunSummary> {
   const { input } = record;
   const i = dataImports;
-  const recordsOf = (linked: boolean) => db.db.select({ n: sql<number>`count(*)::int` }).from(rawImportRecords)
-    .where(and(eq(rawImportRecords.dataImportId, i.id), linked ? eq(rawImportRecords.masterFlowId, i.masterFlowId) : undefined));
+  const recordsOf = (linked: boolean) =>
+    db.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(rawImportRecords)
+      .where(and(eq(rawImportRecords.dataImportId, i.id), linked ? eq(rawImportRecords.masterFlowId, i.masterFlowId) : undefined));
   const [row] = await db.db
     .select({
-      id: i.id, status: i.status, masterFlowId: i.masterFlowId, errorMessage: i.errorMessage, flowStatus: masterFlows.flowStatus,
+      id: i.id,
+      status: i.status,
+      masterFlowId: i.masterFlowId,
+      errorMessage: i.errorMessage,
+      flowStatus: masterFlows.flowStatus,
       sourceSystem: i.sourceSystem,
       stored: sql<number>`${recordsOf(false)}`,
       linked: sql<number>`${recordsOf(true)}`,
@@ -152,28 +159,35 @@ export async function summarize(db: DbHandle, record: ExecutionRecord): Promise<
     .from(i)
     .leftJoin(masterFlows, eq(masterFlows.flowId, i.masterFlowId))
     .leftJoin(discoveryFlows, eq(discoveryFlows.masterFlowId, i.masterFlowId))
-    .where(and(
-      eq(i.s3Bucket, input.bucket), eq(i.s3Key, input.key),
-      sameObjectVersion(input),
-      inTenant(i, input),
-    ));
+    .where(and(eq(i.s3Bucket, input.bucket), eq(i.s3Key, input.key), sameObjectVersion(input), inTenant(i, input)));
   const discoveryFlowId = row?.discoveryFlowId ?? null;
   const byType = discoveryFlowId
-    ? await db.db.select({ assetType: sql<string | null>`${assets.assetType}::text`, n: sql<number>`count(*)::int` })
-      .from(assets).where(eq(assets.discoveryFlowId, discoveryFlowId)).groupBy(assets.assetType).orderBy(sql`2 desc`)
+    ? await db.db
+        .select({ assetType: sql<string | null>`${assets.assetType}::text`, n: sql<number>`count(*)::int` })
+        .from(assets)
+        .where(eq(assets.discoveryFlowId, discoveryFlowId))
+        .groupBy(assets.assetType)
+        .orderBy(sql`2 desc`)
     : [];
   const samples: SampleAsset[] = discoveryFlowId
     ? await db.db
-      .select({
-        rowNumber: rawImportRecords.rowNumber, hostname: assets.hostname, assetType: sql<string | null>`${assets.assetType}::text`,
-        ipAddress: assets.ipAddress, operatingSystem: assets.operatingSystem, osVersion: assets.osVersion, cpuCores: assets.cpuCores, memoryGb: assets.memoryGb,
-        storageGb: assets.storageGb, environment: assets.environment,
-      })
-      .from(assets)
-      .innerJoin(rawImportRecords, eq(rawImportRecords.id, assets.rawImportRecordId))
-      .where(eq(assets.discoveryFlowId, discoveryFlowId))
-      .orderBy(asc(rawImportRecords.rowNumber))
-      .limit(SAMPLE_ASSETS)
+        .select({
+          rowNumber: rawImportRecords.rowNumber,
+          hostname: assets.hostname,
+          assetType: sql<string | null>`${assets.assetType}::text`,
+          ipAddress: assets.ipAddress,
+          operatingSystem: assets.operatingSystem,
+          osVersion: assets.osVersion,
+          cpuCores: assets.cpuCores,
+          memoryGb: assets.memoryGb,
+          storageGb: assets.storageGb,
+          environment: assets.environment,
+        })
+        .from(assets)
+        .innerJoin(rawImportRecords, eq(rawImportRecords.id, assets.rawImportRecordId))
+        .where(eq(assets.discoveryFlowId, discoveryFlowId))
+        .orderBy(asc(rawImportRecords.rowNumber))
+        .limit(SAMPLE_ASSETS)
     : [];
   const inventory = row ? await inventoryCountsOf(db.db, input, row.id) : null;
   const output = record.output as ExecutionState | null;

@@ -4,10 +4,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { SfnLike } from '../../functions/trigger/trigger.ts';
 import { executionInput, type ExecutionInput } from '../contracts.ts';
 import { join } from 'node:path';
-import {
-  LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES,
-  type LocalTaskState, type StepFunction,
-} from '../definition.ts';
+import { LOCAL_TASK_STATES, loadDefinition, localSubstitutions, PUBLISH_STATES, STEP_FUNCTIONS, TASK_FUNCTIONS, TASK_STATES, type LocalTaskState, type StepFunction } from '../definition.ts';
 import { ExecutionStore, type ExecutionRecord, type RecordedEvent } from './execution-store.ts';
 import { LocalEventBus } from './events.ts';
 import { localLambdas, type LocalLambdas } from './lambdas.ts';
@@ -126,8 +123,10 @@ async function lambdaTasks(bus: LocalEventBus, budgetMs: (state: string) => numb
   ]);
   const [report] = modules.splice(STEP_FUNCTIONS.length, 1) as [{ handler: unknown }];
   const handlers = Object.fromEntries(STEP_FUNCTIONS.map((fn, i) => [fn, modules[i]!.handler])) as Record<StepFunction, unknown>;
-  const call = (state: string, fn: string, handler: unknown): TaskFn =>
-    (input) => (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn, budgetMs(state)));
+  const call =
+    (state: string, fn: string, handler: unknown): TaskFn =>
+    (input) =>
+      (handler as (event: never, context: Context) => Promise<unknown>)(input as never, lambdaContext(fn, budgetMs(state)));
   return {
     ...Object.fromEntries(TASK_STATES.map((state) => [state, call(state, TASK_FUNCTIONS[state], handlers[TASK_FUNCTIONS[state]])])),
     ReportSucceeded: call('ReportSucceeded', 'ReportOutcome', report.handler),
@@ -161,7 +160,10 @@ export function distributedAsOnAws(definition: ReturnType<typeof loadDefinition>
       StartAt: `${name}Child`,
       States: {
         [`${name}Child`]: {
-          Type: 'Parallel', Branches: [processor], OutputPath: '$[0]', End: true,
+          Type: 'Parallel',
+          Branches: [processor],
+          OutputPath: '$[0]',
+          End: true,
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: `${name}MapRunFailed` }],
         },
         [`${name}MapRunFailed`]: { Type: 'Fail', ...MAP_RUN_FAILED },
@@ -182,8 +184,12 @@ export function definitionFrom(definition: ReturnType<typeof loadDefinition>, st
     const state = definition.States[name];
     if (!state) throw new Error(`the definition has no state ${name}`);
     reachable.add(name);
-    const next = [state.Next, state.Default, ...((state.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
-      ...((state.Choices as { Next: string }[] | undefined) ?? []).map((c) => c.Next)];
+    const next = [
+      state.Next,
+      state.Default,
+      ...((state.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
+      ...((state.Choices as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
+    ];
     for (const n of next) if (typeof n === 'string') visit(n);
   };
   visit(startAt);
@@ -259,8 +265,7 @@ export class LocalWorkflow implements SfnLike {
     // timeout; a Map state whose chunk stopped: on AWS it reruns its unsuccessful chunks, here all
     // of them, which the chunks' idempotency makes the same)
     const topLevel = attempt.filter((e) => e.index === undefined);
-    const entered = topLevel.findLast((e, i) =>
-      e.type === 'StateEntered' && !topLevel.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
+    const entered = topLevel.findLast((e, i) => e.type === 'StateEntered' && !topLevel.slice(i + 1).some((x) => x.type === 'StateExited' && x.state === e.state));
     if (!entered?.state) throw new ExecutionNotRedrivable(`execution ${name} has no unsuccessful state to continue from`);
     const state = entered.state;
     record.status = 'RUNNING';
@@ -280,8 +285,17 @@ export class LocalWorkflow implements SfnLike {
 
   private newRecord(name: string, input: ExecutionInput, replayOf: string | null): ExecutionRecord {
     return {
-      name, executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`, input, status: 'RUNNING',
-      startedAt: new Date().toISOString(), stoppedAt: null, redriveCount: 0, replayOf, output: null, error: null, events: [],
+      name,
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+      input,
+      status: 'RUNNING',
+      startedAt: new Date().toISOString(),
+      stoppedAt: null,
+      redriveCount: 0,
+      replayOf,
+      output: null,
+      error: null,
+      events: [],
     };
   }
 
@@ -290,18 +304,20 @@ export class LocalWorkflow implements SfnLike {
     this.tasks ??= lambdaTasks(this.events, (state) => this.options.stepBudgetMs ?? LAMBDAS[STEP_TASKS[state]!.lambda].timeoutS * 1000);
     const defaults = await this.tasks;
     const lambdas = this.options.lambdas ?? localLambdas;
-    return Object.fromEntries(LOCAL_TASK_STATES.map((state) => {
-      const task = this.options.tasks?.[state] ?? defaults[state];
-      const fn = lambdaOf(state);
-      const run = async (input: unknown) => {
-        this.options.beforeStep?.(state, input);
-        // a Lambda Task runs in one of its function's containers, within the function's reserved concurrency
-        const output = fn ? await lambdas.invoke(fn, () => task(input)) : await task(input);
-        await this.options.afterStep?.(state, input, output, control);
-        return output;
-      };
-      return [state, run as never];
-    }));
+    return Object.fromEntries(
+      LOCAL_TASK_STATES.map((state) => {
+        const task = this.options.tasks?.[state] ?? defaults[state];
+        const fn = lambdaOf(state);
+        const run = async (input: unknown) => {
+          this.options.beforeStep?.(state, input);
+          // a Lambda Task runs in one of its function's containers, within the function's reserved concurrency
+          const output = fn ? await lambdas.invoke(fn, () => task(input)) : await task(input);
+          await this.options.afterStep?.(state, input, output, control);
+          return output;
+        };
+        return [state, run as never];
+      }),
+    );
   }
 
   private async execute(record: ExecutionRecord, definition: StateMachineDefinition | ReturnType<typeof loadDefinition>, input: unknown): Promise<ExecutionRecord> {
@@ -324,8 +340,17 @@ export class LocalWorkflow implements SfnLike {
     const enteredAt = new Map<string, number>();
     const consume = (async () => {
       for await (const e of run.eventLogs) {
-        const ev = e as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown };
-          Error?: string; Cause?: unknown; retry?: { attempt: number }; output?: unknown; index?: number; parentState?: { name: string } };
+        const ev = e as {
+          type: string;
+          timestamp: number;
+          state?: { name: string; input?: unknown; output?: unknown };
+          Error?: string;
+          Cause?: unknown;
+          retry?: { attempt: number };
+          output?: unknown;
+          index?: number;
+          parentState?: { name: string };
+        };
         const recorded: RecordedEvent = { type: ev.type, at: new Date(ev.timestamp).toISOString() };
         if (ev.state) recorded.state = ev.state.name;
         if (ev.index !== undefined) recorded.index = ev.index;

@@ -27,7 +27,10 @@ export interface LocalS3 {
 
 /** The key as S3 writes it into its events: form-URL-encoded, segment by segment. */
 export function encodeS3EventKey(key: string): string {
-  return key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
+  return key
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/%20/g, '+'))
+    .join('/');
 }
 
 /**
@@ -39,7 +42,7 @@ export function encodeS3EventKey(key: string): string {
 export async function untilStored(client: S3Client, bucket: string, key: string, length: number): Promise<void> {
   // 2 s, and a second more per 50 MB (a file of gigabytes is still being written)
   const waitMs = 2_000 + Math.ceil(length / 50e6) * 1_000;
-  for (const start = Date.now(); Date.now() - start < waitMs;) {
+  for (const start = Date.now(); Date.now() - start < waitMs; ) {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     if (head.ContentLength === length) return;
     await sleep(10);
@@ -69,7 +72,9 @@ export async function startLocalS3(directory: string, bucket = LOCAL_BUCKET): Pr
       let arm = () => {};
       const notified = new Promise<S3Event>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
-        arm = () => { timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key} within 30 s of its upload`)), 30_000); };
+        arm = () => {
+          timer = setTimeout(() => reject(new Error(`s3rver sent no event for ${key} within 30 s of its upload`)), 30_000);
+        };
         const listener = (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
           const record = event.Records?.[0];
           if (!record?.eventName.startsWith('ObjectCreated:') || record.s3.object.key !== key) return;

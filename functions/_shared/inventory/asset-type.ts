@@ -30,7 +30,11 @@ const APPLIANCES: Array<{ re: RegExp; type: AssetType; kind: string }> = [
   { re: /\b(palo ?alto|pan-os|fortinet|fortigate|check ?point|cmdb_ci_ip_firewall|cmdb_ci_firewall\w*|firewall|sonicwall|juniper srx)\b/i, type: 'network', kind: 'firewall' },
   { re: /\b(netapp|network appliance|pure ?storage|flasharray|flashblade|cmdb_ci_storage\w*|cmdb_ci_san\w*|cmdb_ci_nas\w*|storage array)\b/i, type: 'storage', kind: 'storage array' },
   // vendors that sell servers too: only their array lines
-  { re: /\b(unity|vnx|vmax|powermax|powerstore|isilon|powerscale|xtremio|data ?domain|compellent|equallogic|3par|storeserv|nimble|primera|alletra|storeonce|msa \d+)\b/i, type: 'storage', kind: 'storage array' },
+  {
+    re: /\b(unity|vnx|vmax|powermax|powerstore|isilon|powerscale|xtremio|data ?domain|compellent|equallogic|3par|storeserv|nimble|primera|alletra|storeonce|msa \d+)\b/i,
+    type: 'storage',
+    kind: 'storage array',
+  },
 ];
 
 const NETWORK_OS = /\b(ios|ios-xe|ios xe|ios-xr|nx-os|nxos|junos|pan-os|fortios|eos|routeros|asa|comware|sonic|tmos)\b/i;
@@ -53,7 +57,10 @@ export function classifyAssetType(e: AssetTypeEvidence): { type: AssetType; reas
   let serverClass: { type: AssetType; reason: string } | null = null;
   if (e.typeColumn) {
     // a hierarchy ("cmdb_ci_hardware > cmdb_ci_netgear > cmdb_ci_lb_bigip") from its most specific class
-    const levels = e.typeColumn.value.split(/\s*(?:>|\/|\\)\s*/).filter(Boolean).reverse();
+    const levels = e.typeColumn.value
+      .split(/\s*(?:>|\/|\\)\s*/)
+      .filter(Boolean)
+      .reverse();
     for (const level of levels) {
       const appliance = APPLIANCES.find((a) => a.re.test(level));
       if (appliance) {
@@ -69,7 +76,10 @@ export function classifyAssetType(e: AssetTypeEvidence): { type: AssetType; reas
     }
   }
   // A generic server class does not outrank a manufacturer or model that names an appliance.
-  for (const [field, value] of [['manufacturer', e.manufacturer], ['model', e.model]] as const) {
+  for (const [field, value] of [
+    ['manufacturer', e.manufacturer],
+    ['model', e.model],
+  ] as const) {
     if (!value) continue;
     const appliance = APPLIANCES.find((a) => a.re.test(value));
     if (appliance) return { type: appliance.type, reason: `${appliance.kind}: ${field} "${value}"` };

@@ -78,7 +78,13 @@ export function decideColumnUnits(
   for (const m of mappings) {
     const kind = sizeKindOf(m.target);
     if (!kind || m.unit || m.unitColumn || unitInHeader(m.sourceField)) continue;
-    out[m.sourceField] = decideSizeUnit(kind, sizeStats(rows.map((r) => r[m.sourceField]), marks[m.sourceField] ?? '.'));
+    out[m.sourceField] = decideSizeUnit(
+      kind,
+      sizeStats(
+        rows.map((r) => r[m.sourceField]),
+        marks[m.sourceField] ?? '.',
+      ),
+    );
   }
   return out;
 }

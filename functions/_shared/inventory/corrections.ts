@@ -37,7 +37,10 @@ export function parseCorrection(text: string): Correction {
   const at = text.lastIndexOf('=');
   if (at <= 0) throw new Error(`"${text}": write <column>=<field>[:unit]`);
   const sourceField = text.slice(0, at).trim();
-  const [field, unitText, extra] = text.slice(at + 1).trim().split(':');
+  const [field, unitText, extra] = text
+    .slice(at + 1)
+    .trim()
+    .split(':');
   if (extra !== undefined) throw new Error(`"${text}": one ":unit" at most`);
   const targetField = field!.trim();
   const custom = /^custom_attributes\.[^\s]+$/.test(targetField);

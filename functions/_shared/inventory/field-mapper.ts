@@ -12,33 +12,172 @@ import type { FieldMapping, MappingPlan, MatchType, Target } from './types.ts';
 
 /** Synonyms per target, as header words (see headerTokens) joined by spaces. */
 export const SYNONYMS: Record<Target, string[]> = {
-  name: ['name', 'server name', 'asset name', 'ci name', 'computer name', 'machine name', 'vm name', 'display name', 'server',
-    'asset', 'device name', 'system name', 'vm', 'virtual machine', 'ci', 'node', 'nom du serveur', 'nom', 'servername', 'rechnername', 'nombre del servidor', 'nombre', 'nome server'],
-  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer',
-    'dns host name', 'computer name dns'],
+  name: [
+    'name',
+    'server name',
+    'asset name',
+    'ci name',
+    'computer name',
+    'machine name',
+    'vm name',
+    'display name',
+    'server',
+    'asset',
+    'device name',
+    'system name',
+    'vm',
+    'virtual machine',
+    'ci',
+    'node',
+    'nom du serveur',
+    'nom',
+    'servername',
+    'rechnername',
+    'nombre del servidor',
+    'nombre',
+    'nome server',
+  ],
+  hostname: ['hostname', 'host name', 'host', 'dns name', 'node name', 'netbios name', 'short name', 'guest hostname', 'computer', 'dns host name', 'computer name dns'],
   fqdn: ['fqdn', 'fully qualified domain name', 'dns fqdn', 'full dns name'],
-  ip_address: ['ip', 'ip address', 'ip addresses', 'ipv4', 'ipv4 address', 'primary ip', 'primary ip address', 'ips', 'management ip',
-    'ip addr', 'ip adresse', 'ip list', 'network ip', 'private ip', 'private ip address', 'private ips', 'internal ip', 'ipv4 addresses', 'adresse ip', 'adresses ip', 'dirección ip', 'direccion ip', 'indirizzo ip', 'ip adressen'],
+  ip_address: [
+    'ip',
+    'ip address',
+    'ip addresses',
+    'ipv4',
+    'ipv4 address',
+    'primary ip',
+    'primary ip address',
+    'ips',
+    'management ip',
+    'ip addr',
+    'ip adresse',
+    'ip list',
+    'network ip',
+    'private ip',
+    'private ip address',
+    'private ips',
+    'internal ip',
+    'ipv4 addresses',
+    'adresse ip',
+    'adresses ip',
+    'dirección ip',
+    'direccion ip',
+    'indirizzo ip',
+    'ip adressen',
+  ],
   mac_address: ['mac', 'mac address', 'mac addresses'],
-  operating_system: ['os', 'operating system', 'os name', 'platform', 'guest os', 'betriebssystem', 'os description', 'système d exploitation', 'systeme d exploitation', 'sistema operativo', 'os edition'],
+  operating_system: [
+    'os',
+    'operating system',
+    'os name',
+    'platform',
+    'guest os',
+    'betriebssystem',
+    'os description',
+    'système d exploitation',
+    'systeme d exploitation',
+    'sistema operativo',
+    'os edition',
+  ],
   // the family ("Linux", "Windows") stands in for a blank OS name
   os_family: ['os family', 'os type', 'operating system family', 'os class', 'platform family'],
   os_version: ['os version', 'operating system version', 'os release', 'os build'],
-  cpu_cores: ['cores', 'cpu cores', 'vcpu', 'vcpus', 'cpus', 'cpu', 'num cpu', 'cpu count', 'processors', 'core count', 'total cores',
-    'number of cores', 'v cpu', 'vcores', 'cpu anzahl', 'cpu kerne', 'kerne', 'anzahl kerne', 'prozessorkerne', 'coeurs', 'cœurs', 'nombre de cœurs', 'núcleos', 'nucleos', 'vcpu anzahl', 'anzahl vcpu', 'anzahl cpu'],
+  cpu_cores: [
+    'cores',
+    'cpu cores',
+    'vcpu',
+    'vcpus',
+    'cpus',
+    'cpu',
+    'num cpu',
+    'cpu count',
+    'processors',
+    'core count',
+    'total cores',
+    'number of cores',
+    'v cpu',
+    'vcores',
+    'cpu anzahl',
+    'cpu kerne',
+    'kerne',
+    'anzahl kerne',
+    'prozessorkerne',
+    'coeurs',
+    'cœurs',
+    'nombre de cœurs',
+    'núcleos',
+    'nucleos',
+    'vcpu anzahl',
+    'anzahl vcpu',
+    'anzahl cpu',
+  ],
   // Windows and asset tools count physical processors (sockets) as "processors"
-  cpu_sockets: ['sockets', 'cpu sockets', 'number of sockets', 'physical cpus', 'socket count', 'num sockets', 'nr processors',
-    'number of processors', 'num processors', 'processor count', 'cpu packages'],
+  cpu_sockets: [
+    'sockets',
+    'cpu sockets',
+    'number of sockets',
+    'physical cpus',
+    'socket count',
+    'num sockets',
+    'nr processors',
+    'number of processors',
+    'num processors',
+    'processor count',
+    'cpu packages',
+  ],
   cores_per_socket: ['cores per socket', 'cores per processor', 'cores per cpu', 'cores p s'],
-  memory_gb: ['memory', 'ram', 'mem', 'memory size', 'ram size', 'total memory', 'physical memory', 'memory capacity',
-    'installed memory', 'vram', 'arbeitsspeicher', 'speicher', 'mémoire', 'memoire', 'mémoire vive', 'memoria', 'ram gb', 'hauptspeicher'],
-  storage_gb: ['storage', 'disk', 'disk size', 'disk space', 'total disk', 'total storage', 'provisioned storage', 'storage capacity',
-    'disk capacity', 'total disk capacity', 'hdd', 'allocated storage', 'provisioned space', 'disks size', 'storage size',
-    'provisioned', 'festplatte', 'festplatten', 'plattenplatz', 'speicherplatz', 'disque', 'disques', 'taille disque', 'stockage', 'almacenamiento', 'disco', 'disk total'],
+  memory_gb: [
+    'memory',
+    'ram',
+    'mem',
+    'memory size',
+    'ram size',
+    'total memory',
+    'physical memory',
+    'memory capacity',
+    'installed memory',
+    'vram',
+    'arbeitsspeicher',
+    'speicher',
+    'mémoire',
+    'memoire',
+    'mémoire vive',
+    'memoria',
+    'ram gb',
+    'hauptspeicher',
+  ],
+  storage_gb: [
+    'storage',
+    'disk',
+    'disk size',
+    'disk space',
+    'total disk',
+    'total storage',
+    'provisioned storage',
+    'storage capacity',
+    'disk capacity',
+    'total disk capacity',
+    'hdd',
+    'allocated storage',
+    'provisioned space',
+    'disks size',
+    'storage size',
+    'provisioned',
+    'festplatte',
+    'festplatten',
+    'plattenplatz',
+    'speicherplatz',
+    'disque',
+    'disques',
+    'taille disque',
+    'stockage',
+    'almacenamiento',
+    'disco',
+    'disk total',
+  ],
   storage_part: [],
   environment: ['environment', 'env', 'used for', 'stage', 'environment type', 'lifecycle', 'umgebung', 'environnement', 'entorno', 'ambiente'],
-  asset_type: ['type', 'asset type', 'ci type', 'class', 'category', 'device type', 'server type', 'sys class name', 'kind',
-    'asset class', 'ci class', 'asset typename', 'asset type name'],
+  asset_type: ['type', 'asset type', 'ci type', 'class', 'category', 'device type', 'server type', 'sys class name', 'kind', 'asset class', 'ci class', 'asset typename', 'asset type name'],
   datacenter: ['datacenter', 'data center', 'datacentre', 'data centre', 'dc', 'site'],
   location: ['location', 'region', 'city', 'country', 'building', 'hosting location', 'standort', 'emplacement', 'ubicación', 'ubicacion', 'ort'],
   business_owner: ['owner', 'business owner', 'application owner', 'app owner', 'owned by', 'service owner', 'verantwortlich', 'eigentümer', 'propriétaire', 'responsable'],
@@ -49,8 +188,7 @@ export const SYNONYMS: Record<Target, string[]> = {
   description: ['description', 'notes', 'note', 'comment', 'comments', 'annotation', 'short description', 'remarks', 'beschreibung'],
   power_state: ['power state', 'powerstate', 'power status', 'vm state', 'machine status', 'state', 'running state'],
   template: ['template', 'is template'],
-  external_id: ['id', 'asset id', 'asset tag', 'ci id', 'external id', 'inventory id', 'inventory number',
-    'machine id', 'server id', 'vm id'],
+  external_id: ['id', 'asset id', 'asset tag', 'ci id', 'external id', 'inventory id', 'inventory number', 'machine id', 'server id', 'vm id'],
   // the inventory's identifiers (see docs/inventory.md): kept as asset columns, matched before any name
   vm_uuid: ['vm uuid', 'uuid', 'instance uuid', 'vm instance uuid', 'virtual machine uuid'],
   bios_uuid: ['bios uuid', 'smbios uuid', 'system uuid', 'hardware uuid'],
@@ -66,14 +204,63 @@ export const SYNONYMS: Record<Target, string[]> = {
 };
 
 /** Words that qualify rather than name a field: "Total RAM", "Primary IP", "Number of CPUs". */
-const FILLER = new Set(['total', 'primary', 'main', 'allocated', 'installed', 'configured', 'assigned', 'current', 'size', 'number',
-  'of', 'the', 'num', 'no', 'nr', 'count', 'amount', 'capacity', 'server', 'vm', 'guest', 'system', 'physical', 'virtual', 'asset', 'ci']);
+const FILLER = new Set([
+  'total',
+  'primary',
+  'main',
+  'allocated',
+  'installed',
+  'configured',
+  'assigned',
+  'current',
+  'size',
+  'number',
+  'of',
+  'the',
+  'num',
+  'no',
+  'nr',
+  'count',
+  'amount',
+  'capacity',
+  'server',
+  'vm',
+  'guest',
+  'system',
+  'physical',
+  'virtual',
+  'asset',
+  'ci',
+]);
 
 /** Targets that are asset columns; the rest live in custom_attributes. */
-const ASSET_COLUMNS = new Set<Target>(['name', 'hostname', 'fqdn', 'ip_address', 'mac_address', 'operating_system', 'os_version',
-  'cpu_cores', 'memory_gb', 'storage_gb', 'environment', 'asset_type', 'datacenter', 'location', 'business_owner', 'technical_owner',
-  'department', 'application_name', 'criticality', 'description',
-  'vm_uuid', 'bios_uuid', 'serial_number', 'cloud_instance_id', 'cmdb_sys_id']);
+const ASSET_COLUMNS = new Set<Target>([
+  'name',
+  'hostname',
+  'fqdn',
+  'ip_address',
+  'mac_address',
+  'operating_system',
+  'os_version',
+  'cpu_cores',
+  'memory_gb',
+  'storage_gb',
+  'environment',
+  'asset_type',
+  'datacenter',
+  'location',
+  'business_owner',
+  'technical_owner',
+  'department',
+  'application_name',
+  'criticality',
+  'description',
+  'vm_uuid',
+  'bios_uuid',
+  'serial_number',
+  'cloud_instance_id',
+  'cmdb_sys_id',
+]);
 
 /** The import_field_mappings.target_field of a target: its asset column, or where it is kept. */
 export function targetFieldOf(target: Target): string {
@@ -83,11 +270,16 @@ export function targetFieldOf(target: Target): string {
   return `custom_attributes.${target}`;
 }
 
-const SYNONYM_INDEX: Array<{ key: string; phrase: string; target: Target }> = Object.entries(SYNONYMS).flatMap(
-  ([target, phrases]) => phrases.map((phrase) => ({ key: phrase.replace(/ /g, ''), phrase, target: target as Target })),
+const SYNONYM_INDEX: Array<{ key: string; phrase: string; target: Target }> = Object.entries(SYNONYMS).flatMap(([target, phrases]) =>
+  phrases.map((phrase) => ({ key: phrase.replace(/ /g, ''), phrase, target: target as Target })),
 );
 
-interface Match { target: Target; matchType: MatchType; confidence: number; rule: string }
+interface Match {
+  target: Target;
+  matchType: MatchType;
+  confidence: number;
+  rule: string;
+}
 
 /**
  * Headers that measure something about a quantity rather than state it: a percentage, a usage, a
@@ -95,7 +287,8 @@ interface Match { target: Target; matchType: MatchType; confidence: number; rule
  * count, however close their words come to one ("Guest Mem - %", "Mem %", "Disk Count",
  * "MaxClockSpeed", "NumberOfLogicalProcessors").
  */
-const MEASURE = /%|\b(percent|pct|usage|utili[sz]ation|used|demand|active|count|speed|clock|mhz|ghz|hz|logical|threads?|free|consumed|overhead|ready|latency|iops|throughput|reservation|limit|shares)\b/i;
+const MEASURE =
+  /%|\b(percent|pct|usage|utili[sz]ation|used|demand|active|count|speed|clock|mhz|ghz|hz|logical|threads?|free|consumed|overhead|ready|latency|iops|throughput|reservation|limit|shares)\b/i;
 const QUANTITY_TARGETS = new Set<Target>(['cpu_cores', 'cpu_sockets', 'cores_per_socket', 'memory_gb', 'storage_gb']);
 
 /** Why a header may not feed a target, or null. */
@@ -166,9 +359,7 @@ function matchWords(header: string): Match | null {
 function disambiguate(match: Match | null, header: string, headers: readonly string[]): Match | null {
   if (match?.target !== 'hostname' || headerTokens(header).join(' ') !== 'host') return match;
   const named = headers.some((h) => h !== header && ['name', 'hostname', 'fqdn'].includes(matchWords(h)?.target ?? ''));
-  return named
-    ? { target: 'virtualization_host', matchType: 'fuzzy', confidence: 0.7, rule: '"Host" beside a column naming the machine: the hypervisor host' }
-    : match;
+  return named ? { target: 'virtualization_host', matchType: 'fuzzy', confidence: 0.7, rule: '"Host" beside a column naming the machine: the hypervisor host' } : match;
 }
 
 /**
@@ -197,8 +388,14 @@ export function planMapping(headers: readonly string[], paths: ReadonlySet<strin
     const match = disambiguate(matchHeader(header), header, headers);
     if (!match) {
       return {
-        sourceField: header, targetField: `custom_attributes.${header}`, target: null, matchType: 'unmapped', confidence: 0,
-        unit: null, priority: index, rule: 'no known field: kept as a custom attribute',
+        sourceField: header,
+        targetField: `custom_attributes.${header}`,
+        target: null,
+        matchType: 'unmapped',
+        confidence: 0,
+        unit: null,
+        priority: index,
+        rule: 'no known field: kept as a custom attribute',
       };
     }
     return {

@@ -72,15 +72,21 @@ export function checkFields(cp: CompiledPlan, row: Record<string, unknown>, asse
   }
 
   // sizes: unreadable, a unit that is none, or not a finite number
-  for (const [target, label] of [['memory_gb', 'memory'], ['storage_gb', 'storage']] as const) {
+  for (const [target, label] of [
+    ['memory_gb', 'memory'],
+    ['storage_gb', 'storage'],
+  ] as const) {
     const hits = cells(cp, row, target);
     const first = hits[0];
     if (first && asset[target] !== null) {
       const unit = unknownUnit(first.text);
       if (unit !== null || !Number.isFinite(asset[target])) {
-        warn(first.header, target, first.text, unit !== null
-          ? `"${shown(first.text)}": "${unit}" is not a unit of size (B, KB, MB, GB, TB); the ${label} is left empty`
-          : `"${shown(first.text)}" is too large a ${label} size`);
+        warn(
+          first.header,
+          target,
+          first.text,
+          unit !== null ? `"${shown(first.text)}": "${unit}" is not a unit of size (B, KB, MB, GB, TB); the ${label} is left empty` : `"${shown(first.text)}" is too large a ${label} size`,
+        );
         asset[target] = null;
       }
     } else if (asset[target] === null) {

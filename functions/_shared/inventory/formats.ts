@@ -68,8 +68,7 @@ export const RVTOOLS_VINFO: InventoryFormat = {
     x('Unshared MiB', 'unshared_mib'),
     family(/^network\d+$/),
   ],
-  matches: (k) => all(k, 'vm', 'powerstate', 'cpus', 'memory')
-    && some(k, 'provisionedmib', 'provisionedmb', 'inusemib', 'inusemb', 'osaccordingtotheconfigurationfile', 'dnsname'),
+  matches: (k) => all(k, 'vm', 'powerstate', 'cpus', 'memory') && some(k, 'provisionedmib', 'provisionedmb', 'inusemib', 'inusemb', 'osaccordingtotheconfigurationfile', 'dnsname'),
 };
 
 export const RVTOOLS_VINFO_DB: InventoryFormat = {
@@ -135,9 +134,9 @@ export const AWS_MIGRATION_HUB: InventoryFormat = {
     x('CPU.UsagePct.Max', 'cpu_usage_pct_max'),
     family(/^(disk|network)(reads|writes|read|write)\w*persecond\w*(avg|max)$/),
   ],
-  matches: (k) => count(k, 'externalid', 'vmwaremorefid', 'vmwarevcenterid', 'cpunumberofprocessors', 'cpunumberofcores',
-    'cpunumberoflogicalcores', 'ramtotalsizeinmb', 'osname', 'osversion', 'vmwarevmname') >= 3
-    && some(k, 'cpunumberofcores', 'cpunumberofprocessors', 'ramtotalsizeinmb', 'vmwaremorefid'),
+  matches: (k) =>
+    count(k, 'externalid', 'vmwaremorefid', 'vmwarevcenterid', 'cpunumberofprocessors', 'cpunumberofcores', 'cpunumberoflogicalcores', 'ramtotalsizeinmb', 'osname', 'osversion', 'vmwarevmname') >=
+      3 && some(k, 'cpunumberofcores', 'cpunumberofprocessors', 'ramtotalsizeinmb', 'vmwaremorefid'),
 };
 
 export const AZURE_MIGRATE: InventoryFormat = {
@@ -172,38 +171,64 @@ export const SERVICENOW_CMDB_CI_SERVER: InventoryFormat = {
   label: 'ServiceNow cmdb_ci_server export',
   rowsAreMachines: false,
   columns: [
-    c('name', 'name'), c('Name', 'name'),
-    c('host_name', 'hostname'), c('Host name', 'hostname'),
-    c('fqdn', 'fqdn'), c('Fully qualified domain name', 'fqdn'),
-    c('ip_address', 'ip_address'), c('IP Address', 'ip_address'),
-    c('mac_address', 'mac_address'), c('MAC Address', 'mac_address'),
-    c('os', 'operating_system'), c('Operating System', 'operating_system'),
-    c('os_version', 'os_version'), c('OS Version', 'os_version'),
+    c('name', 'name'),
+    c('Name', 'name'),
+    c('host_name', 'hostname'),
+    c('Host name', 'hostname'),
+    c('fqdn', 'fqdn'),
+    c('Fully qualified domain name', 'fqdn'),
+    c('ip_address', 'ip_address'),
+    c('IP Address', 'ip_address'),
+    c('mac_address', 'mac_address'),
+    c('MAC Address', 'mac_address'),
+    c('os', 'operating_system'),
+    c('Operating System', 'operating_system'),
+    c('os_version', 'os_version'),
+    c('OS Version', 'os_version'),
     // cpu_count counts CPUs (sockets); cpu_core_count is the cores of each CPU.
-    c('cpu_count', 'cpu_sockets'), c('CPU count', 'cpu_sockets'),
-    c('cpu_core_count', 'cores_per_socket'), c('CPU core count', 'cores_per_socket'),
-    c('ram', 'memory_gb', { unit: 'MB' }), c('RAM (MB)', 'memory_gb', { unit: 'MB' }),
-    c('disk_space', 'storage_gb', { unit: 'GB' }), c('Disk space (GB)', 'storage_gb', { unit: 'GB' }),
-    c('used_for', 'environment'), c('Used for', 'environment'), c('environment', 'environment', { priority: 1 }),
-    c('sys_class_name', 'asset_type'), c('Class', 'asset_type'),
-    c('location', 'location'), c('Location', 'location'),
-    c('department', 'department'), c('Department', 'department'),
-    c('owned_by', 'business_owner'), c('Owned by', 'business_owner'),
-    c('managed_by', 'technical_owner'), c('Managed by', 'technical_owner'),
-    c('support_group', 'technical_owner', { priority: 1 }), c('Support group', 'technical_owner', { priority: 1 }),
-    c('short_description', 'description'), c('Description', 'description'),
+    c('cpu_count', 'cpu_sockets'),
+    c('CPU count', 'cpu_sockets'),
+    c('cpu_core_count', 'cores_per_socket'),
+    c('CPU core count', 'cores_per_socket'),
+    c('ram', 'memory_gb', { unit: 'MB' }),
+    c('RAM (MB)', 'memory_gb', { unit: 'MB' }),
+    c('disk_space', 'storage_gb', { unit: 'GB' }),
+    c('Disk space (GB)', 'storage_gb', { unit: 'GB' }),
+    c('used_for', 'environment'),
+    c('Used for', 'environment'),
+    c('environment', 'environment', { priority: 1 }),
+    c('sys_class_name', 'asset_type'),
+    c('Class', 'asset_type'),
+    c('location', 'location'),
+    c('Location', 'location'),
+    c('department', 'department'),
+    c('Department', 'department'),
+    c('owned_by', 'business_owner'),
+    c('Owned by', 'business_owner'),
+    c('managed_by', 'technical_owner'),
+    c('Managed by', 'technical_owner'),
+    c('support_group', 'technical_owner', { priority: 1 }),
+    c('Support group', 'technical_owner', { priority: 1 }),
+    c('short_description', 'description'),
+    c('Description', 'description'),
     c('sys_id', 'cmdb_sys_id'),
-    c('serial_number', 'serial_number'), c('Serial number', 'serial_number'),
-    x('install_status', 'install_status'), x('Status', 'install_status'),
-    x('operational_status', 'operational_status'), x('Operational status', 'operational_status'),
-    x('virtual', 'virtual'), x('Virtual', 'virtual'),
-    c('manufacturer', 'manufacturer', { custom: 'manufacturer' }), c('Manufacturer', 'manufacturer', { custom: 'manufacturer' }),
-    c('model_id', 'model', { custom: 'model' }), c('Model ID', 'model', { custom: 'model' }),
+    c('serial_number', 'serial_number'),
+    c('Serial number', 'serial_number'),
+    x('install_status', 'install_status'),
+    x('Status', 'install_status'),
+    x('operational_status', 'operational_status'),
+    x('Operational status', 'operational_status'),
+    x('virtual', 'virtual'),
+    x('Virtual', 'virtual'),
+    c('manufacturer', 'manufacturer', { custom: 'manufacturer' }),
+    c('Manufacturer', 'manufacturer', { custom: 'manufacturer' }),
+    c('model_id', 'model', { custom: 'model' }),
+    c('Model ID', 'model', { custom: 'model' }),
   ],
-  matches: (k) => (k.has('name') || k.has('hostname'))
-    && count(k, 'sysclassname', 'class', 'cpucount', 'cpucorecount', 'ram', 'rammb', 'diskspace', 'diskspacegb', 'osversion',
-      'ipaddress', 'sysid', 'usedfor', 'fqdn', 'os', 'operatingsystem') >= 4
-    && some(k, 'sysclassname', 'sysid', 'cpucorecount', 'usedfor', 'diskspace', 'diskspacegb', 'rammb'),
+  matches: (k) =>
+    (k.has('name') || k.has('hostname')) &&
+    count(k, 'sysclassname', 'class', 'cpucount', 'cpucorecount', 'ram', 'rammb', 'diskspace', 'diskspacegb', 'osversion', 'ipaddress', 'sysid', 'usedfor', 'fqdn', 'os', 'operatingsystem') >= 4 &&
+    some(k, 'sysclassname', 'sysid', 'cpucorecount', 'usedfor', 'diskspace', 'diskspacegb', 'rammb'),
 };
 
 export const GOOGLE_MIGRATION_CENTER: InventoryFormat = {
@@ -237,9 +262,7 @@ export const GOOGLE_MIGRATION_CENTER: InventoryFormat = {
 };
 
 /** Most specific first: the first whose signature matches names the file's source system. */
-export const FORMATS: InventoryFormat[] = [
-  RVTOOLS_VINFO_DB, RVTOOLS_VINFO, AWS_MIGRATION_HUB, AZURE_MIGRATE, GOOGLE_MIGRATION_CENTER, ...TOOL_PROFILES, SERVICENOW_CMDB_CI_SERVER,
-];
+export const FORMATS: InventoryFormat[] = [RVTOOLS_VINFO_DB, RVTOOLS_VINFO, AWS_MIGRATION_HUB, AZURE_MIGRATE, GOOGLE_MIGRATION_CENTER, ...TOOL_PROFILES, SERVICENOW_CMDB_CI_SERVER];
 
 /** The format whose header signature the headers carry, or null (a generic CMDB sheet). */
 export function recogniseFormat(headers: readonly string[]): InventoryFormat | null {

@@ -2,7 +2,11 @@
 
 /** Lower-case letters and digits only, "*" markers and "(optional)" dropped: "*Memory (In MB)" → "memoryinmb". */
 export function rawKey(header: string): string {
-  return header.replace(/^\s*\*+/, '').replace(/\(optional\)/gi, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+  return header
+    .replace(/^\s*\*+/, '')
+    .replace(/\(optional\)/gi, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
 const UNIT_TOKENS = new Set(['b', 'kb', 'kib', 'mb', 'mib', 'gb', 'gib', 'tb', 'tib', 'bytes', 'ko', 'mo', 'go', 'to']);
@@ -18,7 +22,10 @@ export function headerTokens(header: string): string[] {
     .replace(/(?<=[a-z])(TiB|GiB|MiB|KiB|TB|GB|MB|KB)(?![a-z])/g, (u) => ` ${u.toLowerCase()}`)
     .replace(/([\p{Ll}\d])(\p{Lu})/gu, '$1 $2')
     .replace(/(\p{Lu}+)(\p{Lu}\p{Ll})/gu, '$1 $2');
-  const tokens = s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const tokens = s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
   const out: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;

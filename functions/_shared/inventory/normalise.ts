@@ -83,7 +83,10 @@ const ENVIRONMENTS: Array<[RegExp, string]> = [
 
 /** A canonical environment name (prod/Production/PRD → production, …); unknown values lower-cased. */
 export function normaliseEnvironment(value: unknown): string | null {
-  const s = text(value)?.toLowerCase().replace(/[_\s]+/g, ' ').trim();
+  const s = text(value)
+    ?.toLowerCase()
+    .replace(/[_\s]+/g, ' ')
+    .trim();
   if (!s) return null;
   for (const [re, env] of ENVIRONMENTS) if (re.test(s)) return env;
   return s;
@@ -100,7 +103,9 @@ export function parseBoolean(value: unknown): boolean | null {
 
 /** A canonical power state: poweredOn/Running/On → on, poweredOff/Stopped/Off → off, suspended. */
 export function normalisePowerState(value: unknown): 'on' | 'off' | 'suspended' | null {
-  const s = text(value)?.toLowerCase().replace(/[\s_-]/g, '');
+  const s = text(value)
+    ?.toLowerCase()
+    .replace(/[\s_-]/g, '');
   if (!s) return null;
   if (['poweredon', 'on', 'running', 'started', 'up', 'active', 'vmrunning'].includes(s)) return 'on';
   if (['poweredoff', 'off', 'stopped', 'shutdown', 'down', 'deallocated', 'inactive', 'vmdeallocated', 'vmstopped'].includes(s)) return 'off';

@@ -13,13 +13,28 @@ export type SizeUnit = 'B' | 'KB' | 'MB' | 'GB' | 'TB';
 const PER_GB: Record<SizeUnit, number> = { B: 1 / 1024 ** 3, KB: 1 / 1024 ** 2, MB: 1 / 1024, GB: 1, TB: 1024 };
 
 const UNIT_WORDS: Record<string, SizeUnit> = {
-  b: 'B', byte: 'B', bytes: 'B',
-  k: 'KB', kb: 'KB', kib: 'KB',
-  m: 'MB', mb: 'MB', mib: 'MB', meg: 'MB',
-  g: 'GB', gb: 'GB', gib: 'GB', gig: 'GB',
-  t: 'TB', tb: 'TB', tib: 'TB',
+  b: 'B',
+  byte: 'B',
+  bytes: 'B',
+  k: 'KB',
+  kb: 'KB',
+  kib: 'KB',
+  m: 'MB',
+  mb: 'MB',
+  mib: 'MB',
+  meg: 'MB',
+  g: 'GB',
+  gb: 'GB',
+  gib: 'GB',
+  gig: 'GB',
+  t: 'TB',
+  tb: 'TB',
+  tib: 'TB',
   // French octets: Ko, Mo, Go, To
-  ko: 'KB', mo: 'MB', go: 'GB', to: 'TB',
+  ko: 'KB',
+  mo: 'MB',
+  go: 'GB',
+  to: 'TB',
 };
 
 /** A blank cell: empty, whitespace, or the placeholders exports write for "no value". */
@@ -46,7 +61,10 @@ const LEADING = /^[-+]?(?:\d|[.,]\d)[\d.,'\u2019]*(?:[eE][-+]?\d+)?/;
  */
 // Digits grouped by three with one grouping character throughout, per character readWith allows.
 const GROUPED: Record<string, RegExp> = {
-  '.': /^\d{1,3}(?:\.\d{3})+$/, ',': /^\d{1,3}(?:,\d{3})+$/, "'": /^\d{1,3}(?:'\d{3})+$/, '\u2019': /^\d{1,3}(?:\u2019\d{3})+$/,
+  '.': /^\d{1,3}(?:\.\d{3})+$/,
+  ',': /^\d{1,3}(?:,\d{3})+$/,
+  "'": /^\d{1,3}(?:'\d{3})+$/,
+  '\u2019': /^\d{1,3}(?:\u2019\d{3})+$/,
 };
 
 function readWith(s: string, decimal: DecimalMark): number | null {
@@ -129,10 +147,11 @@ export function unitInCell(value: unknown): SizeUnit | null {
 export function unitInHeader(header: string): SizeUnit | null {
   // camelCase boundary ("SizeInMB", "MemoryGiB") or a separator before the unit
   // camelCase JSON names write the unit as a word too: "diskSizeGb", "memoryMb" (Azure, Google APIs)
-  const m = /(?:^|[^A-Za-z]|(?<=[a-z]))(TiB|TB|GiB|GB|MiB|MB|KiB|KB|Bytes)(?![a-z])/.exec(header)
-    ?? /(?<=[a-z])(Tb|Gb|Mb|Kb)(?![a-z])/.exec(header)
-    ?? /\((Ko|Mo|Go|To)\)/i.exec(header)
-    ?? /(?:^|[^a-z])(tib|tb|gib|gb|mib|mb|kib|kb|bytes)(?:[^a-z]|$)/i.exec(header);
+  const m =
+    /(?:^|[^A-Za-z]|(?<=[a-z]))(TiB|TB|GiB|GB|MiB|MB|KiB|KB|Bytes)(?![a-z])/.exec(header) ??
+    /(?<=[a-z])(Tb|Gb|Mb|Kb)(?![a-z])/.exec(header) ??
+    /\((Ko|Mo|Go|To)\)/i.exec(header) ??
+    /(?:^|[^a-z])(tib|tb|gib|gb|mib|mb|kib|kb|bytes)(?:[^a-z]|$)/i.exec(header);
   return m ? (UNIT_WORDS[m[1]!.toLowerCase()] ?? null) : null;
 }
 
@@ -143,12 +162,7 @@ export const round3 = (n: number) => Math.round(n * 1000) / 1000;
  * A size in GB from a cell: the cell's own unit wins over the header's, which wins over
  * `fallback` (the format's documented unit, or the generic guess).
  */
-export function toGb(
-  value: unknown,
-  headerUnit: SizeUnit | null,
-  fallback: SizeUnit | ((n: number) => SizeUnit) = 'GB',
-  decimal: DecimalMark = '.',
-): number | null {
+export function toGb(value: unknown, headerUnit: SizeUnit | null, fallback: SizeUnit | ((n: number) => SizeUnit) = 'GB', decimal: DecimalMark = '.'): number | null {
   const n = parseNumber(value, decimal);
   if (n === null || n < 0) return null;
   const unit = unitInCell(value) ?? headerUnit ?? (typeof fallback === 'function' ? fallback(n) : fallback);

@@ -5,9 +5,7 @@
 import { classifyAssetType } from './asset-type.ts';
 import { isBlank, parseCount, toGb, unitInHeader, unitWord, type DecimalMark, type SizeUnit } from './numbers.ts';
 import { flattenRecord, hasNested } from './record-view.ts';
-import {
-  isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text,
-} from './normalise.ts';
+import { isIpv4, normaliseEnvironment, normalisePowerState, parseBoolean, parseHostname, parseIps, splitOs, text } from './normalise.ts';
 import type { AssetType, FieldMapping, MappingPlan, Target } from './types.ts';
 
 export interface AssetValues {
@@ -41,11 +39,14 @@ export interface AssetValues {
   custom_attributes: Record<string, unknown>;
 }
 
-export type RowOutcome =
-  | { kind: 'asset'; asset: AssetValues; poweredOff: boolean }
-  | { kind: 'skipped'; reason: string; code: 'template' | 'no_identity' };
+export type RowOutcome = { kind: 'asset'; asset: AssetValues; poweredOff: boolean } | { kind: 'skipped'; reason: string; code: 'template' | 'no_identity' };
 
-interface Source { header: string; unit: SizeUnit | null; decimal: DecimalMark; unitColumn: string | null }
+interface Source {
+  header: string;
+  unit: SizeUnit | null;
+  decimal: DecimalMark;
+  unitColumn: string | null;
+}
 
 /** A plan compiled for fast per-row use: the sources of each target in priority order. */
 export interface CompiledPlan {
@@ -59,9 +60,7 @@ export interface CompiledPlan {
 }
 
 /** Targets whose cells are numbers: their columns' decimal marks are decided before the rows are read. */
-export const NUMERIC_TARGETS: ReadonlySet<Target> = new Set<Target>([
-  'cpu_cores', 'cpu_sockets', 'cores_per_socket', 'memory_gb', 'storage_gb', 'storage_part', 'storage_used_gb',
-]);
+export const NUMERIC_TARGETS: ReadonlySet<Target> = new Set<Target>(['cpu_cores', 'cpu_sockets', 'cores_per_socket', 'memory_gb', 'storage_gb', 'storage_part', 'storage_used_gb']);
 
 /**
  * The plan compiled for per-row use. `decimals`: the decimal mark of each numeric column, decided

@@ -10,15 +10,44 @@ export type MatchType = 'exact' | 'synonym' | 'fuzzy' | 'unmapped' | 'manual';
  * in custom_attributes; storage_part columns are summed into storage_gb).
  */
 export type Target =
-  | 'name' | 'hostname' | 'fqdn' | 'ip_address' | 'mac_address'
-  | 'operating_system' | 'os_version'
-  | 'cpu_cores' | 'cpu_sockets' | 'cores_per_socket' | 'memory_gb' | 'storage_gb' | 'storage_part'
-  | 'environment' | 'asset_type' | 'datacenter' | 'location'
-  | 'business_owner' | 'technical_owner' | 'department' | 'application_name' | 'criticality' | 'description'
-  | 'power_state' | 'template' | 'external_id' | 'storage_used_gb' | 'cluster' | 'virtualization_host'
-  | 'os_family' | 'manufacturer' | 'model'
+  | 'name'
+  | 'hostname'
+  | 'fqdn'
+  | 'ip_address'
+  | 'mac_address'
+  | 'operating_system'
+  | 'os_version'
+  | 'cpu_cores'
+  | 'cpu_sockets'
+  | 'cores_per_socket'
+  | 'memory_gb'
+  | 'storage_gb'
+  | 'storage_part'
+  | 'environment'
+  | 'asset_type'
+  | 'datacenter'
+  | 'location'
+  | 'business_owner'
+  | 'technical_owner'
+  | 'department'
+  | 'application_name'
+  | 'criticality'
+  | 'description'
+  | 'power_state'
+  | 'template'
+  | 'external_id'
+  | 'storage_used_gb'
+  | 'cluster'
+  | 'virtualization_host'
+  | 'os_family'
+  | 'manufacturer'
+  | 'model'
   // identifiers stable for the source: the strongest evidence the inventory matches on (docs/inventory.md)
-  | 'vm_uuid' | 'bios_uuid' | 'serial_number' | 'cloud_instance_id' | 'cmdb_sys_id';
+  | 'vm_uuid'
+  | 'bios_uuid'
+  | 'serial_number'
+  | 'cloud_instance_id'
+  | 'cmdb_sys_id';
 
 /** One column's mapping decision, as stored in import_field_mappings. */
 export interface FieldMapping {

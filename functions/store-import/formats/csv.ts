@@ -81,7 +81,13 @@ export function linesAboveHeader(sample: string, delimiter: string): { lines: nu
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     records = parseSync(complete, {
-      delimiter, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, relax_quotes: true, skip_empty_lines: true, to: HEADER_SCAN_ROWS, info: true,
+      delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      to: HEADER_SCAN_ROWS,
+      info: true,
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch {
     return { lines: 0 };
@@ -152,7 +158,10 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
     let headerLine = 0;
     let emptyRows = 0;
     try {
-      for await (const { record, info: { lines: line } } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      for await (const {
+        record,
+        info: { lines: line },
+      } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         // Excel's trailing ",,,," rows: no data, skipped like blank lines and counted
         if (record.every((v) => v === '')) {
           if (headers) table.details.emptyRowsSkipped = ++emptyRows;
@@ -177,11 +186,18 @@ export function readCsv(text: AsyncIterable<TextChunk>, sample: string, ctx: Rea
           continue;
         }
         if (record.length !== headers.length) {
-          yield new RejectedRow({
-            code: 'ragged', line: table.line, column: null, value: shortValue(csvLine(record, delimiter)),
-            message: `${ctx.file}: line ${table.line}: row ${row} has ${record.length} fields but the header has ${headers.length}; ` +
-              'fix the row (a missing or extra delimiter, or an unquoted value containing one)',
-          }, csvLine(record, delimiter));
+          yield new RejectedRow(
+            {
+              code: 'ragged',
+              line: table.line,
+              column: null,
+              value: shortValue(csvLine(record, delimiter)),
+              message:
+                `${ctx.file}: line ${table.line}: row ${row} has ${record.length} fields but the header has ${headers.length}; ` +
+                'fix the row (a missing or extra delimiter, or an unquoted value containing one)',
+            },
+            csvLine(record, delimiter),
+          );
           continue;
         }
         const out: Record<string, string> = Object.create(null);
@@ -228,26 +244,37 @@ function csvError(err: CsvError, ctx: ReadContext, lastRecordLine: number, maxRe
   const start = lastRecordLine + 1;
   // An unquoted field cannot span lines: a record past the size limit that did is an open quote.
   if (err.code === 'CSV_QUOTE_NOT_CLOSED' || (err.code === 'CSV_MAX_RECORD_SIZE' && (e.lines ?? start) > start)) {
-    const where = err.code === 'CSV_QUOTE_NOT_CLOSED'
-      ? `the file ends at line ${e.lines}`
-      : `the record reached the ${mib(maxRecordSize)} limit at line ${e.lines}`;
+    const where = err.code === 'CSV_QUOTE_NOT_CLOSED' ? `the file ends at line ${e.lines}` : `the record reached the ${mib(maxRecordSize)} limit at line ${e.lines}`;
     return new InvalidImportError(
       `${ctx.file}: line ${start}: quote opened here is never closed (row ${row}; ${where}); close the quote, or double the quotes inside the value ("")`,
-      { file: ctx.file, line: start, row, errorCode: err.code }, 'unclosed-quote',
+      { file: ctx.file, line: start, row, errorCode: err.code },
+      'unclosed-quote',
     );
   }
   if (err.code === 'CSV_MAX_RECORD_SIZE') {
-    return new InvalidImportError(`${ctx.file}: line ${start}: row ${row} is larger than the ${mib(maxRecordSize)} limit for one row`, {
-      file: ctx.file, line: start, row, errorCode: err.code,
-    }, 'other');
+    return new InvalidImportError(
+      `${ctx.file}: line ${start}: row ${row} is larger than the ${mib(maxRecordSize)} limit for one row`,
+      {
+        file: ctx.file,
+        line: start,
+        row,
+        errorCode: err.code,
+      },
+      'other',
+    );
   }
   if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
     const got = e.record?.length;
     const expected = /expect (\d+)/.exec(err.message)?.[1];
     return new InvalidImportError(
       `${ctx.file}: line ${e.lines}: row ${row} has ${got} fields but the header has ${expected}; fix the row (a missing or extra delimiter, or an unquoted value containing one)`,
-      { file: ctx.file, line: e.lines, row, errorCode: err.code }, 'field-count',
+      { file: ctx.file, line: e.lines, row, errorCode: err.code },
+      'field-count',
     );
   }
-  return new InvalidImportError(`${ctx.file}: line ${e.lines}: ${err.message}`, { file: ctx.file, line: e.lines, row, errorCode: err.code }, /QUOTE/.test(String(err.code)) ? 'unclosed-quote' : 'other');
+  return new InvalidImportError(
+    `${ctx.file}: line ${e.lines}: ${err.message}`,
+    { file: ctx.file, line: e.lines, row, errorCode: err.code },
+    /QUOTE/.test(String(err.code)) ? 'unclosed-quote' : 'other',
+  );
 }

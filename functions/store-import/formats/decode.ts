@@ -78,7 +78,12 @@ export const MAX_UNDECODABLE_LINES = 1000;
 export async function* decodeText(
   chunks: AsyncIterable<Uint8Array>,
   options: {
-    encoding: TextEncoding; startByte: number; file: string; lines: LineCounter; mayFallBack?: boolean; onEncoding?: (encoding: string) => void;
+    encoding: TextEncoding;
+    startByte: number;
+    file: string;
+    lines: LineCounter;
+    mayFallBack?: boolean;
+    onEncoding?: (encoding: string) => void;
     undecodable?: Map<number, Undecodable>;
   },
 ): AsyncGenerator<TextChunk> {
@@ -119,9 +124,15 @@ export async function* decodeText(
     if (nul !== -1) {
       const before = typeof text === 'string' ? text.slice(0, nul) : text.subarray(0, nul);
       const byte = offset + (typeof text === 'string' ? nul * 2 : nul);
-      throw new InvalidImportError(`${file}: line ${lines.line(before)}, byte ${byte}: a NUL character; this is not a text file of the kind expected`, {
-        file, line: lines.line(before), byte,
-      }, 'not-inventory');
+      throw new InvalidImportError(
+        `${file}: line ${lines.line(before)}, byte ${byte}: a NUL character; this is not a text file of the kind expected`,
+        {
+          file,
+          line: lines.line(before),
+          byte,
+        },
+        'not-inventory',
+      );
     }
     lines.add(text);
     offset += cut;
@@ -137,9 +148,15 @@ export async function* decodeText(
     pending = Buffer.alloc(0);
   }
   if (pending.length > 0) {
-    throw new InvalidImportError(`${file}: line ${lines.line()}, byte ${offset}: the file ends in the middle of a ${encoding} character (${hex(pending)})`, {
-      file, line: lines.line(), byte: offset,
-    }, 'encoding');
+    throw new InvalidImportError(
+      `${file}: line ${lines.line()}, byte ${offset}: the file ends in the middle of a ${encoding} character (${hex(pending)})`,
+      {
+        file,
+        line: lines.line(),
+        byte: offset,
+      },
+      'encoding',
+    );
   }
 }
 
@@ -216,9 +233,9 @@ function invalidBytes(buf: Buffer, offset: number, options: { encoding: TextEnco
   const byte = offset + start;
   const bad = buf.subarray(start, Math.min(lo + 1, start + 4));
   return new InvalidImportError(
-    `${options.file}: line ${line}, byte ${byte}: bytes ${hex(bad)} are not valid ${options.encoding}. ` +
-      `Save the file as UTF-8 (or UTF-16 with a byte order mark).`,
-    { file: options.file, line, byte }, 'encoding',
+    `${options.file}: line ${line}, byte ${byte}: bytes ${hex(bad)} are not valid ${options.encoding}. ` + `Save the file as UTF-8 (or UTF-16 with a byte order mark).`,
+    { file: options.file, line, byte },
+    'encoding',
   );
 }
 

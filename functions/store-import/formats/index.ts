@@ -69,7 +69,11 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: OpenContext): 
   // invalid UTF-8 bytes confined to a few rows reject those rows (decodeText); UTF-16 stays strict
   const undecodable = container.encoding === 'utf-8' ? new Map<number, Undecodable>() : undefined;
   const text = decodeText(rest(container.bomLength), {
-    encoding: container.encoding, startByte: container.bomLength, file: ctx.file, lines, undecodable,
+    encoding: container.encoding,
+    startByte: container.bomLength,
+    file: ctx.file,
+    lines,
+    undecodable,
     // only an unmarked file is UTF-8 by assumption; a byte order mark states it
     mayFallBack: container.bomLength === 0,
     onEncoding: (found) => {
@@ -92,7 +96,11 @@ async function openReader(source: AsyncIterable<Uint8Array>, ctx: OpenContext): 
   }
   const first = sample.trimStart()[0];
   if (first === undefined) {
-    throw new InvalidImportError(`${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`, { file: ctx.file, line: lines.line() }, container.bomLength ? 'encoding' : 'no-data');
+    throw new InvalidImportError(
+      `${ctx.file}: line ${lines.line()}: the file is empty (no text${container.bomLength ? ' after the byte order mark' : ''})`,
+      { file: ctx.file, line: lines.line() },
+      container.bomLength ? 'encoding' : 'no-data',
+    );
   }
   const all: AsyncIterable<TextChunk> = {
     async *[Symbol.asyncIterator]() {

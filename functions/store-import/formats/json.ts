@@ -74,7 +74,8 @@ const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an a
 const loneSurrogate = (file: string, line: number, byte: number | undefined) =>
   new InvalidImportError(
     `${file}: line ${line}${byte === undefined ? '' : `, byte ${byte}`}: a string with a lone surrogate (a \\uD800–\\uDFFF escape without its pair), which is not text and cannot be stored`,
-    { file, line, ...(byte === undefined ? {} : { byte }) }, 'invalid-json',
+    { file, line, ...(byte === undefined ? {} : { byte }) },
+    'invalid-json',
   );
 
 function table(format: 'json' | 'ndjson', ctx: ReadContext, rows: (t: ParsedTable) => AsyncIterable<Row | RejectedRow>): ParsedTable {
@@ -117,10 +118,18 @@ export function readJsonArray(text: AsyncIterable<TextChunk>, ctx: ReadContext):
       if (!isRow(value) && element === 1) badElement = new InvalidImportError(`${ctx.file}: element 1 of the array is ${describe(value)}, not an object`, { file: ctx.file, row: 1 }, 'invalid-json');
       if (!isRow(value)) {
         const source = JSON.stringify(value) ?? 'null';
-        pending.push(new RejectedRow({
-          code: 'not_an_object', line: null, column: null, value: shortValue(source),
-          message: `${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`,
-        }, source));
+        pending.push(
+          new RejectedRow(
+            {
+              code: 'not_an_object',
+              line: null,
+              column: null,
+              value: shortValue(source),
+              message: `${ctx.file}: element ${element} of the array is ${describe(value)}, not an object`,
+            },
+            source,
+          ),
+        );
         return;
       }
       const big = oversizedCell(value, maxCellChars);
@@ -209,9 +218,9 @@ export function readNdjson(text: AsyncIterable<TextChunk>, ctx: ReadContext): Pa
       } catch (err) {
         if (rows === 0) {
           throw new InvalidImportError(
-            `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` +
-              (line === 1 ? ' (a JSON file must be an array of objects, or one object per line)' : ''),
-            { file: ctx.file, line }, 'invalid-json',
+            `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message}` + (line === 1 ? ' (a JSON file must be an array of objects, or one object per line)' : ''),
+            { file: ctx.file, line },
+            'invalid-json',
           );
         }
         rows++;
@@ -302,7 +311,9 @@ export function readJsonObjects(text: AsyncIterable<TextChunk>, sample: string, 
     for await (const chunk of text) {
       source += chunk.toString();
       if (source.length > MAX_JSON_DOCUMENT_CHARS) {
-        throw new InvalidImportError(`${ctx.file}: a single JSON object larger than ${MAX_JSON_DOCUMENT_CHARS / 1024 / 1024} MiB; write the records as a JSON array or one object per line`, { file: ctx.file });
+        throw new InvalidImportError(`${ctx.file}: a single JSON object larger than ${MAX_JSON_DOCUMENT_CHARS / 1024 / 1024} MiB; write the records as a JSON array or one object per line`, {
+          file: ctx.file,
+        });
       }
     }
     let doc: unknown;
@@ -313,7 +324,10 @@ export function readJsonObjects(text: AsyncIterable<TextChunk>, sample: string, 
     } catch (err) {
       const at = /position (\d+)/.exec((err as Error).message);
       const line = at ? source.slice(0, Number(at[1])).split(/\r\n|\n|\r/).length : 1;
-      throw new InvalidImportError(`${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message} (a JSON file must be an array of objects, one object per line, or one object holding the records)`, { file: ctx.file, line });
+      throw new InvalidImportError(
+        `${ctx.file}: line ${line}: invalid JSON: ${(err as Error).message} (a JSON file must be an array of objects, one object per line, or one object holding the records)`,
+        { file: ctx.file, line },
+      );
     }
     if (!isRow(doc)) throw new InvalidImportError(`${ctx.file}: line 1: ${describe(doc)}, not an object`, { file: ctx.file, line: 1 });
     if (loneSurrogateAt(source) !== -1) throw loneSurrogate(ctx.file, 1, undefined);

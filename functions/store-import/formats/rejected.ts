@@ -28,7 +28,10 @@ export interface Rejection {
  * of a worksheet row.
  */
 export class RejectedRow {
-  constructor(readonly rejection: Rejection, readonly source: string | string[]) {}
+  constructor(
+    readonly rejection: Rejection,
+    readonly source: string | string[],
+  ) {}
 }
 
 export const isRejected = (row: unknown): row is RejectedRow => row instanceof RejectedRow;
@@ -54,7 +57,10 @@ export function oversizedCell(row: Record<string, unknown>, maxCellChars: number
 
 export function cellTooLarge(file: string, line: number | null, column: string, length: number, maxCellChars: number): Rejection {
   return {
-    code: 'cell_too_large', line, column, value: `(${length} characters)`,
+    code: 'cell_too_large',
+    line,
+    column,
+    value: `(${length} characters)`,
     message: `${file}: ${line === null ? '' : `line ${line}: `}the value of "${column}" has ${length} characters, more than the ${maxCellChars} a cell may hold`,
   };
 }
@@ -66,7 +72,10 @@ export function undecodableRow(undecodable: Map<number, Undecodable> | undefined
     const bad = undecodable.get(line);
     if (bad) {
       return {
-        code: 'undecodable', line: from, column: null, value: bad.hex,
+        code: 'undecodable',
+        line: from,
+        column: null,
+        value: bad.hex,
         message: `${file}: line ${line}, byte ${bad.byte}: bytes ${bad.hex} are not valid UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")`,
       };
     }

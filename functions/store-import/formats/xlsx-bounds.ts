@@ -23,7 +23,10 @@ export const inflatedBudget = (fileBytes: number) => Math.max(MIN_INFLATED_BUDGE
 /** A shared string larger than the row limit (its index, to find the cell that uses it). */
 export class OversizedSharedString extends Error {
   override name = 'OversizedSharedString';
-  constructor(readonly index: number, readonly limit: number) {
+  constructor(
+    readonly index: number,
+    readonly limit: number,
+  ) {
     super(`shared string ${index} is larger than the ${limit} bytes limit`);
   }
 }
@@ -31,7 +34,10 @@ export class OversizedSharedString extends Error {
 /** The archive inflates past its budget. */
 export class InflationLimit extends Error {
   override name = 'InflationLimit';
-  constructor(readonly part: string, readonly budget: number) {
+  constructor(
+    readonly part: string,
+    readonly budget: number,
+  ) {
     super(`the workbook inflates past ${budget} bytes (reading ${part})`);
   }
 }
@@ -39,7 +45,12 @@ export class InflationLimit extends Error {
 /** A row of a sheet larger than the row limit. */
 export class OversizedRow extends Error {
   override name = 'OversizedRow';
-  constructor(readonly row: number | null, readonly column: string | null, readonly limit: number, readonly sheet?: string) {
+  constructor(
+    readonly row: number | null,
+    readonly column: string | null,
+    readonly limit: number,
+    readonly sheet?: string,
+  ) {
     super(`row ${row ?? '?'} is larger than the ${limit} bytes limit`);
   }
 }
@@ -60,7 +71,10 @@ export class InflationMeter {
  */
 class TagScanner {
   private tail = '';
-  constructor(private readonly pattern: RegExp, private readonly keep = 64) {}
+  constructor(
+    private readonly pattern: RegExp,
+    private readonly keep = 64,
+  ) {}
   /** The matches completed in this chunk, with their offset from the chunk's first byte (negative: begun in the tail). */
   scan(chunk: Buffer): { match: RegExpExecArray; offset: number }[] {
     const text = this.tail + chunk.toString('latin1');

@@ -14,14 +14,21 @@ import { DEFAULT_MAX_RECORD_SIZE } from './csv.ts';
 import { findHeaderRow, HEADER_SCAN_ROWS, INVENTORY_FIELDS } from './header-row.ts';
 import { uniqueHeaders } from './headers.ts';
 import {
-  boundedSharedStrings, boundedSheet, cellOfSharedString, InflationLimit, InflationMeter, inflatedBudget, MAX_INFLATION, OversizedRow,
-  OversizedSharedString, type XlsxBounds,
+  boundedSharedStrings,
+  boundedSheet,
+  cellOfSharedString,
+  InflationLimit,
+  InflationMeter,
+  inflatedBudget,
+  MAX_INFLATION,
+  OversizedRow,
+  OversizedSharedString,
+  type XlsxBounds,
 } from './xlsx-bounds.ts';
 import { cellTooLarge, DEFAULT_MAX_CELL_CHARS, RejectedRow, shortValue } from './rejected.ts';
 import type { ParsedTable } from './types.ts';
 
 const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
 
 type SheetReader = AsyncIterable<ExcelJS.Row> & { name: string };
 
@@ -57,7 +64,9 @@ export async function readXlsx(bytes: AsyncIterable<Uint8Array>, ctx: { file: st
     const path = join(dir, 'workbook.xlsx');
     await pipeline(Readable.from(bytes), createWriteStream(path));
     const bounds = { maxRecordSize: ctx.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE, maxInflatedBytes: inflatedBudget((await stat(path)).size) };
-    const workbook = await openWorkbook(path, bounds).catch((err) => { throw boundsError(err, ctx); });
+    const workbook = await openWorkbook(path, bounds).catch((err) => {
+      throw boundsError(err, ctx);
+    });
     const sheet = (await openSheet(workbook, 'inventory')) ?? (await openSheet(workbook, 'first'));
     if (!sheet) {
       throw new InvalidImportError(`${ctx.file}: the workbook has no sheet with a header row`, { file: ctx.file, byte: 0 }, 'other');
@@ -107,7 +116,11 @@ async function openWorkbook(path: string, bounds: XlsxBounds): Promise<Workbook>
   const part = (name: string) => zip.files.find((f) => f.path === name);
   const reader = new WorkbookReader(path, {
     // styles are cached because a number is a date only by its number format
-    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore',
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache',
+    entries: 'ignore',
   }) as unknown as ReaderInternals;
   const rels = part('xl/_rels/workbook.xml.rels');
   const book = part('xl/workbook.xml');
@@ -131,7 +144,9 @@ async function openWorkbook(path: string, bounds: XlsxBounds): Promise<Workbook>
   const styles = part('xl/styles.xml');
   if (styles) await reader._parseStyles(styles.stream());
   const sheets = sheetsOf(reader, part).map(({ name, sheetNo, file }) => ({
-    name, sheetNo, open: () => boundedSheet(file.stream(), file.path, bounds, inflation, name),
+    name,
+    sheetNo,
+    open: () => boundedSheet(file.stream(), file.path, bounds, inflation, name),
   }));
   return { reader, sheets };
 }
@@ -156,14 +171,19 @@ function boundsError(err: unknown, ctx: { file: string }): unknown {
   if (err instanceof OversizedRow) {
     const where = [err.sheet ? `sheet "${err.sheet}"` : null, err.row !== null ? `row ${err.row}` : null, err.column ? `column ${err.column}` : null].filter(Boolean).join(', ');
     return new InvalidImportError(`${ctx.file}: ${where}: the row is larger than the ${mib(err.limit)} limit for one row`, {
-      file: ctx.file, sheet: err.sheet, row: err.row, column: err.column,
+      file: ctx.file,
+      sheet: err.sheet,
+      row: err.row,
+      column: err.column,
     });
   }
   if (err instanceof OversizedSharedString) {
     return new InvalidImportError(`${ctx.file}: a cell's text (shared string ${err.index}) is larger than the ${mib(err.limit)} limit for one row`, { file: ctx.file });
   }
   if (err instanceof InflationLimit) {
-    return new InvalidImportError(`${ctx.file}: the workbook inflates to more than ${mib(err.budget)} (${MAX_INFLATION}× its size) while reading ${err.part}: refused as a compression bomb`, { file: ctx.file });
+    return new InvalidImportError(`${ctx.file}: the workbook inflates to more than ${mib(err.budget)} (${MAX_INFLATION}× its size) while reading ${err.part}: refused as a compression bomb`, {
+      file: ctx.file,
+    });
   }
   return err;
 }
@@ -240,11 +260,16 @@ async function* dataRows(sheet: OpenSheet, table: ParsedTable, details: Record<s
       table.line = line;
       const last = trimTrailing(cells).length;
       if (last > headers.length) {
-        yield new RejectedRow({
-          code: 'ragged', line, column: `column ${last}`, value: shortValue(cells[last - 1]!),
-          message: `${ctx.file}: sheet "${sheet.name}": row ${line} has a value in column ${last}, right of the header's ${headers.length} columns; ` +
-            'give the column a header, or move the value',
-        }, trimTrailing(cells));
+        yield new RejectedRow(
+          {
+            code: 'ragged',
+            line,
+            column: `column ${last}`,
+            value: shortValue(cells[last - 1]!),
+            message: `${ctx.file}: sheet "${sheet.name}": row ${line} has a value in column ${last}, right of the header's ${headers.length} columns; ` + 'give the column a header, or move the value',
+          },
+          trimTrailing(cells),
+        );
         continue;
       }
       // no prototype: a column named __proto__ or constructor is a column like any other
@@ -262,9 +287,15 @@ async function* dataRows(sheet: OpenSheet, table: ParsedTable, details: Record<s
       yield row;
     }
     if (rows === 0) {
-      throw new InvalidImportError(`${ctx.file}: sheet "${sheet.name}": row ${sheet.headerRowNumber}: the sheet has a header row but no data rows`, {
-        file: ctx.file, sheet: sheet.name, row: sheet.headerRowNumber,
-      }, 'no-data');
+      throw new InvalidImportError(
+        `${ctx.file}: sheet "${sheet.name}": row ${sheet.headerRowNumber}: the sheet has a header row but no data rows`,
+        {
+          file: ctx.file,
+          sheet: sheet.name,
+          row: sheet.headerRowNumber,
+        },
+        'no-data',
+      );
     }
   } catch (err) {
     throw wrap(err, ctx, sheet.name);
