@@ -4,5 +4,5 @@
 -- the locks are brief but must not queue behind a long reader.
 SET LOCAL lock_timeout = '10s';
 --> statement-breakpoint
-ALTER TYPE "public"."import_status" ADD VALUE 'completed_with_errors';--> statement-breakpoint
+ALTER TYPE "public"."import_status" ADD VALUE 'completed_with_errors' AFTER 'failed';--> statement-breakpoint
 ALTER TABLE "raw_import_records" ADD COLUMN "line_number" integer;
