@@ -13,6 +13,9 @@ export const isUuid = (value: string): boolean => id.safeParse(value).success;
 /** The key prefix under which a drop starts an import: `imports/<client_account_id>/<engagement_id>/<file name>`. */
 export const IMPORT_PREFIX = 'imports/';
 
+/** Where a consultant drops mapping corrections: `mappings/<client_account_id>/<engagement_id>/<header set id>.json`. */
+export const MAPPINGS_PREFIX = 'mappings/';
+
 /**
  * The settings an execution runs with, bounded wherever they enter (CLI, trigger environment,
  * execution input): a chunk is one Lambda invocation's work (50,000 rows take ~20 s), a Map runs at

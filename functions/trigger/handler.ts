@@ -6,15 +6,24 @@ import type { Context } from 'aws-lambda';
 import { lambdaDatabase } from '../_shared/database.ts';
 import { logger } from '../_shared/powertools.ts';
 import { classifyError, InvalidImportError, TenantError } from '../../workflows/step-errors.ts';
-import { createdObjects, s3EventSchema, type S3Event } from './s3-event.ts';
-import { chunkingFromEnv, startImport, type SfnLike, type StartedImport } from './trigger.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../_shared/s3.ts';
+import { routeCreatedObject } from './route.ts';
+import { createdObjects, s3EventSchema, type S3Event, type S3ObjectRef } from './s3-event.ts';
+import { chunkingFromEnv, type SfnLike, type StartedImport } from './trigger.ts';
 
 const client = new SFNClient({});
 const sfn: SfnLike = { startExecution: (input) => client.send(new StartExecutionCommand(input)) };
+const s3 = createS3Client();
+const readObject = async (ref: S3ObjectRef) => {
+  const out = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) }));
+  return out.Body!.transformToString();
+};
 
 /**
  * S3 "Object Created" (EventBridge) or an S3 notification → one import execution per object
- * version. Refused keys and tenants are logged and dropped: retrying cannot make them valid.
+ * version, or, under mappings/, the consultant's mapping corrections set (route.ts). Refused keys,
+ * tenants and mapping files are logged and dropped: retrying cannot make them valid.
  */
 export const handler = middy<S3Event, { started: StartedImport[]; refused: string[] }, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -27,7 +36,12 @@ export const handler = middy<S3Event, { started: StartedImport[]; refused: strin
     const refused: string[] = [];
     for (const ref of createdObjects(event)) {
       try {
-        const result = await startImport({ sql, sfn, stateMachineArn, chunking: chunkingFromEnv() }, ref);
+        const routed = await routeCreatedObject({ sql, sfn, stateMachineArn, chunking: chunkingFromEnv(), readObject }, ref);
+        if (routed.kind === 'mapping') {
+          logger.info('mapping corrections set', { key: ref.key, corrections: routed.corrections.length });
+          continue;
+        }
+        const result = routed.started;
         logger.info(result.alreadyStarted ? 'import already started' : 'import started', { key: ref.key, execution: result.executionName });
         started.push(result);
       } catch (err) {

@@ -3,19 +3,20 @@
  * `mappings/<client_account_id>/<engagement_id>/<header set id>.json` holding
  * `{"corrections": ["<column>=<field>[:unit]", …]}`. The same table and the same rules as the CLI
  * (corrections.ts), for the engagement the key names, after the same tenant check as a drop.
- *
- * Not wired on AWS yet: it needs an EventBridge rule for the `mappings/` prefix to the trigger,
- * GetObject on `mappings/*` for its role, and the handler routing those keys here (docs/tools.md).
+ * The trigger routes every object created under `mappings/` here (handler.ts); the EventBridge
+ * rule and its GetObject on `mappings/*` are in the stateless stack.
  */
 import * as z from 'zod';
-import { orm, type Db, type Sql } from '../../db/client.ts';
+import { tenantTransaction } from '../../db/access.ts';
+import type { Db, Sql } from '../../db/client.ts';
 import { setCorrections } from '../../db/queries/mapping-corrections.ts';
 import { parseCorrection, type Correction } from '../_shared/inventory/corrections.ts';
+import { isUuid, MAPPINGS_PREFIX } from '../../workflows/contracts.ts';
+
+export { MAPPINGS_PREFIX };
 import { InvalidImportError } from '../../workflows/step-errors.ts';
 import { assertTenant } from './trigger.ts';
 
-export const MAPPINGS_PREFIX = 'mappings/';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LAYOUT = `expected ${MAPPINGS_PREFIX}<client_account_id>/<engagement_id>/<header set id>.json`;
 
 const mappingFile = z.object({ corrections: z.array(z.string()).min(1) }).strict();
@@ -26,7 +27,7 @@ export function parseMappingKey(key: string): { clientAccountId: string; engagem
   if (parts.length !== 4 || `${parts[0]}/` !== MAPPINGS_PREFIX) throw new InvalidImportError(`refused s3 key "${key}": ${LAYOUT}`, { key });
   const [, client, engagement, file] = parts as [string, string, string, string];
   const setId = /^([0-9a-f]{16})\.json$/i.exec(file)?.[1];
-  if (!UUID.test(client) || !UUID.test(engagement) || !setId) throw new InvalidImportError(`refused s3 key "${key}": ${LAYOUT}`, { key });
+  if (!isUuid(client.toLowerCase()) || !isUuid(engagement.toLowerCase()) || !setId) throw new InvalidImportError(`refused s3 key "${key}": ${LAYOUT}`, { key });
   return { clientAccountId: client.toLowerCase(), engagementId: engagement.toLowerCase(), headerSetId: setId.toLowerCase() };
 }
 
@@ -47,6 +48,8 @@ export async function applyMappingFile(sql: Sql | Db, key: string, body: string)
       throw new InvalidImportError(`${key}: ${(err as Error).message}`, { key });
     }
   });
-  await setCorrections(orm(sql as Sql), { clientAccountId, engagementId }, headerSetId, corrections, `s3://${key}`);
+  // as the app for the tenant the key names (row-level security admits that engagement's rows only)
+  const tenant = { clientAccountId, engagementId };
+  await tenantTransaction(sql, tenant, (tx) => setCorrections(tx, tenant, headerSetId, corrections, `s3://${key}`));
   return corrections;
 }

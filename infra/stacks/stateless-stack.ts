@@ -24,7 +24,7 @@ import { DATABASE_NAME, parameterName, proxyName, type SharedParameter } from '.
 /** Where the Node.js Lambda runtimes keep Amazon's CA certificates, the RDS ones included. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 import { OutcomeReporting } from '../constructs/outcome-reporting.ts';
-import { IMPORT_PREFIX } from '../../workflows/contracts.ts';
+import { IMPORT_PREFIX, MAPPINGS_PREFIX } from '../../workflows/contracts.ts';
 import { PLACEHOLDERS } from '../../workflows/definition.ts';
 import { LAMBDAS } from '../../workflows/steps.ts';
 
@@ -156,12 +156,14 @@ export class StatelessStack extends Stack {
       deadLetterQueue: triggerDeadLetters,
     });
     stateMachine.grantStartExecution(trigger);
+    // a mapping correction file is read by the trigger itself (functions/trigger/route.ts)
+    trigger.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${importBucketArn}/${MAPPINGS_PREFIX}*`] }));
     new Rule(this, 'ImportObjectCreated', {
-      description: `An object created under ${IMPORT_PREFIX} of the import bucket starts an import`,
+      description: `An object created under ${IMPORT_PREFIX} starts an import; under ${MAPPINGS_PREFIX}, it sets mapping corrections`,
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: { bucket: { name: [importBucket.bucketName] }, object: { key: [{ prefix: IMPORT_PREFIX }] } },
+        detail: { bucket: { name: [importBucket.bucketName] }, object: { key: [{ prefix: IMPORT_PREFIX }, { prefix: MAPPINGS_PREFIX }] } },
       },
       // delivery failures (throttling, permissions) after EventBridge's retries
       targets: [new LambdaFunction(trigger, { deadLetterQueue: triggerDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
@@ -242,7 +244,7 @@ export class StatelessStack extends Stack {
       },
     });
 
-    this.acknowledgeFindings(storeImport);
+    this.acknowledgeFindings(storeImport, trigger);
     Validations.of(this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(integrityCheck.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'The Scheduler target role may invoke the integrity-check function (and its versions): grantInvoke by aws-scheduler-targets.',
@@ -254,9 +256,13 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'MigrationsFunctionName', { value: this.migrations.function.functionName });
   }
 
-  private acknowledgeFindings(storeImport: FlowlinkFunction): void {
+  private acknowledgeFindings(storeImport: FlowlinkFunction, trigger: FlowlinkFunction): void {
     const reason = 'StoreImport may GetObject/GetObjectVersion any object under the imports/ prefix (any tenant drops there), nothing else.';
     Validations.of(storeImport).acknowledge({ id: `AwsSolutions-IAM5[Resource::${this.importBucketArnParameter()}/${IMPORT_PREFIX}*]`, reason });
+    Validations.of(trigger).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${this.importBucketArnParameter()}/${MAPPINGS_PREFIX}*]`,
+      reason: 'The trigger may GetObject/GetObjectVersion any mapping correction file under the mappings/ prefix (any tenant drops there), nothing else.',
+    });
   }
 
   /** How cdk-nag names the import bucket's ARN: the CloudFormation parameter that reads its SSM parameter. */

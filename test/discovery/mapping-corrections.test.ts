@@ -104,7 +104,7 @@ describe('corrections through the workflow', () => {
   });
 });
 
-describe('corrections dropped as a file (the AWS way; wiring pending)', () => {
+describe('corrections dropped as a file (the AWS way)', () => {
   it('sets the corrections a mappings/<client>/<engagement>/<header set>.json names, after the tenant check', async () => {
     const { applyMappingFile } = await import('../../functions/trigger/mapping-file.ts');
     const { correctionsFor } = await import('../../db/queries/mapping-corrections.ts');

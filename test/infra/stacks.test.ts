@@ -282,7 +282,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
   it('starts the trigger from "Object Created" under imports/ of the bucket, with retries and a dead-letter queue', () => {
     const { stateless$, stateless } = synthStage(stage);
     const [[, rule]] = ofType(stateless$, 'AWS::Events::Rule') as [[string, Resource]];
-    expect(rule.Properties.EventPattern).toMatchObject({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { object: { key: [{ prefix: 'imports/' }] } } });
+    expect(rule.Properties.EventPattern).toMatchObject({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { object: { key: [{ prefix: 'imports/' }, { prefix: 'mappings/' }] } } });
     const [target] = rule.Properties.Targets;
     const triggerId = logicalId(stateless, stateless.functions.Trigger!);
     expect(target.Arn).toEqual({ 'Fn::GetAtt': [triggerId, 'Arn'] });
@@ -309,7 +309,7 @@ describe.each(STAGES)('the %s environment', (stage) => {
     const topic = logicalId(stateless, stateless.operations.topic);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
     // the workflow steps' errors are retried, then reported by the failed execution (ExecutionsFailed)
-    const retried = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ValidateIntegrity', 'MarkFailed'];
+    const retried = ['StoreImport', 'CreateMasterFlow', 'LinkRecords', 'StartDiscovery', 'ReconcileInventory', 'ValidateIntegrity', 'MarkFailed'];
     const find = (namespace: string, metric: string) => alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric);
 
     expect(find('AWS/States', 'ExecutionsFailed')).toHaveLength(1);
