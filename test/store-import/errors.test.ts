@@ -6,7 +6,9 @@ const world = useStoreImportWorld();
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 const ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 1)]);
-const latin1 = Buffer.concat([Buffer.from('host,cit'), Buffer.from([0xe9]), Buffer.from(',notes\nweb01,Berlin,x\n')]);
+// UTF-8 first ("höst"), then a byte that is not, in the header: a UTF-8 file broken where no row can be rejected
+// (an ASCII file whose first other bytes are Windows-1252 is read as such: see formats.test.ts)
+const latin1 = Buffer.concat([Buffer.from('höst,cit'), Buffer.from([0xe9]), Buffer.from(',notes\nweb01,Berlin,x\n')]);
 
 interface Case {
   name: string;
@@ -25,7 +27,7 @@ const cases: Case[] = [
   { name: 'book.xlsx', body: ZIP, message: /^book\.xlsx: .*(xlsx|workbook|ZIP)/i, details: {} },
   { name: 'nul-head.csv', body: Buffer.from('a,b\n1,\u0000\n'), message: /^nul-head\.csv: byte 6: this is binary data \(it contains NUL bytes\)/, details: { byte: 6 } },
   { name: 'utf16-nobom.csv', body: Buffer.from('host,ip\r\nweb01,10.0.0.1\r\n', 'utf16le'), message: /UTF-16 text without a byte order mark/, details: { byte: 1 } },
-  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 1, byte 8: bytes 0xE9 0x2C are not valid utf-8/, details: { line: 1, byte: latin1.indexOf(0xe9) } },
+  { name: 'latin1.csv', body: latin1, message: /^latin1\.csv: line 1, byte 9: bytes 0xE9 0x2C are not valid utf-8/, details: { line: 1, byte: latin1.indexOf(0xe9) } },
   {
     name: 'truncated.csv',
     body: Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('東').subarray(0, 2)]),
@@ -42,7 +44,8 @@ const cases: Case[] = [
   { name: 'cut.json', body: '[\n{"a": 1},\n{"a"', message: /^cut\.json: line 3: the JSON ends before the array is closed/, details: { line: 3 } },
   { name: 'scalars.json', body: '[5, {"a": 1}]', message: /^scalars\.json: element 1 of the array is a number, not an object/, details: { row: 1 } },
   { name: 'none.json', body: '[ ]', message: /^none\.json: line 1: the JSON array is empty/, details: { line: 1 } },
-  { name: 'bad.ndjson', body: '\n{"a":1\n{"a":2}\n', message: /^bad\.ndjson: line 2: invalid JSON/, details: { line: 2 } },
+  // its first line is no whole object, so the text is read as one JSON document: the parser stops at line 3
+  { name: 'bad.ndjson', body: '\n{"a":1\n{"a":2}\n', message: /^bad\.ndjson: line 3: invalid JSON/, details: { line: 3 } },
   { name: 'object.json', body: '{\n  "servers": []\n}\n', message: /^object\.json: line 1: the JSON object holds no records/, details: { line: 1 } },
   { name: 'nul-escape.ndjson', body: '{"a":"x"}\n{"a":"x\\u0000y"}\n', message: /^nul-escape\.ndjson: row 2: a value contains a NUL character/, details: { row: 2 } },
 ];
@@ -75,8 +78,9 @@ describe('StoreImport refuses bad files', () => {
 
   it('refuses a file whose bytes are not UTF-8 on more than 1,000 lines: not UTF-8, not a few bad rows', async () => {
     const rows = Array.from({ length: 1200 }, (_, i) => Buffer.concat([Buffer.from(`srv-${i},M`), Buffer.from([0xfc]), Buffer.from('nchen\n')]));
-    const { key, result } = await world.drop('latin1-all.csv', Buffer.concat([Buffer.from('host,city\n'), ...rows]));
-    await expect(result).rejects.toThrow(/^latin1-all\.csv: line 1002, byte \d+: bytes 0xFC/);
+    // a first row in UTF-8 ("Zürich") makes it a UTF-8 file; then 1,200 lines that are not
+    const { key, result } = await world.drop('latin1-all.csv', Buffer.concat([Buffer.from('host,city\nsrv-z,Zürich\n'), ...rows]));
+    await expect(result).rejects.toThrow(/^latin1-all\.csv: line 1003, byte \d+: bytes 0xFC/);
     expect(await world.rawCountFor(key)).toBe(0);
   });
 
@@ -150,7 +154,8 @@ describe('StoreImport rejects a bad row, not the file', () => {
 
 describe('StoreImport rejects a row with bytes that are not UTF-8, not the file', () => {
   it('rejects the row whose line has them, names line and byte, and keeps the rest', async () => {
-    const body = Buffer.concat([Buffer.from('host,city\nweb01,Berlin\nweb02,M'), Buffer.from([0xfc]), Buffer.from('nchen\nweb03,Rome\n')]);
+    // a UTF-8 export ("Zürich") with one row whose bytes are not
+    const body = Buffer.concat([Buffer.from('host,city\nweb01,Zürich\nweb02,M'), Buffer.from([0xfc]), Buffer.from('nchen\nweb03,Rome\n')]);
     const { key, result } = await world.drop('one-latin1-row.csv', body, { maxRejectedRowsPercent: 50 });
     expect(await result).toMatchObject({ rowCount: 3, rejectedCount: 1 });
     const rows = await world.sql`select r.row_number, r.line_number, r.raw_data, r.validation_errors from raw_import_records r
@@ -162,13 +167,14 @@ describe('StoreImport rejects a row with bytes that are not UTF-8, not the file'
   });
 
   it('rejects an NDJSON line with them; refuses the file when they are in the header, the first record or a JSON array', async () => {
-    const nd = Buffer.concat([Buffer.from('{"a":"x"}\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]);
+    const nd = Buffer.concat([Buffer.from('{"a":"ü"}\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]);
     const ok = await world.drop('line.ndjson', nd, { maxRejectedRowsPercent: 50 });
     expect(await ok.result).toMatchObject({ rowCount: 3, rejectedCount: 1 });
     const refused = [
-      { name: 'header.csv', body: Buffer.concat([Buffer.from('sep=,\nhost,cit'), Buffer.from([0xe9]), Buffer.from('\nweb01,Berlin\n')]), line: 2 },
-      { name: 'first.ndjson', body: Buffer.concat([Buffer.from('\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]), line: 2 },
-      { name: 'array.json', body: Buffer.concat([Buffer.from('[{"a":"x"},\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}]\n')]), line: 2 },
+      // each in UTF-8 first ("ö", "ü"), then the bytes that are not
+      { name: 'header.csv', body: Buffer.concat([Buffer.from('sep=,\nhöst,cit'), Buffer.from([0xe9]), Buffer.from('\nweb01,Berlin\n')]), line: 2 },
+      { name: 'first.ndjson', body: Buffer.concat([Buffer.from('\n{"ü":"'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"z"}\n')]), line: 2 },
+      { name: 'array.json', body: Buffer.concat([Buffer.from('[{"a":"ü"},\n{"a":"'), Buffer.from([0xe9]), Buffer.from('"}]\n')]), line: 2 },
     ];
     for (const { name, body, line } of refused) {
       const { result } = await world.drop(name, body);
