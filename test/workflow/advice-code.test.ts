@@ -12,8 +12,9 @@ const world = useWorkflowWorld();
  */
 describe("the advice of a refused file follows its reason code, whatever the file's name says", () => {
   it.each([
-    // a row with an extra field in a file whose name mentions an encoding; bad JSON in a file whose name mentions quotes
-    ['utf-16 export.csv', 'hostname,ip_address\nweb01,10.0.0.1\nweb02,10.0.0.2,oops\n', 'field-count', /^Fix utf-16 export\.csv at line 3, data row 2: that row has a different number of columns/],
+    // a quote never closed in a file whose name mentions an encoding (a ragged row is a rejected row,
+    // not a refused file); bad JSON in a file whose name mentions quotes
+    ['utf-16 export.csv', 'hostname,ip_address\nweb01,10.0.0.1\nweb02,"10.0.0.2\nweb03,10.0.0.3\n', 'unclosed-quote', /^Fix utf-16 export\.csv at line 3, data row 2: a quoted value is not closed/],
     ['quotes.json', '[{"hostname": "web01"}, {"hostname": }]', 'invalid-json', /^Fix the JSON of quotes\.json at line 1 /],
   ])('%s', async (name, content, reason, advice) => {
     const tenant = await world.tenant();
