@@ -27,6 +27,10 @@ export function pgOrm(client: pg.Pool | pg.PoolClient): AnyDb {
  */
 export async function tenantTransactionOnPool<T>(pool: pg.Pool, tenant: Tenant, work: (db: AnyDb) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // a connection lost while checked out is also an 'error' event on the client: unheard, it would
+  // end the process; the statement in flight fails with it anyway
+  const lost = () => {};
+  client.on('error', lost);
   let broken = false;
   try {
     await client.query('begin');
@@ -41,6 +45,7 @@ export async function tenantTransactionOnPool<T>(pool: pg.Pool, tenant: Tenant, 
     );
     throw driverError(err);
   } finally {
+    client.off('error', lost);
     client.release(broken);
   }
 }
