@@ -265,10 +265,18 @@ export async function build(sql: postgres.Sql, rows: number, shape: Shape): Prom
     await tx`insert into import_field_mappings (data_import_id, client_account_id, engagement_id, master_flow_id, source_field, target_field, match_type, confidence)
       select d.id, d.client_account_id, d.engagement_id, d.master_flow_id, 'column_' || k, 'field_' || k, 'exact', 0.9
       from data_imports d cross join generate_series(1, 15) k`;
-    await tx`insert into assets (id, client_account_id, engagement_id, master_flow_id, discovery_flow_id, raw_import_record_id, name, hostname, asset_type)
-      select gen_random_uuid(), r.client_account_id, r.engagement_id, r.master_flow_id, df.id, r.id, r.raw_data->>'hostname', r.raw_data->>'hostname', 'server'
+    // every drop reconciled, as the workflow leaves it: one inventory item per asset
+    await tx`insert into inventory_items (id, client_account_id, engagement_id, hostname, asset_type)
+      select md5('item' || r.id)::uuid, r.client_account_id, r.engagement_id, r.raw_data->>'hostname', 'server'
       from raw_import_records r join discovery_flows df on df.master_flow_id = r.master_flow_id
       where ${tx.unsafe(SHAPES[shape].assetWhere)}`;
+    await tx`insert into assets (id, client_account_id, engagement_id, master_flow_id, discovery_flow_id, raw_import_record_id, name, hostname, asset_type, inventory_item_id)
+      select gen_random_uuid(), r.client_account_id, r.engagement_id, r.master_flow_id, df.id, r.id, r.raw_data->>'hostname', r.raw_data->>'hostname', 'server',
+             md5('item' || r.id)::uuid
+      from raw_import_records r join discovery_flows df on df.master_flow_id = r.master_flow_id
+      where ${tx.unsafe(SHAPES[shape].assetWhere)}`;
+    await tx`insert into inventory_reconciliations (data_import_id, client_account_id, engagement_id, completed_at)
+      select d.id, d.client_account_id, d.engagement_id, now() from data_imports d`;
     await tx`insert into assessments (id, client_account_id, engagement_id, master_flow_id, name)
       select md5('assessment' || m.flow_id)::uuid, m.client_account_id, m.engagement_id, m.flow_id, 'assessment'
       from crewai_flow_state_extensions m where ('x' || left(m.flow_id::text, 2))::bit(8)::int % 10 = 0`;
